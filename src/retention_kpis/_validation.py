@@ -1,0 +1,206 @@
+"""Input checks shared by every metric, with one message template.
+
+The template follows scikit-learn's parameter validation:
+``The 'visitors' parameter of conversion_rate must be >= 0. Got -3 instead.``
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Iterable
+from typing import Literal, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from retention_kpis.exceptions import InvalidInputError, UndefinedKPIWarning
+
+ZeroDivision: TypeAlias = Literal["warn"] | float
+"""What a metric returns when its denominator is zero.
+
+``"warn"`` (the default everywhere) returns ``nan`` and emits
+:class:`~retention_kpis.exceptions.UndefinedKPIWarning`; a float is returned as
+given, silently.
+"""
+
+
+def _fail(name: str, func: str, requirement: str, got: object) -> InvalidInputError:
+    return InvalidInputError(
+        f"The {name!r} parameter of {func} {requirement}. Got {got!r} instead."
+    )
+
+
+def check_number(value: object, name: str, func: str) -> float:
+    """Return ``value`` as a finite float, or raise naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise _fail(name, func, "must be a real number", value)
+    as_float = float(value)
+    if not math.isfinite(as_float):
+        raise _fail(name, func, "must be finite", value)
+    return as_float
+
+
+def check_amount(value: object, name: str, func: str) -> float:
+    """Return a finite, non-negative money amount (cost, revenue) as float."""
+    as_float = check_number(value, name, func)
+    if as_float < 0:
+        raise _fail(name, func, "must be >= 0", value)
+    return as_float
+
+
+def check_positive(value: object, name: str, func: str) -> float:
+    """Return a finite, strictly positive number as float."""
+    as_float = check_number(value, name, func)
+    if as_float <= 0:
+        raise _fail(name, func, "must be > 0", value)
+    return as_float
+
+
+def check_fraction(value: object, name: str, func: str) -> float:
+    """Return a finite number in [0, 1] as float."""
+    as_float = check_number(value, name, func)
+    if not 0.0 <= as_float <= 1.0:
+        raise _fail(name, func, "must be in [0, 1]", value)
+    return as_float
+
+
+def check_count(value: object, name: str, func: str) -> int:
+    """Return a non-negative whole count as int.
+
+    Floats that hold whole numbers (``3.0``, as pandas gives after a groupby)
+    are accepted; ``2.5``, ``nan``, ``inf`` and negatives are rejected.
+    """
+    as_float = check_number(value, name, func)
+    if not as_float.is_integer():
+        raise _fail(name, func, "must be a whole number", value)
+    if as_float < 0:
+        raise _fail(name, func, "must be >= 0", value)
+    return int(as_float)
+
+
+def check_part_of_whole(part: int, whole: int, part_name: str, whole_name: str, func: str) -> None:
+    """Raise when a part (conversions) exceeds its whole (visitors)."""
+    if part > whole:
+        msg = (
+            f"The {part_name!r} parameter of {func} must be <= {whole_name!r} "
+            f"({whole}). Got {part} instead."
+        )
+        raise InvalidInputError(msg)
+
+
+def check_zero_division(value: object, func: str) -> ZeroDivision:
+    """Validate a ``zero_division`` policy."""
+    if value == "warn":
+        return "warn"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise _fail("zero_division", func, 'must be "warn" or a float', value)
+    return float(value)
+
+
+def divide(
+    numerator: float,
+    denominator: float,
+    *,
+    zero_division: ZeroDivision,
+    kpi: str,
+    denominator_name: str,
+) -> float:
+    """Divide, applying the library-wide zero-division policy.
+
+    Parameters
+    ----------
+    numerator, denominator : float
+        Already validated operands.
+    zero_division : {"warn"} or float
+        ``"warn"`` returns nan and emits :class:`UndefinedKPIWarning`;
+        a float is returned silently.
+    kpi, denominator_name : str
+        Used in the warning message.
+
+    Returns
+    -------
+    float
+        ``numerator / denominator``, or the zero-division value.
+    """
+    if denominator == 0:
+        if zero_division == "warn":
+            warnings.warn(
+                f"{kpi} is undefined because {denominator_name} is 0; returning nan. "
+                "Pass zero_division=<value> to choose the result and silence this warning.",
+                UndefinedKPIWarning,
+                stacklevel=3,
+            )
+            return math.nan
+        return float(zero_division)
+    return numerator / denominator
+
+
+def as_score_array(scores: object, name: str, func: str) -> npt.NDArray[np.float64]:
+    """Return survey scores as a 1-D float array, rejecting nan, inf and non-numbers.
+
+    Accepts lists, tuples, numpy arrays, pandas/polars Series and any iterable.
+    """
+    if isinstance(scores, (str, bytes)) or not (
+        hasattr(scores, "__array__") or isinstance(scores, Iterable)
+    ):
+        raise _fail(name, func, "must be a 1-D sequence of numbers", type(scores).__name__)
+    try:
+        if hasattr(scores, "__array__"):
+            array = np.asarray(scores)
+        else:
+            assert isinstance(scores, Iterable)
+            array = np.asarray(list(scores))
+    except (TypeError, ValueError) as exc:
+        raise _fail(name, func, "must be a 1-D sequence of numbers", type(scores).__name__) from exc
+    if array.ndim != 1:
+        raise _fail(name, func, "must be 1-D", f"an array of shape {array.shape}")
+    if array.dtype == bool or not (np.issubdtype(array.dtype, np.number) or array.size == 0):
+        bad = next(
+            (v for v in array.tolist() if isinstance(v, bool) or not isinstance(v, numbers.Real)),
+            array.dtype,
+        )
+        raise _fail(name, func, "must hold only numbers", bad)
+    values = array.astype(np.float64, copy=False)
+    not_finite = ~np.isfinite(values)
+    if not_finite.any():
+        count = int(not_finite.sum())
+        msg = (
+            f"The {name!r} parameter of {func} must hold only finite numbers. "
+            f"Got {count} nan or inf value{'s' if count != 1 else ''} instead."
+        )
+        raise InvalidInputError(msg)
+    return values
+
+
+def check_scores_in_range(
+    values: npt.NDArray[np.float64],
+    low: float,
+    high: float,
+    name: str,
+    func: str,
+    *,
+    integer: bool,
+) -> None:
+    """Raise when survey scores fall outside ``[low, high]`` or are not whole."""
+    outside = (values < low) | (values > high)
+    if outside.any():
+        count = int(outside.sum())
+        first = values[outside][0]
+        msg = (
+            f"The {name!r} parameter of {func} must hold scores in [{low:g}, {high:g}]. "
+            f"Got {count} value{'s' if count != 1 else ''} outside it (first: {first:g}) instead."
+        )
+        raise InvalidInputError(msg)
+    if integer:
+        fractional = values != np.round(values)
+        if fractional.any():
+            count = int(fractional.sum())
+            first = values[fractional][0]
+            msg = (
+                f"The {name!r} parameter of {func} must hold whole-number scores. "
+                f"Got {count} non-integer value{'s' if count != 1 else ''} "
+                f"(first: {first:g}) instead."
+            )
+            raise InvalidInputError(msg)

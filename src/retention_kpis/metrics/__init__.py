@@ -1,0 +1,1 @@
+"""Pure metric functions, one module per metric, and their result models."""

@@ -1,0 +1,71 @@
+"""Base classes and value types of the frozen pydantic result models."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
+
+__all__ = ["Fraction", "KPIResult", "MaybeNaN", "NonNegative", "RatioKPI", "Signed100"]
+
+
+def _none_is_nan(value: object) -> object:
+    """Read ``null`` (how JSON stores an undefined KPI) back as nan."""
+    return math.nan if value is None else value
+
+
+def _within(low: float, high: float) -> Callable[[float], float]:
+    """Return a validator that accepts nan (undefined) or a value in [low, high]."""
+
+    def check(value: float) -> float:
+        if math.isnan(value) or low <= value <= high:
+            return value
+        msg = f"must be in [{low:g}, {high:g}] or nan (undefined), got {value!r}"
+        raise ValueError(msg)
+
+    return check
+
+
+_NULLABLE_NUMBER = WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "null"}]})
+
+MaybeNaN = Annotated[float, BeforeValidator(_none_is_nan), _NULLABLE_NUMBER]
+"""A float that is nan when the KPI is undefined; JSON stores it as ``null``."""
+
+Fraction = Annotated[
+    float, BeforeValidator(_none_is_nan), AfterValidator(_within(0.0, 1.0)), _NULLABLE_NUMBER
+]
+"""A share in [0, 1], or nan when undefined."""
+
+NonNegative = Annotated[
+    float, BeforeValidator(_none_is_nan), AfterValidator(_within(0.0, math.inf)), _NULLABLE_NUMBER
+]
+"""A value >= 0 (money, counts per customer), or nan when undefined."""
+
+Signed100 = Annotated[
+    float, BeforeValidator(_none_is_nan), AfterValidator(_within(-100.0, 100.0)), _NULLABLE_NUMBER
+]
+"""A score in [-100, 100] (NPS), or nan when undefined."""
+
+
+class KPIResult(BaseModel):
+    """A KPI value with the unit and the definition that produced it.
+
+    Results are frozen and reject unknown fields. An undefined value (zero
+    denominator) is ``nan`` in Python and ``null`` in JSON. Subclasses narrow
+    ``value`` to the metric's range, so a broken formula fails loudly.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+
+    value: MaybeNaN
+    unit: str
+    definition: str
+
+
+class RatioKPI(KPIResult):
+    """A KPI that is ``numerator / denominator`` (times a scale, if any)."""
+
+    numerator: float
+    denominator: float

@@ -1,0 +1,87 @@
+"""Conversion rate: the share of visitors who converted."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from retention_kpis._validation import (
+    ZeroDivision,
+    check_count,
+    check_part_of_whole,
+    check_zero_division,
+    divide,
+)
+from retention_kpis.metrics._base import Fraction, RatioKPI
+
+__all__ = ["ConversionRate", "conversion_rate"]
+
+
+def conversion_rate(
+    conversions: int, visitors: int, *, zero_division: ZeroDivision = "warn"
+) -> float:
+    """Share of visitors who converted.
+
+    ``conversion_rate = conversions / visitors``
+
+    Parameters
+    ----------
+    conversions : int
+        Visitors who converted, ``0 <= conversions <= visitors``.
+    visitors : int
+        Distinct visitors in the period.
+    zero_division : {"warn"} or float, default="warn"
+        Returned when ``visitors == 0``; ``"warn"`` returns nan and emits
+        :class:`~retention_kpis.UndefinedKPIWarning`.
+
+    Returns
+    -------
+    float
+        A fraction in [0, 1]; higher is better.
+
+    Raises
+    ------
+    InvalidInputError
+        If a count is negative, not whole, nan or inf, or if
+        ``conversions > visitors``.
+
+    Examples
+    --------
+    >>> conversion_rate(30, 1_000)
+    0.03
+    >>> conversion_rate(0, 0, zero_division=0.0)
+    0.0
+    """
+    func = "conversion_rate"
+    conversions_ = check_count(conversions, "conversions", func)
+    visitors_ = check_count(visitors, "visitors", func)
+    check_part_of_whole(conversions_, visitors_, "conversions", "visitors", func)
+    policy = check_zero_division(zero_division, func)
+    return divide(
+        conversions_,
+        visitors_,
+        zero_division=policy,
+        kpi="conversion_rate",
+        denominator_name="visitors",
+    )
+
+
+class ConversionRate(RatioKPI):
+    """Conversion rate with its parts.
+
+    Examples
+    --------
+    >>> ConversionRate.from_counts(30, 1_000).value
+    0.03
+    """
+
+    value: Fraction
+    unit: Literal["fraction"] = "fraction"
+    definition: Literal["conversions / visitors"] = "conversions / visitors"
+
+    @classmethod
+    def from_counts(
+        cls, conversions: int, visitors: int, *, zero_division: ZeroDivision = "warn"
+    ) -> ConversionRate:
+        """Compute the conversion rate and keep its numerator and denominator."""
+        value = conversion_rate(conversions, visitors, zero_division=zero_division)
+        return cls(value=value, numerator=conversions, denominator=visitors)
