@@ -15,15 +15,51 @@ from retention_kpis.exceptions import (
     RetentionKPIsError,
     UndefinedKPIWarning,
 )
+from retention_kpis.metrics.aov import AverageOrderValue, average_order_value
+from retention_kpis.metrics.cac import CustomerAcquisitionCost, customer_acquisition_cost
+from retention_kpis.metrics.ces import CustomerEffortScore, customer_effort_score
+from retention_kpis.metrics.churn import ChurnRate, churn_rate
+from retention_kpis.metrics.clv import CustomerLifetimeValue, customer_lifetime_value
 from retention_kpis.metrics.conversion import ConversionRate, conversion_rate
+from retention_kpis.metrics.cpa import CostPerAcquisition, cost_per_acquisition
+from retention_kpis.metrics.csat import CustomerSatisfactionScore, customer_satisfaction_score
+from retention_kpis.metrics.nps import NetPromoterScore, net_promoter_score
+from retention_kpis.metrics.purchase_frequency import PurchaseFrequency, purchase_frequency
+from retention_kpis.metrics.repeat_purchase import RepeatPurchaseRate, repeat_purchase_rate
+from retention_kpis.metrics.retention import RetentionRate, retention_rate
+from retention_kpis.metrics.roas import ReturnOnAdSpend, return_on_ad_spend
 
 __all__ = [
+    "AverageOrderValue",
+    "ChurnRate",
     "ColumnNotFoundError",
     "ConvergenceError",
     "ConversionRate",
+    "CostPerAcquisition",
+    "CustomerAcquisitionCost",
+    "CustomerEffortScore",
+    "CustomerLifetimeValue",
+    "CustomerSatisfactionScore",
     "InvalidInputError",
+    "NetPromoterScore",
+    "PurchaseFrequency",
+    "RepeatPurchaseRate",
     "RetentionKPIsError",
+    "RetentionRate",
+    "ReturnOnAdSpend",
     "UndefinedKPIWarning",
     "__version__",
+    "average_order_value",
+    "churn_rate",
     "conversion_rate",
+    "cost_per_acquisition",
+    "customer_acquisition_cost",
+    "customer_effort_score",
+    "customer_lifetime_value",
+    "customer_satisfaction_score",
+    "net_promoter_score",
+    "purchase_frequency",
+    "repeat_purchase_rate",
+    "retention_rate",
+    "return_on_ad_spend",
 ]

@@ -204,3 +204,25 @@ def check_scores_in_range(
                 f"(first: {first:g}) instead."
             )
             raise InvalidInputError(msg)
+
+
+def check_scale(scale: object, name: str, func: str) -> tuple[int, int]:
+    """Return a survey scale ``(low, high)`` of whole numbers with ``low < high``.
+
+    Used by the survey metrics (CSAT, CES) whose answers lie on a Likert scale.
+    """
+    requirement = "must be a (low, high) pair of whole numbers with low < high"
+    if not isinstance(scale, (tuple, list)) or len(scale) != 2:
+        raise _fail(name, func, requirement, scale)
+    for end in scale:
+        if (
+            isinstance(end, bool)
+            or not isinstance(end, numbers.Real)
+            or not math.isfinite(float(end))
+            or not float(end).is_integer()
+        ):
+            raise _fail(name, func, requirement, scale)
+    low, high = int(scale[0]), int(scale[1])
+    if low >= high:
+        raise _fail(name, func, requirement, scale)
+    return low, high

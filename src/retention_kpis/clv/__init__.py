@@ -1,0 +1,1 @@
+"""Predictive customer lifetime value: RFM summaries and buy-till-you-die models."""

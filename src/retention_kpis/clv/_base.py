@@ -1,0 +1,286 @@
+"""Shared machinery of the probability models: validation, fitting, persistence.
+
+Every model maximises its log-likelihood over the logarithm of its (positive)
+parameters with L-BFGS-B and an analytic gradient. Standard errors come from
+the Hessian of the negative log-likelihood at the optimum (computed by central
+differences of the analytic gradient in log space) and are carried to the
+natural scale with the delta method. Confidence intervals are built in log
+space, so they never include non-positive values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict
+from typing_extensions import Self
+
+from retention_kpis._version import __version__
+from retention_kpis.exceptions import ConvergenceError, InvalidInputError, RetentionKPIsError
+
+__all__ = [
+    "FloatArray",
+    "ModelParams",
+    "NotFittedError",
+    "ProbabilityModel",
+    "as_float_array",
+    "check_same_length",
+    "collapse_rows",
+]
+
+FloatArray = npt.NDArray[np.float64]
+Objective = Callable[[FloatArray], tuple[float, FloatArray]]
+"""Negative log-likelihood and its gradient, both in log-parameter space."""
+
+_Z_95 = 1.959963984540054
+
+
+class NotFittedError(RetentionKPIsError):
+    """A model was used for prediction before ``fit`` or ``from_params``."""
+
+
+class ModelParams(BaseModel):
+    """Base of the frozen parameter models (all parameters are positive floats)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def as_array(self) -> FloatArray:
+        """Return the parameters in declaration order."""
+        return np.array([getattr(self, name) for name in type(self).model_fields], dtype=float)
+
+
+P = TypeVar("P", bound=ModelParams)
+
+
+def as_float_array(values: object, name: str, *, allow_negative: bool = False) -> FloatArray:
+    """Return ``values`` as a 1-D float array, rejecting nan, inf and negatives.
+
+    Scalars become arrays of length one. pandas/polars Series are accepted.
+    """
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        msg = f"{name} must be numeric; could not convert it to floats ({exc})."
+        raise InvalidInputError(msg) from exc
+    array = np.atleast_1d(array)
+    if array.ndim != 1:
+        msg = f"{name} must be one-dimensional; got shape {array.shape}."
+        raise InvalidInputError(msg)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        msg = f"{name} must be finite; {int(bad.sum())} value(s) are nan or inf."
+        raise InvalidInputError(msg)
+    if not allow_negative:
+        negative = array < 0
+        if negative.any():
+            msg = f"{name} must be >= 0; {int(negative.sum())} value(s) are negative."
+            raise InvalidInputError(msg)
+    return array
+
+
+def check_same_length(**arrays: FloatArray) -> int:
+    """Raise unless all arrays have one length; return it."""
+    lengths = {name: len(array) for name, array in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        listing = ", ".join(f"{name}={n}" for name, n in lengths.items())
+        msg = f"Inputs must have the same length; got {listing}."
+        raise InvalidInputError(msg)
+    return next(iter(lengths.values()), 0)
+
+
+def collapse_rows(
+    columns: Sequence[FloatArray], weights: FloatArray | None
+) -> tuple[list[FloatArray], FloatArray]:
+    """Merge identical rows into one row with the summed weight.
+
+    Likelihoods are sums over customers of a function of their statistics, so
+    customers with identical statistics can be evaluated once (CDNOW's 2,357
+    customers have far fewer distinct (frequency, recency, T) rows).
+    """
+    stacked = np.column_stack(columns)
+    w = np.ones(len(stacked)) if weights is None else weights
+    unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=w, minlength=len(unique)).astype(np.float64)
+    return [unique[:, j] for j in range(unique.shape[1])], summed
+
+
+def _numerical_hessian(objective: Objective, x: FloatArray) -> FloatArray:
+    """Hessian by central differences of the analytic gradient, symmetrised."""
+    k = len(x)
+    hessian = np.empty((k, k))
+    for j in range(k):
+        step = 1e-5 * max(1.0, abs(x[j]))
+        forward, backward = x.copy(), x.copy()
+        forward[j] += step
+        backward[j] -= step
+        hessian[:, j] = (objective(forward)[1] - objective(backward)[1]) / (2 * step)
+    symmetric: FloatArray = (hessian + hessian.T) / 2
+    return symmetric
+
+
+class ProbabilityModel(Generic[P]):
+    """Base of every fitted probability model (BG/NBD, Pareto/NBD, ...).
+
+    Subclasses set ``params_type`` and implement ``fit`` by calling
+    :meth:`_fit_log_params` with their negative log-likelihood.
+    """
+
+    params_type: ClassVar[type[ModelParams]]
+
+    def __init__(self) -> None:
+        self._params: P | None = None
+        self._log_likelihood: float = math.nan
+        self._covariance: FloatArray | None = None
+        self._n_customers: float = math.nan
+
+    def __repr__(self) -> str:
+        if self._params is None:
+            return f"{type(self).__name__}(<not fitted>)"
+        body = ", ".join(f"{k}={v:.4g}" for k, v in self._params.model_dump().items())
+        return f"{type(self).__name__}({body})"
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def from_params(cls, **params: float) -> Self:
+        """Build a model from known parameters (for example a paper's estimates)."""
+        model = cls()
+        model._params = cls.params_type(**params)  # type: ignore[assignment]
+        bad = [k for k, v in model.params.model_dump().items() if not (v > 0 and math.isfinite(v))]
+        if bad:
+            msg = f"Parameters of {cls.__name__} must be positive and finite; got {bad}."
+            raise InvalidInputError(msg)
+        return model
+
+    # -- fitted state -------------------------------------------------------
+    @property
+    def params(self) -> P:
+        """The parameters, a frozen pydantic model."""
+        if self._params is None:
+            msg = f"This {type(self).__name__} is not fitted yet; call fit() or from_params()."
+            raise NotFittedError(msg)
+        return self._params
+
+    @property
+    def log_likelihood(self) -> float:
+        """Total log-likelihood of the fitted data (nan when built by ``from_params``)."""
+        return self._log_likelihood
+
+    @property
+    def covariance(self) -> FloatArray:
+        """Asymptotic covariance matrix of the parameters (natural scale)."""
+        if self._covariance is None:
+            msg = f"{type(self).__name__} has no covariance: it was not fitted to data."
+            raise NotFittedError(msg)
+        return self._covariance
+
+    @property
+    def standard_errors(self) -> dict[str, float]:
+        """Standard errors of the parameters, from the inverse Hessian (delta method)."""
+        diagonal = np.sqrt(np.clip(np.diag(self.covariance), 0.0, None))
+        return dict(zip(type(self.params).model_fields, diagonal.tolist(), strict=True))
+
+    @property
+    def confidence_intervals(self) -> dict[str, tuple[float, float]]:
+        """95 % Wald intervals built on the log scale: ``theta * exp(+-1.96 se / theta)``."""
+        out: dict[str, tuple[float, float]] = {}
+        for name, se in self.standard_errors.items():
+            value = float(getattr(self.params, name))
+            spread = math.exp(_Z_95 * se / value)
+            out[name] = (value / spread, value * spread)
+        return out
+
+    # -- fitting ------------------------------------------------------------
+    def _fit_log_params(
+        self, objective: Objective, x0: FloatArray, *, total_weight: float, maxiter: int = 2000
+    ) -> None:
+        """Minimise ``objective`` over log parameters and store the results.
+
+        ``objective`` returns the total negative log-likelihood; it is scaled by
+        ``total_weight`` inside so tolerances do not depend on the sample size.
+        """
+        from scipy.optimize import minimize  # noqa: PLC0415 - scipy is imported lazily
+
+        def scaled(x: FloatArray) -> tuple[float, FloatArray]:
+            value, grad = objective(x)
+            if not math.isfinite(value):
+                return 1e300, np.zeros_like(x)
+            return value / total_weight, grad / total_weight
+
+        result = minimize(
+            scaled,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-30.0, 30.0)] * len(x0),
+            options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9},
+        )
+        x = np.asarray(result.x, dtype=float)
+        value, grad = objective(x)
+        gradient_norm = float(np.max(np.abs(grad))) / total_weight
+        if not math.isfinite(value) or (not result.success and gradient_norm > 1e-5):
+            msg = (
+                f"{type(self).__name__}.fit did not converge: {result.message} "
+                f"(max |gradient| per customer {gradient_norm:.2e} after {result.nit} iterations)."
+            )
+            raise ConvergenceError(msg)
+        if np.any(np.abs(x) >= 29.999):
+            msg = (
+                f"{type(self).__name__}.fit ran to a parameter bound (log-parameter {x.tolist()}): "
+                "the data do not identify the model (for example no repeat purchases)."
+            )
+            raise ConvergenceError(msg)
+        theta = np.exp(x)
+        names = list(self.params_type.model_fields)
+        self._params = self.params_type(**dict(zip(names, theta.tolist(), strict=True)))  # type: ignore[assignment]
+        self._log_likelihood = -float(value)
+        self._n_customers = total_weight
+        hessian = _numerical_hessian(objective, x)
+        try:
+            cov_log = np.linalg.inv(hessian)
+        except np.linalg.LinAlgError:
+            cov_log = np.full_like(hessian, np.nan)
+        self._covariance = np.asarray(cov_log * np.outer(theta, theta), dtype=np.float64)
+
+    # -- persistence --------------------------------------------------------
+    def to_json(self) -> str:
+        """Serialise the model to JSON (parameters, fit statistics, covariance)."""
+        payload: dict[str, Any] = {
+            "model": type(self).__name__,
+            "library_version": __version__,
+            "params": self.params.model_dump(),
+            "log_likelihood": None if math.isnan(self._log_likelihood) else self._log_likelihood,
+            "n_customers": None if math.isnan(self._n_customers) else self._n_customers,
+            "covariance": None if self._covariance is None else self._covariance.tolist(),
+        }
+        return json.dumps(payload)
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        """Rebuild a model written by :meth:`to_json`."""
+        payload = json.loads(text)
+        if not isinstance(payload, dict) or payload.get("model") != cls.__name__:
+            found = payload.get("model") if isinstance(payload, dict) else type(payload).__name__
+            msg = f"JSON does not hold a {cls.__name__} (found {found!r})."
+            raise InvalidInputError(msg)
+        model = cls.from_params(**payload["params"])
+        model._restore_fit_state(  # noqa: SLF001 - same class
+            log_likelihood=payload.get("log_likelihood"),
+            n_customers=payload.get("n_customers"),
+            covariance=payload.get("covariance"),
+        )
+        return model
+
+    def _restore_fit_state(
+        self, *, log_likelihood: float | None, n_customers: float | None, covariance: object
+    ) -> None:
+        if log_likelihood is not None:
+            self._log_likelihood = float(log_likelihood)
+        if n_customers is not None:
+            self._n_customers = float(n_customers)
+        if covariance is not None:
+            self._covariance = np.asarray(covariance, dtype=np.float64)

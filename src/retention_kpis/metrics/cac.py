@@ -1,0 +1,89 @@
+"""Customer acquisition cost (CAC): acquisition spend per new customer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from retention_kpis._validation import (
+    ZeroDivision,
+    check_amount,
+    check_count,
+    check_zero_division,
+    divide,
+)
+from retention_kpis.metrics._base import NonNegative, RatioKPI
+
+__all__ = ["CustomerAcquisitionCost", "customer_acquisition_cost"]
+
+
+def customer_acquisition_cost(
+    cost: float, new_customers: int, *, zero_division: ZeroDivision = "warn"
+) -> float:
+    """Acquisition spend per new customer.
+
+    ``customer_acquisition_cost = cost / new_customers``
+
+    Unlike :func:`~retention_kpis.cost_per_acquisition`, the denominator counts
+    only customers who bought for the first time in the period.
+
+    Parameters
+    ----------
+    cost : float
+        Sales and marketing spend on acquisition in the period, in currency, ``>= 0``.
+    new_customers : int
+        Customers whose first purchase fell in the period, a whole number ``>= 0``.
+    zero_division : {"warn"} or float, default="warn"
+        Returned when ``new_customers == 0``; ``"warn"`` returns nan and emits
+        :class:`~retention_kpis.UndefinedKPIWarning`.
+
+    Returns
+    -------
+    float
+        Currency per new customer, ``>= 0``; lower is better.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``cost`` is negative, nan or inf, or ``new_customers`` is negative,
+        not whole, nan or inf.
+
+    Examples
+    --------
+    >>> customer_acquisition_cost(12_000.0, 80)
+    150.0
+    >>> customer_acquisition_cost(500.0, 0, zero_division=0.0)
+    0.0
+    """
+    func = "customer_acquisition_cost"
+    cost_ = check_amount(cost, "cost", func)
+    new_customers_ = check_count(new_customers, "new_customers", func)
+    policy = check_zero_division(zero_division, func)
+    return divide(
+        cost_,
+        new_customers_,
+        zero_division=policy,
+        kpi="customer_acquisition_cost",
+        denominator_name="new_customers",
+    )
+
+
+class CustomerAcquisitionCost(RatioKPI):
+    """CAC with its parts (``numerator`` = cost, ``denominator`` = new customers).
+
+    Examples
+    --------
+    >>> CustomerAcquisitionCost.from_totals(12_000.0, 80).value
+    150.0
+    """
+
+    value: NonNegative
+    unit: Literal["currency per new customer"] = "currency per new customer"
+    definition: Literal["cost / new_customers"] = "cost / new_customers"
+
+    @classmethod
+    def from_totals(
+        cls, cost: float, new_customers: int, *, zero_division: ZeroDivision = "warn"
+    ) -> CustomerAcquisitionCost:
+        """Compute the CAC and keep its numerator and denominator."""
+        value = customer_acquisition_cost(cost, new_customers, zero_division=zero_division)
+        return cls(value=value, numerator=cost, denominator=new_customers)
