@@ -8,6 +8,7 @@ events on any backend narwhals supports.
 from __future__ import annotations
 
 from retention_kpis._version import __version__
+from retention_kpis.events import EventSchema, EventTypes, validate_events
 from retention_kpis.exceptions import (
     ColumnNotFoundError,
     ConvergenceError,
@@ -28,6 +29,7 @@ from retention_kpis.metrics.purchase_frequency import PurchaseFrequency, purchas
 from retention_kpis.metrics.repeat_purchase import RepeatPurchaseRate, repeat_purchase_rate
 from retention_kpis.metrics.retention import RetentionRate, retention_rate
 from retention_kpis.metrics.roas import ReturnOnAdSpend, return_on_ad_spend
+from retention_kpis.report import KPIReport, KPIRow, compute_kpis
 
 __all__ = [
     "AverageOrderValue",
@@ -40,7 +42,11 @@ __all__ = [
     "CustomerEffortScore",
     "CustomerLifetimeValue",
     "CustomerSatisfactionScore",
+    "EventSchema",
+    "EventTypes",
     "InvalidInputError",
+    "KPIReport",
+    "KPIRow",
     "NetPromoterScore",
     "PurchaseFrequency",
     "RepeatPurchaseRate",
@@ -51,6 +57,7 @@ __all__ = [
     "__version__",
     "average_order_value",
     "churn_rate",
+    "compute_kpis",
     "conversion_rate",
     "cost_per_acquisition",
     "customer_acquisition_cost",
@@ -62,4 +69,5 @@ __all__ = [
     "repeat_purchase_rate",
     "retention_rate",
     "return_on_ad_spend",
+    "validate_events",
 ]

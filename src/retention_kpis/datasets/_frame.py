@@ -18,9 +18,16 @@ import pandas as pd
 
 __all__ = [
     "CAMPAIGNS",
+    "CHANNELS",
+    "COLUMNS",
+    "EVENT_TYPES",
     "BoolArray",
+    "EventBlock",
     "FloatArray",
-    "IntArray", "CHANNELS", "COLUMNS", "EVENT_TYPES", "EventBlock", "assemble", "empty"]
+    "IntArray",
+    "assemble",
+    "empty",
+]
 
 EVENT_TYPES: tuple[str, ...] = (
     "visit",
@@ -82,8 +89,9 @@ class EventBlock:
         Index into :data:`EVENT_TYPES`.
     channel, campaign : ndarray of int64
         Indexes into :data:`CHANNELS` and :data:`CAMPAIGNS`; -1 for a null campaign.
-    revenue, cost, score : ndarray of float64 or None
-        Values for this block's rows; None means nan on every row.
+    value : ndarray of float64 or None
+        The event's number: ``revenue`` of a purchase, ``cost`` of a spend row,
+        ``score`` of a survey response; None for event types without one.
     """
 
     customer: IntArray
@@ -91,20 +99,29 @@ class EventBlock:
     event: IntArray
     channel: IntArray
     campaign: IntArray
-    revenue: FloatArray | None = None
-    cost: FloatArray | None = None
-    score: FloatArray | None = None
+    value: FloatArray | None = None
 
 
-def _values(blocks: Sequence[EventBlock], field: str) -> FloatArray:
-    parts = []
+_VALUE_CODES = {
+    "revenue": [EVENT_TYPES.index("purchase")],
+    "cost": [EVENT_TYPES.index("spend")],
+    "score": [EVENT_TYPES.index("nps_response"), EVENT_TYPES.index("csat_response")],
+}
+"""Which event types fill each numeric column with their block's ``value``."""
+
+
+def _concatenate_values(blocks: Sequence[EventBlock]) -> FloatArray:
+    """Concatenate the blocks' values, with nan for blocks without values."""
+    values = np.full(sum(b.seconds.size for b in blocks), np.nan)
+    offset = 0
     for block in blocks:
-        values = getattr(block, field)
-        parts.append(np.full(block.seconds.size, np.nan) if values is None else values)
-    return np.concatenate(parts) if parts else np.empty(0)
+        if block.value is not None:
+            values[offset : offset + block.seconds.size] = block.value
+        offset += block.seconds.size
+    return values
 
 
-def _strings(codes: IntArray, labels: Sequence[str]) -> pd.Series:  # type: ignore[type-arg]
+def _strings(codes: npt.NDArray[np.int32], labels: Sequence[str]) -> pd.Series[str]:
     """Map integer codes to labels (-1 -> null) as pandas' default string column.
 
     With pyarrow installed the labels are taken through a dictionary array (fast
@@ -115,16 +132,37 @@ def _strings(codes: IntArray, labels: Sequence[str]) -> pd.Series:  # type: igno
         import pyarrow as pa  # noqa: PLC0415 - optional dependency, imported where used
     except ImportError:  # pragma: no cover - pyarrow is installed with the test extra
         objects = np.array([*labels, None], dtype=object)[codes]
-        return pd.Series(objects, dtype=default_dtype)
-    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+        fallback: pd.Series[str] = pd.Series(objects, dtype=default_dtype)
+        return fallback
+    indices = pa.array(codes, mask=codes < 0)
     strings = pa.DictionaryArray.from_arrays(indices, pa.array(list(labels), pa.string()))
-    series = pd.Series(strings.cast(pa.string()).to_pandas())
-    return series.astype(default_dtype, copy=False)
+    series = pd.Series(strings.cast(pa.large_string()).to_pandas())
+    converted: pd.Series[str] = series.astype(default_dtype)
+    return converted
 
 
 def _nullable_ids(ids: IntArray) -> pd.arrays.IntegerArray:
     """Turn ids with -1 for missing into a nullable Int64 array."""
-    return pd.arrays.IntegerArray(ids.astype(np.int64), ids < 0)
+    return pd.arrays.IntegerArray(ids, ids < 0)
+
+
+def _time_order(seconds: FloatArray, window_seconds: float) -> tuple[IntArray, IntArray]:
+    """Positions of the events inside the window in time order, and their whole seconds.
+
+    Sorting the unique key ``whole_seconds * n + position`` gives a stable sort by
+    time (ties keep their position) with numpy's fast unstable sort.
+    """
+    total = seconds.size
+    if total == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    inside = np.flatnonzero(seconds <= window_seconds)
+    whole = np.floor(seconds[inside]).astype(np.int64)
+    if whole.size == 0 or int(whole.max()) < (2**62) // total:
+        key = np.sort(whole * total + inside)
+        order, position = np.divmod(key, total)
+        return position, order
+    by_time = np.argsort(whole, kind="stable")  # pragma: no cover - windows of centuries
+    return inside[by_time], whole[by_time]  # pragma: no cover
 
 
 def assemble(
@@ -132,42 +170,44 @@ def assemble(
 ) -> pd.DataFrame:
     """Concatenate blocks, drop events after the window, sort by time, build the frame.
 
-    Timestamps are floored to whole seconds. The sort is stable, so events with
+    Timestamps are floored to whole seconds. The sort is stable, so events in
     the same second keep the order of ``blocks`` (a visit before its signup).
     Customer ids are ``index + 1``; order ids number purchases 1, 2, ... in time order.
     """
-    seconds = np.concatenate([b.seconds for b in blocks])
-    keep = seconds <= window_seconds
-    whole_seconds = np.floor(seconds[keep]).astype(np.int64)
-    order = np.argsort(whole_seconds, kind="stable")
-    whole_seconds = whole_seconds[order]
-
-    def take(values: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
-        return values[keep][order]
-
-    customer = take(np.concatenate([b.customer for b in blocks]))
-    event = take(np.concatenate([b.event for b in blocks]))
+    position, whole_seconds = _time_order(
+        np.concatenate([b.seconds for b in blocks]), window_seconds
+    )
+    # One gather for the three small codes, packed into an int32.
+    packed = np.concatenate(
+        [(b.event << 16) | (b.channel << 8) | (b.campaign + 1) for b in blocks]
+    ).astype(np.int32)[position]
+    event = packed >> 16
+    channel = (packed >> 8) & 0xFF
+    campaign = (packed & 0xFF) - 1
+    customer = np.concatenate([b.customer for b in blocks])[position]
+    value = _concatenate_values(blocks)[position]
+    numbers = {
+        column: np.where(np.isin(event, codes), value, np.nan)
+        for column, codes in _VALUE_CODES.items()
+    }
     is_purchase = event == EVENT_TYPES.index("purchase")
     order_id = np.full(event.size, -1, dtype=np.int64)
     order_id[is_purchase] = np.arange(1, int(is_purchase.sum()) + 1)
-    customer_id = np.where(customer >= 0, customer + 1, -1)
-    timestamps = start.as_unit("ns").value + whole_seconds * _NS_PER_SECOND
-    return pd.DataFrame(
-        {
-            "customer_id": _nullable_ids(customer_id),
-            "timestamp": pd.to_datetime(timestamps, unit="ns"),
-            "event_type": _strings(event, EVENT_TYPES),
-            "revenue": take(_values(blocks, "revenue")),
-            "cost": take(_values(blocks, "cost")),
-            "channel": _strings(take(np.concatenate([b.channel for b in blocks])), CHANNELS),
-            "campaign": _strings(
-                take(np.concatenate([b.campaign for b in blocks])), [c for c, _ in CAMPAIGNS]
-            ),
-            "score": take(_values(blocks, "score")),
-            "order_id": _nullable_ids(order_id),
-        },
-        columns=list(COLUMNS),
-    )
+    columns = {
+        "customer_id": _nullable_ids(np.where(customer >= 0, customer + 1, -1)),
+        "timestamp": (start.as_unit("ns").value + whole_seconds * _NS_PER_SECOND).view(
+            "datetime64[ns]"
+        ),
+        "event_type": _strings(event, EVENT_TYPES),
+        "revenue": numbers["revenue"],
+        "cost": numbers["cost"],
+        "channel": _strings(channel, CHANNELS),
+        "campaign": _strings(campaign, [c for c, _ in CAMPAIGNS]),
+        "score": numbers["score"],
+        "order_id": _nullable_ids(order_id),
+    }
+    frame: pd.DataFrame = pd.DataFrame(columns, columns=list(COLUMNS), copy=False)
+    return frame
 
 
 def empty(start: pd.Timestamp) -> pd.DataFrame:

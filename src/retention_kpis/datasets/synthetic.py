@@ -11,7 +11,6 @@ function beside the ones below and append its block in :func:`make_events`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,25 +20,19 @@ from retention_kpis.datasets._frame import (
     CAMPAIGNS,
     CHANNELS,
     EVENT_TYPES,
-    BoolArray,
     EventBlock,
     FloatArray,
     IntArray,
     assemble,
     empty,
 )
+from retention_kpis.datasets._population import DAY, WEEK, Population, draw_population
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["make_events"]
 
 _FUNC = "make_events"
-_DAY = 86_400.0
-_WEEK = 7 * _DAY
-_GROWTH = 1.0
-"""Arrivals per day grow linearly over the window, ending at ``1 + _GROWTH`` times the start."""
-_CHANNEL_SHARES = (0.25, 0.25, 0.15, 0.10, 0.10, 0.15)
-"""Share of arrivals per channel, in the order of ``CHANNELS``."""
-_COST_PER_ARRIVAL = np.array([0.0, 1.80, 1.20, 0.30, 5.00, 0.0])
+_COST_PER_ARRIVAL = np.array([0.0, 40.0, 30.0, 5.0, 20.0, 0.0])
 """Mean marketing cost of one arriving visitor per channel (USD); organic and direct are free."""
 _BUYER_PROBABILITY = 0.7
 _PURCHASES_PER_WEEK = 0.25
@@ -48,92 +41,6 @@ _NPS_FIRST_WAVE_DAYS = 30.0
 _NPS_WAVE_DAYS = 90.0
 _NPS_RESPONSE_PROBABILITY = 0.25
 _CSAT_RESPONSE_PROBABILITY = 0.2
-
-
-@dataclass(frozen=True)
-class _Population:
-    """One entry per visitor, sorted by arrival; times are seconds after ``start``."""
-
-    window: float
-    arrival: FloatArray
-    channel: IntArray
-    campaign: IntArray
-    satisfaction: FloatArray
-    signed_up: BoolArray
-    signup: FloatArray
-    death: FloatArray
-    visit_rate: FloatArray
-    order_value: FloatArray
-
-    @property
-    def size(self) -> int:
-        return int(self.arrival.size)
-
-    @property
-    def end_of_activity(self) -> FloatArray:
-        """Death or the end of the window, whichever comes first."""
-        return np.minimum(self.death, self.window)
-
-    def block(
-        self,
-        customer: IntArray,
-        seconds: FloatArray,
-        event_type: str,
-        *,
-        revenue: FloatArray | None = None,
-        score: FloatArray | None = None,
-    ) -> EventBlock:
-        """Events of ``customer`` (indexes) carrying their acquisition channel and campaign."""
-        return EventBlock(
-            customer=customer,
-            seconds=seconds,
-            event=np.full(customer.size, EVENT_TYPES.index(event_type), dtype=np.int64),
-            channel=self.channel[customer],
-            campaign=self.campaign[customer],
-            revenue=revenue,
-            score=score,
-        )
-
-
-def _campaigns_of(channel: IntArray, rng: np.random.Generator) -> IntArray:
-    """Pick one campaign of each visitor's channel uniformly; -1 where the channel has none."""
-    owner = np.array([owner for _, owner in CAMPAIGNS])
-    counts = np.bincount(owner, minlength=len(CHANNELS))
-    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    pick = np.floor(rng.random(channel.size) * counts[channel]).astype(np.int64)
-    return np.where(counts[channel] > 0, offsets[channel] + pick, -1)
-
-
-def _population(  # noqa: PLR0917 - private, called once with named arguments
-    n: int,
-    window: float,
-    rng: np.random.Generator,
-    visits_per_week: float,
-    signup_probability: float,
-    mean_lifetime_days: float,
-    mean_order_value: float,
-) -> _Population:
-    # Inverse CDF of the density (1 + g x) / (1 + g / 2) on [0, 1].
-    uniform = rng.random(n)
-    arrival = np.sort((np.sqrt(1 + _GROWTH * (2 + _GROWTH) * uniform) - 1) / _GROWTH * window)
-    channel = rng.choice(len(CHANNELS), size=n, p=_CHANNEL_SHARES).astype(np.int64)
-    campaign = _campaigns_of(channel, rng)
-    satisfaction = rng.standard_normal(n)
-    signed_up = rng.random(n) < signup_probability
-    signup = np.where(signed_up, arrival + rng.exponential(2 * _DAY, n), np.inf)
-    # Heterogeneous mean lifetimes (gamma with mean 1, longer when satisfied), then an
-    # exponential lifetime: the Pareto/NBD "die out" story. Bouncers leave within days.
-    lifetime = mean_lifetime_days * _DAY * rng.gamma(2.0, 0.5, n) * np.exp(0.4 * satisfaction - 0.08)
-    death = np.where(
-        signed_up,
-        signup + rng.exponential(lifetime),
-        arrival + rng.exponential(2 * _DAY, n),
-    )
-    visit_rate = visits_per_week / _WEEK * rng.gamma(2.0, 0.5, n) * np.exp(0.3 * satisfaction - 0.045)
-    order_value = mean_order_value * rng.lognormal(-0.125, 0.5, n)
-    return _Population(
-        window, arrival, channel, campaign, satisfaction, signed_up, signup, death, visit_rate, order_value
-    )
 
 
 def _repeat_uniform(
@@ -145,20 +52,24 @@ def _repeat_uniform(
     return owners[repeated], seconds
 
 
-def _visits(pop: _Population, rng: np.random.Generator) -> EventBlock:
-    """A first visit at arrival, then a Poisson number of visits while active."""
+def _visits(pop: Population, rng: np.random.Generator) -> EventBlock:
+    """Draw a first visit at arrival, then a Poisson number of visits while active."""
     everyone = np.arange(pop.size)
     active = np.maximum(pop.end_of_activity - pop.arrival, 0.0)
-    later, seconds = _repeat_uniform(everyone, pop.arrival, active, rng.poisson(pop.visit_rate * active), rng)
-    return pop.block(np.concatenate([everyone, later]), np.concatenate([pop.arrival, seconds]), "visit")
+    later, seconds = _repeat_uniform(
+        everyone, pop.arrival, active, rng.poisson(pop.visit_rate * active), rng
+    )
+    return pop.block(
+        np.concatenate([everyone, later]), np.concatenate([pop.arrival, seconds]), "visit"
+    )
 
 
-def _signups(pop: _Population) -> EventBlock:
+def _signups(pop: Population) -> EventBlock:
     who = np.flatnonzero(pop.signed_up)
     return pop.block(who, pop.signup[who], "signup")
 
 
-def _purchases(pop: _Population, rng: np.random.Generator) -> tuple[EventBlock, EventBlock]:
+def _purchases(pop: Population, rng: np.random.Generator) -> tuple[EventBlock, EventBlock]:
     """Purchases and the visit of each purchase's session.
 
     A buyer's first purchase follows signup by days (if the buyer is still alive), then
@@ -166,9 +77,11 @@ def _purchases(pop: _Population, rng: np.random.Generator) -> tuple[EventBlock, 
     death. Order values are lognormal around the buyer's own lognormal mean.
     """
     buyers = np.flatnonzero(pop.signed_up & (rng.random(pop.size) < _BUYER_PROBABILITY))
-    first = pop.signup[buyers] + rng.exponential(3 * _DAY, buyers.size)
+    first = pop.signup[buyers] + rng.exponential(3 * DAY, buyers.size)
     rate = (
-        _PURCHASES_PER_WEEK / _WEEK * rng.gamma(0.8, 1 / 0.8, buyers.size)
+        _PURCHASES_PER_WEEK
+        / WEEK
+        * rng.gamma(0.8, 1 / 0.8, buyers.size)
         * np.exp(0.3 * pop.satisfaction[buyers] - 0.045)
     )
     alive = first < pop.death[buyers]
@@ -181,42 +94,48 @@ def _purchases(pop: _Population, rng: np.random.Generator) -> tuple[EventBlock, 
     revenue = np.maximum(np.round(revenue, 2), 0.01)
     session = np.maximum(seconds - rng.uniform(60.0, 1200.0, customer.size), pop.arrival[customer])
     return pop.block(customer, session, "visit"), pop.block(
-        customer, seconds, "purchase", revenue=revenue
+        customer, seconds, "purchase", value=revenue
     )
 
 
-def _csat(pop: _Population, purchases: EventBlock, rng: np.random.Generator) -> EventBlock:
-    """A 1-5 CSAT answer to a fifth of orders, a day or so later, higher when satisfied."""
+def _csat(pop: Population, purchases: EventBlock, rng: np.random.Generator) -> EventBlock:
+    """Draw 1-5 CSAT answers to a fifth of orders, a day or so later, higher when satisfied."""
     respond = rng.random(purchases.customer.size) < _CSAT_RESPONSE_PROBABILITY
     customer = purchases.customer[respond]
-    seconds = purchases.seconds[respond] + rng.exponential(_DAY, customer.size)
-    score = np.clip(np.rint(3.9 + 0.8 * pop.satisfaction[customer] + rng.normal(0, 0.7, customer.size)), 1, 5)
+    seconds = purchases.seconds[respond] + rng.exponential(DAY, customer.size)
+    score = np.clip(
+        np.rint(3.9 + 0.8 * pop.satisfaction[customer] + rng.normal(0, 0.7, customer.size)), 1, 5
+    )
     alive = seconds <= pop.death[customer]
-    return pop.block(customer[alive], seconds[alive], "csat_response", score=score[alive])
+    return pop.block(customer[alive], seconds[alive], "csat_response", value=score[alive])
 
 
-def _nps(pop: _Population, rng: np.random.Generator) -> EventBlock:
+def _nps(pop: Population, rng: np.random.Generator) -> EventBlock:
     """0-10 NPS answers to surveys sent 30 days after signup, then every 90 days while active."""
-    first_wave = pop.signup + _NPS_FIRST_WAVE_DAYS * _DAY
+    first_wave = pop.signup + _NPS_FIRST_WAVE_DAYS * DAY
     span = np.maximum(pop.end_of_activity - first_wave, -1.0)
-    waves = np.where(span >= 0, np.floor(span / (_NPS_WAVE_DAYS * _DAY)) + 1, 0).astype(np.int64)
+    waves = np.where(span >= 0, np.floor(span / (_NPS_WAVE_DAYS * DAY)) + 1, 0).astype(np.int64)
     customer = np.repeat(np.arange(pop.size), waves)
     wave = np.arange(customer.size) - np.repeat(np.cumsum(waves) - waves, waves)
-    seconds = first_wave[customer] + wave * _NPS_WAVE_DAYS * _DAY + rng.exponential(2 * _DAY, customer.size)
-    noise = rng.normal(0, 1.2, customer.size)
-    score = np.clip(np.rint(7.0 + 2.0 * pop.satisfaction[customer] + noise), 0, 10)
-    keep = (rng.random(customer.size) < _NPS_RESPONSE_PROBABILITY) & (seconds <= pop.death[customer])
-    return pop.block(customer[keep], seconds[keep], "nps_response", score=score[keep])
+    seconds = (
+        first_wave[customer] + wave * _NPS_WAVE_DAYS * DAY + rng.exponential(2 * DAY, customer.size)
+    )
+    noise = rng.normal(0, 1.0, customer.size)
+    score = np.clip(np.rint(8.3 + 1.8 * pop.satisfaction[customer] + noise), 0, 10)
+    keep = (rng.random(customer.size) < _NPS_RESPONSE_PROBABILITY) & (
+        seconds <= pop.death[customer]
+    )
+    return pop.block(customer[keep], seconds[keep], "nps_response", value=score[keep])
 
 
-def _referrals(pop: _Population, rng: np.random.Generator) -> EventBlock:
+def _referrals(pop: Population, rng: np.random.Generator) -> EventBlock:
     """Each referral-channel arrival is referred by a random earlier, still-alive customer."""
     referred = np.flatnonzero(pop.channel == CHANNELS.index("referral"))
     members = np.flatnonzero(pop.signed_up)
     members = members[np.argsort(pop.signup[members], kind="stable")]
     earlier = np.searchsorted(pop.signup[members], pop.arrival[referred], side="left")
     pick = np.floor(rng.random(referred.size) * earlier).astype(np.int64)
-    lag = rng.exponential(_DAY, referred.size)
+    lag = rng.exponential(DAY, referred.size)
     has = earlier > 0
     referrer = members[pick[has]]
     seconds = np.maximum(pop.arrival[referred[has]] - lag[has], pop.signup[referrer])
@@ -224,28 +143,177 @@ def _referrals(pop: _Population, rng: np.random.Generator) -> EventBlock:
     return pop.block(referrer[alive], seconds[alive], "referral")
 
 
-def _churn(pop: _Population, rng: np.random.Generator) -> EventBlock:
-    """An explicit churn (cancellation) event for half of the in-window deaths of members."""
+def _churn(pop: Population, rng: np.random.Generator) -> EventBlock:
+    """Record an explicit churn (cancellation) for half of the members dying in the window."""
     recorded = rng.random(pop.size) < _CHURN_EVENT_PROBABILITY
     who = np.flatnonzero(pop.signed_up & (pop.death <= pop.window) & recorded)
     return pop.block(who, pop.death[who], "churn")
 
 
-def _spend(pop: _Population, rng: np.random.Generator) -> EventBlock:
+def _spend(pop: Population, rng: np.random.Generator) -> EventBlock:
     """Daily cost per paid campaign: the cost of the visitors it brought that day."""
     paid = np.flatnonzero(pop.campaign >= 0)
     cost = _COST_PER_ARRIVAL[pop.channel[paid]] * rng.lognormal(-0.045, 0.3, paid.size)
-    n_days = int(pop.window // _DAY) + 1
-    key = pop.campaign[paid] * n_days + np.floor(pop.arrival[paid] / _DAY).astype(np.int64)
+    n_days = int(pop.window // DAY) + 1
+    key = pop.campaign[paid] * n_days + np.floor(pop.arrival[paid] / DAY).astype(np.int64)
     total = np.bincount(key, weights=cost, minlength=len(CAMPAIGNS) * n_days)
     cell = np.flatnonzero(total > 0)
     campaign = cell // n_days
     owner = np.array([owner for _, owner in CAMPAIGNS])
     return EventBlock(
         customer=np.full(cell.size, -1, dtype=np.int64),
-        seconds=(cell % n_days) * _DAY,
+        seconds=((cell % n_days) * DAY).astype(np.float64),
         event=np.full(cell.size, EVENT_TYPES.index("spend"), dtype=np.int64),
         channel=owner[campaign],
         campaign=campaign,
-        cost=np.round(total[cell], 2),
+        value=np.round(total[cell], 2),
     )
+
+
+def _timestamp(value: object, name: str) -> pd.Timestamp:
+    """Parse a tz-naive date or timestamp, raising with the library's template."""
+    problem = (
+        f"The {name!r} parameter of {_FUNC} must be a date or timestamp. Got {value!r} instead."
+    )
+    if not isinstance(value, (str, dt.date, np.datetime64)):
+        raise InvalidInputError(problem)
+    try:
+        parsed: pd.Timestamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(problem) from exc
+    if pd.isna(parsed):
+        raise InvalidInputError(problem)
+    if parsed.tzinfo is not None:
+        msg = f"The {name!r} parameter of {_FUNC} must be timezone-naive. Got {value!r} instead."
+        raise InvalidInputError(msg)
+    return parsed
+
+
+def make_events(
+    n_customers: int = 1_000,
+    *,
+    start: str | dt.date | np.datetime64 = "2024-01-01",
+    end: str | dt.date | np.datetime64 = "2025-12-31",
+    seed: int = 0,
+    visits_per_week: float = 7.0,
+    signup_probability: float = 0.5,
+    mean_lifetime_days: float = 365.0,
+    mean_order_value: float = 60.0,
+) -> pd.DataFrame:
+    """Generate a realistic, seeded stream of customer and marketing events.
+
+    ``n_customers`` visitors arrive over ``[start, end]`` (arrivals per day grow
+    linearly, doubling over the window) through an acquisition channel (organic
+    25 %, paid_search 25 %, social 15 %, email 10 %, referral 10 %, direct 15 %)
+    and, for paid channels, a campaign. Each visitor has a latent satisfaction
+    that lengthens life, raises purchase rates and raises survey scores.
+
+    * ``visit``: at arrival, then a Poisson process (gamma-heterogeneous rate with
+      mean ``visits_per_week``) while active, plus one visit 1-20 minutes before
+      each purchase.
+    * ``signup``: a share ``signup_probability`` of visitors sign up, days after
+      their first visit. Visitors who do not sign up leave within days.
+    * ``purchase``: 70 % of members buy: a first order days after signup, then
+      repeat orders at a gamma-heterogeneous rate (mean 0.25 a week) until the
+      member dies (exponential lifetime with a gamma-heterogeneous mean of
+      ``mean_lifetime_days``): a Pareto/NBD-like buy-till-you-die process.
+      ``revenue`` is lognormal around the member's own lognormal mean (overall
+      mean ``mean_order_value``), rounded to cents, always > 0.
+    * ``churn``: an explicit cancellation at death for half of the members whose
+      lifetime ends inside the window. Nobody has an event after their churn.
+    * ``referral``: each referral-channel arrival is credited to a random member
+      who signed up earlier and is alive; the event belongs to the referrer.
+    * ``nps_response`` (0-10) to surveys 30 days after signup and every 90 days
+      while active (25 % answer); ``csat_response`` (1-5) to 20 % of orders.
+    * ``spend``: one row per paid campaign and day with arrivals: the sum of a
+      lognormal cost per arriving visitor (paid_search 40, social 30, email 5,
+      referral bonus 20 USD on average), at the day's start; no customer.
+
+    With the defaults the stream holds about 94 events per visitor over the
+    two-year window (about 90 of them visits, 2.4 purchases), so 100,000
+    customers give about 9.4 million events; the count scales linearly with
+    ``n_customers`` and roughly with ``visits_per_week`` and the window length.
+
+    Parameters
+    ----------
+    n_customers : int, default=1_000
+        Visitors to simulate (each gets a ``customer_id`` 1..n in arrival order,
+        whether or not they sign up). ``0`` returns an empty frame with the
+        columns and dtypes below and no rows at all (no spend either).
+    start, end : str, datetime.date or numpy.datetime64
+        Timezone-naive bounds of the window, ``start < end``. Every timestamp
+        lies in the closed interval ``[start, end]`` (a date means its midnight),
+        floored to whole seconds; events simulated after ``end`` are censored.
+    seed : int, default=0
+        Seed of :func:`numpy.random.default_rng`; the same arguments give an
+        identical frame.
+    visits_per_week : float, default=7.0
+        Mean visit rate of an active visitor, > 0.
+    signup_probability : float, default=0.5
+        Share of visitors who sign up, in [0, 1].
+    mean_lifetime_days : float, default=365.0
+        Mean lifetime of a member after signup, in days, > 0.
+    mean_order_value : float, default=60.0
+        Mean revenue of an order, > 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted by ``timestamp`` (stable: a visit comes before a signup in the
+        same second), with a fresh RangeIndex and columns
+
+        ``customer_id`` (Int64, NA on spend rows), ``timestamp``
+        (datetime64[ns], tz-naive), ``event_type`` (string), ``revenue``
+        (float64, purchases only, else nan), ``cost`` (float64, spend rows only),
+        ``channel`` (string: the customer's acquisition channel, or the spend's),
+        ``campaign`` (string, null for organic and direct), ``score`` (float64:
+        whole 0-10 on nps_response, whole 1-5 on csat_response, else nan) and
+        ``order_id`` (Int64: 1, 2, ... on purchases in time order, else NA).
+        String columns use pandas' default string dtype.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``n_customers`` or ``seed`` is not a whole number >= 0, a date cannot
+        be parsed or is timezone-aware, ``end <= start``, or a rate is out of range.
+
+    Examples
+    --------
+    >>> events = make_events(200, seed=1)
+    >>> sorted(events["event_type"].unique())  # doctest: +NORMALIZE_WHITESPACE
+    ['churn', 'csat_response', 'nps_response', 'purchase', 'referral', 'signup',
+     'spend', 'visit']
+    >>> events["timestamp"].is_monotonic_increasing
+    True
+    >>> make_events(0).shape
+    (0, 9)
+    """
+    n = check_count(n_customers, "n_customers", _FUNC)
+    seed_ = check_count(seed, "seed", _FUNC)
+    begin = _timestamp(start, "start")
+    finish = _timestamp(end, "end")
+    if finish <= begin:
+        msg = f"The 'end' parameter of {_FUNC} must be > 'start' ({begin}). Got {end!r} instead."
+        raise InvalidInputError(msg)
+    visits = check_positive(visits_per_week, "visits_per_week", _FUNC)
+    signup = check_fraction(signup_probability, "signup_probability", _FUNC)
+    lifetime = check_positive(mean_lifetime_days, "mean_lifetime_days", _FUNC)
+    order_value = check_positive(mean_order_value, "mean_order_value", _FUNC)
+    if n == 0:
+        return empty(begin)
+    rng = np.random.default_rng(seed_)
+    window = (finish - begin).total_seconds()
+    pop = draw_population(n, window, rng, visits, signup, lifetime, order_value)
+    session_visits, purchases = _purchases(pop, rng)
+    blocks = [
+        _visits(pop, rng),
+        session_visits,
+        _signups(pop),
+        purchases,
+        _csat(pop, purchases, rng),
+        _nps(pop, rng),
+        _referrals(pop, rng),
+        _churn(pop, rng),
+        _spend(pop, rng),
+    ]
+    return assemble(blocks, start=begin, window_seconds=window)

@@ -1,0 +1,230 @@
+"""Backend-side aggregation of validated events into small per-(period, segment) tables.
+
+Everything here is a narwhals expression run inside the events' own backend;
+only the aggregated tables (one row per period and segment, or per score value)
+are collected. No KPI formula lives here: only counts and sums, which
+:mod:`retention_kpis.report` turns into KPIs with the pure metric functions.
+
+Periods are integer indexes computed from the calendar fields, so the previous
+period is ``index - 1`` on every backend:
+
+* ``"D"``: days since 1970-01-01;
+* ``"W"``: weeks since Monday 1969-12-29 (weeks start on Monday);
+* ``"M"``: ``12 * year + month - 1``; ``"Q"``: ``4 * year + quarter - 1``; ``"Y"``: the year.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Literal, TypeAlias
+
+import narwhals.stable.v2 as nw
+
+from retention_kpis._event_checks import COST, CUSTOMER, EVENT, ORDER, REVENUE, SCORE, TIMESTAMP
+from retention_kpis.events import EventTypes, plain
+
+__all__ = ["PERIOD", "Aggregates", "Period", "aggregate", "period_start"]
+
+Period: TypeAlias = Literal["D", "W", "M", "Q", "Y"]
+Key: TypeAlias = tuple[Any, ...]
+PERIOD = "__rk_period"
+_EPOCH = dt.date(1970, 1, 1)
+_FIRST_MONDAY = dt.date(1969, 12, 29)
+_LEAP_DAYS_BEFORE_1970 = 1969 // 4 - 1969 // 100 + 1969 // 400
+
+
+def _days_since_epoch() -> nw.Expr:
+    """Days since 1970-01-01 from year and day of year (proleptic Gregorian)."""
+    year = nw.col(TIMESTAMP).dt.year().cast(nw.Int64)
+    before = year - 1
+    leap_days = before // 4 - before // 100 + before // 400 - _LEAP_DAYS_BEFORE_1970
+    ordinal = nw.col(TIMESTAMP).dt.ordinal_day().cast(nw.Int64)
+    return (year - 1970) * 365 + leap_days + ordinal - 1
+
+
+def period_index(period: Period) -> nw.Expr:
+    """Return the integer index of each row's period (see the module docstring)."""
+    year = nw.col(TIMESTAMP).dt.year().cast(nw.Int64)
+    month = nw.col(TIMESTAMP).dt.month().cast(nw.Int64)
+    if period == "D":
+        return _days_since_epoch()
+    if period == "W":
+        return (_days_since_epoch() + 3) // 7
+    if period == "M":
+        return year * 12 + month - 1
+    if period == "Q":
+        return year * 4 + (month - 1) // 3
+    return year
+
+
+def period_start(period: Period | None, index: int | None) -> dt.date | None:
+    """Return the first day of a period from its integer index.
+
+    Examples
+    --------
+    >>> period_start("M", 2024 * 12 + 1), period_start("W", 0), period_start(None, None)
+    (datetime.date(2024, 2, 1), datetime.date(1969, 12, 29), None)
+    """
+    if period is None or index is None:
+        return None
+    starts = {
+        "D": lambda i: _EPOCH + dt.timedelta(days=i),
+        "W": lambda i: _FIRST_MONDAY + dt.timedelta(weeks=i),
+        "M": lambda i: dt.date(i // 12, i % 12 + 1, 1),
+        "Q": lambda i: dt.date(i // 4, 3 * (i % 4) + 1, 1),
+        "Y": lambda i: dt.date(i, 1, 1),
+    }
+    start: dt.date = starts[period](index)
+    return start
+
+
+@dataclasses.dataclass(frozen=True)
+class Aggregates:
+    """Collected aggregates, keyed by ``(period index, *segment values)``.
+
+    ``tables[name][key]`` holds the named columns of one aggregated table;
+    ``scores[key][event_type]`` maps a survey score to its response count.
+    """
+
+    keys: tuple[Key, ...]
+    tables: dict[str, dict[Key, dict[str, Any]]]
+    scores: dict[Key, dict[str, dict[float, int]]]
+
+
+def _grouped(lf: nw.LazyFrame[Any], keys: Sequence[str], *aggs: nw.Expr) -> nw.LazyFrame[Any]:
+    if keys:
+        return lf.group_by(*keys).agg(*aggs)
+    return lf.select(*aggs)
+
+
+def _collect(lf: nw.LazyFrame[Any], keys: Sequence[str]) -> dict[Key, dict[str, Any]]:
+    table: dict[Key, dict[str, Any]] = {}
+    for row in lf.collect().rows(named=True):
+        key = tuple(plain(row[name]) for name in keys)
+        table[key] = {name: plain(value) for name, value in row.items() if name not in keys}
+    return table
+
+
+def _same_segment(lf: nw.LazyFrame[Any], by: Sequence[str]) -> nw.LazyFrame[Any]:
+    """Keep rows whose ``by`` columns equal their ``_prev`` twins (null equals null)."""
+    for name in by:
+        left, right = nw.col(name), nw.col(f"{name}_prev")
+        lf = lf.filter((left == right).fill_null(value=False) | (left.is_null() & right.is_null()))
+    return lf
+
+
+def _retention_tables(
+    lf: nw.LazyFrame[Any],
+    purchases: nw.LazyFrame[Any],
+    keys: Sequence[str],
+    by: Sequence[str],
+    churn: str,
+) -> dict[str, nw.LazyFrame[Any]]:
+    """Count previous-period customers active again, or with a churn event, per key."""
+    active = purchases.select(*keys, CUSTOMER).unique()
+    active_next = active.with_columns((nw.col(PERIOD) + 1).alias(PERIOD))
+    retained = _same_segment(active.join(active_next, on=[PERIOD, CUSTOMER], suffix="_prev"), by)
+    churned = lf.filter(nw.col(EVENT) == churn).select(PERIOD, CUSTOMER).unique()
+    lost = active_next.join(churned, on=[PERIOD, CUSTOMER])
+    return {
+        "retained": _grouped(retained, keys, nw.len().alias("retained")),
+        "churned": _grouped(lost, keys, nw.len().alias("churned")),
+    }
+
+
+def aggregate(
+    lf: nw.LazyFrame[Any],
+    *,
+    types: EventTypes,
+    period: Period | None,
+    by: Sequence[str],
+    columns: frozenset[str],
+) -> Aggregates:
+    """Aggregate validated events per period and segment inside their backend.
+
+    Parameters
+    ----------
+    lf : narwhals.LazyFrame
+        Events with the canonical columns of :func:`~retention_kpis.validate_events`.
+    types : EventTypes
+        Event type names.
+    period : {"D", "W", "M", "Q", "Y"} or None
+        Period length; None makes the whole frame one period.
+    by : sequence of str
+        Segment columns.
+    columns : frozenset of str
+        Optional roles present (``"revenue"``, ``"cost"``, ``"score"``, ``"order_id"``).
+
+    Returns
+    -------
+    Aggregates
+        Small collected tables keyed by ``(period index, *segment values)``.
+    """
+    keys = [PERIOD, *by] if period is not None else list(by)
+    if period is not None:
+        lf = lf.with_columns(period_index(period).alias(PERIOD))
+    is_ = {kind: nw.col(EVENT) == name for kind, name in types.named().items()}
+    purchases = lf.filter(is_["purchase"])
+    purchase_aggs = [nw.len().alias("purchase_rows")]
+    if "revenue" in columns:
+        purchase_aggs.append(nw.col(REVENUE).sum().alias("revenue"))
+    if "order_id" in columns:
+        purchases_for_orders = purchases.with_columns(
+            nw.col(ORDER).is_null().cast(nw.Int64).alias("_no_order")
+        )
+        purchase_aggs += [
+            nw.col(ORDER).n_unique().alias("order_ids"),
+            nw.col("_no_order").sum().alias("no_order_rows"),
+            nw.col("_no_order").max().alias("any_no_order"),
+        ]
+    else:
+        purchases_for_orders = purchases
+    customers = (
+        lf.filter(is_["visit"] | is_["purchase"])
+        .with_columns(
+            is_["visit"].cast(nw.Int64).alias("_visit"),
+            is_["purchase"].cast(nw.Int64).alias("_buy"),
+        )
+        .group_by(*keys, CUSTOMER)
+        .agg(nw.col("_visit").max(), nw.col("_buy").max())
+        .with_columns((nw.col("_visit") * nw.col("_buy")).alias("_both"))
+    )
+    firsts = purchases.group_by(*keys, CUSTOMER).agg(nw.col(TIMESTAMP).min().alias("_first"))
+    first_overall = firsts.group_by(CUSTOMER).agg(nw.col("_first").min().alias("_first_all"))
+    new = firsts.join(first_overall, on=CUSTOMER).filter(nw.col("_first") == nw.col("_first_all"))
+    plans: dict[str, nw.LazyFrame[Any]] = {
+        "events": _grouped(lf, keys, nw.len().alias("events")),
+        "purchases": _grouped(purchases_for_orders, keys, *purchase_aggs),
+        "customers": _grouped(
+            customers,
+            keys,
+            nw.col("_visit").sum().alias("visitors"),
+            nw.col("_both").sum().alias("converted"),
+            nw.col("_buy").sum().alias("active"),
+        ),
+        "new": _grouped(new, keys, nw.len().alias("new_customers")),
+    }
+    if "cost" in columns:
+        plans["spend"] = _grouped(
+            lf.filter(is_["spend"]),
+            keys,
+            nw.col(COST).sum().alias("spend"),
+            nw.len().alias("spend_rows"),
+        )
+    if period is not None:
+        plans.update(_retention_tables(lf, purchases, keys, by, types.churn))
+    tables = {name: _collect(plan, keys) for name, plan in plans.items()}
+    scores: dict[Key, dict[str, dict[float, int]]] = {}
+    if "score" in columns:
+        surveys = lf.filter(is_["nps_response"] | is_["csat_response"])
+        counts = surveys.group_by(*keys, EVENT, SCORE).agg(nw.len().alias("responses"))
+        for key, row in _collect(counts, [*keys, EVENT, SCORE]).items():
+            *segment, kind, score = key
+            per_kind = scores.setdefault(tuple(segment), {}).setdefault(kind, {})
+            per_kind[float(score)] = int(row["responses"])
+    ordered = sorted(
+        tables["events"], key=lambda key: tuple((v is None, str(type(v)), v) for v in key)
+    )
+    return Aggregates(keys=tuple(ordered), tables=tables, scores=scores)

@@ -1,0 +1,142 @@
+"""Timestamp normalisation of event frames: one naive datetime, whatever the input.
+
+* naive datetimes are used as they are;
+* time-zone-aware datetimes keep their wall-clock time in their own zone (the
+  zone is dropped, so periods follow the local calendar);
+* dates become midnight datetimes;
+* strings (and pandas object columns, read through ``str``) must be ISO 8601
+  (``2024-01-05``, ``2024-01-05 10:00``, ``2024-01-05T10:00:00.5+01:00``); they
+  may carry a UTC offset, but then every row must carry the same one, and the
+  wall-clock time is kept. Fractions of a second are dropped.
+
+Parsing is done with string expressions and one explicit format, so every
+backend parses the same strings the same way and bad rows can be counted
+instead of failing inside the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import narwhals.stable.v2 as nw
+
+from retention_kpis.exceptions import InvalidInputError
+
+__all__ = ["parse_timestamps"]
+
+_ISO = (
+    r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'s' if count != 1 else ''}"
+
+
+def _canonical(raw: nw.Expr) -> nw.Expr:
+    """Rewrite a valid ISO 8601 string as ``YYYY-MM-DD HH:MM:SS`` (offset dropped)."""
+    has_time = raw.str.slice(10, 1).is_in([" ", "T"])
+    has_seconds = has_time & (raw.str.slice(16, 1) == ":")
+    time = (
+        nw.when(has_seconds)
+        .then(raw.str.slice(11, 8))
+        .when(has_time)
+        .then(nw.concat_str([raw.str.slice(11, 5), nw.lit(":00")]))
+        .otherwise(nw.lit("00:00:00"))
+    )
+    return nw.concat_str([raw.str.slice(0, 10), nw.lit(" "), time]).str.to_datetime(format=_FORMAT)
+
+
+def _check_strings(lf: nw.LazyFrame[Any], column: str, raw: nw.Expr) -> None:
+    """Count unparseable strings and mixed time zones; raise naming the rows."""
+    iso = raw.str.contains(_ISO).fill_null(value=True)
+    has_offset = raw.str.contains(_OFFSET)
+    offset = (
+        nw.when(raw.str.ends_with("Z"))
+        .then(nw.lit("+0000"))
+        .otherwise(raw.str.replace_all(":", "", literal=True).str.tail(5))
+    )
+    counts = (
+        lf.select(
+            (~iso).cast(nw.Int64).sum().alias("bad"),
+            has_offset.fill_null(value=False).cast(nw.Int64).sum().alias("aware"),
+            (~has_offset).fill_null(value=False).cast(nw.Int64).sum().alias("naive"),
+            nw.when(has_offset).then(offset).n_unique().alias("offsets"),
+        )
+        .collect()
+        .rows(named=True)[0]
+    )
+    bad, aware, naive, offsets = (
+        int(counts[key] or 0) for key in ("bad", "aware", "naive", "offsets")
+    )
+    if bad:
+        first = lf.filter(~iso).select(raw.alias("value")).head(1).collect().item(0, "value")
+        msg = (
+            f"Column {column!r} of events holds {_rows(bad)} that cannot be parsed as ISO 8601 "
+            f"timestamps (first: {first!r}).\nHint: convert the column to datetimes first."
+        )
+        raise InvalidInputError(msg)
+    if aware and naive:
+        msg = (
+            f"Column {column!r} of events mixes time zones: {_rows(aware)} with a UTC offset and "
+            f"{_rows(naive)} without.\nHint: convert every timestamp to one time zone first."
+        )
+        raise InvalidInputError(msg)
+    if aware and offsets > 1:
+        msg = (
+            f"Column {column!r} of events mixes time zones: {aware} rows carry {offsets} different "
+            "UTC offsets.\nHint: convert every timestamp to one time zone first."
+        )
+        raise InvalidInputError(msg)
+
+
+def parse_timestamps(lf: nw.LazyFrame[Any], column: str, dtype: Any) -> nw.Expr:  # noqa: ANN401 - a narwhals dtype instance
+    """Return an expression giving ``column`` as naive datetimes.
+
+    Parameters
+    ----------
+    lf : narwhals.LazyFrame
+        The events; string columns are checked with one aggregation.
+    column : str
+        The timestamp column.
+    dtype : narwhals.dtypes.DType
+        Its dtype.
+
+    Returns
+    -------
+    narwhals.Expr
+        A naive datetime expression.
+
+    Raises
+    ------
+    InvalidInputError
+        If the dtype is not a datetime, date, string or object, if strings are
+        not ISO 8601, or if they mix time zones.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import narwhals.stable.v2 as nw
+    >>> lf = nw.from_native(pd.DataFrame({"t": ["2024-01-05 10:00"]})).lazy()
+    >>> expr = parse_timestamps(lf, "t", lf.collect_schema()["t"])
+    >>> str(lf.select(expr).collect().item(0, "t"))
+    '2024-01-05 10:00:00'
+    """
+    raw = nw.col(column)
+    if isinstance(dtype, nw.Datetime):
+        return raw.dt.replace_time_zone(None) if dtype.time_zone is not None else raw
+    if dtype == nw.Date:
+        return raw.cast(nw.Datetime("us"))
+    if dtype == nw.Object:
+        raw = raw.cast(nw.String)
+    elif dtype != nw.String:
+        msg = (
+            f"Column {column!r} of events must hold datetimes, dates or ISO 8601 strings. "
+            f"Got dtype {dtype} instead."
+        )
+        raise InvalidInputError(msg)
+    _check_strings(lf, column, raw)
+    return _canonical(raw)

@@ -1,0 +1,184 @@
+"""Result models of attribution: per-channel credit and the run that produced it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Literal, TypeAlias
+
+import narwhals.stable.v2 as nw
+from pydantic import BaseModel, ConfigDict, Field
+
+from retention_kpis._aggregate import Period
+from retention_kpis.attribution._options import Model
+from retention_kpis.metrics._base import MaybeNaN, NonNegative
+
+__all__ = ["AttributionParameters", "AttributionResult", "ChannelCredit", "FrameBackend", "SegmentValue"]
+
+FrameBackend: TypeAlias = Literal["pandas", "polars", "pyarrow"]
+SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
+
+
+class AttributionParameters(BaseModel):
+    """The options of one attribution run (durations in seconds).
+
+    Examples
+    --------
+    >>> AttributionParameters(lookback_seconds=86_400.0).position_weights
+    (0.4, 0.2, 0.4)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lookback_seconds: float | None = Field(default=2_592_000.0, gt=0)
+    half_life_seconds: float = Field(default=604_800.0, gt=0)
+    position_weights: tuple[float, float, float] = (0.4, 0.2, 0.4)
+    direct_channel: str = "direct"
+    no_touch_label: str = "(none)"
+    touch_events: tuple[str, ...] = ("visit",)
+    conversion_event: str = "purchase"
+    channel_column: str = "channel"
+    by: tuple[str, ...] = ()
+    period: Period | None = None
+
+
+class ChannelCredit(BaseModel):
+    """Conversions and revenue credited to one channel in one period and segment.
+
+    ``removal_effect`` is the Markov removal effect (nan, ``null`` in JSON, for
+    other models and for the no-touch bucket).
+
+    Examples
+    --------
+    >>> ChannelCredit(channel="email", conversions=1.5, revenue=80.0).removal_effect
+    nan
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+
+    period: dt.date | None = None
+    segment: dict[str, SegmentValue] = Field(default_factory=dict)
+    channel: str
+    conversions: NonNegative
+    revenue: NonNegative
+    removal_effect: MaybeNaN = math.nan
+
+
+def _dtype_of(values: list[Any]) -> Any:  # noqa: ANN401 - a narwhals dtype
+    first = next((value for value in values if value is not None), "")
+    for kind, dtype in (
+        (bool, nw.Boolean()),
+        (int, nw.Int64()),
+        (float, nw.Float64()),
+        (dt.datetime, nw.Datetime()),
+        (dt.date, nw.Date()),
+    ):
+        if isinstance(first, kind):
+            return dtype
+    return nw.String()
+
+
+class AttributionResult(BaseModel):
+    """Credit of every channel under one attribution model, with its totals.
+
+    Attributes
+    ----------
+    model : str
+        The attribution model.
+    parameters : AttributionParameters
+        The options used.
+    conversions : int
+        Conversion events found (with or without touches).
+    revenue : float
+        Their revenue.
+    converting_paths : int
+        Conversions with at least one touch in their window.
+    conversions_without_touch : int
+        Conversions credited to ``parameters.no_touch_label``.
+    non_converting_journeys : int
+        Journeys not followed by a conversion (used by ``"markov"`` only).
+    credits : tuple of ChannelCredit
+        Sorted by period, segment, then channel (the no-touch bucket last);
+        their conversions sum to :attr:`conversions` and their revenue to
+        :attr:`revenue` (up to float rounding).
+    backend : {"pandas", "polars", "pyarrow"}
+        Frame kind :meth:`to_frame` returns by default.
+
+    Examples
+    --------
+    >>> result = AttributionResult(model="linear", parameters=AttributionParameters(),
+    ...     conversions=1, revenue=10.0, converting_paths=1, conversions_without_touch=0,
+    ...     non_converting_journeys=0, backend="pandas",
+    ...     credits=(ChannelCredit(channel="email", conversions=1.0, revenue=10.0),))
+    >>> result.to_dict()
+    {'channel': ['email'], 'conversions': [1.0], 'revenue': [10.0]}
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+
+    model: Model
+    parameters: AttributionParameters
+    conversions: int = Field(ge=0)
+    revenue: NonNegative
+    converting_paths: int = Field(ge=0)
+    conversions_without_touch: int = Field(ge=0)
+    non_converting_journeys: int = Field(ge=0)
+    credits: tuple[ChannelCredit, ...]
+    backend: FrameBackend
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns of :meth:`to_dict`: ``period`` (if any), the ``by`` columns, then credit."""
+        period = ["period"] if self.parameters.period is not None else []
+        return [*period, *self.parameters.by, "channel", "conversions", "revenue"]
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        """Return the credit column by column.
+
+        Examples
+        --------
+        >>> AttributionResult(model="markov", parameters=AttributionParameters(),
+        ...     conversions=0, revenue=0.0, converting_paths=0, conversions_without_touch=0,
+        ...     non_converting_journeys=0, credits=(), backend="pandas").to_dict()
+        {'channel': [], 'conversions': [], 'revenue': []}
+        """
+        data: dict[str, list[Any]] = {name: [] for name in self.columns}
+        for credit in self.credits:
+            if self.parameters.period is not None:
+                data["period"].append(credit.period)
+            for name in self.parameters.by:
+                data[name].append(credit.segment.get(name))
+            data["channel"].append(credit.channel)
+            data["conversions"].append(credit.conversions)
+            data["revenue"].append(credit.revenue)
+        return data
+
+    def to_frame(self, *, backend: FrameBackend | None = None) -> Any:  # noqa: ANN401 - a native frame
+        """Return the credit as a native DataFrame, one row per (period, segment, channel).
+
+        Parameters
+        ----------
+        backend : {"pandas", "polars", "pyarrow"}, optional
+            Frame kind; the input's eager kind (:attr:`backend`) by default.
+
+        Returns
+        -------
+        DataFrame
+            Columns :attr:`columns`; ``period`` holds dates (``datetime.date``
+            objects on pandas), ``conversions`` and ``revenue`` Float64.
+
+        Examples
+        --------
+        >>> AttributionResult(model="linear", parameters=AttributionParameters(),
+        ...     conversions=0, revenue=0.0, converting_paths=0, conversions_without_touch=0,
+        ...     non_converting_journeys=0, credits=(), backend="pandas").to_frame().shape
+        (0, 3)
+        """
+        target = backend or self.backend
+        data = self.to_dict()
+        schema: dict[str, Any] = {}
+        if self.parameters.period is not None:
+            schema["period"] = nw.Object() if target == "pandas" else nw.Date()
+        schema.update({name: _dtype_of(data[name]) for name in self.parameters.by})
+        schema.update({"channel": nw.String(), "conversions": nw.Float64(), "revenue": nw.Float64()})
+        return nw.from_dict(data, schema=schema, backend=target).to_native()

@@ -1,0 +1,23 @@
+"""Plots of the predictive-CLV models (needs the ``plot`` extra: matplotlib).
+
+matplotlib is imported inside each function, so ``import retention_kpis.plot``
+works without it; calling a plot without matplotlib raises an ImportError that
+says to ``pip install 'retention-kpis[plot]'``. Every function draws on ``ax``
+(or on a new figure's axes) and returns the Axes, never shows the figure.
+"""
+
+from __future__ import annotations
+
+from retention_kpis.plot.clv import (
+    plot_calibration_purchases_vs_holdout_purchases,
+    plot_frequency_recency_matrix,
+    plot_probability_alive_matrix,
+    plot_survival_curve,
+)
+
+__all__ = [
+    "plot_calibration_purchases_vs_holdout_purchases",
+    "plot_frequency_recency_matrix",
+    "plot_probability_alive_matrix",
+    "plot_survival_curve",
+]
