@@ -23,7 +23,7 @@ _TARGET = ">= 5x vs lifetimes"
 
 def make_transactions(n_transactions: int, n_customers: int) -> Any:
     """Seeded pandas frame with columns customer, timestamp, amount."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - benchmarks import their backends lazily
 
     rng = np.random.default_rng(SEED)
     start = np.datetime64("2022-01-01T00:00:00", "s")
@@ -38,7 +38,7 @@ def make_transactions(n_transactions: int, n_customers: int) -> Any:
 
 
 def _to_pandas(result: Any) -> Any:
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - benchmarks import their backends lazily
 
     if isinstance(result, pd.DataFrame):
         return result
@@ -50,10 +50,15 @@ def _assert_same(ours: Any, reference: Any, *, monetary: bool) -> None:
     reference = reference.sort_index()
     assert np.array_equal(ours.index.to_numpy(), reference.index.to_numpy())
     for column in ("frequency", "recency", "T"):
-        assert np.array_equal(ours[column].to_numpy(float), reference[column].to_numpy(float)), column
+        assert np.array_equal(ours[column].to_numpy(float), reference[column].to_numpy(float)), (
+            column
+        )
     if monetary:
         assert np.allclose(
-            ours["monetary_value"].to_numpy(), reference["monetary_value"].to_numpy(), rtol=1e-12, atol=0
+            ours["monetary_value"].to_numpy(),
+            reference["monetary_value"].to_numpy(),
+            rtol=1e-12,
+            atol=0,
         )
 
 
@@ -61,14 +66,14 @@ def _backends(frame: Any) -> dict[str, Any]:
     """The same data on every backend installed here (polars and DuckDB are optional)."""
     backends: dict[str, Any] = {"pandas": frame}
     try:
-        import polars as pl
+        import polars as pl  # noqa: PLC0415 - optional backend
 
         backends["polars"] = pl.from_pandas(frame)
         backends["polars-lazy"] = backends["polars"].lazy()
     except ImportError:
         pass
     try:
-        import duckdb
+        import duckdb  # noqa: PLC0415 - optional backend
 
         backends["duckdb"] = duckdb.from_df(frame)
     except ImportError:
@@ -85,19 +90,23 @@ def _materialise(result: Any) -> Any:
 
 
 def run(quick: bool) -> list[Result]:
-    from lifetimes.utils import summary_data_from_transaction_data
+    from lifetimes.utils import summary_data_from_transaction_data  # noqa: PLC0415 - benchmark venv only
 
-    from retention_kpis.clv import rfm_summary
+    from retention_kpis.clv import rfm_summary  # noqa: PLC0415 - after the path is set up
 
     results: list[Result] = []
     sizes = [(100_000, 10_000)] if quick else [(1_000_000, 100_000), (10_000_000, 1_000_000)]
     for n_transactions, n_customers in sizes:
         frame = make_transactions(n_transactions, n_customers)
-        label = f"{n_transactions // 1_000_000}M" if n_transactions >= 1_000_000 else f"{n_transactions // 1_000}k"
+        label = (
+            f"{n_transactions // 1_000_000}M"
+            if n_transactions >= 1_000_000
+            else f"{n_transactions // 1_000}k"
+        )
         big = n_transactions > 1_000_000
         for monetary in (None, "amount"):
 
-            def reference(monetary: str | None = monetary) -> Any:
+            def reference(monetary: str | None = monetary, frame: Any = frame) -> Any:
                 return summary_data_from_transaction_data(
                     frame, "customer", "timestamp", monetary_value_col=monetary
                 )
@@ -109,7 +118,10 @@ def run(quick: bool) -> list[Result]:
                 def ours(native: Any = native, monetary: str | None = monetary) -> Any:
                     return _materialise(
                         rfm_summary(
-                            native, customer_id="customer", timestamp="timestamp", monetary_value=monetary
+                            native,
+                            customer_id="customer",
+                            timestamp="timestamp",
+                            monetary_value=monetary,
                         )
                     )
 

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from typing import Any, Literal, TypeAlias
 
 import narwhals.stable.v2 as nw
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from retention_kpis._aggregate import Aggregates, Period, aggregate, period_start
+from retention_kpis._backends import FrameBackend, from_columns, native_kind
 from retention_kpis._kpi_rows import DEFINITIONS, KPI_COLUMNS, RowInputs, kpi_values
 from retention_kpis._validation import check_number, check_scale
 from retention_kpis.events import EventSchema, UnknownEvents, validate_events
@@ -27,7 +28,6 @@ from retention_kpis.metrics._base import Fraction, NonNegative, Signed100
 __all__ = ["KPIReport", "KPIRow", "compute_kpis"]
 
 ChurnFrom: TypeAlias = Literal["activity", "events"]
-FrameBackend: TypeAlias = Literal["pandas", "polars", "pyarrow"]
 SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
 _FUNC = "compute_kpis"
 _PERIODS = ("D", "W", "M", "Q", "Y")
@@ -99,10 +99,12 @@ class KPIReport(BaseModel):
         The definition of every KPI column.
     notes : tuple of str
         Why KPIs are null, and what validation dropped; one note per cause.
-    backend : str
-        Frame kind :meth:`to_frame` returns by default: ``"pandas"``, ``"polars"``
-        (also for polars LazyFrames) or ``"pyarrow"`` (also for DuckDB and other
-        lazy engines, which narwhals collects to pyarrow).
+    backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}
+        Frame kind :meth:`to_frame` returns by default: the input's (``"pyarrow"``
+        for other backends narwhals reads).
+    lazy : bool
+        Whether :meth:`to_frame` returns a lazy frame by default (polars
+        LazyFrame in, LazyFrame out; DuckDB and PySpark are always lazy).
 
     Examples
     --------
@@ -129,6 +131,8 @@ class KPIReport(BaseModel):
     definitions: dict[str, str]
     notes: tuple[str, ...]
     backend: FrameBackend
+    lazy: bool = False
+    _session: Any = PrivateAttr(default=None)
 
     @property
     def columns(self) -> list[str]:
@@ -159,14 +163,21 @@ class KPIReport(BaseModel):
 
         Parameters
         ----------
-        backend : {"pandas", "polars", "pyarrow"}, optional
-            Frame kind; the input's eager kind (:attr:`backend`) by default.
+        backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}, optional
+            Frame kind; by default the input's kind (:attr:`backend`, lazy when
+            :attr:`lazy`): a polars LazyFrame, DuckDB relation or PySpark
+            DataFrame (in the input's session, else the active one) for lazy input.
 
         Returns
         -------
-        DataFrame
+        DataFrame or LazyFrame
             ``period`` is a date column (``datetime.date`` objects on pandas),
             counts are Int64, KPIs Float64 with nulls (NaN on pandas) where undefined.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``backend="pyspark"`` and no SparkSession is active.
 
         Examples
         --------
@@ -181,7 +192,8 @@ class KPIReport(BaseModel):
         schema.update(
             {name: nw.Int64() if name in _COUNTS else nw.Float64() for name in KPI_COLUMNS}
         )
-        return nw.from_dict(data, schema=schema, backend=target).to_native()
+        lazy = self.lazy and backend is None
+        return from_columns(data, schema, backend=target, lazy=lazy, session=self._session)
 
 
 def _by_columns(by: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -225,15 +237,6 @@ def _check_options(
         )
         raise InvalidInputError(msg)
     return low, high
-
-
-def _backend_name(events: object) -> FrameBackend:
-    implementation = nw.from_native(events).implementation  # type: ignore[call-overload]  # any native frame
-    if implementation.is_pandas():
-        return "pandas"
-    if implementation.is_polars():
-        return "polars"
-    return "pyarrow"
 
 
 def _rows(
@@ -335,12 +338,16 @@ def compute_kpis(
         csat_threshold=int(csat_threshold),
     )
     rows, notes = _rows(aggregates, inputs, by_, period)
-    return KPIReport(
+    kind = native_kind(events)
+    report = KPIReport(
         rows=tuple(rows),
         period=period,
         by=by_,
         event_schema=schema,
         definitions=dict(DEFINITIONS),
         notes=(*prepared.notes, *notes),
-        backend=_backend_name(events),
+        backend=kind.backend,
+        lazy=kind.lazy,
     )
+    report._session = kind.session  # noqa: SLF001 - the private attribute of this very model
+    return report

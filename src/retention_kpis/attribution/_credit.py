@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 
 from retention_kpis.attribution._options import Model
-from retention_kpis.attribution._paths import BoolArray, FloatArray, IntArray, Journeys, expand
+from retention_kpis.attribution._paths import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    Journeys,
+    distinct_sorted,
+    expand,
+)
 from retention_kpis.attribution.markov import absorption, transition_counts
 from retention_kpis.attribution.rules import rule_weights
 from retention_kpis.attribution.shapley import (
@@ -53,9 +60,9 @@ def _markov(j: Journeys, touched: IntArray, out: Credit) -> None:
             j.touch_channel,
             np.concatenate([j.conv_lo[conv], j.null_lo[null]]),
             np.concatenate([j.conv_hi[conv], j.null_hi[null]]),
-            np.concatenate([np.ones(conv.size, bool), np.zeros(null.size, bool)]),
-            np.ones(conv.size + null.size),
-            n_channels,
+            converted=np.concatenate([np.ones(conv.size, bool), np.zeros(null.size, bool)]),
+            weight=np.ones(conv.size + null.size),
+            n_channels=n_channels,
         )
         _, effects = absorption(counts)
         out.removal_effect[g] = effects
@@ -74,7 +81,7 @@ def _shapley(j: Journeys, touched: IntArray, out: Credit) -> None:
         if not conv.size:
             continue
         path, _, index = expand(j.conv_lo[conv], j.conv_hi[conv])
-        local = np.unique(j.touch_channel[index])
+        local = distinct_sorted(j.touch_channel[index])
         where = f" per segment and period (group {j.groups[g]!r})" if j.groups[g] else ""
         check_channel_count(int(local.size), where)
         bits = np.left_shift(1, np.searchsorted(local, j.touch_channel[index])).astype(np.int64)
@@ -102,7 +109,7 @@ def credit(j: Journeys, model: Model, options: dict[str, Any]) -> Credit:
         no_touch_conversions=np.bincount(j.conv_group[untouched], minlength=n_groups),
         no_touch_revenue=np.bincount(
             j.conv_group[untouched], weights=j.conv_revenue[untouched], minlength=n_groups
-        ),
+        ).astype(np.float64),
     )
     path, _, index = expand(j.conv_lo, j.conv_hi)
     out.present[j.conv_group[path], j.touch_channel[index]] = True

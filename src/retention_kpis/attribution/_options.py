@@ -57,7 +57,9 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(W|D|h|min|s)\s*$")
 
 
 def _fail(name: str, func: str, requirement: str, got: object) -> InvalidInputError:
-    return InvalidInputError(f"The {name!r} parameter of {func} {requirement}. Got {got!r} instead.")
+    return InvalidInputError(
+        f"The {name!r} parameter of {func} {requirement}. Got {got!r} instead."
+    )
 
 
 def check_model(model: object, func: str) -> Model:

@@ -1,15 +1,16 @@
 """Build conversion paths and non-converting journeys from validated events.
 
 Only the touchpoint and conversion rows, and only the columns the models need
-(customer, timestamp, event type, channel, revenue, ``by`` columns, period), are
-collected from the backend; everything after that is vectorised numpy.
+(customer, timestamp, channel, revenue, ``by`` columns, period), are collected,
+sorted by the backend; everything after that is vectorised numpy.
 
 Definitions (see ``docs/attribution.md``):
 
 * the *owner* of a row is its customer within its ``by`` segment (rows are split
   by their own ``by`` values first);
-* touches are sorted by ``(owner, timestamp, channel name)`` and conversions by
-  ``(owner, timestamp, revenue)``, so the result never depends on row order;
+* rows are sorted by ``(*by, customer, timestamp, is conversion, channel,
+  revenue)``, so touches of an owner are ordered by time then channel name and
+  the result never depends on row order;
 * the path of a conversion at time ``T`` holds the owner's touches with
   ``T - lookback <= t <= T`` and ``t > T_prev``, where ``T_prev`` is the owner's
   latest conversion strictly before ``T`` (the path resets after a conversion;
@@ -22,7 +23,6 @@ Definitions (see ``docs/attribution.md``):
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,17 +31,26 @@ import numpy as np
 import numpy.typing as npt
 
 from retention_kpis._aggregate import Period, period_index
-from retention_kpis.events import CUSTOMER, EVENT, REVENUE, TIMESTAMP, plain
+from retention_kpis._event_checks import CUSTOMER, REVENUE, TIMESTAMP
+from retention_kpis._event_checks import EVENT as _EVENT
+from retention_kpis.events import plain
 
 __all__ = [
     "BoolArray",
-    "FloatArray", "IntArray", "Journeys", "build_journeys", "expand", "sorted_codes"]
+    "FloatArray",
+    "IntArray",
+    "Journeys",
+    "build_journeys",
+    "distinct_sorted",
+    "expand",
+]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 _CHANNEL = "__rk_channel"
 _PERIOD = "__rk_period"
+_IS_CONVERSION = "__rk_is_conversion"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,33 +76,19 @@ class Journeys:
     null_group: IntArray
 
 
-def _is_null(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (
-        type(value).__name__ == "NAType"
-    )
-
-
-def _sort_key(value: object) -> tuple[Any, ...]:
-    return (0,) if value is None else (1, type(value).__name__, value)
-
-
-def sorted_codes(values: npt.NDArray[Any]) -> tuple[list[Any], IntArray]:
-    """Return the sorted distinct values (nulls as None, first) and each row's code.
+def distinct_sorted(values: IntArray) -> IntArray:
+    """Return the sorted distinct integers (a sort, not numpy's hash-based ``unique``).
 
     Examples
     --------
     >>> import numpy as np
-    >>> sorted_codes(np.array(["b", None, "a", "b"], dtype=object))
-    ([None, 'a', 'b'], array([2, 0, 1, 2]))
+    >>> distinct_sorted(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
     """
-    if values.dtype != object:
-        uniques, inverse = np.unique(values, return_inverse=True)
-        return [None if _is_null(plain(v)) else plain(v) for v in uniques], inverse.astype(np.int64)
-    normalised = [None if _is_null(v) else plain(v) for v in values.tolist()]
-    distinct = sorted(set(normalised), key=_sort_key)
-    index = {value: code for code, value in enumerate(distinct)}
-    codes = np.fromiter((index[v] for v in normalised), dtype=np.int64, count=len(normalised))
-    return distinct, codes
+    ordered: IntArray = np.sort(values)
+    if ordered.size:
+        ordered = ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
+    return ordered
 
 
 def expand(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -112,6 +107,10 @@ def expand(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray, IntArray]:
     return owner, position, np.repeat(lo, lengths) + position
 
 
+def _null_flag(name: str) -> str:
+    return f"__rk_null_{name}"
+
+
 def _collect(
     lf: nw.LazyFrame[Any],
     *,
@@ -122,24 +121,152 @@ def _collect(
     period: Period | None,
     has_revenue: bool,
 ) -> dict[str, npt.NDArray[Any]]:
-    """Collect the needed columns of touch and conversion rows as numpy arrays."""
+    """Collect the needed columns of touch and conversion rows, sorted, as numpy arrays."""
+    is_conversion = nw.col(_EVENT) == conversion_event
+    is_touch = nw.col(_EVENT).is_in(list(touch_events)) & ~nw.col(channel).is_null()
     columns: list[nw.Expr] = [
         nw.col(CUSTOMER),
         nw.col(TIMESTAMP),
-        nw.col(EVENT),
+        is_conversion.cast(nw.Int64).alias(_IS_CONVERSION),
         nw.col(channel).cast(nw.String).alias(_CHANNEL),
         *[nw.col(name) for name in by],
+        *[nw.col(name).is_null().alias(_null_flag(name)) for name in by],
     ]
+    order = [*by, CUSTOMER, TIMESTAMP, _IS_CONVERSION, _CHANNEL]
     if has_revenue:
         columns.append(nw.col(REVENUE).cast(nw.Float64).fill_null(0.0))
+        order.append(REVENUE)
     if period is not None:
         columns.append(period_index(period).alias(_PERIOD))
-    frame = lf.filter(nw.col(EVENT).is_in([*touch_events, conversion_event])).select(*columns).collect()
+    frame = lf.filter(is_conversion | is_touch).select(*columns).sort(order).collect()
     arrays = {name: frame.get_column(name).to_numpy() for name in frame.columns}
     arrays[TIMESTAMP] = arrays[TIMESTAMP].astype("datetime64[us]").astype(np.int64)
+    arrays[_IS_CONVERSION] = arrays[_IS_CONVERSION].astype(bool)
     if not has_revenue:
         arrays[REVENUE] = np.zeros(frame.shape[0])
     return arrays
+
+
+def _changes(values: npt.NDArray[Any], nulls: BoolArray | None) -> BoolArray:
+    """Flag rows that differ from the previous one (the first row included); null == null."""
+    change = np.ones(values.size, dtype=bool)
+    if nulls is None:
+        change[1:] = values[1:] != values[:-1]
+        return change
+    values = values.astype(object)
+    values[nulls] = None
+    both_null = nulls[1:] & nulls[:-1]
+    both_set = ~nulls[1:] & ~nulls[:-1]
+    same = both_null | (both_set & np.asarray(values[1:] == values[:-1], dtype=bool))
+    change[1:] = ~same
+    return change
+
+
+def _owners(
+    arrays: dict[str, npt.NDArray[Any]], by: Sequence[str]
+) -> tuple[IntArray, IntArray, list[tuple[Any, ...]]]:
+    """Return each row's segment and owner numbers, and each segment's values."""
+    n = arrays[CUSTOMER].size
+    segment_change = np.zeros(n, dtype=bool)
+    if n:
+        segment_change[0] = True
+    for name in by:
+        segment_change |= _changes(arrays[name], arrays[_null_flag(name)].astype(bool))
+    owner_change = segment_change | _changes(arrays[CUSTOMER], None)
+    starts = np.flatnonzero(segment_change)
+    values = [
+        tuple(
+            None if arrays[_null_flag(name)][start] else plain(arrays[name][start]) for name in by
+        )
+        for start in starts.tolist()
+    ]
+    segment = np.cumsum(segment_change, dtype=np.int64) - 1
+    owner = np.cumsum(owner_change, dtype=np.int64) - 1
+    return segment, owner, values
+
+
+@dataclasses.dataclass(frozen=True)
+class _Timeline:
+    """Sort keys ``owner * span + rank(time)`` that order rows by owner, then time."""
+
+    instants: IntArray
+    span: np.int64
+
+    def key(self, owner: IntArray, time: IntArray) -> IntArray:
+        """Key of ``(owner, time)``; ``owner * span`` sorts before every time of the owner."""
+        return owner * self.span + np.searchsorted(self.instants, time).astype(np.int64) + 1
+
+
+def _conversion_slices(
+    line: _Timeline,
+    touch_key: IntArray,
+    conv_owner: IntArray,
+    conv_time: IntArray,
+    lookback_us: int | None,
+) -> tuple[IntArray, IntArray]:
+    """Slice ``[lo, hi)`` of the touches of each conversion (window and reset rules)."""
+    conv_key = line.key(conv_owner, conv_time)
+    owner_start = np.searchsorted(touch_key, conv_owner * line.span, side="left")
+    first_same = np.searchsorted(conv_key, conv_key, side="left")
+    previous = np.maximum(first_same - 1, 0)
+    has_previous = (first_same > 0) & (conv_owner[previous] == conv_owner)
+    after_previous = np.searchsorted(
+        touch_key, line.key(conv_owner, conv_time[previous]), side="right"
+    )
+    lo = np.where(has_previous, after_previous, owner_start)
+    if lookback_us is not None:
+        window = line.key(conv_owner, conv_time - lookback_us)
+        lo = np.maximum(lo, np.searchsorted(touch_key, window, side="left"))
+    hi = np.searchsorted(touch_key, conv_key, side="right")
+    return np.minimum(lo, hi).astype(np.int64), hi.astype(np.int64)
+
+
+def _journey_slices(
+    line: _Timeline,
+    touch_key: IntArray,
+    *,
+    touch_owner: IntArray,
+    touch_time: IntArray,
+    conv_owner: IntArray,
+    conv_time: IntArray,
+    lookback_us: int | None,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Owner and slice ``[lo, hi)`` of every non-converting journey."""
+    owners = touch_owner[_changes(touch_owner, None)] if touch_owner.size else touch_owner
+    start = np.searchsorted(touch_key, owners * line.span, side="left")
+    hi = np.searchsorted(touch_key, (owners + 1) * line.span, side="left")
+    lo = start
+    if conv_owner.size:
+        last = np.maximum(np.searchsorted(conv_owner, owners, side="right") - 1, 0)
+        converted = conv_owner[last] == owners
+        after = np.searchsorted(touch_key, line.key(owners, conv_time[last]), side="right")
+        lo = np.where(converted, after, start)
+    if lookback_us is not None and owners.size:
+        window = line.key(owners, touch_time[hi - 1] - lookback_us)
+        lo = np.maximum(lo, np.searchsorted(touch_key, window, side="left"))
+    keep = lo < hi
+    return owners[keep], lo[keep].astype(np.int64), hi[keep].astype(np.int64)
+
+
+def _groups(
+    segment_values: list[tuple[Any, ...]],
+    segments: IntArray,
+    periods: IntArray | None,
+) -> tuple[tuple[tuple[Any, ...], ...], IntArray]:
+    """Distinct ``(period, *segment)`` keys, sorted, and the group code of every row given."""
+    if periods is None:
+        combined = segments
+    else:
+        low = int(periods.min()) if periods.size else 0
+        combined = (periods - low) * max(len(segment_values), 1) + segments
+    keys = distinct_sorted(combined)
+    codes = np.searchsorted(keys, combined).astype(np.int64)
+    if periods is None:
+        groups = tuple(segment_values[key] for key in keys.tolist())
+    else:
+        width = max(len(segment_values), 1)
+        groups = tuple((key // width + low, *segment_values[key % width]) for key in keys.tolist())
+    return groups, codes
 
 
 def build_journeys(
@@ -163,100 +290,47 @@ def build_journeys(
         period=period,
         has_revenue=has_revenue,
     )
-    event = arrays[EVENT].astype(object)
-    channel_values = arrays[_CHANNEL].astype(object)
-    has_channel = np.array([not _is_null(v) for v in channel_values.tolist()], dtype=bool)
-    is_conv = event == conversion_event
-    is_touch = np.isin(event, list(touch_events)) & has_channel & ~is_conv
-    segment_values, segment_codes = [], []
-    for name in by:
-        values, codes = sorted_codes(arrays[name])
-        segment_values.append(values)
-        segment_codes.append(codes)
-    _, customer_codes = sorted_codes(arrays[CUSTOMER])
-    owner_rows = np.column_stack([*segment_codes, customer_codes]).astype(np.int64)
-    owner_keys, owner = np.unique(owner_rows, axis=0, return_inverse=True)
-    owner = owner.reshape(-1).astype(np.int64)
-    channels, channel_codes = sorted_codes(channel_values[is_touch])
+    is_conv = arrays[_IS_CONVERSION]
+    segment, owner, segment_values = _owners(arrays, by)
+    touches, conversions = np.flatnonzero(~is_conv), np.flatnonzero(is_conv)
+    names = arrays[_CHANNEL][touches].tolist()
+    channels = sorted(set(names))
+    code_of = {name: code for code, name in enumerate(channels)}
+    touch_channel = np.fromiter(map(code_of.__getitem__, names), dtype=np.int64, count=len(names))
     time = arrays[TIMESTAMP]
-    t_order = np.lexsort((channel_codes, time[is_touch], owner[is_touch]))
-    touch_owner = owner[is_touch][t_order]
-    touch_time = time[is_touch][t_order]
-    touch_channel = channel_codes[t_order]
-    c_order = np.lexsort((arrays[REVENUE][is_conv], time[is_conv], owner[is_conv]))
-    conv_owner = owner[is_conv][c_order]
-    conv_time = time[is_conv][c_order]
-    conv_revenue = arrays[REVENUE][is_conv][c_order].astype(np.float64)
-    period_of = arrays.get(_PERIOD)
-    conv_period = period_of[is_conv][c_order].astype(np.int64) if period_of is not None else None
-    touch_period = period_of[is_touch][t_order].astype(np.int64) if period_of is not None else None
-
+    touch_owner, touch_time = owner[touches], time[touches]
+    conv_owner, conv_time = owner[conversions], time[conversions]
     if lookback_us is not None and time.size:
         lookback_us = min(lookback_us, int(time.max() - time.min()) + 1)
     shifted = [] if lookback_us is None else [conv_time - lookback_us, touch_time - lookback_us]
-    instants = np.unique(np.concatenate([touch_time, conv_time, *shifted]))
-    span = np.int64(instants.size + 1)
-
-    def key(who: IntArray, when: IntArray) -> IntArray:
-        return who * span + np.searchsorted(instants, when).astype(np.int64) + 1
-
-    touch_key = key(touch_owner, touch_time)
-    conv_key = key(conv_owner, conv_time)
-    owner_start = np.searchsorted(touch_key, conv_owner * span, side="left")
-    first_same = np.searchsorted(conv_key, conv_key, side="left")
-    previous = np.maximum(first_same - 1, 0)
-    has_previous = (first_same > 0) & (conv_owner[previous] == conv_owner)
-    after_previous = np.searchsorted(touch_key, key(conv_owner, conv_time[previous]), side="right")
-    conv_lo = np.where(has_previous, after_previous, owner_start)
-    if lookback_us is not None:
-        window = np.searchsorted(touch_key, key(conv_owner, conv_time - lookback_us), side="left")
-        conv_lo = np.maximum(conv_lo, window)
-    conv_hi = np.searchsorted(touch_key, conv_key, side="right")
-    conv_lo = np.minimum(conv_lo, conv_hi)
-
-    # Non-converting journeys: one per owner with touches after its last conversion.
-    owners = np.unique(touch_owner)
-    null_start = np.searchsorted(touch_key, owners * span, side="left")
-    null_hi = np.searchsorted(touch_key, (owners + 1) * span, side="left")
-    last_conv = np.searchsorted(conv_owner, owners, side="right") - 1
-    converted = (last_conv >= 0) & (conv_owner[np.maximum(last_conv, 0)] == owners)
-    after_last = np.searchsorted(
-        touch_key, key(owners, conv_time[np.maximum(last_conv, 0)] if conv_time.size else owners), side="right"
+    instants = distinct_sorted(np.concatenate([touch_time, conv_time, *shifted]))
+    line = _Timeline(instants=instants, span=np.int64(instants.size + 1))
+    touch_key = line.key(touch_owner, touch_time)
+    conv_lo, conv_hi = _conversion_slices(line, touch_key, conv_owner, conv_time, lookback_us)
+    _, null_lo, null_hi = _journey_slices(
+        line,
+        touch_key,
+        touch_owner=touch_owner,
+        touch_time=touch_time,
+        conv_owner=conv_owner,
+        conv_time=conv_time,
+        lookback_us=lookback_us,
     )
-    null_lo = np.where(converted, after_last, null_start)
-    if lookback_us is not None and owners.size:
-        last_touch = touch_time[null_hi - 1]
-        window = np.searchsorted(touch_key, key(owners, last_touch - lookback_us), side="left")
-        null_lo = np.maximum(null_lo, window)
-    keep = null_lo < null_hi
-    owners, null_lo, null_hi = owners[keep], null_lo[keep], null_hi[keep]
-
-    n_by = len(by)
-    conv_groups = owner_keys[conv_owner, :n_by]
-    null_groups = owner_keys[owners, :n_by]
-    if conv_period is not None and touch_period is not None:
-        conv_groups = np.column_stack([conv_period, conv_groups])
-        null_groups = np.column_stack([touch_period[null_hi - 1], null_groups])
-    all_groups = np.concatenate([conv_groups, null_groups]).reshape(-1, conv_groups.shape[1])
-    group_rows, group_codes = np.unique(all_groups, axis=0, return_inverse=True)
-    group_codes = group_codes.reshape(-1).astype(np.int64)
-    offset = 1 if period is not None else 0
-    groups = tuple(
-        (*([int(row[0])] if period is not None else []),)
-        + tuple(segment_values[i][row[offset + i]] for i in range(n_by))
-        for row in group_rows.tolist()
-    )
+    last_touch = touches[null_hi - 1]
+    rows = np.concatenate([conversions, last_touch])
+    periods = arrays[_PERIOD].astype(np.int64)[rows] if period is not None else None
+    groups, codes = _groups(segment_values, segment[rows], periods)
     return Journeys(
         channels=tuple(str(name) for name in channels),
         groups=groups,
-        touch_channel=touch_channel.astype(np.int64),
+        touch_channel=touch_channel,
         touch_time=touch_time.astype(np.int64),
-        conv_lo=conv_lo.astype(np.int64),
-        conv_hi=conv_hi.astype(np.int64),
+        conv_lo=conv_lo,
+        conv_hi=conv_hi,
         conv_time=conv_time.astype(np.int64),
-        conv_revenue=conv_revenue,
-        conv_group=group_codes[: conv_owner.size],
-        null_lo=null_lo.astype(np.int64),
-        null_hi=null_hi.astype(np.int64),
-        null_group=group_codes[conv_owner.size :],
+        conv_revenue=arrays[REVENUE][conversions].astype(np.float64),
+        conv_group=codes[: conversions.size],
+        null_lo=null_lo,
+        null_hi=null_hi,
+        null_group=codes[conversions.size :],
     )

@@ -13,7 +13,13 @@ from retention_kpis._aggregate import Period
 from retention_kpis.attribution._options import Model
 from retention_kpis.metrics._base import MaybeNaN, NonNegative
 
-__all__ = ["AttributionParameters", "AttributionResult", "ChannelCredit", "FrameBackend", "SegmentValue"]
+__all__ = [
+    "AttributionParameters",
+    "AttributionResult",
+    "ChannelCredit",
+    "FrameBackend",
+    "SegmentValue",
+]
 
 FrameBackend: TypeAlias = Literal["pandas", "polars", "pyarrow"]
 SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
@@ -180,5 +186,7 @@ class AttributionResult(BaseModel):
         if self.parameters.period is not None:
             schema["period"] = nw.Object() if target == "pandas" else nw.Date()
         schema.update({name: _dtype_of(data[name]) for name in self.parameters.by})
-        schema.update({"channel": nw.String(), "conversions": nw.Float64(), "revenue": nw.Float64()})
+        schema.update(
+            {"channel": nw.String(), "conversions": nw.Float64(), "revenue": nw.Float64()}
+        )
         return nw.from_dict(data, schema=schema, backend=target).to_native()

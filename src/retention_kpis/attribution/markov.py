@@ -36,6 +36,7 @@ def transition_counts(
     touch_channel: IntArray,
     lo: IntArray,
     hi: IntArray,
+    *,
     converted: BoolArray,
     weight: FloatArray,
     n_channels: int,
@@ -56,7 +57,8 @@ def transition_counts(
     outcome = np.where(converted[nonempty], n_channels + 1, n_channels + 2)
     cells = np.concatenate([source * size + state, ends * size + outcome])
     weights = np.concatenate([weight[path], weight[nonempty]])
-    return np.bincount(cells, weights=weights, minlength=size * size).reshape(size, size)
+    counts = np.bincount(cells, weights=weights, minlength=size * size).astype(np.float64)
+    return counts.reshape(size, size)
 
 
 def absorption(counts: FloatArray) -> tuple[float, FloatArray]:
@@ -92,7 +94,9 @@ def absorption(counts: FloatArray) -> tuple[float, FloatArray]:
     return base, effects
 
 
-def _codes(paths: Mapping[Sequence[str], float], names: list[str], func: str) -> tuple[list[int], list[int], list[int], list[float]]:
+def _codes(
+    paths: Mapping[Sequence[str], float], names: list[str], func: str
+) -> tuple[list[int], list[int], list[int], list[float]]:
     flat: list[int] = []
     lo: list[int] = []
     hi: list[int] = []
@@ -109,7 +113,7 @@ def markov_removal_effects(
     converting: Mapping[Sequence[str], float],
     non_converting: Mapping[Sequence[str], float] | None = None,
 ) -> dict[str, float]:
-    """Removal effect of each channel in a first-order Markov chain, solved exactly.
+    """Return the removal effect of each channel in a first-order Markov chain, solved exactly.
 
     Parameters
     ----------
@@ -136,7 +140,7 @@ def markov_removal_effects(
     (the worked example of ``docs/attribution.md``):
 
     >>> markov_removal_effects({("A", "B", "C"): 1, ("A",): 1}, {("B", "A"): 1})
-    {'A': 0.75, 'B': 0.666..., 'C': 0.5}
+    {'A': 0.75, 'B': 0.667, 'C': 0.5}
     """
     func = "markov_removal_effects"
     non_converting = {} if non_converting is None else non_converting
@@ -148,7 +152,9 @@ def markov_removal_effects(
                     f"names to counts. Got the path {path!r} instead."
                 )
                 raise InvalidInputError(msg)
-    names = sorted({channel for paths in (converting, non_converting) for path in paths for channel in path})
+    names = sorted(
+        {channel for paths in (converting, non_converting) for path in paths for channel in path}
+    )
     flat_c, lo_c, hi_c, w_c = _codes(converting, names, func)
     flat_n, lo_n, hi_n, w_n = _codes(non_converting, names, func)
     shift = len(flat_c)
@@ -156,9 +162,9 @@ def markov_removal_effects(
         np.array(flat_c + flat_n, dtype=np.int64),
         np.array(lo_c + [lo + shift for lo in lo_n], dtype=np.int64),
         np.array(hi_c + [hi + shift for hi in hi_n], dtype=np.int64),
-        np.array([True] * len(lo_c) + [False] * len(lo_n)),
-        np.array(w_c + w_n, dtype=np.float64),
-        len(names),
+        converted=np.array([True] * len(lo_c) + [False] * len(lo_n)),
+        weight=np.array(w_c + w_n, dtype=np.float64),
+        n_channels=len(names),
     )
     _, effects = absorption(counts)
     return {name: float(effect) for name, effect in zip(names, effects, strict=True)}

@@ -77,7 +77,9 @@ def rule_weights(
     elif model == "linear":
         weight = 1.0 / length.astype(np.float64)
     elif model == "last_non_direct":
-        weight = _last_non_direct(lo, hi, touch_channel, direct_code, path, index)
+        weight = _last_non_direct(
+            lo, hi, touch_channel, direct_code=direct_code, path=path, index=index
+        )
     elif model == "time_decay":
         newest = touch_time[np.maximum(hi - 1, 0)][path]
         raw = np.exp2(-(newest - touch_time[index]).astype(np.float64) / half_life_us)
@@ -92,17 +94,21 @@ def _last_non_direct(
     lo: IntArray,
     hi: IntArray,
     touch_channel: IntArray,
+    *,
     direct_code: int | None,
     path: IntArray,
     index: IntArray,
 ) -> FloatArray:
     every = np.arange(touch_channel.size, dtype=np.int64)
-    non_direct = touch_channel != direct_code if direct_code is not None else np.ones_like(every, bool)
-    latest = np.maximum.accumulate(np.where(non_direct, every, -1)) if every.size else every
+    non_direct = (
+        touch_channel != direct_code if direct_code is not None else np.ones_like(every, bool)
+    )
+    latest: IntArray = np.maximum.accumulate(np.where(non_direct, every, -1)).astype(np.int64)
     last = np.maximum(hi - 1, 0)
     chosen = latest[last] if latest.size else last
     chosen = np.where(chosen >= lo, chosen, hi - 1)
-    return (index == chosen[path]).astype(np.float64)
+    weight: FloatArray = (index == chosen[path]).astype(np.float64)
+    return weight
 
 
 def _position_based(
@@ -112,7 +118,8 @@ def _position_based(
     middle_each = middle / np.maximum(length - 2, 1).astype(np.float64)
     weight = np.where(position == 0, first, np.where(position == length - 1, last, middle_each))
     weight = np.where(length == 2, np.where(position == 0, first, last) + middle / 2, weight)
-    return np.where(length == 1, 1.0, weight)
+    result: FloatArray = np.where(length == 1, 1.0, weight).astype(np.float64)
+    return result
 
 
 def path_credit(
@@ -164,21 +171,32 @@ def path_credit(
     """
     func = "path_credit"
     if model not in RULE_MODELS:
-        msg = f"The 'model' parameter of {func} must be one of {list(RULE_MODELS)}. Got {model!r} instead."
+        msg = (
+            f"The 'model' parameter of {func} must be one of {list(RULE_MODELS)}. "
+            f"Got {model!r} instead."
+        )
         raise InvalidInputError(msg)
     if isinstance(path, str) or not path or not all(isinstance(c, str) for c in path):
-        msg = f"The 'path' parameter of {func} must be a non-empty sequence of channel names. Got {path!r} instead."
+        msg = (
+            f"The 'path' parameter of {func} must be a non-empty sequence of channel names. "
+            f"Got {path!r} instead."
+        )
         raise InvalidInputError(msg)
     weights = check_position_weights(position_weights, func)
     half_life_us = duration_seconds(half_life, "half_life", func) * 1e6
     if ages is None:
         if model == "time_decay":
-            msg = f"The 'ages' parameter of {func} is needed by model='time_decay'. Got None instead."
+            msg = (
+                f"The 'ages' parameter of {func} is needed by model='time_decay'. Got None instead."
+            )
             raise InvalidInputError(msg)
         ages = [0.0] * len(path)
     seconds = [check_number(age, "ages", func) for age in ages]
     if len(seconds) != len(path) or min(seconds) < 0:
-        msg = f"The 'ages' parameter of {func} must hold one number >= 0 per touch of 'path'. Got {ages!r} instead."
+        msg = (
+            f"The 'ages' parameter of {func} must hold one number >= 0 per touch of 'path'. "
+            f"Got {ages!r} instead."
+        )
         raise InvalidInputError(msg)
     names = sorted(set(path))
     codes = np.array([names.index(channel) for channel in path], dtype=np.int64)

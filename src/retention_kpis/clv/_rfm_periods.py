@@ -66,9 +66,7 @@ def _days_from_calendar(moment: nw.Expr) -> nw.Expr:
     return days_before_year + moment.dt.ordinal_day().cast(nw.Int64) - 1 - _DAYS_BEFORE_EPOCH
 
 
-def period_expr(
-    frame: nw.LazyFrame[Any], column: str, time_unit: TimeUnit
-) -> nw.Expr:
+def period_expr(frame: nw.LazyFrame[Any], column: str, time_unit: TimeUnit) -> nw.Expr:
     """Return an Int64 expression with the period index of ``column``.
 
     ``column`` may hold datetimes (naive or zoned), dates or ISO 8601 strings

@@ -92,34 +92,51 @@ def _check_history(
     return x.astype(float), t_x.astype(float), n.astype(float)
 
 
+_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188)
+
+
+def _log_gamma_ratio(y: FloatArray, eps: float) -> FloatArray:
+    """``log Gamma(y + eps) - log Gamma(y)`` for ``y >= 1``, ``eps > -1``, to full relative accuracy.
+
+    ``gammaln(y + eps) - gammaln(y)`` cancels catastrophically for small
+    ``eps`` or large ``y``. Instead: shift ``y`` up to at least 10 with
+    ``log1p`` terms, then difference Stirling's series term by term using
+    ``log1p``/``expm1`` so every piece is proportional to ``eps``.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    shift = np.maximum(np.ceil(10.0 - y), 0.0)
+    out = np.zeros_like(y)
+    for j in range(int(np.max(shift, initial=0.0))):
+        active = shift > j
+        out -= np.where(active, np.log1p(eps / (y + j)), 0.0)
+    z = y + shift
+    log_step = np.log1p(eps / z)
+    out += eps * np.log(z) + (z + eps - 0.5) * log_step - eps
+    for k, c in enumerate(_STIRLING, start=1):
+        power = 1 - 2 * k
+        out += c * z**power * np.expm1(power * log_step)
+    return out
+
+
 def _log_beta_sum(gamma: float, b: FloatArray, m: FloatArray) -> FloatArray:
-    """``log sum_{k=1}^{m} B(gamma, b + k)`` in closed form, stable near ``gamma = 1``.
+    """``log sum_{k=1}^{m} B(gamma, b + k)`` in closed form, accurate near ``gamma = 1``.
 
     Telescoping ``B(g - 1, y) - B(g - 1, y + 1) = B(g, y)`` gives
-    ``Gamma(g) / (g - 1) * (A(b + 1) - A(b + m + 1))`` with
-    ``A(y) = Gamma(y) / Gamma(y + g - 1)``. Writing ``eps = g - 1`` and
+    ``Gamma(g) / eps * (A(b + 1) - A(b + m + 1))`` with ``eps = g - 1`` and
+    ``A(y) = Gamma(y) / Gamma(y + eps)``. With
     ``G = (log A(b + 1) - log A(b + m + 1)) / eps`` this is
-    ``Gamma(g) A(b + 1) G exprel(-eps G)``; for ``|eps| < 1e-3`` the log-ratio
-    uses a third-order Taylor expansion in ``eps`` (exact limit at ``g = 1``:
-    ``psi(b + m + 1) - psi(b + 1)``). Returns ``-inf`` where ``m = 0``.
+    ``Gamma(g) A(b + 1) G exprel(-eps G)``, which has the limit
+    ``psi(b + m + 1) - psi(b + 1)`` at ``g = 1``. Returns ``-inf`` where ``m = 0``.
     """
-    from scipy.special import digamma, exprel, gammaln, polygamma  # noqa: PLC0415
+    from scipy.special import digamma, exprel, gammaln  # noqa: PLC0415
 
     eps = gamma - 1.0
     lo, hi = b + 1.0, b + m + 1.0
-    if abs(eps) < 1e-3:
-        g_ratio = (
-            (digamma(hi) - digamma(lo))
-            + eps / 2.0 * (polygamma(1, hi) - polygamma(1, lo))
-            + eps**2 / 6.0 * (polygamma(2, hi) - polygamma(2, lo))
-        )
-        log_a_lo = -(
-            eps * digamma(lo) + eps**2 / 2.0 * polygamma(1, lo) + eps**3 / 6.0 * polygamma(2, lo)
-        )
+    log_a_lo = -_log_gamma_ratio(lo, eps)
+    if eps == 0.0:
+        g_ratio = digamma(hi) - digamma(lo)
     else:
-        log_a_lo = gammaln(lo) - gammaln(lo + eps)
-        log_a_hi = gammaln(hi) - gammaln(hi + eps)
-        g_ratio = (log_a_lo - log_a_hi) / eps
+        g_ratio = (_log_gamma_ratio(hi, eps) + log_a_lo) / eps
     with np.errstate(divide="ignore"):
         out: FloatArray = (
             gammaln(gamma) + log_a_lo + np.log(g_ratio) + np.log(exprel(-eps * g_ratio))

@@ -22,7 +22,8 @@ from retention_kpis.clv.value import (
     discounted_value,
     summary_arrays,
 )
-from retention_kpis.events import CUSTOMER, EVENT, REVENUE, TIMESTAMP, EventSchema, validate_events
+from retention_kpis._event_checks import CUSTOMER, EVENT, REVENUE, TIMESTAMP
+from retention_kpis.events import EventSchema, validate_events
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["TransactionModelName", "customer_table"]
@@ -64,10 +65,13 @@ def customer_table(
        through :func:`rfm_summary` with ``revenue`` as the monetary value;
     2. the transaction model (``model``) is fitted to ``frequency``,
        ``recency``, ``T``; :class:`GammaGammaModel` to the customers with
-       repeat purchases (``frequency > 0``);
+       repeat purchases of positive value (``frequency > 0``,
+       ``monetary_value > 0``);
     3. per customer: ``probability_alive``; ``expected_purchases`` over the
        next ``horizon_months`` months; ``expected_average_value`` (the
-       population mean for customers without repeat purchases); ``clv`` as
+       population mean for customers without repeat purchases; for repeat
+       buyers whose repeat purchases were all free, the limit of the
+       Gamma-Gamma expectation as their mean spend tends to 0); ``clv`` as
        :func:`customer_lifetime_value` computes it.
 
     A month is 30 days, 4.345 weeks, 1 month or 720 hours of ``time_unit``,
@@ -185,9 +189,15 @@ def _predict(
     frequency, recency, T = arrays["frequency"], arrays["recency"], arrays["T"]
     monetary = arrays["monetary_value"]
     transactions = _MODELS[model]().fit(frequency, recency, T)
-    repeat = frequency > 0
-    spend = GammaGammaModel().fit(frequency[repeat], monetary[repeat])
-    average_value = np.asarray(spend.expected_average_value(frequency, monetary), dtype=np.float64)
+    free = (frequency > 0) & (monetary <= 0)
+    spend = GammaGammaModel().fit(frequency[~free], monetary[~free])
+    # Gamma-Gamma's likelihood needs a positive mean spend; a repeat buyer whose repeat
+    # purchases were all free gets the conditional expectation's limit as it tends to 0.
+    smallest = np.finfo(np.float64).tiny
+    average_value = np.asarray(
+        spend.expected_average_value(frequency, np.where(free, smallest, monetary)),
+        dtype=np.float64,
+    )
     window = np.full(len(frequency), horizon * units_per_month)
     return {
         "probability_alive": np.asarray(

@@ -237,10 +237,10 @@ def calibration_holdout_split(
     else:
         end = data.bound(observation_end, "observation_end", func)
     if calibration >= end:
+        given = "the last purchase" if observation_end is None else observation_end
         msg = (
             f"The 'calibration_end' parameter of {func} must fall in an earlier period than "
-            f"observation_end ({observation_end if observation_end is not None else 'the last purchase'!s}"
-            f", time_unit {time_unit!r}). Got {calibration_end!r} instead."
+            f"observation_end ({given}, time_unit {time_unit!r}). Got {calibration_end!r} instead."
         )
         raise InvalidInputError(msg)
     if data.first_period is not None and calibration < data.first_period:

@@ -28,6 +28,7 @@ from retention_kpis._validation import check_amount, check_count, check_positive
 from retention_kpis.clv._base import FloatArray, ProbabilityModel, as_float_array
 from retention_kpis.clv.bgnbd import BetaGeoModel
 from retention_kpis.clv.mbgnbd import ModifiedBetaGeoModel
+from retention_kpis.clv.pareto_nbd import ParetoNBDModel
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 
 __all__ = [
@@ -82,7 +83,7 @@ class _AliveTransactionModel(TransactionModel, Protocol):
 
 def _factorises(model: object) -> TypeGuard[_AliveTransactionModel]:
     """Whether ``model`` is one whose expectation is P(alive) times a (x, T) term."""
-    return isinstance(model, (BetaGeoModel, ModifiedBetaGeoModel)) and isinstance(
+    return isinstance(model, (BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel)) and isinstance(
         model, _AliveTransactionModel
     )
 

@@ -1,0 +1,114 @@
+"""Which kind of native frame came in, and how to hand a small result back in that kind.
+
+Results are small (one row per period and segment), so they are built eagerly
+and then handed back as the input's kind: pandas, polars (a LazyFrame when a
+LazyFrame came in), pyarrow, a DuckDB relation or a PySpark DataFrame (in the
+input's Spark session). Other backends narwhals reads get a pyarrow table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Literal, TypeAlias
+
+import narwhals.stable.v2 as nw
+
+from retention_kpis.exceptions import InvalidInputError
+
+__all__ = ["FrameBackend", "NativeKind", "from_columns", "native_kind"]
+
+FrameBackend: TypeAlias = Literal["pandas", "polars", "pyarrow", "duckdb", "pyspark"]
+"""Frame kinds a result can be returned as."""
+
+_EAGER = frozenset({"pandas", "polars", "pyarrow"})
+
+
+@dataclasses.dataclass(frozen=True)
+class NativeKind:
+    """The kind of a native frame: its library, laziness and (PySpark) session."""
+
+    backend: FrameBackend
+    lazy: bool
+    session: Any = None
+
+
+def native_kind(native: object) -> NativeKind:
+    """Return the kind of a native frame narwhals accepts.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> native_kind(pd.DataFrame({"a": [1]}))
+    NativeKind(backend='pandas', lazy=False, session=None)
+    """
+    frame = nw.from_native(native)  # type: ignore[call-overload]  # any native frame
+    implementation = frame.implementation
+    if implementation.is_pandas():
+        return NativeKind("pandas", lazy=False)
+    if implementation.is_polars():
+        return NativeKind("polars", lazy=isinstance(frame, nw.LazyFrame))
+    if implementation.is_duckdb():
+        return NativeKind("duckdb", lazy=True)
+    if implementation.is_pyspark():
+        return NativeKind("pyspark", lazy=True, session=getattr(native, "sparkSession", None))
+    return NativeKind("pyarrow", lazy=False)
+
+
+def _spark_session(session: object) -> object:
+    if session is not None:
+        return session
+    try:
+        from pyspark.sql import SparkSession  # noqa: PLC0415 - optional backend
+    except ImportError as exc:
+        msg = "The 'backend' parameter 'pyspark' needs pyspark: pip install 'retention-kpis[spark]'."
+        raise InvalidInputError(msg) from exc
+    active = SparkSession.getActiveSession()
+    if active is None:
+        msg = "The 'backend' parameter 'pyspark' needs an active SparkSession. Got none."
+        raise InvalidInputError(msg)
+    return active
+
+
+def from_columns(
+    data: Mapping[str, list[Any]],
+    schema: Mapping[str, Any],
+    *,
+    backend: FrameBackend,
+    lazy: bool = False,
+    session: object = None,
+) -> Any:  # noqa: ANN401 - a native frame
+    """Build a native frame of the given kind from columns of Python values.
+
+    Parameters
+    ----------
+    data : mapping of str to list
+        Column name to values.
+    schema : mapping of str to narwhals dtype
+        Column name to dtype.
+    backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}
+        Library of the frame returned.
+    lazy : bool, default=False
+        Return a polars LazyFrame (``backend="polars"`` only; DuckDB and
+        PySpark frames are always lazy).
+    session : SparkSession, optional
+        Session of a PySpark frame; the active session by default.
+
+    Returns
+    -------
+    DataFrame or LazyFrame
+        The native frame.
+
+    Examples
+    --------
+    >>> import narwhals.stable.v2 as nw
+    >>> type(from_columns({"a": [1]}, {"a": nw.Int64()}, backend="polars", lazy=True)).__name__
+    'LazyFrame'
+    """
+    if backend in _EAGER:
+        frame = nw.from_dict(data, schema=schema, backend=backend)
+        return (frame.lazy() if lazy else frame).to_native()
+    arrow = nw.from_dict(data, schema=schema, backend="pyarrow")
+    if backend == "duckdb":
+        return arrow.lazy(backend="duckdb").to_native()
+    return arrow.lazy(backend="pyspark", session=_spark_session(session)).to_native()

@@ -1,0 +1,185 @@
+"""Backend-side cohort aggregation and the observation rule of cohort cells.
+
+Per customer, inside the events' backend: the cohort (period index of the first
+``cohort_event``) and the first event's time in whole seconds; then each return
+event's offset, ``period index - cohort index`` (calendar) or
+``(t - t0) // period length`` (rolling). Only small per-(cohort, offset) tables
+are collected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any, Literal
+
+import narwhals.stable.v2 as nw
+
+from retention_kpis._aggregate import period_index, period_start
+from retention_kpis._event_checks import CUSTOMER, EVENT, REVENUE, TIMESTAMP
+from retention_kpis.cohorts._events import SECONDS, seconds_expr
+from retention_kpis.cohorts._table import Mode, Period, Window
+from retention_kpis.events import plain
+
+__all__ = ["LENGTH", "CohortCells", "cohort_cells", "last_complete_offset"]
+
+LENGTH = {"D": 86_400, "W": 7 * 86_400, "M": 30 * 86_400}
+"""Rolling period lengths in seconds: a day is 24 h, a week 7 days, a month 30 days."""
+_EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - timestamps are naive wall-clock times
+_IDX = "__rk_idx"
+_COHORT = "__rk_cohort"
+_START = "__rk_start"
+_OFFSET = "__rk_offset"
+_BRACKET = "__rk_bracket"
+_VALUE = "__rk_value"
+
+
+def seconds_of(moment: dt.datetime) -> int:
+    """Whole seconds since 1970-01-01 of a naive datetime."""
+    return int((moment - _EPOCH).total_seconds())
+
+
+def _index_of(period: Period, moment: dt.datetime) -> int:
+    """Python twin of :func:`retention_kpis._aggregate.period_index` for one datetime."""
+    days = (moment.date() - _EPOCH.date()).days
+    if period == "D":
+        return days
+    if period == "W":
+        return (days + 3) // 7
+    return moment.year * 12 + moment.month - 1
+
+
+def last_complete_offset(
+    period: Period, window: Window, cohort: int, last_start: int, end: dt.datetime
+) -> int:
+    """Largest offset ``k`` whose period ends by ``end`` (inclusive, whole seconds), or -1.
+
+    Calendar: offset ``k`` of cohort ``c`` is the period ``c + k``; it is fully
+    observed when the next period starts at or before ``end + 1 s``. Rolling: the
+    offset ends ``(k + 1) * length`` after the cohort's *latest* first event.
+    """
+    after_end = end + dt.timedelta(seconds=1)
+    if window == "calendar":
+        return _index_of(period, after_end) - cohort - 1
+    return (seconds_of(after_end) - last_start) // LENGTH[period] - 1
+
+
+@dataclasses.dataclass(frozen=True)
+class CohortCells:
+    """Collected cohort aggregates: cohorts by period index and their cell values."""
+
+    cohorts: tuple[int, ...]
+    sizes: tuple[int, ...]
+    last_starts: tuple[int, ...]
+    values: dict[tuple[int, int], float]
+    """``(cohort index, offset or bracket position) -> count or revenue``."""
+
+    def start_date(self, period: Period, cohort: int) -> dt.date:
+        """First day of a cohort's period."""
+        start = period_start(period, cohort)
+        assert start is not None
+        return start
+
+
+def _offset(window: Window, period: Period) -> nw.Expr:
+    if window == "calendar":
+        return nw.col(_IDX) - nw.col(_COHORT)
+    return (nw.col(SECONDS) - nw.col(_START)) // LENGTH[period]
+
+
+def _collect(lf: nw.LazyFrame[Any], key: str) -> dict[tuple[int, int], float]:
+    out: dict[tuple[int, int], float] = {}
+    for row in lf.collect().rows(named=True):
+        value = plain(row[_VALUE])
+        out[int(row[_COHORT]), int(row[key])] = float(value) if value is not None else 0.0
+    return out
+
+
+def cohort_cells(
+    lf: nw.LazyFrame[Any],
+    *,
+    period: Period,
+    window: Window,
+    cohort_event: str,
+    return_event: str,
+    end: dt.datetime,
+    measure: Literal["customers", "revenue"],
+    mode: Mode = "on",
+    brackets: tuple[tuple[int, int], ...] = (),
+) -> CohortCells:
+    """Aggregate events into cohort sizes and per-(cohort, offset) values in the backend.
+
+    ``measure="customers"`` counts distinct returning customers per offset
+    ``>= 1`` (``mode`` decides which offsets a return counts in);
+    ``measure="revenue"`` sums the revenue of ``return_event`` rows per offset
+    ``>= 0``. Events after ``end`` and return events before the customer's first
+    cohort event are not used.
+    """
+    lf = lf.filter(
+        nw.col(EVENT).is_in(sorted({cohort_event, return_event}))
+        & (nw.col(TIMESTAMP) <= nw.lit(end))
+    ).with_columns(period_index(period).alias(_IDX), seconds_expr().alias(SECONDS))
+    starts = (
+        lf.filter(nw.col(EVENT) == cohort_event)
+        .group_by(CUSTOMER)
+        .agg(nw.col(_IDX).min().alias(_COHORT), nw.col(SECONDS).min().alias(_START))
+    )
+    sizes = (
+        starts.group_by(_COHORT)
+        .agg(nw.len().alias("size"), nw.col(_START).max().alias("last_start"))
+        .sort(_COHORT)
+        .collect()
+        .rows(named=True)
+    )
+    keep = [CUSTOMER, _IDX, SECONDS, *([REVENUE] if measure == "revenue" else [])]
+    returns = (
+        lf.filter(nw.col(EVENT) == return_event)
+        .select(*keep)
+        .join(starts, on=CUSTOMER, how="inner")
+        .filter(nw.col(SECONDS) >= nw.col(_START))
+        .with_columns(_offset(window, period).alias(_OFFSET))
+    )
+    if measure == "revenue":
+        values = _collect(
+            returns.group_by(_COHORT, _OFFSET).agg(nw.col(REVENUE).sum().alias(_VALUE)), _OFFSET
+        )
+    else:
+        values = _count_returns(returns.filter(nw.col(_OFFSET) >= 1), mode, brackets)
+    return CohortCells(
+        cohorts=tuple(int(row[_COHORT]) for row in sizes),
+        sizes=tuple(int(row["size"]) for row in sizes),
+        last_starts=tuple(int(row["last_start"]) for row in sizes),
+        values=values,
+    )
+
+
+def _count_returns(
+    returns: nw.LazyFrame[Any], mode: Mode, brackets: tuple[tuple[int, int], ...]
+) -> dict[tuple[int, int], float]:
+    """Distinct returning customers per cohort and offset (or bracket position)."""
+    if mode == "on":
+        distinct = returns.select(CUSTOMER, _COHORT, _OFFSET).unique()
+        return _collect(distinct.group_by(_COHORT, _OFFSET).agg(nw.len().alias(_VALUE)), _OFFSET)
+    if mode == "on_or_after":
+        latest = returns.group_by(CUSTOMER, _COHORT).agg(nw.col(_OFFSET).max())
+        by_latest = _collect(latest.group_by(_COHORT, _OFFSET).agg(nw.len().alias(_VALUE)), _OFFSET)
+        # A customer whose latest return is at offset m returned "on or after" every k <= m.
+        out: dict[tuple[int, int], float] = {}
+        for (cohort, latest_offset), n in sorted(by_latest.items()):
+            for k in range(1, latest_offset + 1):
+                out[cohort, k] = out.get((cohort, k), 0.0) + n
+        return out
+    position: nw.Expr | None = None
+    chain: Any = None
+    for index, (lo, hi) in enumerate(brackets):
+        inside = (nw.col(_OFFSET) >= lo) & (nw.col(_OFFSET) <= hi)
+        chain = (nw.when(inside) if chain is None else chain.when(inside)).then(nw.lit(index + 1))
+    position = chain
+    assert position is not None
+    in_brackets = (
+        returns.with_columns(position.alias(_BRACKET))
+        .filter(~nw.col(_BRACKET).is_null())
+        .select(CUSTOMER, _COHORT, _BRACKET)
+        .unique()
+    )
+    return _collect(in_brackets.group_by(_COHORT, _BRACKET).agg(nw.len().alias(_VALUE)), _BRACKET)

@@ -1,0 +1,232 @@
+"""Frozen result models of cohort retention: the cohort grid, its counts and shares.
+
+The grid is small (cohorts x offsets), so it is held as plain tuples: the models
+are frozen, compare by value and round-trip through JSON. ``None`` in a cell
+means *not available*: the cell's period is not fully observed (or, for revenue
+retention, the cohort's offset-0 revenue is zero under ``zero_division="warn"``).
+:meth:`CohortTable.to_frame` returns a pandas DataFrame (pandas is a core
+dependency of the library) in wide or long form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, TypeAlias
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from retention_kpis.exceptions import InvalidInputError
+
+__all__ = ["CohortTable", "RevenueRetentionTable"]
+
+Period: TypeAlias = Literal["D", "W", "M"]
+Window: TypeAlias = Literal["calendar", "rolling"]
+Mode: TypeAlias = Literal["on", "on_or_after", "bracket"]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Ratio = Annotated[float, Field(ge=0.0)]
+Amount = Annotated[float, Field(ge=0.0)]
+Count = Annotated[int, Field(ge=0)]
+
+
+def _label(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+class _CohortGrid(BaseModel):
+    """Fields shared by the cohort tables; rows are cohorts, columns period offsets."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    period: Period
+    window: Window
+    cohort_event: str
+    observation_end: dt.datetime
+    cohorts: tuple[dt.date, ...]
+    offsets: tuple[tuple[int, int], ...]
+    cohort_sizes: tuple[Count, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column labels: ``"3"`` for offset 3, ``"2-3"`` for the bracket of offsets 2 to 3."""
+        return tuple(_label(lo, hi) for lo, hi in self.offsets)
+
+    def _check_grid(self, *grids: tuple[tuple[object, ...], ...]) -> None:
+        if len(self.cohort_sizes) != len(self.cohorts):
+            msg = "cohort_sizes must hold one size per cohort"
+            raise ValueError(msg)
+        for grid in grids:
+            if len(grid) != len(self.cohorts) or any(len(r) != len(self.offsets) for r in grid):
+                msg = "every grid must have one row per cohort and one value per offset"
+                raise ValueError(msg)
+
+    def _frame(
+        self, values: tuple[tuple[float | int | None, ...], ...], name: str, form: str, func: str
+    ) -> pd.DataFrame:
+        if form not in {"wide", "long"}:
+            msg = f"The 'form' parameter of {func} must be 'wide' or 'long'. Got {form!r} instead."
+            raise InvalidInputError(msg)
+        dtype = "Int64" if name == "counts" else "float64"
+        cohorts = pd.to_datetime(pd.Series(self.cohorts, dtype="object"))
+        if form == "wide":
+            frame = pd.DataFrame({"cohort": cohorts, "cohort_size": list(self.cohort_sizes)})
+            for position, label in enumerate(self.columns):
+                column = [row[position] for row in values]
+                frame[label] = pd.array(column, dtype=dtype)
+            return frame
+        rows = [
+            (cohort, size, _label(lo, hi), lo, hi, row[position])
+            for cohort, size, row in zip(cohorts, self.cohort_sizes, values, strict=True)
+            for position, (lo, hi) in enumerate(self.offsets)
+        ]
+        frame = pd.DataFrame(
+            rows, columns=["cohort", "cohort_size", "offset", "offset_start", "offset_end", name]
+        )
+        frame[name] = pd.array(frame[name].tolist(), dtype=dtype)
+        return frame
+
+
+class CohortTable(_CohortGrid):
+    """Cohort retention: returning customers per cohort and period offset.
+
+    Attributes
+    ----------
+    cohorts : tuple of datetime.date
+        First day of each cohort's period (the period of the customer's first
+        ``cohort_event``), oldest first.
+    offsets : tuple of (int, int)
+        Offset range of each column, ``(k, k)`` for one offset, ``(lo, hi)`` for a bracket.
+    cohort_sizes : tuple of int
+        Customers in each cohort.
+    counts : tuple of tuple of (int or None)
+        Retained customers per cohort (row) and column; None when the cell is not
+        fully observed.
+    shares : tuple of tuple of (float or None)
+        ``counts / cohort size`` in [0, 1]; None when not fully observed.
+    average : tuple of (float or None)
+        The retention curve: per column, the cohort-size weighted average over
+        fully observed cells (``sum(counts) / sum(sizes)``); None when no cell is.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> table = CohortTable(
+    ...     period="M", window="calendar", mode="on", cohort_event="purchase",
+    ...     return_event="purchase", observation_end=dt.datetime(2024, 3, 1),
+    ...     cohorts=(dt.date(2024, 1, 1),), offsets=((0, 0), (1, 1)), cohort_sizes=(4,),
+    ...     counts=((4, 1),), shares=((1.0, 0.25),), average=(1.0, 0.25),
+    ... )
+    >>> table.columns, float(table.to_frame("shares").loc[0, "1"])
+    (('0', '1'), 0.25)
+    """
+
+    mode: Mode
+    return_event: str
+    counts: tuple[tuple[Count | None, ...], ...]
+    shares: tuple[tuple[Share | None, ...], ...]
+    average: tuple[Share | None, ...]
+
+    @model_validator(mode="after")
+    def _check_shapes(self) -> CohortTable:
+        self._check_grid(self.counts, self.shares)
+        if len(self.average) != len(self.offsets):
+            msg = "average must hold one value per offset"
+            raise ValueError(msg)
+        return self
+
+    def to_frame(
+        self, kind: Literal["shares", "counts"] = "shares", *, form: Literal["wide", "long"] = "wide"
+    ) -> pd.DataFrame:
+        """Return the shares or counts as a pandas DataFrame.
+
+        Parameters
+        ----------
+        kind : {"shares", "counts"}, default="shares"
+            Which grid to return; counts use pandas' nullable ``Int64``.
+        form : {"wide", "long"}, default="wide"
+            ``"wide"``: one row per cohort, columns ``cohort``, ``cohort_size`` and
+            one per offset label. ``"long"``: one row per cohort and offset with
+            ``offset``, ``offset_start``, ``offset_end`` and the value column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Cells not fully observed are missing (NaN / ``<NA>``), never zero.
+        """
+        func = "CohortTable.to_frame"
+        if kind not in {"shares", "counts"}:
+            msg = f"The 'kind' parameter of {func} must be 'shares' or 'counts'. Got {kind!r} instead."
+            raise InvalidInputError(msg)
+        values = self.shares if kind == "shares" else self.counts
+        return self._frame(values, kind, form, func)
+
+
+class RevenueRetentionTable(_CohortGrid):
+    """Net revenue retention per cohort and period offset.
+
+    Attributes
+    ----------
+    revenue : tuple of tuple of (float or None)
+        Revenue of the cohort's customers per offset; None when not fully observed.
+    shares : tuple of tuple of (float or None)
+        ``revenue[k] / revenue[0]`` (may exceed 1: expansion); None when not fully
+        observed or undefined.
+    average : tuple of (float or None)
+        Per column, the pooled ratio over fully observed, defined cells:
+        ``sum(revenue[k]) / sum(revenue[0])`` (weighted by offset-0 revenue).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> table = RevenueRetentionTable(
+    ...     period="M", window="calendar", cohort_event="purchase",
+    ...     observation_end=dt.datetime(2024, 3, 1), cohorts=(dt.date(2024, 1, 1),),
+    ...     offsets=((0, 0), (1, 1)), cohort_sizes=(2,), revenue=((100.0, 120.0),),
+    ...     shares=((1.0, 1.2),), average=(1.0, 1.2),
+    ... )
+    >>> table.to_frame("revenue", form="long")["revenue"].tolist()
+    [100.0, 120.0]
+    """
+
+    revenue: tuple[tuple[Amount | None, ...], ...]
+    shares: tuple[tuple[Ratio | None, ...], ...]
+    average: tuple[Ratio | None, ...]
+
+    @model_validator(mode="after")
+    def _check_shapes(self) -> RevenueRetentionTable:
+        self._check_grid(self.revenue, self.shares)
+        if len(self.average) != len(self.offsets):
+            msg = "average must hold one value per offset"
+            raise ValueError(msg)
+        return self
+
+    def to_frame(
+        self,
+        kind: Literal["shares", "revenue"] = "shares",
+        *,
+        form: Literal["wide", "long"] = "wide",
+    ) -> pd.DataFrame:
+        """Return the revenue ratios or amounts as a pandas DataFrame.
+
+        Parameters
+        ----------
+        kind : {"shares", "revenue"}, default="shares"
+            Which grid to return.
+        form : {"wide", "long"}, default="wide"
+            As in :meth:`CohortTable.to_frame`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Cells not available are NaN.
+        """
+        func = "RevenueRetentionTable.to_frame"
+        if kind not in {"shares", "revenue"}:
+            msg = (
+                f"The 'kind' parameter of {func} must be 'shares' or 'revenue'. "
+                f"Got {kind!r} instead."
+            )
+            raise InvalidInputError(msg)
+        values = self.shares if kind == "shares" else self.revenue
+        return self._frame(values, kind, form, func)

@@ -1,0 +1,167 @@
+"""Cart abandonment and checkout conversion from cart, checkout and purchase events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+
+from retention_kpis._validation import ZeroDivision, check_zero_division
+from retention_kpis.cohorts._events import check_event_name, check_schema, parse_duration
+from retention_kpis.events import EventSchema
+from retention_kpis.exceptions import InvalidInputError
+from retention_kpis.funnels._match import NEVER, entry_rows, match
+from retention_kpis.funnels._result import CartKPIRow, CartKPIs, Unit, sort_key
+from retention_kpis.funnels._units import SegmentValue
+from retention_kpis.funnels.funnel import prepare_units, segment_indices
+from retention_kpis.metrics.cart import cart_abandonment_rate, checkout_conversion_rate
+
+__all__ = ["cart_kpis"]
+
+_FUNC = "cart_kpis"
+
+
+def cart_kpis(
+    events: object,
+    *,
+    cart_event: str = "cart_add",
+    checkout_event: str = "checkout",
+    purchase_event: str | None = None,
+    within: str | dt.timedelta = "7D",
+    unit: Unit = "user",
+    by: Sequence[str] | str | None = None,
+    schema: EventSchema | None = None,
+    session_column: str | None = None,
+    session_gap: str | dt.timedelta = "30min",
+    zero_division: ZeroDivision = "warn",
+) -> CartKPIs:
+    """Cart abandonment rate and checkout conversion rate per segment.
+
+    Definitions, with units (users or sessions) as in
+    :func:`~retention_kpis.funnels.funnel`:
+
+    * ``carts_created``: units with a ``cart_event``;
+    * ``carts_converted``: of those, units with a ``purchase_event`` at or after
+      their first ``cart_event`` and within ``within`` of it (the ordered funnel
+      ``[cart_event, purchase_event]``);
+    * ``checkouts_started`` / ``checkouts_completed``: the same for the funnel
+      ``[checkout_event, purchase_event]``;
+    * ``cart_abandonment_rate = 1 - carts_converted / carts_created`` and
+      ``checkout_conversion_rate = checkouts_completed / checkouts_started``, by
+      :func:`~retention_kpis.cart_abandonment_rate` and
+      :func:`~retention_kpis.checkout_conversion_rate`.
+
+    Each count is segmented on its own entry event (first cart, first checkout).
+
+    Parameters
+    ----------
+    events : DataFrame or LazyFrame
+        One row per event, checked with :func:`~retention_kpis.validate_events`.
+    cart_event, checkout_event : str, default="cart_add", "checkout"
+        Event types of adding to cart and starting a checkout.
+    purchase_event : str, optional
+        Event type of a completed order; ``schema.event_types.purchase`` by default.
+    within : str or timedelta, default="7D"
+        Time allowed from the first cart (checkout) to the purchase.
+    unit : {"user", "session"}, default="user"
+        Count customers or sessions.
+    by : str or sequence of str, optional
+        Segment columns.
+    schema : EventSchema, optional
+        Column names; ``EventSchema()`` by default.
+    session_column : str, optional
+        Session ids, with ``unit="session"``.
+    session_gap : str or timedelta, default="30min"
+        Inactivity ending a built session when there is no ``session_column``.
+    zero_division : {"warn"} or float, default="warn"
+        Rate of a segment with no carts (or no checkouts).
+
+    Returns
+    -------
+    CartKPIs
+        One row per segment, sorted.
+
+    Raises
+    ------
+    InvalidInputError
+        If event names coincide, ``within`` is not positive, an option is unknown
+        or the events break the data contract.
+    ColumnNotFoundError
+        If a required, ``by`` or session column is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b", "b", "c"],
+    ...     "timestamp": ["2024-01-01 10:00", "2024-01-01 10:05", "2024-01-01 10:09",
+    ...                   "2024-01-02 10:00", "2024-01-02 10:01", "2024-01-03 08:00"],
+    ...     "event_type": ["cart_add", "checkout", "purchase", "cart_add", "checkout", "cart_add"],
+    ...     "revenue": [None, None, 30.0, None, None, None],
+    ... })
+    >>> row = cart_kpis(events).rows[0]
+    >>> row.carts_created, row.carts_converted, round(row.cart_abandonment_rate, 4)
+    (3, 1, 0.6667)
+    >>> row.checkouts_started, row.checkout_conversion_rate
+    (2, 0.5)
+    """
+    cart = check_event_name(cart_event, "cart_event", _FUNC)
+    checkout = check_event_name(checkout_event, "checkout_event", _FUNC)
+    window = parse_duration(within, "within", _FUNC)
+    policy = check_zero_division(zero_division, _FUNC)
+    schema_ = check_schema(schema, _FUNC)
+    purchase = check_event_name(
+        schema_.event_types.purchase if purchase_event is None else purchase_event,
+        "purchase_event",
+        _FUNC,
+    )
+    names = (cart, checkout, purchase)
+    if len(set(names)) != len(names):
+        msg = (
+            f"The 'cart_event', 'checkout_event' and 'purchase_event' parameters of {_FUNC} must "
+            f"be distinct event types. Got {list(names)} instead."
+        )
+        raise InvalidInputError(msg)
+    units, unit_, by_, _, prepared = prepare_units(
+        events,
+        names=names,
+        unit=unit,
+        by=by,
+        schema=schema,
+        session_column=session_column,
+        session_gap=session_gap,
+        func=_FUNC,
+    )
+    counts: dict[tuple[SegmentValue, ...], dict[str, int]] = {}
+    for label, steps in (("cart", [0, 2]), ("checkout", [1, 2])):
+        reached = match(units, steps, within=window, ordered=True)
+        entry = entry_rows(units, reached, steps, ordered=True)
+        for segment, members in segment_indices(units, entry).items():
+            hit = reached[members] != NEVER
+            row = counts.setdefault(segment, {})
+            row[f"{label}_entered"] = int(members.size)
+            row[f"{label}_done"] = int(np.count_nonzero(hit[:, 1]))
+    rows = []
+    for segment in sorted(counts, key=sort_key):
+        row = counts[segment]
+        carts, converted = row.get("cart_entered", 0), row.get("cart_done", 0)
+        started, completed = row.get("checkout_entered", 0), row.get("checkout_done", 0)
+        rows.append(
+            CartKPIRow(
+                segment=segment,
+                carts_created=carts,
+                carts_converted=converted,
+                cart_abandonment_rate=cart_abandonment_rate(
+                    carts, converted, zero_division=policy
+                ),
+                checkouts_started=started,
+                checkouts_completed=completed,
+                checkout_conversion_rate=checkout_conversion_rate(
+                    completed, started, zero_division=policy
+                ),
+            )
+        )
+    return CartKPIs(
+        unit=unit_, within_seconds=window, by=by_, rows=tuple(rows), notes=prepared.notes
+    )
