@@ -22,10 +22,7 @@ GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "v": 15.44}
 
 def _population(n: int, *, continuous: bool, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    if continuous:
-        age = rng.uniform(1.0, 730.0, n)
-    else:
-        age = rng.integers(1, 731, n).astype(float)
+    age = rng.uniform(1.0, 730.0, n) if continuous else rng.integers(1, 731, n).astype(float)
     frequency = np.minimum(rng.negative_binomial(0.5, 0.2, n), np.floor(age)).astype(float)
     share = rng.uniform(0.0, 1.0, n)
     recency = np.where(frequency > 0, share * age if continuous else np.ceil(share * age), 0.0)
@@ -34,17 +31,24 @@ def _population(n: int, *, continuous: bool, seed: int = 0) -> dict[str, np.ndar
 
 
 def run(quick: bool) -> list[Result]:
-    import pandas as pd
-    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    # Imported here: lifetimes exists only in the benchmark venv.
+    import pandas as pd  # noqa: PLC0415
+    from lifetimes import BetaGeoFitter, GammaGammaFitter  # noqa: PLC0415
 
-    from retention_kpis.clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
+    from retention_kpis.clv import (  # noqa: PLC0415
+        BetaGeoModel,
+        GammaGammaModel,
+        customer_lifetime_value,
+    )
 
     n = 100_000 if quick else 1_000_000
     ours_bgnbd = BetaGeoModel.from_params(**BGNBD_DAYS)
     ours_spend = GammaGammaModel.from_params(**GAMMA_GAMMA)
     bgf = BetaGeoFitter()
     bgf.params_ = pd.Series(BGNBD_DAYS)
-    bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time  # lifetimes sets it in fit()
+    bgf.predict = (
+        bgf.conditional_expected_number_of_purchases_up_to_time
+    )  # lifetimes sets it in fit()
     ggf = GammaGammaFitter()
     ggf.params_ = pd.Series(GAMMA_GAMMA)
 
@@ -70,7 +74,9 @@ def run(quick: bool) -> list[Result]:
 
         ours_values = ours()
         theirs_values = theirs().to_numpy()
-        max_rel = float(np.max(np.abs(ours_values - theirs_values) / np.maximum(theirs_values, 1e-9)))
+        max_rel = float(
+            np.max(np.abs(ours_values - theirs_values) / np.maximum(theirs_values, 1e-9))
+        )
         results.append(
             Result(
                 name=f"customer_lifetime_value {n:,} customers ({label})",

@@ -58,7 +58,9 @@ def main() -> None:
         f"predicted {predicted.sum():,.0f}"
     )
 
-    repeat = summary[summary["frequency"] > 0]
+    # Gamma-Gamma is fitted to repeat buyers with a positive mean spend (one CDNOW
+    # customer's repeat purchases are all $0; customer_lifetime_value handles them).
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     gamma_gamma = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
     print(f"Gamma-Gamma: {gamma_gamma}")
 
@@ -73,7 +75,15 @@ def main() -> None:
     )
     print(f"\nTotal 12-month CLV of the cohort: ${clv.sum():,.0f} (mean ${np.mean(clv):.2f})")
     print("Ten most valuable customers:")
-    columns = ["customer_id", "frequency", "recency", "T", "monetary_value", "probability_alive", "clv"]
+    columns = [
+        "customer_id",
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        "probability_alive",
+        "clv",
+    ]
     print(valued.nlargest(10, "clv")[columns].round(2).to_string(index=False))
 
     if args.plots is not None:

@@ -18,6 +18,12 @@ from retention_kpis.exceptions import (
 )
 from retention_kpis.metrics.aov import AverageOrderValue, average_order_value
 from retention_kpis.metrics.cac import CustomerAcquisitionCost, customer_acquisition_cost
+from retention_kpis.metrics.cart import (
+    CartAbandonmentRate,
+    CheckoutConversionRate,
+    cart_abandonment_rate,
+    checkout_conversion_rate,
+)
 from retention_kpis.metrics.ces import CustomerEffortScore, customer_effort_score
 from retention_kpis.metrics.churn import ChurnRate, churn_rate
 from retention_kpis.metrics.clv import CustomerLifetimeValue, customer_lifetime_value
@@ -33,6 +39,8 @@ from retention_kpis.report import KPIReport, KPIRow, compute_kpis
 
 __all__ = [
     "AverageOrderValue",
+    "CartAbandonmentRate",
+    "CheckoutConversionRate",
     "ChurnRate",
     "ColumnNotFoundError",
     "ConvergenceError",
@@ -56,6 +64,8 @@ __all__ = [
     "UndefinedKPIWarning",
     "__version__",
     "average_order_value",
+    "cart_abandonment_rate",
+    "checkout_conversion_rate",
     "churn_rate",
     "compute_kpis",
     "conversion_rate",

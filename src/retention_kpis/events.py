@@ -215,9 +215,15 @@ def _check_present(wanted: Sequence[str], available: Sequence[str], why: str) ->
 
 
 def _numeric(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
-    """Return a numeric column; an all-null column of another dtype reads as Float64 nulls."""
-    if dtype.is_numeric():
+    """Return a numeric column as Float64; an all-null column of another dtype reads as nulls.
+
+    Casting up front keeps sums exact and alike on every backend: polars sums an
+    Int32 column in Int32 (wrapping past 2**31), DuckDB sums decimals as Decimal.
+    """
+    if dtype == nw.Float64:
         return nw.col(column)
+    if dtype.is_numeric():
+        return nw.col(column).cast(nw.Float64())
     filled = lf.select((~nw.col(column).is_null()).cast(nw.Int64).sum()).collect().item()
     if filled:
         msg = f"Column {column!r} of events must be numeric. Got dtype {dtype} instead."

@@ -25,7 +25,7 @@ def frame(rows, **extra):
     """Events frame from (customer, timestamp, event_type, channel, revenue) tuples."""
     data = {
         "customer_id": [r[0] for r in rows],
-        "timestamp": pd.to_datetime([r[1] for r in rows]),
+        "timestamp": pd.to_datetime([r[1] for r in rows], format="ISO8601"),
         "event_type": [r[2] for r in rows],
         "channel": pd.Series([r[3] for r in rows], dtype="object"),
         "revenue": pd.Series([r[4] for r in rows], dtype="float64"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -74,9 +76,7 @@ def test_removal_effects_of_a_channel_every_conversion_needs_are_one():
     # C1>C2>C3 conv, C1 null, C2>C3 null. start: C1 2/3, C2 1/3; C1: C2 1/2, null 1/2;
     # C2: C3 1; C3: conv 1/2, null 1/2. P = 2/3*1/2*1/2 + 1/3*1/2 = 1/3.
     # Without C1: 1/3 * 1/2 = 1/6 -> RE 1/2; without C2 or C3 nothing converts -> RE 1.
-    effects = markov_removal_effects(
-        {("C1", "C2", "C3"): 1}, {("C1",): 1, ("C2", "C3"): 1}
-    )
+    effects = markov_removal_effects({("C1", "C2", "C3"): 1}, {("C1",): 1, ("C2", "C3"): 1})
     assert effects == pytest.approx({"C1": 0.5, "C2": 1.0, "C3": 1.0}, rel=1e-14)
 
 
@@ -97,7 +97,7 @@ def _absorption_by_matrix_power(converting, non_converting, removed=None):
     for paths, end in ((converting, conv), (non_converting, null)):
         for path, n in paths.items():
             states = [0, *(index[c] for c in path), end]
-            for a, b in zip(states, states[1:]):
+            for a, b in itertools.pairwise(states):
                 counts[a, b] += n
     counts[conv, conv] = counts[null, null] = 1
     matrix = counts / counts.sum(axis=1, keepdims=True).clip(min=1e-300)
@@ -133,17 +133,21 @@ def test_removal_effects_match_matrix_power_of_the_chain(converting, non_convert
     [
         (
             ({(): 1},),
-            "The 'converting' parameter of markov_removal_effects must map non-empty tuples of "
-            "channel names to counts. Got the path () instead.",
+            (
+                "The 'converting' parameter of markov_removal_effects must map non-empty tuples of "
+                "channel names to counts. Got the path () instead."
+            ),
         ),
         (
             ({("A",): 1}, {"AB": 1}),
-            "The 'non_converting' parameter of markov_removal_effects must map non-empty tuples of "
-            "channel names to counts. Got the path 'AB' instead.",
+            (
+                "The 'non_converting' parameter of markov_removal_effects must map non-empty tuples of "
+                "channel names to counts. Got the path 'AB' instead."
+            ),
         ),
         (
             ({("A",): -1},),
-            "The 'paths' parameter of markov_removal_effects must be >= 0. Got -1 instead.",
+            "The 'converting' parameter of markov_removal_effects must be >= 0. Got -1 instead.",
         ),
     ],
 )

@@ -146,13 +146,17 @@ def test_path_credit_is_a_distribution(path, model, ages):
     [
         (
             {"path": ["A"], "model": "markov"},
-            "The 'model' parameter of path_credit must be one of ['first_touch', 'last_touch', "
-            "'last_non_direct', 'linear', 'time_decay', 'position_based']. Got 'markov' instead.",
+            (
+                "The 'model' parameter of path_credit must be one of ['first_touch', 'last_touch', "
+                "'last_non_direct', 'linear', 'time_decay', 'position_based']. Got 'markov' instead."
+            ),
         ),
         (
             {"path": []},
-            "The 'path' parameter of path_credit must be a non-empty sequence of channel names. "
-            "Got [] instead.",
+            (
+                "The 'path' parameter of path_credit must be a non-empty sequence of channel names. "
+                "Got [] instead."
+            ),
         ),
         (
             {"path": ["A"], "model": "time_decay"},
@@ -160,18 +164,24 @@ def test_path_credit_is_a_distribution(path, model, ages):
         ),
         (
             {"path": ["A", "B"], "ages": [1.0]},
-            "The 'ages' parameter of path_credit must hold one number >= 0 per touch of 'path'. "
-            "Got [1.0] instead.",
+            (
+                "The 'ages' parameter of path_credit must hold one number >= 0 per touch of 'path'. "
+                "Got [1.0] instead."
+            ),
         ),
         (
             {"path": ["A"], "position_weights": (0.5, 0.2, 0.4)},
-            "The 'position_weights' parameter of path_credit must be three numbers (first, middle, "
-            "last) >= 0 summing to 1. Got (0.5, 0.2, 0.4) instead.",
+            (
+                "The 'position_weights' parameter of path_credit must be three numbers (first, middle, "
+                "last) >= 0 summing to 1. Got (0.5, 0.2, 0.4) instead."
+            ),
         ),
         (
             {"path": ["A"], "position_weights": (0.6, -0.2, 0.6)},
-            "The 'position_weights' parameter of path_credit must be three numbers (first, middle, "
-            "last) >= 0 summing to 1. Got (0.6, -0.2, 0.6) instead.",
+            (
+                "The 'position_weights' parameter of path_credit must be three numbers (first, middle, "
+                "last) >= 0 summing to 1. Got (0.6, -0.2, 0.6) instead."
+            ),
         ),
         (
             {"path": ["A"], "half_life": "0D"},

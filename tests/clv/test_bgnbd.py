@@ -235,7 +235,7 @@ def test_bgnbd_likelihood_and_predictions_finite_on_extreme_inputs(params, custo
     expectations = model.expected_purchases(np.array([0.0, t, 2 * t + 1]), x, t_x, T)
     assert np.isfinite(expectations).all()
     assert expectations[0] == 0.0
-    assert np.all(np.diff(expectations) >= -1e-9 * expectations[1:])
+    assert np.all(np.diff(expectations) >= -1e-7 * expectations[1:])  # up to rounding
 
 
 @settings(max_examples=50, deadline=None)

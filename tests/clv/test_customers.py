@@ -63,7 +63,9 @@ def test_customer_table_equals_the_public_steps_run_by_hand(events):
     assert table.columns.tolist() == COLUMNS
     np.testing.assert_array_equal(table["customer_id"], summary["customer_id"])
     np.testing.assert_allclose(table["T"], summary["T"])
-    np.testing.assert_allclose(table["probability_alive"], bgnbd.probability_alive(*history), rtol=1e-6)
+    np.testing.assert_allclose(
+        table["probability_alive"], bgnbd.probability_alive(*history), rtol=1e-6
+    )
     np.testing.assert_allclose(
         table["expected_purchases"], bgnbd.expected_purchases(6 * 30.0, *history), rtol=1e-6
     )
@@ -117,7 +119,9 @@ def test_customer_table_follows_the_schema_names(events, table):
     renamed = events.rename(columns={"customer_id": "user", "revenue": "amount"}).replace(
         {"event_type": {"purchase": "order"}}
     )
-    schema = EventSchema(customer_id="user", revenue="amount", event_types=EventTypes(purchase="order"))
+    schema = EventSchema(
+        customer_id="user", revenue="amount", event_types=EventTypes(purchase="order")
+    )
     result = customer_table(renamed, schema=schema)
     assert result.columns[0] == "user"
     np.testing.assert_allclose(result["clv"], table["clv"], rtol=1e-6)
@@ -169,11 +173,26 @@ def test_customer_table_rejects_events_without_purchases(events):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"model": "bg"}, "The 'model' parameter of customer_table must be one of ['bgnbd', 'mbgnbd', 'pareto_nbd']. Got 'bg' instead."),
-        ({"horizon_months": 0}, "The 'horizon_months' parameter of customer_table must be > 0. Got 0 instead."),
-        ({"discount_rate": -1}, "The 'discount_rate' parameter of customer_table must be >= 0. Got -1 instead."),
-        ({"time_scaler": 0}, "The 'time_scaler' parameter of customer_table must be > 0. Got 0 instead."),
-        ({"time_unit": "Y"}, "The 'time_unit' parameter of customer_table must be one of 'D', 'W', 'M', 'h'. Got 'Y' instead."),
+        (
+            {"model": "bg"},
+            "The 'model' parameter of customer_table must be one of ['bgnbd', 'mbgnbd', 'pareto_nbd']. Got 'bg' instead.",
+        ),
+        (
+            {"horizon_months": 0},
+            "The 'horizon_months' parameter of customer_table must be > 0. Got 0 instead.",
+        ),
+        (
+            {"discount_rate": -1},
+            "The 'discount_rate' parameter of customer_table must be >= 0. Got -1 instead.",
+        ),
+        (
+            {"time_scaler": 0},
+            "The 'time_scaler' parameter of customer_table must be > 0. Got 0 instead.",
+        ),
+        (
+            {"time_unit": "Y"},
+            "The 'time_unit' parameter of customer_table must be one of 'D', 'W', 'M', 'h'. Got 'Y' instead.",
+        ),
     ],
 )
 def test_customer_table_rejects_bad_parameters_with_exact_message(events, options, message):

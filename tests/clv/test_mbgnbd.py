@@ -145,7 +145,7 @@ def test_mbgnbd_finite_and_in_range_on_extreme_inputs(params, customer, t):
     assert 0.0 <= alive <= 1.0
     expectations = fitted.expected_purchases(np.array([0.0, t, 2 * t + 1]), x, t_x, T)
     assert np.isfinite(expectations).all()
-    assert np.all(np.diff(expectations) >= -1e-9 * expectations[1:])
+    assert np.all(np.diff(expectations) >= -1e-7 * expectations[1:])  # up to rounding
 
 
 @settings(max_examples=40, deadline=None)

@@ -56,9 +56,7 @@ LIFETIMES_CLV_3M_5PCT_TOTAL = 20786.94464968163
 @pytest.fixture(scope="module")
 def cdnow_summary(shared_data):
     frame = pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary_with_transactions.csv")
-    return frame.rename(
-        columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"}
-    )
+    return frame.rename(columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"})
 
 
 @pytest.fixture(scope="module")
@@ -123,27 +121,22 @@ def test_clv_matches_hand_calculation_two_months_discounted_at_month_end():
     assert clv == pytest.approx([10 * (1 / 17 / 1.1 + 1 / 34 / 1.21)], rel=1e-9)
 
 
-def test_clv_month_length_follows_lifetimes_convention(bgnbd, gamma_gamma):
-    # One month is 30 days = 4.345 weeks = 720 hours (lifetimes' factor table).
-    days = {"frequency": [2], "recency": [30.43 * 30], "T": [38.86 * 30], "monetary_value": [22.35]}
-    weeks = {"frequency": [2], "recency": [30.43 * 4.345], "T": [38.86 * 4.345], "monetary_value": [22.35]}
-    months = {"frequency": [2], "recency": [30.43], "T": [38.86], "monetary_value": [22.35]}
-    # The BG/NBD scale alpha is in the data's time unit, so rescale it with the data.
-    by_unit = {}
-    for unit, summary, factor in (("D", days, 30), ("W", weeks, 4.345), ("M", months, 1), ("h", days, 30)):
-        scale = factor * (24 if unit == "h" else 1)
-        data = summary if unit != "h" else {**days, "recency": [30.43 * 720], "T": [38.86 * 720]}
-        model = BetaGeoModel.from_params(**{**BGNBD_CDNOW, "alpha": BGNBD_CDNOW["alpha"] * scale})
-        by_unit[unit] = customer_lifetime_value(model, gamma_gamma, data, time_unit=unit)[0]
-    assert by_unit["D"] == pytest.approx(by_unit["M"], rel=1e-9)
-    assert by_unit["W"] == pytest.approx(by_unit["M"], rel=1e-9)
-    assert by_unit["h"] == pytest.approx(by_unit["M"], rel=1e-9)
-    assert customer_lifetime_value(
-        BetaGeoModel.from_params(**{**BGNBD_CDNOW, "alpha": BGNBD_CDNOW["alpha"] * 720}),
-        gamma_gamma,
-        {**days, "recency": [30.43 * 720], "T": [38.86 * 720]},
-        time_unit="H",
-    )[0] == pytest.approx(by_unit["h"], rel=1e-12)
+@pytest.mark.parametrize(
+    ("time_unit", "units_per_month"),
+    [("D", 30.0), ("W", 4.345), ("M", 1.0), ("h", 720.0), ("H", 720.0)],
+)
+def test_clv_month_length_follows_lifetimes_convention(gamma_gamma, time_unit, units_per_month):
+    # lifetimes' factor table: a month is 30 days, 4.345 weeks, 720 hours. BG/NBD's alpha
+    # is a time scale, so the same customer and model written in another unit (recency,
+    # T and alpha times the month length) must have the same CLV as in months.
+    customer = {"frequency": [2], "recency": [30.43], "T": [38.86], "monetary_value": [22.35]}
+    in_months = customer_lifetime_value(
+        BetaGeoModel.from_params(**BGNBD_CDNOW), gamma_gamma, customer, time_unit="M"
+    )
+    scaled_model = BetaGeoModel.from_params(**{**BGNBD_CDNOW, "alpha": 4.414 * units_per_month})
+    scaled = {**customer, "recency": [30.43 * units_per_month], "T": [38.86 * units_per_month]}
+    in_unit = customer_lifetime_value(scaled_model, gamma_gamma, scaled, time_unit=time_unit)
+    assert in_unit == pytest.approx(in_months, rel=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -156,43 +149,74 @@ def test_clv_month_length_follows_lifetimes_convention(bgnbd, gamma_gamma):
         (BetaGeoModel.from_params(**BGNBD_CDNOW), "D"),
     ],
 )
-def test_clv_factorised_shortcut_equals_direct_month_sum(cdnow_summary, gamma_gamma, model, time_unit):
+def test_clv_factorised_shortcut_equals_direct_month_sum(
+    cdnow_summary, gamma_gamma, model, time_unit
+):
     # The fast path evaluates months once per (frequency, T) and scales by P(alive);
     # the direct path evaluates every customer's month grid with the model.
-    columns = {name: cdnow_summary[name].to_numpy(dtype=float) for name in ("frequency", "recency", "T")}
+    columns = {
+        name: cdnow_summary[name].to_numpy(dtype=float) for name in ("frequency", "recency", "T")
+    }
     average = gamma_gamma.expected_average_value(
         cdnow_summary["frequency"], cdnow_summary["monetary_value"]
     )
     fast = discounted_value(
-        model, **columns, average_value=average, horizon_months=24, discount_rate=0.02,
+        model,
+        **columns,
+        average_value=average,
+        horizon_months=24,
+        discount_rate=0.02,
         units_per_month={"W": 4.345, "D": 30.0}[time_unit],
     )
     months = np.arange(1, 25, dtype=float)
     direct = average * _discounted_purchases(
-        model, columns["frequency"], columns["recency"], columns["T"],
-        grid=months * {"W": 4.345, "D": 30.0}[time_unit], discount=1.02**-months,
+        model,
+        columns["frequency"],
+        columns["recency"],
+        columns["T"],
+        grid=months * {"W": 4.345, "D": 30.0}[time_unit],
+        discount=1.02**-months,
     )
     np.testing.assert_allclose(fast, direct, rtol=1e-10, atol=1e-12)
 
 
 def test_clv_frequency_zero_customers_get_population_mean_spend(bgnbd, gamma_gamma):
     base = {"frequency": [0, 0], "recency": [0.0, 0.0], "T": [20.0, 20.0]}
-    clv = customer_lifetime_value(bgnbd, gamma_gamma, {**base, "monetary_value": [0.0, 999.0]}, time_unit="W")
-    expected_purchases = bgnbd.expected_purchases(12 * 4.345, 0, 0.0, 20.0)[0]
-    assert clv[0] == clv[1]
-    # Gamma-Gamma population mean p*v/(q-1) = 6.25*15.44/2.74 = 35.2189...
-    assert clv[0] < expected_purchases * 6.25 * 15.44 / 2.74
-    assert clv[0] > expected_purchases * 6.25 * 15.44 / 2.74 / 1.01**12
+    clv = customer_lifetime_value(
+        bgnbd,
+        gamma_gamma,
+        {**base, "monetary_value": [0.0, 999.0]},
+        discount_rate=0.0,
+        time_unit="W",
+    )
+    # Undiscounted, the monthly increments telescope to E[X(T, T + 12 * 4.345)];
+    # Gamma-Gamma at x = 0 is the population mean p*v/(q-1) = 6.25*15.44/2.74.
+    purchases = bgnbd.expected_purchases(12 * 4.345, 0, 0.0, 20.0)[0]
+    assert clv == pytest.approx([purchases * 6.25 * 15.44 / 2.74] * 2, rel=1e-12)
+
+
+def test_clv_free_repeat_buyer_gets_the_gamma_gamma_limit(bgnbd, gamma_gamma):
+    customer = {"frequency": [3], "recency": [10.0], "T": [20.0], "monetary_value": [0.0]}
+    clv = customer_lifetime_value(bgnbd, gamma_gamma, customer, discount_rate=0.0, time_unit="W")
+    # E[Z | x, zbar] = p (v + x zbar) / (p x + q - 1) -> 6.25 * 15.44 / (6.25 * 3 + 2.74) as zbar -> 0
+    purchases = bgnbd.expected_purchases(12 * 4.345, 3, 10.0, 20.0)[0]
+    assert clv == pytest.approx([purchases * 6.25 * 15.44 / (6.25 * 3 + 2.74)], rel=1e-12)
 
 
 def test_clv_reads_nan_monetary_value_of_non_repeat_customers_as_zero(bgnbd, gamma_gamma):
     summary = {"frequency": [0, 3], "recency": [0.0, 10.0], "T": [20.0, 20.0]}
-    with_nan = customer_lifetime_value(bgnbd, gamma_gamma, {**summary, "monetary_value": [math.nan, 30.0]})
-    with_zero = customer_lifetime_value(bgnbd, gamma_gamma, {**summary, "monetary_value": [0.0, 30.0]})
+    with_nan = customer_lifetime_value(
+        bgnbd, gamma_gamma, {**summary, "monetary_value": [math.nan, 30.0]}
+    )
+    with_zero = customer_lifetime_value(
+        bgnbd, gamma_gamma, {**summary, "monetary_value": [0.0, 30.0]}
+    )
     np.testing.assert_array_equal(with_nan, with_zero)
 
 
-def test_clv_same_result_for_pandas_polars_lazy_polars_and_mapping(cdnow_summary, bgnbd, gamma_gamma):
+def test_clv_same_result_for_pandas_polars_lazy_polars_and_mapping(
+    cdnow_summary, bgnbd, gamma_gamma
+):
     head = cdnow_summary.head(200)
     expected = customer_lifetime_value(bgnbd, gamma_gamma, head, time_unit="W")
     polars = pl.from_pandas(head)
@@ -245,15 +269,19 @@ def test_clv_is_finite_non_negative_and_monotone(summary, horizon, rate):
     clv = customer_lifetime_value(bgnbd, spend, summary, horizon_months=horizon, discount_rate=rate)
     assert np.all(np.isfinite(clv))
     assert np.all(clv >= 0)
-    longer = customer_lifetime_value(bgnbd, spend, summary, horizon_months=horizon + 1, discount_rate=rate)
+    longer = customer_lifetime_value(
+        bgnbd, spend, summary, horizon_months=horizon + 1, discount_rate=rate
+    )
     assert np.all(longer >= clv * (1 - 1e-12))
-    steeper = customer_lifetime_value(bgnbd, spend, summary, horizon_months=horizon, discount_rate=rate + 0.01)
+    steeper = customer_lifetime_value(
+        bgnbd, spend, summary, horizon_months=horizon, discount_rate=rate + 0.01
+    )
     assert np.all(steeper <= clv * (1 + 1e-12))
 
 
 @settings(max_examples=30, deadline=None)
 @given(customers, st.permutations(range(20)))
-def test_clv_is_row_wise_order_does_not_matter(summary, permutation):
+def test_clv_does_not_depend_on_row_order(summary, permutation):
     bgnbd = BetaGeoModel.from_params(**BGNBD_CDNOW)
     spend = GammaGammaModel.from_params(**GAMMA_GAMMA_CDNOW)
     order = [i for i in permutation if i < len(summary["T"])]
@@ -305,7 +333,9 @@ def test_clv_rejects_bad_parameters_with_exact_message(bgnbd, gamma_gamma, optio
 
 def test_clv_rejects_missing_columns_naming_them(bgnbd, gamma_gamma):
     with pytest.raises(ColumnNotFoundError) as error:
-        customer_lifetime_value(bgnbd, gamma_gamma, pd.DataFrame({"frequency": [1], "recency": [1.0]}))
+        customer_lifetime_value(
+            bgnbd, gamma_gamma, pd.DataFrame({"frequency": [1], "recency": [1.0]})
+        )
     assert str(error.value) == (
         "The data of customer_lifetime_value lack the column(s) ['T', 'monetary_value']; "
         "they have ['frequency', 'recency']. Hint: build them with "
@@ -318,8 +348,14 @@ def test_clv_rejects_missing_columns_naming_them(bgnbd, gamma_gamma):
     [
         ({"recency": [3.0]}, "Some values in recency are larger than T (1 rows)."),
         ({"T": [-2.0], "recency": [-3.0]}, "recency must be >= 0; 1 value(s) are negative."),
-        ({"monetary_value": [math.nan]}, "monetary_value must be finite; 1 value(s) are nan or inf."),
-        ({"T": [2.0, 3.0]}, "The columns of the data of customer_lifetime_value must have the same length; got {'frequency': 1, 'recency': 1, 'T': 2, 'monetary_value': 1}."),
+        (
+            {"monetary_value": [math.nan]},
+            "monetary_value must be finite; 1 value(s) are nan or inf.",
+        ),
+        (
+            {"T": [2.0, 3.0]},
+            "The columns of the data of customer_lifetime_value must have the same length; got {'frequency': 1, 'recency': 1, 'T': 2, 'monetary_value': 1}.",
+        ),
     ],
 )
 def test_clv_rejects_bad_summary_values_with_exact_message(bgnbd, gamma_gamma, change, message):
@@ -329,7 +365,9 @@ def test_clv_rejects_bad_summary_values_with_exact_message(bgnbd, gamma_gamma, c
 
 
 def test_clv_rejects_a_non_frame_summary(bgnbd, gamma_gamma):
-    with pytest.raises(InvalidInputError, match=r"must be a dataframe or a mapping of arrays\. Got list instead\."):
+    with pytest.raises(
+        InvalidInputError, match=r"must be a dataframe or a mapping of arrays\. Got list instead\."
+    ):
         customer_lifetime_value(bgnbd, gamma_gamma, [1, 2, 3])
 
 

@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +23,9 @@ def frame(rows):
             "customer_id": [r[0] for r in rows],
             "timestamp": pd.to_datetime([str(r[1]) for r in rows], format="ISO8601"),
             "event_type": [r[2] if len(r) > 2 else "purchase" for r in rows],
-            "revenue": [10.0 if (r[2] if len(r) > 2 else "purchase") == "purchase" else None for r in rows],
+            "revenue": [
+                10.0 if (r[2] if len(r) > 2 else "purchase") == "purchase" else None for r in rows
+            ],
         }
     )
 
@@ -32,11 +35,17 @@ def frame(rows):
 #   Feb: d (Feb 3; returns Feb 20, Mar 1), e (Feb 28; returns Apr 30 23:00)                -> size 2
 A = frame(
     [
-        ("a", "2024-01-05"), ("a", "2024-02-10"), ("a", "2024-04-02"),
-        ("b", "2024-01-20"), ("b", "2024-03-15"),
+        ("a", "2024-01-05"),
+        ("a", "2024-02-10"),
+        ("a", "2024-04-02"),
+        ("b", "2024-01-20"),
+        ("b", "2024-03-15"),
         ("c", "2024-01-31"),
-        ("d", "2024-02-03"), ("d", "2024-02-20"), ("d", "2024-03-01"),
-        ("e", "2024-02-28"), ("e", "2024-04-30 23:00"),
+        ("d", "2024-02-03"),
+        ("d", "2024-02-20"),
+        ("d", "2024-03-01"),
+        ("e", "2024-02-28"),
+        ("e", "2024-04-30 23:00"),
     ]
 )
 END_A = dt.date(2024, 4, 30)  # observed through 2024-04-30 23:59:59: April is complete
@@ -91,7 +100,7 @@ def test_default_observation_end_is_the_latest_timestamp_and_leaves_open_periods
     table = cohort_retention(A)
     # Latest event: Apr 30 23:00, so April is not complete: Jan is observed to offset 2 (Mar),
     # Feb to offset 1 (Mar).
-    assert table.observation_end == dt.datetime(2024, 4, 30, 23, 0)
+    assert table.observation_end == dt.datetime(2024, 4, 30, 23, 0)  # noqa: DTZ001 - naive
     assert table.counts == ((3, 1, 1), (2, 1, None))
 
 
@@ -144,7 +153,9 @@ def test_distinct_cohort_and_return_events_ignore_returns_before_the_cohort_even
 
 def test_events_after_observation_end_are_not_used():
     late = pd.concat([A, frame([("c", "2024-05-02")])], ignore_index=True)
-    assert cohort_retention(late, observation_end=END_A) == cohort_retention(A, observation_end=END_A)
+    assert cohort_retention(late, observation_end=END_A) == cohort_retention(
+        A, observation_end=END_A
+    )
 
 
 def test_custom_event_names_and_schema_mapping():
@@ -167,7 +178,12 @@ def test_to_frame_wide_and_long_keep_nulls_as_missing_not_zero():
     long = table.to_frame("shares", form="long")
     assert len(long) == 2 * 4
     assert long.columns.tolist() == [
-        "cohort", "cohort_size", "offset", "offset_start", "offset_end", "shares"
+        "cohort",
+        "cohort_size",
+        "offset",
+        "offset_start",
+        "offset_end",
+        "shares",
     ]
     assert long["shares"].isna().sum() == 1
 
@@ -203,7 +219,9 @@ def test_cohort_table_rejects_shares_outside_unit_interval():
 def test_every_backend_gives_the_same_table(constructor, mode, brackets, window):
     if constructor.name == "pyspark":
         pytest.skip("PySpark runs once, in the slow test below, to keep this file fast")
-    expected = cohort_retention(A, mode=mode, brackets=brackets, window=window, observation_end=END_A)
+    expected = cohort_retention(
+        A, mode=mode, brackets=brackets, window=window, observation_end=END_A
+    )
     got = cohort_retention(
         constructor(A), mode=mode, brackets=brackets, window=window, observation_end=END_A
     )
@@ -212,8 +230,6 @@ def test_every_backend_gives_the_same_table(constructor, mode, brackets, window)
 
 @pytest.mark.slow
 def test_pyspark_gives_the_same_bracket_rolling_table(spark):
-    import pyarrow as pa
-
     brackets = [(1, 1), (2, 3)]
     expected = cohort_retention(
         A, mode="bracket", brackets=brackets, window="rolling", observation_end=END_A
@@ -226,7 +242,7 @@ def test_pyspark_gives_the_same_bracket_rolling_table(spark):
 
 
 # ---- Properties ------------------------------------------------------------------------------
-BASE = dt.datetime(2024, 1, 1)
+BASE = dt.datetime(2024, 1, 1)  # noqa: DTZ001 - event times are naive wall-clock times
 
 
 @st.composite
@@ -269,7 +285,9 @@ def test_on_counts_match_an_independent_count(events, window):
 
 @settings(max_examples=15, deadline=None)
 @given(random_events(), st.sampled_from(["calendar", "rolling"]), st.sampled_from(["D", "W", "M"]))
-def test_offset_zero_is_one_shares_are_fractions_and_on_or_after_dominates_on(events, window, period):
+def test_offset_zero_is_one_shares_are_fractions_and_on_or_after_dominates_on(
+    events, window, period
+):
     on = cohort_retention(events, period=period, window=window)
     after = cohort_retention(events, period=period, window=window, mode="on_or_after")
     assert on.columns == after.columns
@@ -296,7 +314,10 @@ def test_table_is_invariant_to_row_order_and_input_is_not_mutated(events, random
 def test_polars_eager_and_lazy_give_the_pandas_table():
     expected = cohort_retention(A, mode="on_or_after", window="rolling", observation_end=END_A)
     for native in (pl.from_pandas(A), pl.from_pandas(A).lazy()):
-        assert cohort_retention(native, mode="on_or_after", window="rolling", observation_end=END_A) == expected
+        assert (
+            cohort_retention(native, mode="on_or_after", window="rolling", observation_end=END_A)
+            == expected
+        )
 
 
 # ---- Bad input -------------------------------------------------------------------------------

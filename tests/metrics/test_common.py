@@ -119,6 +119,18 @@ METRICS = [
         {"scores": []},
         scores="scores",
     ),
+    Metric(
+        retention_kpis.cart_abandonment_rate,
+        {"carts_created": 200, "carts_converted": 60},
+        retention_kpis.CartAbandonmentRate.from_counts,
+        {"carts_created": 0, "carts_converted": 0},
+    ),
+    Metric(
+        retention_kpis.checkout_conversion_rate,
+        {"checkouts_completed": 45, "checkouts_started": 60},
+        retention_kpis.CheckoutConversionRate.from_counts,
+        {"checkouts_completed": 0, "checkouts_started": 0},
+    ),
 ]
 IDS = [m.func.__name__ for m in METRICS]
 WITH_ZERO_DIVISION = [m for m in METRICS if m.zero_kwargs is not None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
 import pytest
 
 mpl.use("Agg")
@@ -13,7 +14,5 @@ mpl.use("Agg")
 @pytest.fixture(autouse=True)
 def _close_figures() -> Iterator[None]:
     """Close every figure a test opened, so figures do not pile up."""
-    import matplotlib.pyplot as plt
-
     yield
     plt.close("all")

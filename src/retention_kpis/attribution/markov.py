@@ -95,7 +95,7 @@ def absorption(counts: FloatArray) -> tuple[float, FloatArray]:
 
 
 def _codes(
-    paths: Mapping[Sequence[str], float], names: list[str], func: str
+    paths: Mapping[Sequence[str], float], names: list[str], name: str, func: str
 ) -> tuple[list[int], list[int], list[int], list[float]]:
     flat: list[int] = []
     lo: list[int] = []
@@ -105,7 +105,7 @@ def _codes(
         lo.append(len(flat))
         flat.extend(names.index(channel) for channel in path)
         hi.append(len(flat))
-        weights.append(check_amount(count, "paths", func))
+        weights.append(check_amount(count, name, func))
     return flat, lo, hi, weights
 
 
@@ -155,8 +155,8 @@ def markov_removal_effects(
     names = sorted(
         {channel for paths in (converting, non_converting) for path in paths for channel in path}
     )
-    flat_c, lo_c, hi_c, w_c = _codes(converting, names, func)
-    flat_n, lo_n, hi_n, w_n = _codes(non_converting, names, func)
+    flat_c, lo_c, hi_c, w_c = _codes(converting, names, "converting", func)
+    flat_n, lo_n, hi_n, w_n = _codes(non_converting, names, "non_converting", func)
     shift = len(flat_c)
     counts = transition_counts(
         np.array(flat_c + flat_n, dtype=np.int64),

@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 from typing_extensions import Self
 
 from retention_kpis.clv._base import (
@@ -92,11 +93,28 @@ def _check_history(
     return x.astype(float), t_x.astype(float), n.astype(float)
 
 
+def _distinct(*columns: FloatArray) -> tuple[list[FloatArray], npt.NDArray[np.intp]]:
+    """Distinct rows of the columns and the index that maps them back to every row.
+
+    Rows are factorised one column at a time (1-D ``np.unique`` is much faster
+    than ``np.unique(axis=0)``); the combined code stays below the row count.
+    """
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        values, codes = np.unique(column, return_inverse=True)
+        key = key * len(values) + codes.ravel()
+        _, key = np.unique(key, return_inverse=True)
+        key = key.ravel()
+    first = np.zeros(int(key.max(initial=-1)) + 1, dtype=np.intp)
+    first[key[::-1]] = np.arange(len(key) - 1, -1, -1)
+    return [np.asarray(column)[first] for column in columns], key
+
+
 _STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188)
 
 
 def _log_gamma_ratio(y: FloatArray, eps: float) -> FloatArray:
-    """``log Gamma(y + eps) - log Gamma(y)`` for ``y >= 1``, ``eps > -1``, to full relative accuracy.
+    """Return ``log Gamma(y + eps) - log Gamma(y)`` (``y >= 1``, ``eps > -1``) accurately.
 
     ``gammaln(y + eps) - gammaln(y)`` cancels catastrophically for small
     ``eps`` or large ``y``. Instead: shift ``y`` up to at least 10 with
@@ -242,11 +260,11 @@ class BetaGeoBetaBinomModel(ProbabilityModel[BetaGeoBetaBinomParams]):
         """
         from scipy.special import betaln  # noqa: PLC0415 - scipy is imported lazily
 
-        x, t_x, n = _check_history(frequency, recency, n_periods)
+        (x, t_x, n), inverse = _distinct(*_check_history(frequency, recency, n_periods))
         a, b, g, d = self.params.as_array()
         log_num = betaln(a + x, b + n - x) - betaln(a, b) + betaln(g, d + n + 1) - betaln(g, d)
         out: FloatArray = np.clip(np.exp(log_num - self._log_likelihood_rows(x, t_x, n)), 0, 1)
-        return out
+        return out[inverse]
 
     def expected_purchases(
         self, t: object, frequency: object, recency: object, n_periods: object
@@ -279,12 +297,12 @@ class BetaGeoBetaBinomModel(ProbabilityModel[BetaGeoBetaBinomParams]):
 
         horizon = _whole(t, "t")
         x, t_x, n = _check_history(frequency, recency, n_periods)
-        horizon, x, t_x, n = np.broadcast_arrays(horizon, x, t_x, n)
+        (horizon, x, t_x, n), inverse = _distinct(*np.broadcast_arrays(horizon, x, t_x, n))
         a, b, g, d = self.params.as_array()
         log_p = betaln(a + x + 1.0, b + n - x) - betaln(a, b)
         log_sum = _log_beta_sum(g, d + n, horizon) - betaln(g, d)
         out: FloatArray = np.exp(log_p + log_sum - self._log_likelihood_rows(x, t_x, n))
-        return out
+        return out[inverse]
 
     def expected_purchases_new_customer(self, t: object) -> FloatArray:
         """Return the expected transactions of a new customer in ``t`` opportunities (eq. 7).

@@ -7,6 +7,7 @@ from typing import Any, Final, Literal, TypeAlias
 import narwhals.stable.v2 as nw
 import numpy as np
 
+from retention_kpis._event_checks import CUSTOMER, EVENT, REVENUE, TIMESTAMP
 from retention_kpis._validation import check_amount, check_positive
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._rfm_periods import TimeUnit
@@ -20,9 +21,9 @@ from retention_kpis.clv.value import (
     check_horizon,
     check_time_unit,
     discounted_value,
+    expected_average_value,
     summary_arrays,
 )
-from retention_kpis._event_checks import CUSTOMER, EVENT, REVENUE, TIMESTAMP
 from retention_kpis.events import EventSchema, validate_events
 from retention_kpis.exceptions import InvalidInputError
 
@@ -31,7 +32,7 @@ __all__ = ["TransactionModelName", "customer_table"]
 TransactionModelName: TypeAlias = Literal["bgnbd", "mbgnbd", "pareto_nbd"]
 """Transaction models :func:`customer_table` can fit."""
 
-_MODELS: Final = {
+_MODELS: Final[dict[str, type[BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel]]] = {
     "bgnbd": BetaGeoModel,
     "mbgnbd": ModifiedBetaGeoModel,
     "pareto_nbd": ParetoNBDModel,
@@ -43,7 +44,8 @@ def _to_kind(result: nw.DataFrame[Any], lazy_backend: nw.Implementation | None) 
     """Return ``result`` as the native kind of the input (lazy inputs get a lazy frame)."""
     if lazy_backend is None:
         return result.to_native()
-    return result.lazy(backend=lazy_backend).to_native()
+    backend: Any = lazy_backend  # a lazy input's backend is one narwhals can convert back to
+    return result.lazy(backend=backend).to_native()
 
 
 def customer_table(
@@ -137,7 +139,10 @@ def customer_table(
     scaler = check_positive(time_scaler, "time_scaler", _FUNC)
     units_per_month = check_time_unit(time_unit, _FUNC) / scaler
     if model not in _MODELS:
-        msg = f"The 'model' parameter of {_FUNC} must be one of {sorted(_MODELS)}. Got {model!r} instead."
+        msg = (
+            f"The 'model' parameter of {_FUNC} must be one of {sorted(_MODELS)}. "
+            f"Got {model!r} instead."
+        )
         raise InvalidInputError(msg)
     prepared = validate_events(events, schema=schema, unknown_events="ignore")
     purchase = schema.event_types.purchase
@@ -189,15 +194,9 @@ def _predict(
     frequency, recency, T = arrays["frequency"], arrays["recency"], arrays["T"]
     monetary = arrays["monetary_value"]
     transactions = _MODELS[model]().fit(frequency, recency, T)
-    free = (frequency > 0) & (monetary <= 0)
-    spend = GammaGammaModel().fit(frequency[~free], monetary[~free])
-    # Gamma-Gamma's likelihood needs a positive mean spend; a repeat buyer whose repeat
-    # purchases were all free gets the conditional expectation's limit as it tends to 0.
-    smallest = np.finfo(np.float64).tiny
-    average_value = np.asarray(
-        spend.expected_average_value(frequency, np.where(free, smallest, monetary)),
-        dtype=np.float64,
-    )
+    paid = (frequency == 0) | (monetary > 0)
+    spend = GammaGammaModel().fit(frequency[paid], monetary[paid])
+    average_value = expected_average_value(spend, frequency, monetary)
     window = np.full(len(frequency), horizon * units_per_month)
     return {
         "probability_alive": np.asarray(

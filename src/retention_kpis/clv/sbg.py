@@ -372,8 +372,7 @@ class ShiftedBetaGeometricModel(ProbabilityModel[ShiftedBetaGeometricParams]):
                 return np.full_like(n, math.inf)
             limit: FloatArray = (b + n) / (a - 1.0)
             return limit
-        out = _derl_series(a, b + n, d)
-        return out
+        return _derl_series(a, b + n, d)
 
     def project(self, n_periods: int, *, cohort_size: float = 1.0) -> FloatArray:
         """Return the expected survivors of a new cohort at the start of periods ``0..n_periods``.

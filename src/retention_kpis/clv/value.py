@@ -40,6 +40,7 @@ __all__ = [
     "check_time_unit",
     "customer_lifetime_value",
     "discounted_value",
+    "expected_average_value",
     "read_columns",
     "summary_arrays",
 ]
@@ -191,6 +192,21 @@ def summary_arrays(summary: object, func: str) -> dict[str, FloatArray]:
     return arrays
 
 
+def expected_average_value(
+    spend_model: SpendModel, frequency: FloatArray, monetary_value: FloatArray
+) -> FloatArray:
+    """Return the spend model's expected value per purchase, free repeat buyers included.
+
+    Gamma-Gamma needs a positive mean spend ``zbar``; a repeat buyer whose
+    repeat purchases were all free (``frequency > 0``, ``monetary_value ==
+    0``) gets the limit of the conditional expectation as ``zbar -> 0+``
+    (``p v / (p x + q - 1)``), by evaluating it at the smallest positive float.
+    """
+    free = (frequency > 0) & (monetary_value == 0)
+    spend = np.where(free, np.finfo(np.float64).tiny, monetary_value)
+    return np.asarray(spend_model.expected_average_value(frequency, spend), dtype=np.float64)
+
+
 def _unique_rows(*columns: FloatArray) -> tuple[list[FloatArray], npt.NDArray[np.intp]]:
     """Distinct rows of parallel columns and, per input row, the index of its row."""
     order = np.lexsort(columns[::-1])
@@ -322,7 +338,9 @@ def customer_lifetime_value(
         A fitted model with ``expected_average_value(frequency, monetary_value)``.
         Customers without repeat purchases (``frequency == 0``) get the
         population mean spend, which is what Gamma-Gamma's conditional
-        expectation gives at ``frequency == 0``.
+        expectation gives at ``frequency == 0``. Repeat buyers whose repeat
+        purchases were all free (``monetary_value == 0``) get its limit as
+        the mean spend tends to 0, ``p v / (p x + q - 1)``.
     summary : dataframe or mapping of arrays
         One row per customer with ``frequency``, ``recency``, ``T`` (in
         ``time_unit``) and ``monetary_value``, as :func:`rfm_summary` builds
@@ -378,9 +396,8 @@ def customer_lifetime_value(
     arrays = summary_arrays(summary, func)
     if len(arrays["frequency"]) == 0:
         return np.empty(0, dtype=np.float64)
-    average_value = np.asarray(
-        spend_model.expected_average_value(arrays["frequency"], arrays["monetary_value"]),
-        dtype=np.float64,
+    average_value = expected_average_value(
+        spend_model, arrays["frequency"], arrays["monetary_value"]
     )
     return discounted_value(
         transaction_model,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import narwhals.stable.v2 as nw
 
@@ -91,7 +91,9 @@ def _collect(lf: nw.LazyFrame[Any], key: str) -> dict[tuple[int, int], float]:
     out: dict[tuple[int, int], float] = {}
     for row in lf.collect().rows(named=True):
         value = plain(row[_VALUE])
-        out[int(row[_COHORT]), int(row[key])] = float(value) if value is not None else 0.0
+        out[int(row[_COHORT]), int(row[key])] = (
+            0.0 if value is None else float(cast("float", value))
+        )
     return out
 
 

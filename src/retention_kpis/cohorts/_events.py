@@ -135,7 +135,7 @@ def prepare(
 def max_timestamp(lf: nw.LazyFrame[Any]) -> dt.datetime | None:
     """Return the latest canonical timestamp as a naive datetime (None when empty)."""
     value = lf.select(nw.col(TIMESTAMP).max()).collect().item()
-    if value is None or value != value:  # None, or pandas' NaT on an empty frame
+    if value is None or value != value:  # noqa: PLR0124 - pandas' NaT on an empty frame
         return None
     to_pydatetime = getattr(value, "to_pydatetime", None)
     if callable(to_pydatetime):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import numbers
 from collections.abc import Sequence
 from typing import cast
@@ -63,9 +64,7 @@ def check_brackets(brackets: object, mode: Mode, func: str) -> tuple[tuple[int, 
             not isinstance(pair, Sequence)
             or isinstance(pair, (str, bytes))
             or len(pair) != 2
-            or not all(
-                isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair
-            )
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair)
         ):
             raise _fail_brackets(func, "must hold (first, last) pairs of whole offsets", brackets)
         lo, hi = int(pair[0]), int(pair[1])
@@ -74,7 +73,7 @@ def check_brackets(brackets: object, mode: Mode, func: str) -> tuple[tuple[int, 
         pairs.append((lo, hi))
     if not pairs:
         raise _fail_brackets(func, "must be a non-empty list of (first, last) offsets", brackets)
-    for (_, previous_hi), (lo, _) in zip(pairs, pairs[1:], strict=False):
+    for (_, previous_hi), (lo, _) in itertools.pairwise(pairs):
         if lo <= previous_hi:
             raise _fail_brackets(
                 func, "must be sorted and must not overlap (each first > previous last)", brackets

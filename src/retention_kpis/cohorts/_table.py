@@ -70,21 +70,27 @@ class _CohortGrid(BaseModel):
         dtype = "Int64" if name == "counts" else "float64"
         cohorts = pd.to_datetime(pd.Series(self.cohorts, dtype="object"))
         if form == "wide":
-            frame = pd.DataFrame({"cohort": cohorts, "cohort_size": list(self.cohort_sizes)})
+            wide: dict[str, pd.Series] = {
+                "cohort": cohorts,
+                "cohort_size": pd.Series(self.cohort_sizes, dtype="int64"),
+            }
             for position, label in enumerate(self.columns):
-                column = [row[position] for row in values]
-                frame[label] = pd.array(column, dtype=dtype)
-            return frame
-        rows = [
-            (cohort, size, _label(lo, hi), lo, hi, row[position])
-            for cohort, size, row in zip(cohorts, self.cohort_sizes, values, strict=True)
-            for position, (lo, hi) in enumerate(self.offsets)
-        ]
-        frame = pd.DataFrame(
-            rows, columns=["cohort", "cohort_size", "offset", "offset_start", "offset_end", name]
-        )
-        frame[name] = pd.array(frame[name].tolist(), dtype=dtype)
-        return frame
+                wide[label] = pd.Series([row[position] for row in values], dtype=dtype)
+            wide_frame: pd.DataFrame = pd.DataFrame(wide)
+            return wide_frame
+        n = len(self.offsets)
+        long: dict[str, pd.Series] = {
+            "cohort": cohorts.repeat(n).reset_index(drop=True),
+            "cohort_size": pd.Series(self.cohort_sizes, dtype="int64")
+            .repeat(n)
+            .reset_index(drop=True),
+            "offset": pd.Series(self.columns * len(self.cohorts), dtype="object"),
+            "offset_start": pd.Series([lo for lo, _ in self.offsets] * len(self.cohorts)),
+            "offset_end": pd.Series([hi for _, hi in self.offsets] * len(self.cohorts)),
+            name: pd.Series([v for row in values for v in row], dtype=dtype),
+        }
+        long_frame: pd.DataFrame = pd.DataFrame(long)
+        return long_frame
 
 
 class CohortTable(_CohortGrid):
@@ -136,7 +142,10 @@ class CohortTable(_CohortGrid):
         return self
 
     def to_frame(
-        self, kind: Literal["shares", "counts"] = "shares", *, form: Literal["wide", "long"] = "wide"
+        self,
+        kind: Literal["shares", "counts"] = "shares",
+        *,
+        form: Literal["wide", "long"] = "wide",
     ) -> pd.DataFrame:
         """Return the shares or counts as a pandas DataFrame.
 
@@ -156,7 +165,10 @@ class CohortTable(_CohortGrid):
         """
         func = "CohortTable.to_frame"
         if kind not in {"shares", "counts"}:
-            msg = f"The 'kind' parameter of {func} must be 'shares' or 'counts'. Got {kind!r} instead."
+            msg = (
+                f"The 'kind' parameter of {func} must be 'shares' or 'counts'. "
+                f"Got {kind!r} instead."
+            )
             raise InvalidInputError(msg)
         values = self.shares if kind == "shares" else self.counts
         return self._frame(values, kind, form, func)

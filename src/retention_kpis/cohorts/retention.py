@@ -165,7 +165,11 @@ def cohort_retention(
     shares: list[tuple[float | None, ...]] = []
     for cohort, size, last in zip(cells.cohorts, cells.sizes, observed, strict=True):
         row = [
-            size if hi == 0 else int(cells.values.get((cohort, position), 0)) if hi <= last else None
+            size
+            if hi == 0
+            else int(cells.values.get((cohort, position), 0))
+            if hi <= last
+            else None
             for position, (_, hi) in enumerate(offsets)
         ]
         counts.append(tuple(row))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from retention_kpis.funnels._units import IntArray, Units
 
@@ -24,7 +25,7 @@ NEVER = np.iinfo(np.int64).max
 """Time of a step a unit did not reach."""
 
 
-def _first_time(units: Units, mask: np.ndarray) -> IntArray:  # type: ignore[type-arg]  # bool mask
+def _first_time(units: Units, mask: npt.NDArray[np.bool_]) -> IntArray:
     first = np.full(units.n_units, NEVER, dtype=np.int64)
     np.minimum.at(first, units.unit[mask], units.time[mask])
     return first

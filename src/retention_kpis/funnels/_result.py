@@ -83,7 +83,8 @@ class FunnelResult(BaseModel):
             {**dict(zip(self.by, row.segment, strict=True)), **row.model_dump(include=set(fields))}
             for row in self.rows
         ]
-        return pd.DataFrame(records, columns=[*self.by, *fields])
+        frame: pd.DataFrame = pd.DataFrame.from_records(records, columns=[*self.by, *fields])
+        return frame
 
 
 class CartKPIRow(BaseModel):
@@ -124,7 +125,8 @@ class CartKPIs(BaseModel):
             {**dict(zip(self.by, row.segment, strict=True)), **row.model_dump(include=set(fields))}
             for row in self.rows
         ]
-        return pd.DataFrame(records, columns=[*self.by, *fields])
+        frame: pd.DataFrame = pd.DataFrame.from_records(records, columns=[*self.by, *fields])
+        return frame
 
 
 def step_rows(
@@ -146,34 +148,24 @@ def step_rows(
             gaps = (reached[hit[:, k], k] - reached[hit[:, k], k - 1]).astype(np.float64)
             median = float(np.median(gaps)) if gaps.size else None
         drop = previous - entrants[k]
+        from_previous = divide(
+            entrants[k],
+            previous,
+            zero_division=zero_division,
+            kpi="conversion_from_previous",
+            denominator_name=f"the number of units reaching step {k}",
+        )
         rows.append(
             FunnelStep(
                 segment=segment,
                 step=k + 1,
                 event_type=name,
                 entrants=entrants[k],
-                conversion_from_first=divide(
-                    entrants[k],
-                    entrants[0],
-                    zero_division=zero_division,
-                    kpi="conversion_from_first",
-                    denominator_name="the number of units entering step 1",
-                ),
-                conversion_from_previous=divide(
-                    entrants[k],
-                    previous,
-                    zero_division=zero_division,
-                    kpi="conversion_from_previous",
-                    denominator_name=f"the number of units reaching step {k}",
-                ),
+                conversion_from_first=entrants[k] / entrants[0],
+                conversion_from_previous=from_previous,
                 drop_off=drop,
-                drop_off_share=divide(
-                    drop,
-                    previous,
-                    zero_division=zero_division,
-                    kpi="drop_off_share",
-                    denominator_name=f"the number of units reaching step {k}",
-                ),
+                # Same denominator as conversion_from_previous: warned once, above.
+                drop_off_share=drop / previous if previous else from_previous,
                 median_seconds_from_previous=median,
             )
         )

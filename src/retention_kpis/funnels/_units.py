@@ -47,7 +47,7 @@ class Units:
     by_columns: tuple[npt.NDArray[Any], ...]
 
     def segment(self, row: int) -> tuple[SegmentValue, ...]:
-        """The ``by`` values of one row (backend scalars as plain Python, others as str)."""
+        """Return the ``by`` values of one row (backend scalars as plain Python, others as str)."""
         return tuple(_segment_value(column[row]) for column in self.by_columns)
 
 
@@ -59,7 +59,7 @@ def _segment_value(value: object) -> SegmentValue:
 
 
 def _run_starts(values: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
-    """True where a row starts a new run of equal values (the arrays are sorted)."""
+    """Return True where a row starts a new run of equal values (the arrays are sorted)."""
     starts = np.ones(values.size, dtype=bool)
     if values.size > 1:
         starts[1:] = values[1:] != values[:-1]
@@ -84,11 +84,7 @@ def collect_units(
         frame = frame.filter(~nw.col(_STEP).is_null())
     keys = [CUSTOMER, *([session_column] if session_column else [])]
     columns = list(dict.fromkeys([*keys, SECONDS, _STEP, *by]))
-    collected = (
-        frame.select(*columns)
-        .sort([*keys, SECONDS, _STEP, *by], nulls_last=True)
-        .collect()
-    )
+    collected = frame.select(*columns).sort([*keys, SECONDS, _STEP, *by], nulls_last=True).collect()
     customers = collected.get_column(CUSTOMER).to_numpy()
     time = collected.get_column(SECONDS).to_numpy().astype(np.int64)
     if session_column is not None:

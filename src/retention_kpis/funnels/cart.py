@@ -152,9 +152,7 @@ def cart_kpis(
                 segment=segment,
                 carts_created=carts,
                 carts_converted=converted,
-                cart_abandonment_rate=cart_abandonment_rate(
-                    carts, converted, zero_division=policy
-                ),
+                cart_abandonment_rate=cart_abandonment_rate(carts, converted, zero_division=policy),
                 checkouts_started=started,
                 checkouts_completed=completed,
                 checkout_conversion_rate=checkout_conversion_rate(

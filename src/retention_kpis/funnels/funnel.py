@@ -35,7 +35,7 @@ from retention_kpis.events import EventSchema, PreparedEvents
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.funnels._match import entry_rows, match
 from retention_kpis.funnels._result import FunnelResult, FunnelStep, Unit, sort_key, step_rows
-from retention_kpis.funnels._units import SegmentValue, Units, collect_units
+from retention_kpis.funnels._units import IntArray, SegmentValue, Units, collect_units
 
 __all__ = ["funnel"]
 
@@ -99,19 +99,15 @@ def prepare_units(
     return units, "user" if unit_ == "user" else "session", by_, gap, prepared
 
 
-def segment_indices(
-    units: Units, entry: np.ndarray  # type: ignore[type-arg]  # int64 row indices
-) -> dict[tuple[SegmentValue, ...], np.ndarray]:  # type: ignore[type-arg]
-    """Unit indices of each segment, keyed by the ``by`` values of the entry rows."""
+def segment_indices(units: Units, entry: IntArray) -> dict[tuple[SegmentValue, ...], IntArray]:
+    """Return the unit indices of each segment, keyed by the ``by`` values of entry rows."""
     entered = np.flatnonzero(entry >= 0)
     if not units.by_columns:
         return {(): entered} if entered.size else {}
     groups: dict[tuple[SegmentValue, ...], list[int]] = {}
     for index, row in zip(entered.tolist(), entry[entered].tolist(), strict=True):
         groups.setdefault(units.segment(row), []).append(index)
-    return {
-        key: np.asarray(groups[key], dtype=np.int64) for key in sorted(groups, key=sort_key)
-    }
+    return {key: np.asarray(groups[key], dtype=np.int64) for key in sorted(groups, key=sort_key)}
 
 
 def funnel(
@@ -192,7 +188,8 @@ def funnel(
     """
     names = check_steps(steps, _FUNC)
     window = parse_duration(within, "within", _FUNC)
-    if not isinstance(ordered, bool):
+    flag: object = ordered
+    if not isinstance(flag, bool):
         msg = f"The 'ordered' parameter of {_FUNC} must be True or False. Got {ordered!r} instead."
         raise InvalidInputError(msg)
     policy = check_zero_division(zero_division, _FUNC)

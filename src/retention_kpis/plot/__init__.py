@@ -14,10 +14,15 @@ from retention_kpis.plot.clv import (
     plot_probability_alive_matrix,
     plot_survival_curve,
 )
+from retention_kpis.plot.cohorts import plot_cohort_heatmap, plot_retention_curves
+from retention_kpis.plot.funnels import plot_funnel
 
 __all__ = [
     "plot_calibration_purchases_vs_holdout_purchases",
+    "plot_cohort_heatmap",
     "plot_frequency_recency_matrix",
+    "plot_funnel",
     "plot_probability_alive_matrix",
+    "plot_retention_curves",
     "plot_survival_curve",
 ]

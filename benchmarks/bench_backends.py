@@ -1,0 +1,193 @@
+"""compute_kpis monthly by channel on every backend, against a hand-written pandas groupby.
+
+Data: ``make_events(100_000)`` (about 9.2M events, 100k customers, two years); ``--quick``
+uses ``make_events(10_000)`` (about 0.9M). Each backend's report is first checked equal to the
+pandas report (integers exactly, floats to 1e-9 relative), and the hand-written pandas code's
+numbers equal to ours, then timed:
+
+* pandas backend against the hand-written pandas code (target: within 1.5x, ratio >= 0.67);
+* polars, DuckDB and PySpark against the pandas backend (target for polars and DuckDB: >= 3x);
+* peak memory of the pandas backend (tracemalloc: numpy and pandas buffers) against the input
+  frame's size, ``df.memory_usage(deep=True).sum()`` (target: <= 3x).
+
+Polars and DuckDB read in-memory Arrow data; PySpark (local[2], 2 cores) reads the same events
+from a Parquet file, as on a cluster. Conversions happen before timing.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from _harness import Result, best_time, peak_memory_mb
+
+from retention_kpis import compute_kpis
+from retention_kpis.datasets import make_events
+
+KEYS = ["period", "channel"]
+
+
+def hand_written(events: pd.DataFrame) -> pd.DataFrame:
+    """The same KPIs, monthly by channel, as a competent analyst writes them in pandas."""
+    e = events.assign(period=events["timestamp"].dt.to_period("M"))
+    kind = e["event_type"]
+    visits = e.loc[kind == "visit", [*KEYS, "customer_id"]].drop_duplicates()
+    buys = e.loc[kind == "purchase"]
+    buyers = buys[[*KEYS, "customer_id"]].drop_duplicates()
+    out = pd.DataFrame(index=e.groupby(KEYS, observed=True).size().index)
+    out["visitors"] = visits.groupby(KEYS).size()
+    out["converted"] = visits.merge(buyers, on=[*KEYS, "customer_id"]).groupby(KEYS).size()
+    sales = buys.groupby(KEYS).agg(orders=("order_id", "nunique"), revenue=("revenue", "sum"))
+    out = out.join(sales)
+    out["spend"] = e.loc[kind == "spend"].groupby(KEYS)["cost"].sum()
+    first = buys["timestamp"] == buys.groupby("customer_id")["timestamp"].transform("min")
+    out["new_customers"] = buys.loc[first, [*KEYS, "customer_id"]].drop_duplicates().groupby(
+        KEYS
+    ).size()
+    out["active_customers"] = buyers.groupby(KEYS).size()
+    before = buyers.assign(period=buyers["period"] + 1)
+    out["retained"] = buyers.merge(before, on=[*KEYS, "customer_id"]).groupby(KEYS).size()
+    previous = out["active_customers"].rename(lambda p: p + 1, level="period")
+    out["previous_active"] = previous.reindex(out.index)
+    nps = e.loc[kind == "nps_response"]
+    out["nps"] = 100 * ((nps["score"] >= 9).astype(int) - (nps["score"] <= 6).astype(int)).groupby(
+        [nps["period"], nps["channel"]]
+    ).mean()
+    csat = e.loc[kind == "csat_response"]
+    out["csat"] = (csat["score"] >= 4).groupby([csat["period"], csat["channel"]]).mean()
+    counts = ["visitors", "converted", "orders", "new_customers", "active_customers", "retained"]
+    out[counts] = out[counts].fillna(0).astype("int64")
+    out[["revenue", "spend"]] = out[["revenue", "spend"]].fillna(0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["conversion_rate"] = out["converted"] / out["visitors"]
+        out["aov"] = out["revenue"] / out["orders"]
+        out["purchase_frequency"] = out["orders"] / out["active_customers"]
+        out["cac"] = out["spend"] / out["new_customers"]
+        out["roas"] = out["revenue"] / out["spend"]
+        out["retention_rate"] = out["retained"] / out["previous_active"]
+        out["churn_rate"] = 1 - out["retention_rate"]
+        out["clv"] = out["aov"] * out["purchase_frequency"] / out["churn_rate"]
+    return out.replace([np.inf, -np.inf], np.nan).reset_index()
+
+
+def _close(a: Any, b: Any) -> bool:
+    if a is None or b is None or (isinstance(a, float) and math.isnan(a)):
+        return (a is None or math.isnan(a)) and (b is None or math.isnan(b))
+    if isinstance(a, float) or isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9)
+    return bool(a == b)
+
+
+def _check_same(got: dict[str, list[Any]], expected: dict[str, list[Any]], what: str) -> None:
+    for column, values in expected.items():
+        bad = [i for i, (a, b) in enumerate(zip(got[column], values, strict=True)) if not _close(a, b)]
+        if bad or len(got[column]) != len(values):
+            msg = f"{what}: column {column} differs at rows {bad[:5]}"
+            raise AssertionError(msg)
+
+
+def _hand_as_report(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    frame = frame.sort_values(KEYS)
+    data = {
+        name: [None if isinstance(v, float) and math.isnan(v) else v for v in frame[name].tolist()]
+        for name in frame.columns
+        if name not in {"converted", "retained", "previous_active"}
+    }
+    data["period"] = [p.start_time.date() for p in frame["period"]]
+    return data
+
+
+def _spark(parquet: Path) -> Any:
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("retention_kpis-bench")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", "4g")
+        .config("spark.sql.shuffle.partitions", "8")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session.read.parquet(str(parquet))
+
+
+def run(*, quick: bool = False) -> list[Result]:
+    import duckdb
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n_customers = 10_000 if quick else 100_000
+    events = make_events(n_customers, seed=1)
+    size_mb = events.memory_usage(deep=True).sum() / 2**20
+    label = f"{len(events) / 1e6:.1f}M events"
+    print(f"  compute_kpis monthly by channel on {label} ({size_mb:.0f} MiB in pandas)", flush=True)
+
+    def ours(native: Any) -> Any:
+        return compute_kpis(native, period="M", by="channel")
+
+    expected = ours(events).to_dict()
+    hand = _hand_as_report(hand_written(events))
+    _check_same(hand, {k: v for k, v in expected.items() if k in hand}, "hand-written pandas")
+
+    table = pa.Table.from_pandas(events, preserve_index=False)
+    natives: dict[str, Any] = {
+        "polars": pl.from_arrow(table),
+        "polars-lazy": pl.from_arrow(table).lazy(),
+        "duckdb": duckdb.from_arrow(table),
+    }
+    tmp = tempfile.TemporaryDirectory()
+    try:
+        parquet = Path(tmp.name) / "events.parquet"
+        pq.write_table(table, parquet)
+        try:
+            natives["pyspark"] = _spark(parquet)
+        except Exception as exc:  # pyspark is optional for the benchmark
+            print(f"  pyspark skipped: {exc}", flush=True)
+        for name, native in natives.items():
+            _check_same(ours(native).to_dict(), expected, name)
+
+        hand_s = best_time(lambda: hand_written(events))
+        pandas_s = best_time(lambda: ours(events))
+        peak = peak_memory_mb(lambda: ours(events))
+        hand_peak = peak_memory_mb(lambda: hand_written(events))
+        results = [
+            Result(
+                f"compute_kpis pandas, {label}",
+                pandas_s,
+                hand_s,
+                "hand-written pandas",
+                "ratio >= 0.67 (within 1.5x)",
+                {
+                    "peak_mib": round(peak, 1),
+                    "input_mib": round(size_mb, 1),
+                    "peak/input": round(peak / size_mb, 2),
+                    "hand_peak_mib": round(hand_peak, 1),
+                },
+            )
+        ]
+        for name, native in natives.items():
+            repeat = 1 if name == "pyspark" else 3
+            seconds = best_time(lambda native=native: ours(native), repeat=repeat)
+            target = ">= 3x vs pandas backend" if name in {"polars", "duckdb"} else ""
+            results.append(
+                Result(
+                    f"compute_kpis {name}, {label}",
+                    seconds,
+                    pandas_s,
+                    "compute_kpis pandas",
+                    target,
+                )
+            )
+    finally:
+        if "pyspark" in natives:
+            natives["pyspark"].sparkSession.stop()
+        tmp.cleanup()
+    return results
