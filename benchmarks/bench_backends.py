@@ -45,18 +45,21 @@ def hand_written(events: pd.DataFrame) -> pd.DataFrame:
     out = out.join(sales)
     out["spend"] = e.loc[kind == "spend"].groupby(KEYS)["cost"].sum()
     first = buys["timestamp"] == buys.groupby("customer_id")["timestamp"].transform("min")
-    out["new_customers"] = buys.loc[first, [*KEYS, "customer_id"]].drop_duplicates().groupby(
-        KEYS
-    ).size()
+    out["new_customers"] = (
+        buys.loc[first, [*KEYS, "customer_id"]].drop_duplicates().groupby(KEYS).size()
+    )
     out["active_customers"] = buyers.groupby(KEYS).size()
     before = buyers.assign(period=buyers["period"] + 1)
     out["retained"] = buyers.merge(before, on=[*KEYS, "customer_id"]).groupby(KEYS).size()
     previous = out["active_customers"].rename(lambda p: p + 1, level="period")
     out["previous_active"] = previous.reindex(out.index)
     nps = e.loc[kind == "nps_response"]
-    out["nps"] = 100 * ((nps["score"] >= 9).astype(int) - (nps["score"] <= 6).astype(int)).groupby(
-        [nps["period"], nps["channel"]]
-    ).mean()
+    out["nps"] = (
+        100
+        * ((nps["score"] >= 9).astype(int) - (nps["score"] <= 6).astype(int))
+        .groupby([nps["period"], nps["channel"]])
+        .mean()
+    )
     csat = e.loc[kind == "csat_response"]
     out["csat"] = (csat["score"] >= 4).groupby([csat["period"], csat["channel"]]).mean()
     counts = ["visitors", "converted", "orders", "new_customers", "active_customers", "retained"]
@@ -84,7 +87,9 @@ def _close(a: Any, b: Any) -> bool:
 
 def _check_same(got: dict[str, list[Any]], expected: dict[str, list[Any]], what: str) -> None:
     for column, values in expected.items():
-        bad = [i for i, (a, b) in enumerate(zip(got[column], values, strict=True)) if not _close(a, b)]
+        bad = [
+            i for i, (a, b) in enumerate(zip(got[column], values, strict=True)) if not _close(a, b)
+        ]
         if bad or len(got[column]) != len(values):
             msg = f"{what}: column {column} differs at rows {bad[:5]}"
             raise AssertionError(msg)
@@ -102,7 +107,7 @@ def _hand_as_report(frame: pd.DataFrame) -> dict[str, list[Any]]:
 
 
 def _spark(parquet: Path) -> Any:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import SparkSession  # noqa: PLC0415 - optional backend
 
     session = (
         SparkSession.builder.master("local[2]")
@@ -119,10 +124,10 @@ def _spark(parquet: Path) -> Any:
 
 
 def run(*, quick: bool = False) -> list[Result]:
-    import duckdb
-    import polars as pl
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import duckdb  # noqa: PLC0415 - optional backend
+    import polars as pl  # noqa: PLC0415 - optional backend
+    import pyarrow as pa  # noqa: PLC0415 - optional backend
+    import pyarrow.parquet as pq  # noqa: PLC0415 - optional backend
 
     n_customers = 10_000 if quick else 100_000
     events = make_events(n_customers, seed=1)
@@ -146,7 +151,8 @@ def run(*, quick: bool = False) -> list[Result]:
     tmp = tempfile.TemporaryDirectory()
     try:
         parquet = Path(tmp.name) / "events.parquet"
-        pq.write_table(table, parquet)
+        # Spark reads microsecond timestamps only (make_events has whole seconds).
+        pq.write_table(table, parquet, coerce_timestamps="us")
         try:
             natives["pyspark"] = _spark(parquet)
         except Exception as exc:  # pyspark is optional for the benchmark

@@ -256,13 +256,14 @@ def test_missing_by_column_is_an_input_error(capsys, events_csv):
     assert err.startswith("error: Missing column(s) ['region']")
 
 
-def test_unexpected_error_exits_1_with_traceback(capsys, monkeypatch, events_csv):
+def test_unexpected_error_exits_3_with_traceback(capsys, monkeypatch, events_csv):
+    # 3, not 1: `check` uses 1 for "an expectation failed", so a crash must differ from it.
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(retention_kpis.report, "compute_kpis", broken)
     code, _, err = run(capsys, "report", str(events_csv))
-    assert code == 1
+    assert code == 3
     assert "RuntimeError: boom" in err
     assert err.endswith("error: unexpected failure (a bug in retention_kpis? please report it)\n")
 

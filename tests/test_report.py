@@ -394,9 +394,12 @@ def test_by_two_columns_orders_columns_period_by_then_kpis(constructor):
     report = compute_kpis(events, by=["channel", "campaign"])
     assert report.columns[:3] == ["period", "channel", "campaign"]
     assert nw.from_native(report.to_frame()).collect_schema().names() == report.columns
-    assert report.to_dict() == compute_kpis(
-        pandas_events().assign(campaign=["x", "y"] * 9), by=["channel", "campaign"]
-    ).to_dict()
+    assert (
+        report.to_dict()
+        == compute_kpis(
+            pandas_events().assign(campaign=["x", "y"] * 9), by=["channel", "campaign"]
+        ).to_dict()
+    )
 
 
 def test_renamed_schema_gives_the_same_report(constructor):

@@ -30,8 +30,25 @@ from retention_kpis.metrics.clv import CustomerLifetimeValue, customer_lifetime_
 from retention_kpis.metrics.conversion import ConversionRate, conversion_rate
 from retention_kpis.metrics.cpa import CostPerAcquisition, cost_per_acquisition
 from retention_kpis.metrics.csat import CustomerSatisfactionScore, customer_satisfaction_score
+from retention_kpis.metrics.email import (
+    EmailClickThroughRate,
+    EmailClickToOpenRate,
+    EmailOpenRate,
+    EmailUnsubscribeRate,
+    email_click_through_rate,
+    email_click_to_open_rate,
+    email_open_rate,
+    email_unsubscribe_rate,
+)
 from retention_kpis.metrics.nps import NetPromoterScore, net_promoter_score
+from retention_kpis.metrics.pareto import ParetoShare, pareto_share
 from retention_kpis.metrics.purchase_frequency import PurchaseFrequency, purchase_frequency
+from retention_kpis.metrics.referral import (
+    ReferralRate,
+    ReferredCustomerShare,
+    referral_rate,
+    referred_customer_share,
+)
 from retention_kpis.metrics.repeat_purchase import RepeatPurchaseRate, repeat_purchase_rate
 from retention_kpis.metrics.retention import RetentionRate, retention_rate
 from retention_kpis.metrics.roas import ReturnOnAdSpend, return_on_ad_spend
@@ -50,13 +67,20 @@ __all__ = [
     "CustomerEffortScore",
     "CustomerLifetimeValue",
     "CustomerSatisfactionScore",
+    "EmailClickThroughRate",
+    "EmailClickToOpenRate",
+    "EmailOpenRate",
+    "EmailUnsubscribeRate",
     "EventSchema",
     "EventTypes",
     "InvalidInputError",
     "KPIReport",
     "KPIRow",
     "NetPromoterScore",
+    "ParetoShare",
     "PurchaseFrequency",
+    "ReferralRate",
+    "ReferredCustomerShare",
     "RepeatPurchaseRate",
     "RetentionKPIsError",
     "RetentionRate",
@@ -74,8 +98,15 @@ __all__ = [
     "customer_effort_score",
     "customer_lifetime_value",
     "customer_satisfaction_score",
+    "email_click_through_rate",
+    "email_click_to_open_rate",
+    "email_open_rate",
+    "email_unsubscribe_rate",
     "net_promoter_score",
+    "pareto_share",
     "purchase_frequency",
+    "referral_rate",
+    "referred_customer_share",
     "repeat_purchase_rate",
     "retention_rate",
     "return_on_ad_spend",

@@ -117,13 +117,15 @@ def _same_segment(lf: nw.LazyFrame[Any], by: Sequence[str]) -> nw.LazyFrame[Any]
 
 def _retention_tables(
     lf: nw.LazyFrame[Any],
-    purchases: nw.LazyFrame[Any],
+    active: nw.LazyFrame[Any],
     keys: Sequence[str],
     by: Sequence[str],
     churn: str,
 ) -> dict[str, nw.LazyFrame[Any]]:
-    """Count previous-period customers active again, or with a churn event, per key."""
-    active = purchases.select(*keys, CUSTOMER).unique()
+    """Count previous-period customers active again, or with a churn event, per key.
+
+    ``active`` holds the distinct ``(*keys, customer)`` of purchasers.
+    """
     active_next = active.with_columns((nw.col(PERIOD) + 1).alias(PERIOD))
     retained = _same_segment(active.join(active_next, on=[PERIOD, CUSTOMER], suffix="_prev"), by)
     churned = lf.filter(nw.col(EVENT) == churn).select(PERIOD, CUSTOMER).unique()
@@ -181,15 +183,17 @@ def aggregate(
         ]
     else:
         purchases_for_orders = purchases
-    customers = (
-        lf.filter(is_["visit"] | is_["purchase"])
-        .with_columns(
-            is_["visit"].cast(nw.Int64).alias("_visit"),
-            is_["purchase"].cast(nw.Int64).alias("_buy"),
-        )
-        .group_by(*keys, CUSTOMER)
-        .agg(nw.col("_visit").max(), nw.col("_buy").max())
-        .with_columns((nw.col("_visit") * nw.col("_buy")).alias("_both"))
+    # Distinct (key, customer) pairs of visitors and purchasers; narrow the frame before
+    # filtering, so that pandas copies three columns, not all of them.
+    visitors = (
+        lf.select(*keys, CUSTOMER, EVENT).filter(is_["visit"]).select(*keys, CUSTOMER).unique()
+    )
+    active = purchases.select(*keys, CUSTOMER).unique()
+    # Visitors who purchased in the same key; joined on (period, customer) and compared on the
+    # segments null-safely, since joins on null keys differ between pandas and SQL engines.
+    converted = _same_segment(
+        visitors.join(active, on=[*keys[:1], CUSTOMER] if period else [CUSTOMER], suffix="_prev"),
+        by,
     )
     firsts = purchases.group_by(*keys, CUSTOMER).agg(nw.col(TIMESTAMP).min().alias("_first"))
     first_overall = firsts.group_by(CUSTOMER).agg(nw.col("_first").min().alias("_first_all"))
@@ -197,13 +201,9 @@ def aggregate(
     plans: dict[str, nw.LazyFrame[Any]] = {
         "events": _grouped(lf, keys, nw.len().alias("events")),
         "purchases": _grouped(purchases_for_orders, keys, *purchase_aggs),
-        "customers": _grouped(
-            customers,
-            keys,
-            nw.col("_visit").sum().alias("visitors"),
-            nw.col("_both").sum().alias("converted"),
-            nw.col("_buy").sum().alias("active"),
-        ),
+        "visitors": _grouped(visitors, keys, nw.len().alias("visitors")),
+        "converted": _grouped(converted, keys, nw.len().alias("converted")),
+        "active": _grouped(active, keys, nw.len().alias("active")),
         "new": _grouped(new, keys, nw.len().alias("new_customers")),
     }
     if "cost" in columns:
@@ -214,7 +214,7 @@ def aggregate(
             nw.len().alias("spend_rows"),
         )
     if period is not None:
-        plans.update(_retention_tables(lf, purchases, keys, by, types.churn))
+        plans.update(_retention_tables(lf, active, keys, by, types.churn))
     tables = {name: _collect(plan, keys) for name, plan in plans.items()}
     scores: dict[Key, dict[str, dict[float, int]]] = {}
     if "score" in columns:

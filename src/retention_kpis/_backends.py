@@ -21,8 +21,6 @@ __all__ = ["FrameBackend", "NativeKind", "from_columns", "native_kind"]
 FrameBackend: TypeAlias = Literal["pandas", "polars", "pyarrow", "duckdb", "pyspark"]
 """Frame kinds a result can be returned as."""
 
-_EAGER = frozenset({"pandas", "polars", "pyarrow"})
-
 
 @dataclasses.dataclass(frozen=True)
 class NativeKind:
@@ -61,7 +59,9 @@ def _spark_session(session: object) -> object:
     try:
         from pyspark.sql import SparkSession  # noqa: PLC0415 - optional backend
     except ImportError as exc:
-        msg = "The 'backend' parameter 'pyspark' needs pyspark: pip install 'retention-kpis[spark]'."
+        msg = (
+            "The 'backend' parameter 'pyspark' needs pyspark: pip install 'retention-kpis[spark]'."
+        )
         raise InvalidInputError(msg) from exc
     active = SparkSession.getActiveSession()
     if active is None:
@@ -105,7 +105,7 @@ def from_columns(
     >>> type(from_columns({"a": [1]}, {"a": nw.Int64()}, backend="polars", lazy=True)).__name__
     'LazyFrame'
     """
-    if backend in _EAGER:
+    if backend != "duckdb" and backend != "pyspark":  # noqa: PLR1714 - narrows the Literal for mypy
         frame = nw.from_dict(data, schema=schema, backend=backend)
         return (frame.lazy() if lazy else frame).to_native()
     arrow = nw.from_dict(data, schema=schema, backend="pyarrow")

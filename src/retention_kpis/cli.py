@@ -1,9 +1,15 @@
 """The ``retention-kpis`` console script (also ``python -m retention_kpis``).
 
 ``retention-kpis report --demo`` prints the KPI report of a synthetic demo
-stream; ``retention-kpis report events.csv`` (or ``.parquet``) that of a file.
-Exit status: 0 on success, 2 on invalid input or usage (printed as
-``error: <message>`` on stderr, without a traceback), 1 on an unexpected error.
+stream; ``retention-kpis report events.csv`` (or ``.parquet``) that of a file;
+``retention-kpis report kpis.yaml --data events.csv`` the metrics of a spec
+(a ``.yaml``/``.yml``/``.json`` first argument, or ``--spec``, is a spec).
+``validate``, ``check`` and ``schema`` work with metric specs (see
+:mod:`retention_kpis.spec` and ``docs/ci.md``).
+
+Exit status: 0 on success; 1 when ``check`` finds a failed expectation; 2 on
+an invalid spec, invalid input or usage (printed as ``error: <message>`` on
+stderr, without a traceback); 3 on an unexpected error (a bug).
 
 Notes of the report (why a KPI is null, what validation dropped) follow the
 table after a ``Notes:`` line with ``--format table``; with ``--format csv``
@@ -14,23 +20,20 @@ they go to stderr as ``note: <text>`` lines, so the CSV stays clean; with
 from __future__ import annotations
 
 import argparse
-import csv
-import datetime as dt
-import importlib.util
-import io
-import math
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from retention_kpis._cli_format import csv_text, text_table
+from retention_kpis._cli_io import InputError, read_data
+from retention_kpis._cli_spec import add_spec_commands, run_spec_command, run_spec_report
 from retention_kpis._version import __version__
 from retention_kpis.exceptions import RetentionKPIsError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
+    from retention_kpis._aggregate import Period
     from retention_kpis.report import KPIReport
 
 __all__ = ["DEMO_CUSTOMERS", "DEMO_SEED", "build_parser", "main"]
@@ -42,14 +45,9 @@ DEMO_SEED = 2024
 
 _PERIODS = ("D", "W", "M", "Q", "Y", "none")
 _PERCENT_COLUMNS = frozenset({"conversion_rate", "csat", "retention_rate", "churn_rate"})
-_PARQUET_SUFFIXES = (".parquet", ".pq")
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".csv.zst")
+_SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 _USAGE_ERROR = 2
-_UNEXPECTED_ERROR = 1
-
-
-class _InputError(Exception):
-    """A problem with the user's input outside the library (file missing, unreadable)."""
+_UNEXPECTED_ERROR = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,27 +67,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="retention-kpis",
         description="Customer-retention and performance-marketing KPIs from a file of events.",
-        epilog="Exit status: 0 ok, 2 invalid input or usage, 1 unexpected error.",
+        epilog=(
+            "Exit status: 0 ok, 1 a `check` expectation failed, 2 invalid spec, input or usage, "
+            "3 unexpected error. `retention-kpis COMMAND --help` describes each command."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     report = commands.add_parser(
         "report",
-        help="print the KPI report of an events file (or of the demo data)",
+        help="print the KPI report of an events file, the demo data, or a spec's metrics",
         description=(
             "Compute every KPI per period (and segment) with retention_kpis.compute_kpis. "
             "The file holds one row per event with the default EventSchema columns "
             "(customer_id, timestamp, event_type, and revenue, cost, score, order_id, "
-            "channel, campaign as available)."
+            "channel, campaign as available). With a spec (a .yaml/.yml/.json first "
+            "argument, or --spec) the report holds the spec's metrics, with its period, "
+            "segments and event contract, computed on --data (or --demo)."
         ),
         epilog=(
             "Examples: retention-kpis report --demo --by channel;  "
-            "retention-kpis report events.csv --period Q --format csv --output kpis.csv"
+            "retention-kpis report events.csv --period Q --format csv --output kpis.csv;  "
+            "retention-kpis report kpis.yaml --data events/"
         ),
     )
-    source = report.add_mutually_exclusive_group(required=True)
+    source = report.add_mutually_exclusive_group()
     source.add_argument(
-        "events", nargs="?", type=Path, help="events file: .csv (optionally compressed) or .parquet"
+        "events",
+        nargs="?",
+        type=Path,
+        help="events file: .csv (optionally compressed) or .parquet; or a spec file",
     )
     source.add_argument(
         "--demo",
@@ -97,9 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"use the synthetic demo stream: make_events({DEMO_CUSTOMERS}, seed={DEMO_SEED})",
     )
     report.add_argument(
+        "--spec", type=Path, metavar="SPEC", help="metric spec (.yaml, .yml or .json) to report"
+    )
+    report.add_argument(
+        "--data", type=Path, metavar="FILE_OR_DIR", help="events file or folder for a spec"
+    )
+    report.add_argument(
         "--period",
         choices=_PERIODS,
-        default="M",
         help="calendar period of each row (default: M); none = the whole file as one period",
     )
     report.add_argument(
@@ -117,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout"
     )
+    report.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar and no notes on stderr"
+    )
+    add_spec_commands(commands)
     return parser
 
 
@@ -128,109 +144,69 @@ def _segments(values: Sequence[str] | None) -> list[str] | None:
     return [name for name in names if name] or None
 
 
-def _read_events(path: Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file of events with pandas."""
-    import pandas as pd  # noqa: PLC0415 - keep --help and --version fast
-
-    name = path.name.lower()
-    if not path.is_file():
-        msg = f"cannot read {str(path)!r}: no such file"
-        raise _InputError(msg)
-    is_parquet = name.endswith(_PARQUET_SUFFIXES)
-    if is_parquet and importlib.util.find_spec("pyarrow") is None:
-        msg = "reading Parquet files needs pyarrow: pip install 'retention-kpis[parquet]'"
-        raise _InputError(msg)
-    if not (is_parquet or name.endswith(_CSV_SUFFIXES)):
-        msg = f"cannot read {str(path)!r}: expected a .csv or .parquet file"
-        raise _InputError(msg)
-    try:
-        frame = pd.read_parquet(path) if is_parquet else pd.read_csv(path)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        msg = f"cannot read {str(path)!r}: {exc}"
-        raise _InputError(msg) from exc
-    return frame
-
-
-def _cell(name: str, value: object) -> str:
-    """Format one report value for the table; undefined values print as ``-``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.1%}" if name in _PERCENT_COLUMNS else f"{value:,.2f}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def _table(report: KPIReport) -> str:
+def _table(report: KPIReport, *, quiet: bool = False) -> str:
     """Render the report as an aligned text table: numbers right, text left."""
     data = report.to_dict()
     if report.period is None:
         data["period"] = ["all"] * len(data["period"])
-    columns = report.columns
-    cells = {name: [_cell(name, value) for value in data[name]] for name in columns}
-    numeric = {
-        name: all(isinstance(v, (int, float)) or v is None for v in data[name])
-        and name not in report.by
-        for name in columns
-    }
-    widths = {name: max([len(name), *(len(cell) for cell in cells[name])]) for name in columns}
-
-    def line(values: dict[str, str]) -> str:
-        parts = [
-            values[name].rjust(widths[name]) if numeric[name] else values[name].ljust(widths[name])
-            for name in columns
-        ]
-        return "  ".join(parts).rstrip()
-
-    rows = [line({name: name for name in columns})]
-    rows.append("  ".join("-" * widths[name] for name in columns))
-    rows.extend(line({name: cells[name][i] for name in columns}) for i in range(len(report.rows)))
-    if not report.rows:
-        rows.append("(no rows)")
-    if report.notes:
-        rows.extend(["", "Notes:", *(f"- {note}" for note in report.notes)])
-    return "\n".join(rows) + "\n"
+    return text_table(
+        report.columns,
+        data,
+        text_columns={"period", *report.by},
+        percent_columns=_PERCENT_COLUMNS,
+        notes=() if quiet else report.notes,
+    )
 
 
-def _csv(report: KPIReport) -> str:
-    """Render the report as CSV; undefined values are empty fields."""
-    data = report.to_dict()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(report.columns)
-    for i in range(len(report.rows)):
-        row: list[Any] = []
-        for name in report.columns:
-            value = data[name][i]
-            row.append("" if value is None else value)
-        writer.writerow(row)
-    return buffer.getvalue()
+def _spec_source(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """Return ``(spec, data)`` of a report on a spec, or ``(None, None)`` for a plain report."""
+    events: Path | None = args.events
+    spec: Path | None = args.spec
+    if spec is None and events is not None and events.suffix.lower() in _SPEC_SUFFIXES:
+        spec, events = events, None
+    if spec is None:
+        if args.data is not None:
+            msg = "--data goes with a spec: retention-kpis report SPEC --data FILE_OR_DIR"
+            raise InputError(msg)
+        return None, None
+    if args.period is not None or args.by:
+        msg = "--period and --by are set in the spec (period, segments), not with a spec"
+        raise InputError(msg)
+    if events is not None and args.data is not None:
+        msg = "give the events once: either as the argument or with --data"
+        raise InputError(msg)
+    return spec, events or args.data
 
 
-def _run_report(args: argparse.Namespace) -> None:
+def _run_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     from retention_kpis.report import compute_kpis  # noqa: PLC0415 - keep --help fast
 
-    if args.demo:
+    spec, data = _spec_source(args)
+    if not args.demo and (data if spec is not None else args.events) is None:
+        parser.error(
+            "one of the arguments events --demo is required (with a spec: --data FILE_OR_DIR)"
+        )
+    source: Path | None = data if spec is not None else args.events
+    if args.demo or source is None:
         from retention_kpis.datasets import make_events  # noqa: PLC0415 - only for --demo
 
         events = make_events(DEMO_CUSTOMERS, seed=DEMO_SEED)
     else:
-        events = _read_events(args.events)
-    period = None if args.period == "none" else args.period
-    report = compute_kpis(events, period=period, by=_segments(args.by))
-    if args.format == "json":
-        text = report.model_dump_json(indent=2) + "\n"
-    elif args.format == "csv":
-        text = _csv(report)
-        for note in report.notes:
-            sys.stderr.write(f"note: {note}\n")
+        events = read_data(source)
+    if spec is not None:
+        text = run_spec_report(spec, events, args)
     else:
-        text = _table(report)
+        period: Period | None = None if args.period == "none" else (args.period or "M")
+        report = compute_kpis(events, period=period, by=_segments(args.by))
+        if args.format == "json":
+            text = report.model_dump_json(indent=2) + "\n"
+        elif args.format == "csv":
+            text = csv_text(report.columns, report.to_dict())
+            if not args.quiet:
+                for note in report.notes:
+                    sys.stderr.write(f"note: {note}\n")
+        else:
+            text = _table(report, quiet=args.quiet)
     if args.output is None:
         sys.stdout.write(text)
         return
@@ -238,7 +214,7 @@ def _run_report(args: argparse.Namespace) -> None:
         args.output.write_text(text, encoding="utf-8")
     except OSError as exc:
         msg = f"cannot write {str(args.output)!r}: {exc}"
-        raise _InputError(msg) from exc
+        raise InputError(msg) from exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -252,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on invalid input or usage, 1 on an unexpected error.
+        0 on success, 1 when ``check`` finds a failed expectation, 2 on an
+        invalid spec, input or usage, 3 on an unexpected error.
 
     Examples
     --------
@@ -266,8 +243,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else _USAGE_ERROR
     try:
-        _run_report(args)
-    except (RetentionKPIsError, _InputError) as exc:
+        if args.command == "report":
+            _run_report(args, parser)
+        else:
+            return run_spec_command(args)
+    except SystemExit as exc:  # parser.error() on a usage error found after parsing
+        return exc.code if isinstance(exc.code, int) else _USAGE_ERROR
+    except (RetentionKPIsError, InputError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return _USAGE_ERROR
     except Exception:  # noqa: BLE001 - the console script's last resort: report the bug

@@ -47,15 +47,15 @@ class EventTypes(BaseModel):
 
     Every field has a default equal to its name, so ``EventTypes()`` reads the
     standard vocabulary and ``EventTypes(purchase="order")`` renames one type.
-    Types listed in ``other`` (``"cart_add"``, ``"email_open"``, ...) are
-    accepted as known but used by no KPI. New named types may be added to this
-    model later with defaults, which breaks no existing schema.
+    Types listed in ``other`` (``"page_view"``, ...) are accepted as known but
+    used by no KPI. New named types may be added to this model later with
+    defaults, which breaks no existing schema.
 
     Examples
     --------
-    >>> types = EventTypes(purchase="order", other=("cart_add",))
+    >>> types = EventTypes(purchase="order", other=("page_view",))
     >>> types.purchase, sorted(types.known())[:3]
-    ('order', ['cart_add', 'churn', 'csat_response'])
+    ('order', ['cart_add', 'checkout', 'churn'])
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -68,6 +68,12 @@ class EventTypes(BaseModel):
     csat_response: str = "csat_response"
     referral: str = "referral"
     churn: str = "churn"
+    cart_add: str = "cart_add"
+    checkout: str = "checkout"
+    email_sent: str = "email_sent"
+    email_open: str = "email_open"
+    email_click: str = "email_click"
+    unsubscribe: str = "unsubscribe"
     other: tuple[str, ...] = ()
 
     @model_validator(mode="after")

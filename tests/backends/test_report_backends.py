@@ -134,7 +134,9 @@ def test_iso_strings_with_an_offset_keep_their_wall_clock_on_every_backend(const
 
 def test_mixed_offsets_in_strings_are_rejected_on_every_backend(constructor):
     stamps = ["2024-01-31T23:30:00+01:00", "2024-02-01T00:30:00Z"]
-    with pytest.raises(InvalidInputError, match=r"mixes time zones: 2 rows carry 2 different UTC offsets"):
+    with pytest.raises(
+        InvalidInputError, match=r"mixes time zones: 2 rows carry 2 different UTC offsets"
+    ):
         compute_kpis(constructor(purchases(stamps)))
 
 

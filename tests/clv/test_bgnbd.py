@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retention_kpis.clv import BetaGeoModel, BetaGeoParams
-from retention_kpis.clv._beta_geo_math import BetaGeoLikelihood, expected_count
+from retention_kpis.clv._beta_geo_math import (
+    BetaGeoLikelihood,
+    _by_quadrature,
+    _closed_form,
+    expected_count,
+)
 from retention_kpis.exceptions import ConvergenceError, InvalidInputError
 
 FHL_2005 = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -273,3 +278,20 @@ def test_bgnbd_params_model_is_frozen():
     params = BetaGeoParams(**FHL_2005)
     with pytest.raises(ValueError, match="frozen"):
         params.r = 1.0  # type: ignore[misc]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.floats(0.01, 1e3),
+    st.floats(0.01, 1e3),
+    st.floats(0.01, 100),
+    st.floats(0.01, 1e3),
+    st.floats(0.01, 1e3),
+)
+def test_bgnbd_quadrature_fallback_agrees_with_closed_form(t, r, alpha, a, b):
+    # Two independent evaluations of E[(1 - (1 + p t/alpha)^-r) / p], p ~ Beta(a, b): FHL 2005
+    # eq. 9 through scipy's hyp2f1 and adaptive quadrature of the defining integral.
+    closed = _closed_form(np.array([t]), np.array([r]), np.array([alpha]), a, np.array([b]))[0]
+    if not math.isfinite(closed) or abs(a - 1) < 1e-3:
+        return
+    assert _by_quadrature(t, r, alpha, a, b) == pytest.approx(closed, rel=1e-7)

@@ -181,9 +181,19 @@ def test_result_is_frozen_and_round_trips_json():
 
 
 def test_unknown_event_types_are_ignored_and_reported():
-    events = frame([("a", "2024-01-01 10:00", "visit"), ("a", "2024-01-01 10:01", "email_open")])
+    events = frame([("a", "2024-01-01 10:00", "visit"), ("a", "2024-01-01 10:01", "page_view")])
     result = funnel(events, STEPS[:1])
-    assert result.notes == ("Ignored 1 row with unknown event types: 'email_open' (1 row).",)
+    assert result.notes == ("Ignored 1 row with unknown event types: 'page_view' (1 row).",)
+
+
+def test_nobody_entering_gives_zero_rows_with_undefined_shares():
+    events = frame([("a", "2024-01-01 10:00", "purchase")])
+    with pytest.warns(UndefinedKPIWarning, match="funnel conversion is undefined"):
+        result = funnel(events, STEPS)
+    assert [r.entrants for r in result.rows] == [0, 0, 0]
+    assert all(math.isnan(r.conversion_from_first) for r in result.rows)
+    # With segments, a segment exists only through its entrants: no rows at all.
+    assert funnel(events, STEPS, by="channel").rows == ()
 
 
 @pytest.mark.parametrize(("ordered", "unit"), [(True, "user"), (False, "user"), (True, "session")])

@@ -131,6 +131,50 @@ METRICS = [
         retention_kpis.CheckoutConversionRate.from_counts,
         {"checkouts_completed": 0, "checkouts_started": 0},
     ),
+    Metric(
+        retention_kpis.referral_rate,
+        {"referrals": 30, "customers": 600},
+        retention_kpis.ReferralRate.from_counts,
+        {"referrals": 4, "customers": 0},
+    ),
+    Metric(
+        retention_kpis.referred_customer_share,
+        {"referred_customers": 45, "customers": 600},
+        retention_kpis.ReferredCustomerShare.from_counts,
+        {"referred_customers": 0, "customers": 0},
+    ),
+    Metric(
+        retention_kpis.email_open_rate,
+        {"opens": 200, "delivered": 1_000},
+        retention_kpis.EmailOpenRate.from_counts,
+        {"opens": 0, "delivered": 0},
+    ),
+    Metric(
+        retention_kpis.email_click_through_rate,
+        {"clicks": 30, "delivered": 1_000},
+        retention_kpis.EmailClickThroughRate.from_counts,
+        {"clicks": 0, "delivered": 0},
+    ),
+    Metric(
+        retention_kpis.email_click_to_open_rate,
+        {"clicks": 30, "opens": 200},
+        retention_kpis.EmailClickToOpenRate.from_counts,
+        {"clicks": 0, "opens": 0},
+    ),
+    Metric(
+        retention_kpis.email_unsubscribe_rate,
+        {"unsubscribes": 3, "delivered": 1_000},
+        retention_kpis.EmailUnsubscribeRate.from_counts,
+        {"unsubscribes": 0, "delivered": 0},
+    ),
+    Metric(
+        retention_kpis.pareto_share,
+        {"revenue_per_customer": [100.0, 50.0, 20.0, 10.0, 10.0, 5.0, 5.0, 0.0, 0.0, 0.0]},
+        retention_kpis.ParetoShare.from_revenue,
+        {"revenue_per_customer": []},
+        scores="revenue_per_customer",
+        options={"top_fraction": 0.2},
+    ),
 ]
 IDS = [m.func.__name__ for m in METRICS]
 WITH_ZERO_DIVISION = [m for m in METRICS if m.zero_kwargs is not None]

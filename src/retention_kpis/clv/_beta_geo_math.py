@@ -219,8 +219,10 @@ def _log_integrand(
 
     y = -np.exp(s)  # log p
     log_one_minus_p = np.where(s < -30.0, s, np.log(-np.expm1(y)))
-    rate = np.log1p(np.exp(y) * t / alpha)
-    log_bought = np.log(-np.expm1(-r * rate))
+    u = y + math.log(t / alpha)  # log(p t / alpha), kept even where p underflows
+    tiny = u < -40.0 - math.log(max(r, 1.0))  # there 1 - (1 + p t/alpha)^-r = r p t / alpha
+    exact = np.log(-np.expm1(-r * np.log1p(np.exp(np.where(tiny, 0.0, u)))))
+    log_bought = np.where(tiny, math.log(r) + u, exact)
     return (a - 1.0) * y + (b - 1.0) * log_one_minus_p + log_bought + s - betaln(a, b)
 
 
@@ -230,13 +232,18 @@ def _by_quadrature(t: float, r: float, alpha: float, a: float, b: float) -> floa
 
     if t == 0.0:
         return 0.0
-    low = -40.0 / min(b, 1.0) - 5.0
-    high = math.log(60.0 / a + abs(math.log(r * t / alpha + 1e-300)) / a) + 2.0
-    grid = np.linspace(low, high, 4001)
+    # s = log(-log p): s -> -inf is p -> 1, s = 14 is p = exp(-1.2e6). Locate the mass on a
+    # fine grid (in log space, so nothing underflows), then integrate where it is.
+    grid = np.linspace(-60.0, 14.0, 14_801)
+    if b < 1.0:  # the mass can sit extremely close to p = 1
+        grid = np.concatenate([np.linspace(-60.0 - 60.0 / b, -60.0, 2_001)[:-1], grid])
     with np.errstate(divide="ignore", over="ignore", under="ignore"):
         log_values = _log_integrand(grid, t, r, alpha, a=a, b=b)
     peak = int(np.argmax(log_values))
     top = float(log_values[peak])
+    inside = np.flatnonzero(log_values > top - 60.0)
+    low = float(grid[max(inside[0] - 1, 0)])
+    high = float(grid[min(inside[-1] + 1, len(grid) - 1)])
 
     def integrand(s: float) -> float:
         with np.errstate(divide="ignore", over="ignore", under="ignore"):
@@ -245,9 +252,9 @@ def _by_quadrature(t: float, r: float, alpha: float, a: float, b: float) -> floa
 
     with warnings.catch_warnings():  # the tolerance is deliberately tighter than reachable
         warnings.simplefilter("ignore", IntegrationWarning)
-        area, _ = quad(
-            integrand, low, high, points=[float(grid[peak])], limit=500, epsabs=0.0, epsrel=1e-10
-        )
+        candidates = (float(grid[peak]), -60.0, -30.0, -10.0, 0.0, 3.0)
+        breaks = sorted({point for point in candidates if low < point < high})
+        area, _ = quad(integrand, low, high, points=breaks, limit=1000, epsabs=0.0, epsrel=1e-10)
     return math.exp(top) * area
 
 

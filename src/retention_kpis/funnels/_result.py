@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
@@ -139,33 +140,50 @@ def step_rows(
     """Build the step rows of one segment from its units' reach times."""
     hit = reached != NEVER
     entrants = hit.sum(axis=0).astype(int).tolist()
+    nobody = math.nan
+    if entrants[0] == 0:  # only without `by`: the single segment when nobody entered
+        nobody = divide(
+            0,
+            0,
+            zero_division=zero_division,
+            kpi="funnel conversion",
+            denominator_name="the number of units entering step 1",
+        )
     rows: list[FunnelStep] = []
     for k, name in enumerate(names):
-        if k == 0:
-            previous, median = entrants[0], None
-        else:
-            previous = entrants[k - 1]
+        previous = entrants[max(k - 1, 0)]
+        median = None
+        if k > 0:
             gaps = (reached[hit[:, k], k] - reached[hit[:, k], k - 1]).astype(np.float64)
             median = float(np.median(gaps)) if gaps.size else None
         drop = previous - entrants[k]
-        from_previous = divide(
-            entrants[k],
-            previous,
-            zero_division=zero_division,
-            kpi="conversion_from_previous",
-            denominator_name=f"the number of units reaching step {k}",
-        )
+        if entrants[0] == 0:
+            from_first = from_previous = share = nobody
+        else:
+            from_first = entrants[k] / entrants[0]
+            from_previous = (
+                divide(
+                    entrants[k],
+                    previous,
+                    zero_division=zero_division,
+                    kpi="conversion_from_previous",
+                    denominator_name=f"the number of units reaching step {k}",
+                )
+                if k > 0
+                else 1.0
+            )
+            # Same denominator as conversion_from_previous: warned once, above.
+            share = drop / previous if previous else from_previous
         rows.append(
             FunnelStep(
                 segment=segment,
                 step=k + 1,
                 event_type=name,
                 entrants=entrants[k],
-                conversion_from_first=entrants[k] / entrants[0],
+                conversion_from_first=from_first,
                 conversion_from_previous=from_previous,
                 drop_off=drop,
-                # Same denominator as conversion_from_previous: warned once, above.
-                drop_off_share=drop / previous if previous else from_previous,
+                drop_off_share=share,
                 median_seconds_from_previous=median,
             )
         )

@@ -25,8 +25,8 @@ _FUNC = "cart_kpis"
 def cart_kpis(
     events: object,
     *,
-    cart_event: str = "cart_add",
-    checkout_event: str = "checkout",
+    cart_event: str | None = None,
+    checkout_event: str | None = None,
     purchase_event: str | None = None,
     within: str | dt.timedelta = "7D",
     unit: Unit = "user",
@@ -58,8 +58,10 @@ def cart_kpis(
     ----------
     events : DataFrame or LazyFrame
         One row per event, checked with :func:`~retention_kpis.validate_events`.
-    cart_event, checkout_event : str, default="cart_add", "checkout"
-        Event types of adding to cart and starting a checkout.
+    cart_event, checkout_event : str, optional
+        Event types of adding to cart and starting a checkout; by default the
+        schema's ``event_types.cart_add`` and ``event_types.checkout`` (``"cart_add"``
+        and ``"checkout"`` unless renamed).
     purchase_event : str, optional
         Event type of a completed order; ``schema.event_types.purchase`` by default.
     within : str or timedelta, default="7D"
@@ -106,13 +108,22 @@ def cart_kpis(
     >>> row.checkouts_started, row.checkout_conversion_rate
     (2, 0.5)
     """
-    cart = check_event_name(cart_event, "cart_event", _FUNC)
-    checkout = check_event_name(checkout_event, "checkout_event", _FUNC)
+    schema_ = check_schema(schema, _FUNC)
+    types = schema_.event_types
+    cart = check_event_name(
+        getattr(types, "cart_add", "cart_add") if cart_event is None else cart_event,
+        "cart_event",
+        _FUNC,
+    )
+    checkout = check_event_name(
+        getattr(types, "checkout", "checkout") if checkout_event is None else checkout_event,
+        "checkout_event",
+        _FUNC,
+    )
     window = parse_duration(within, "within", _FUNC)
     policy = check_zero_division(zero_division, _FUNC)
-    schema_ = check_schema(schema, _FUNC)
     purchase = check_event_name(
-        schema_.event_types.purchase if purchase_event is None else purchase_event,
+        types.purchase if purchase_event is None else purchase_event,
         "purchase_event",
         _FUNC,
     )

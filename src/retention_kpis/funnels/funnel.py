@@ -103,7 +103,7 @@ def segment_indices(units: Units, entry: IntArray) -> dict[tuple[SegmentValue, .
     """Return the unit indices of each segment, keyed by the ``by`` values of entry rows."""
     entered = np.flatnonzero(entry >= 0)
     if not units.by_columns:
-        return {(): entered} if entered.size else {}
+        return {(): entered}
     groups: dict[tuple[SegmentValue, ...], list[int]] = {}
     for index, row in zip(entered.tolist(), entry[entered].tolist(), strict=True):
         groups.setdefault(units.segment(row), []).append(index)

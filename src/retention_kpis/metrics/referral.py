@@ -1,0 +1,154 @@
+"""Referral rate and referred-customer share: how much the customer base refers and is referred."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from retention_kpis._validation import (
+    ZeroDivision,
+    check_count,
+    check_part_of_whole,
+    check_zero_division,
+    divide,
+)
+from retention_kpis.metrics._base import Fraction, NonNegative, RatioKPI
+
+__all__ = [
+    "ReferralRate",
+    "ReferredCustomerShare",
+    "referral_rate",
+    "referred_customer_share",
+]
+
+
+def referral_rate(referrals: int, customers: int, *, zero_division: ZeroDivision = "warn") -> float:
+    """Referrals made per customer.
+
+    ``referral_rate = referrals / customers``
+
+    A customer may refer several people, so the rate is not a share and can
+    exceed 1 (``0.05`` reads "5 referrals per 100 customers").
+
+    Parameters
+    ----------
+    referrals : int
+        Referrals made (referral events) in the period, ``>= 0``.
+    customers : int
+        Customers in the period (for the events facade: distinct purchasers).
+    zero_division : {"warn"} or float, default="warn"
+        Returned when ``customers == 0``; ``"warn"`` returns nan and emits
+        :class:`~retention_kpis.UndefinedKPIWarning`.
+
+    Returns
+    -------
+    float
+        Referrals per customer, ``>= 0``; higher is better.
+
+    Raises
+    ------
+    InvalidInputError
+        If a count is negative, not whole, nan or inf.
+
+    Examples
+    --------
+    >>> referral_rate(30, 600)
+    0.05
+    >>> referral_rate(4, 0, zero_division=0.0)
+    0.0
+    """
+    func = "referral_rate"
+    referrals_ = check_count(referrals, "referrals", func)
+    customers_ = check_count(customers, "customers", func)
+    policy = check_zero_division(zero_division, func)
+    return divide(
+        referrals_, customers_, zero_division=policy, kpi=func, denominator_name="customers"
+    )
+
+
+def referred_customer_share(
+    referred_customers: int, customers: int, *, zero_division: ZeroDivision = "warn"
+) -> float:
+    """Share of customers who were acquired through a referral.
+
+    ``referred_customer_share = referred_customers / customers``
+
+    Parameters
+    ----------
+    referred_customers : int
+        Customers acquired through a referral, ``0 <= referred_customers <= customers``.
+    customers : int
+        Customers in the period (for the events facade: distinct purchasers).
+    zero_division : {"warn"} or float, default="warn"
+        Returned when ``customers == 0``; ``"warn"`` returns nan and emits
+        :class:`~retention_kpis.UndefinedKPIWarning`.
+
+    Returns
+    -------
+    float
+        A fraction in [0, 1].
+
+    Raises
+    ------
+    InvalidInputError
+        If a count is negative, not whole, nan or inf, or if
+        ``referred_customers > customers``.
+
+    Examples
+    --------
+    >>> referred_customer_share(45, 600)
+    0.075
+    >>> referred_customer_share(0, 0, zero_division=0.0)
+    0.0
+    """
+    func = "referred_customer_share"
+    referred = check_count(referred_customers, "referred_customers", func)
+    customers_ = check_count(customers, "customers", func)
+    check_part_of_whole(referred, customers_, "referred_customers", "customers", func)
+    policy = check_zero_division(zero_division, func)
+    return divide(
+        referred, customers_, zero_division=policy, kpi=func, denominator_name="customers"
+    )
+
+
+class ReferralRate(RatioKPI):
+    """Referral rate with its parts.
+
+    Examples
+    --------
+    >>> ReferralRate.from_counts(30, 600).value
+    0.05
+    """
+
+    value: NonNegative
+    unit: Literal["referrals per customer"] = "referrals per customer"
+    definition: Literal["referrals / customers"] = "referrals / customers"
+
+    @classmethod
+    def from_counts(
+        cls, referrals: int, customers: int, *, zero_division: ZeroDivision = "warn"
+    ) -> ReferralRate:
+        """Compute the referral rate and keep its numerator and denominator."""
+        value = referral_rate(referrals, customers, zero_division=zero_division)
+        return cls(value=value, numerator=referrals, denominator=customers)
+
+
+class ReferredCustomerShare(RatioKPI):
+    """Referred-customer share with its parts.
+
+    Examples
+    --------
+    >>> ReferredCustomerShare.from_counts(45, 600).value
+    0.075
+    """
+
+    value: Fraction
+    unit: Literal["fraction"] = "fraction"
+    definition: Literal["referred_customers / customers"] = "referred_customers / customers"
+
+    @classmethod
+    def from_counts(
+        cls, referred_customers: int, customers: int, *, zero_division: ZeroDivision = "warn"
+    ) -> ReferredCustomerShare:
+        """Compute the referred-customer share and keep its numerator and denominator."""
+        value = referred_customer_share(referred_customers, customers, zero_division=zero_division)
+        return cls(value=value, numerator=referred_customers, denominator=customers)

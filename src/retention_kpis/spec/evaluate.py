@@ -1,0 +1,413 @@
+"""Compute a spec's metrics on events and check its expectations.
+
+Built-in KPIs come from :func:`~retention_kpis.compute_kpis` (one call per
+distinct set of options: window, CSAT threshold, churn source); custom measures
+are counted in the events' backend by :mod:`retention_kpis.spec._measures`;
+ratios divide with the library's zero-division policy (undefined -> null);
+derived metrics combine other metrics per period and segment with the parsed
+expression. No formula of a built-in KPI is written here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+from retention_kpis._validation import divide
+from retention_kpis.events import validate_events
+from retention_kpis.metrics.conversion import conversion_rate
+from retention_kpis.report import compute_kpis
+from retention_kpis.spec._expr import evaluate, parse
+from retention_kpis.spec._measures import (
+    Key,
+    MeasureFrame,
+    measure_table,
+    raw_columns,
+    session_counts,
+)
+from retention_kpis.spec._references import metric_unit, metric_window
+from retention_kpis.spec.load import load_spec
+from retention_kpis.spec.models import (
+    ConversionMetric,
+    CSATMetric,
+    DerivedMetric,
+    Expectation,
+    Measure,
+    Metric,
+    MetricSpec,
+    RatioMetric,
+    RetentionMetric,
+    SimpleMetric,
+)
+from retention_kpis.spec.results import (
+    CheckResult,
+    ExpectationResult,
+    MetricRow,
+    MetricValues,
+    SpecReport,
+)
+
+__all__ = ["Progress", "check_spec", "compute_spec"]
+
+Progress = Callable[[int, int, str], None]
+"""Called as ``progress(done, total, label)`` after each step of a long run."""
+_NAN = math.nan
+
+
+@dataclasses.dataclass
+class _Group:
+    """Built-in metrics computed by one compute_kpis call."""
+
+    window: str | None
+    threshold: int | None = None
+    churn_from: str | None = None
+    metrics: list[Metric] = dataclasses.field(default_factory=list)
+
+
+def _csat_scale(spec: MetricSpec) -> tuple[int, int]:
+    scales = [m.scale for m in spec.metrics if isinstance(m, CSATMetric)]
+    return scales[0] if scales else (1, 5)
+
+
+def _is_custom(metric: Metric) -> bool:
+    if isinstance(metric, (SimpleMetric, RatioMetric, DerivedMetric)):
+        return True
+    if isinstance(metric, CSATMetric):
+        return metric.method == "mean"
+    return isinstance(metric, ConversionMetric) and metric.unit == "session"
+
+
+def _groups(spec: MetricSpec) -> list[_Group]:
+    groups: list[_Group] = []
+    for metric in spec.metrics:
+        if _is_custom(metric):
+            continue
+        window = metric_window(spec, metric)
+        threshold = metric.satisfied_threshold if isinstance(metric, CSATMetric) else None
+        churn = metric.churn_from if isinstance(metric, RetentionMetric) else None
+        for group in groups:
+            if (
+                group.window == window
+                and (threshold is None or group.threshold in {None, threshold})
+                and (churn is None or group.churn_from in {None, churn})
+            ):
+                break
+        else:
+            group = _Group(window)
+            groups.append(group)
+        group.threshold = threshold if threshold is not None else group.threshold
+        group.churn_from = churn or group.churn_from
+        group.metrics.append(metric)
+    return groups
+
+
+def _builtin_values(
+    spec: MetricSpec, events: object, group: _Group
+) -> tuple[dict[str, dict[Key, float]], tuple[str, ...]]:
+    scale = _csat_scale(spec)
+    report = compute_kpis(
+        events,
+        schema=spec.events,
+        period=metric_window(spec, group.metrics[0]),
+        by=list(spec.segments) or None,
+        unknown_events=spec.unknown_events,
+        csat_scale=scale,
+        csat_threshold=scale[1] - 1 if group.threshold is None else group.threshold,
+        churn_from="events" if group.churn_from == "events" else "activity",
+    )
+    values: dict[str, dict[Key, float]] = {}
+    for metric in group.metrics:
+        kpi = str(getattr(metric, "kpi"))  # noqa: B009 - every built-in has a kpi
+        values[metric.name] = {
+            (row.period, tuple(row.segment.get(name) for name in spec.segments)): float(
+                getattr(row, kpi)
+            )
+            for row in report.rows
+        }
+    return values, report.notes
+
+
+def _ratio(
+    numerator: dict[Key, float], denominator: dict[Key, float], name: str
+) -> dict[Key, float]:
+    keys = sorted(numerator.keys() | denominator.keys(), key=str)
+    return {
+        key: divide(
+            numerator.get(key, 0.0),
+            denominator.get(key, 0.0),
+            zero_division=_NAN,
+            kpi=name,
+            denominator_name="the denominator",
+        )
+        for key in keys
+    }
+
+
+def _custom_values(spec: MetricSpec, frame: MeasureFrame, metric: Metric) -> dict[Key, float]:
+    window = metric_window(spec, metric)
+    if isinstance(metric, SimpleMetric):
+        return measure_table(frame, metric.measure, window)
+    if isinstance(metric, RatioMetric):
+        numerator = measure_table(frame, metric.numerator, window)
+        denominator = measure_table(frame, metric.denominator, window)
+        return _ratio(numerator, denominator, metric.name)
+    if isinstance(metric, CSATMetric):
+        kind = spec.events.event_types.csat_response
+        total = measure_table(frame, Measure(sum="score", event=kind), window)
+        answers = measure_table(frame, Measure(count=kind), window)
+        return _ratio(total, answers, metric.name)
+    assert isinstance(metric, ConversionMetric)
+    assert metric.session_column is not None
+    counts = session_counts(frame, metric.session_column, window)
+    return {
+        key: conversion_rate(converted, sessions, zero_division=_NAN)
+        for key, (converted, sessions) in counts.items()
+    }
+
+
+def _measures(spec: MetricSpec) -> list[Measure]:
+    found: list[Measure] = []
+    for metric in spec.metrics:
+        if isinstance(metric, SimpleMetric):
+            found.append(metric.measure)
+        elif isinstance(metric, RatioMetric):
+            found += [metric.numerator, metric.denominator]
+    return found
+
+
+def _derived(
+    spec: MetricSpec, metric: DerivedMetric, values: dict[str, dict[Key, float]]
+) -> dict[Key, float]:
+    tree = parse(metric.expr)
+    from retention_kpis.spec._expr import names  # noqa: PLC0415 - keep the import list short
+
+    refs = names(tree)
+    for ref in refs:
+        if ref not in values:
+            referenced = spec.metric(ref)
+            assert isinstance(referenced, DerivedMetric)
+            values[ref] = _derived(spec, referenced, values)
+    keys = set.intersection(*(set(values[ref]) for ref in refs))
+    return {
+        key: evaluate(tree, {ref: values[ref][key] for ref in refs}, metric=metric.name)
+        for key in sorted(keys, key=str)
+    }
+
+
+def compute_spec(
+    spec: MetricSpec, events: object, *, progress: Progress | None = None
+) -> SpecReport:
+    """Compute every metric of a spec on a frame of events.
+
+    Parameters
+    ----------
+    spec : MetricSpec
+        A validated spec (see :func:`load_spec`).
+    events : DataFrame or LazyFrame
+        Events in any frame narwhals accepts; not modified.
+    progress : callable, optional
+        Called as ``progress(done, total, label)`` after each step.
+
+    Returns
+    -------
+    SpecReport
+        Each metric's value per period and segment (nan where undefined).
+
+    Raises
+    ------
+    InvalidInputError
+        If the events break the spec's contract (missing or non-numeric columns,
+        unknown event types, ...), with the library's message.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({"customer_id": ["a", "b", "a"],
+    ...     "timestamp": ["2024-01-05", "2024-01-06", "2024-01-07"],
+    ...     "event_type": ["visit", "visit", "purchase"], "revenue": [None, None, 30.0]})
+    >>> spec = load_spec({"version": 1, "metrics": [
+    ...     {"name": "conv", "type": "builtin", "kpi": "conversion_rate"},
+    ...     {"name": "rpv", "type": "derived", "expr": "rev / visitors"},
+    ...     {"name": "rev", "type": "builtin", "kpi": "revenue"},
+    ...     {"name": "visitors", "type": "builtin", "kpi": "visitors"}]})
+    >>> report = compute_spec(spec, events)
+    >>> report.to_dict()["conv"], report.to_dict()["rpv"]
+    ([0.5], [15.0])
+    """
+    groups = _groups(spec)
+    custom = [metric for metric in spec.metrics if _is_custom(metric)]
+    total = len(groups) + (1 if custom else 0)
+    values: dict[str, dict[Key, float]] = {}
+    notes: list[str] = []
+    for done, group in enumerate(groups, start=1):
+        group_values, group_notes = _builtin_values(spec, events, group)
+        values.update(group_values)
+        notes += [note for note in group_notes if note not in notes]
+        if progress is not None:
+            progress(done, total, f"built-in KPIs ({group.window or 'whole data'})")
+    computed = [m for m in custom if not isinstance(m, DerivedMetric)]
+    if computed:
+        sessions = [m.session_column for m in computed if isinstance(m, ConversionMetric)]
+        prepared = validate_events(
+            events,
+            schema=spec.events,
+            by=list(dict.fromkeys([*spec.segments, *raw_columns(spec.events, _measures(spec))]))
+            + [s for s in sessions if s is not None],
+            unknown_events=spec.unknown_events,
+            csat_scale=_csat_scale(spec),
+        )
+        frame = MeasureFrame(prepared, spec.events, spec.segments)
+        for measured in computed:
+            values[measured.name] = _custom_values(spec, frame, measured)
+    for derived in custom:
+        if isinstance(derived, DerivedMetric) and derived.name not in values:
+            values[derived.name] = _derived(spec, derived, values)
+    if custom and progress is not None:
+        progress(total, total, "custom metrics")
+    metrics = tuple(
+        MetricValues(
+            name=metric.name,
+            type=metric.type,
+            unit=metric_unit(spec, metric.name),
+            window=metric_window(spec, metric),
+            rows=tuple(
+                MetricRow(
+                    period=key[0],
+                    segment=dict(zip(spec.segments, key[1], strict=True)),
+                    value=value,
+                )
+                for key, value in sorted(values[metric.name].items(), key=lambda kv: str(kv[0]))
+            ),
+        )
+        for metric in spec.metrics
+    )
+    return SpecReport(
+        period=spec.period_code, segments=spec.segments, metrics=metrics, notes=tuple(notes)
+    )
+
+
+def _same(left: object, right: object) -> bool:
+    return left == right or str(left) == str(right)
+
+
+def _where(row: MetricRow) -> str:
+    parts = [f"period {row.period}"] if row.period is not None else []
+    parts += [f"{name}={value}" for name, value in row.segment.items()]
+    return f" [{', '.join(parts)}]" if parts else ""
+
+
+def _outcomes(expectation: Expectation, values: MetricValues) -> list[ExpectationResult]:
+    rows = [
+        row
+        for row in values.rows
+        if all(_same(row.segment.get(k), v) for k, v in expectation.segment.items())
+    ]
+    if expectation.period == "latest":
+        last = max((row.period for row in values.rows if row.period is not None), default=None)
+        rows = [row for row in rows if row.period == last]
+    elif expectation.period != "all":
+        rows = [row for row in rows if row.period == expectation.period]
+    common = {"name": expectation.label, "metric": expectation.metric, "bound": expectation.bound}
+    if not rows:
+        wanted = [f"period {expectation.period}"] if expectation.period != "all" else []
+        wanted += [f"{k}={v}" for k, v in expectation.segment.items()]
+        place = ", ".join(wanted) or "the data"
+        message = f"{expectation.label}: no value of {expectation.metric} for {place}"
+        period = expectation.period if not isinstance(expectation.period, str) else None
+        return [
+            ExpectationResult(
+                **common,
+                period=period,
+                segment=dict(expectation.segment),
+                actual=_NAN,
+                outcome="missing",
+                message=message,
+            )
+        ]
+    results = []
+    for row in rows:
+        where = _where(row)
+        shown = f"{expectation.label}: {expectation.metric} = {row.value:g}"
+        if math.isnan(row.value):
+            outcome = "skipped" if expectation.undefined == "skip" else "undefined"
+            message = f"{expectation.label}: {expectation.metric} is undefined (null){where}"
+        elif expectation.holds(row.value):
+            outcome = "pass"
+            message = f"{shown} is {expectation.bound}{where}"
+        else:
+            outcome = "fail"
+            message = f"{shown} is not {expectation.bound}{where}"
+        results.append(
+            ExpectationResult(
+                **common,
+                period=row.period,
+                segment=dict(row.segment),
+                actual=row.value,
+                outcome=outcome,
+                message=message,
+            )
+        )
+    return results
+
+
+def check_spec(
+    spec: MetricSpec | str | Path,
+    events: object,
+    *,
+    progress: Progress | None = None,
+) -> CheckResult:
+    """Compute a spec's metrics on events and check every expectation.
+
+    Parameters
+    ----------
+    spec : MetricSpec, str or Path
+        A validated spec or a spec file.
+    events : DataFrame or LazyFrame
+        Events in any frame narwhals accepts; not modified.
+    progress : callable, optional
+        Called as ``progress(done, total, label)`` after each step.
+
+    Returns
+    -------
+    CheckResult
+        One result per expectation and matching period/segment; ``passed``
+        is False if any is ``fail``, ``undefined`` or ``missing``.
+
+    Raises
+    ------
+    SpecError
+        If ``spec`` is a file that is not a valid spec.
+    InvalidInputError
+        If the events break the spec's contract.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({"customer_id": ["a", "b", "a"],
+    ...     "timestamp": ["2024-01-05", "2024-01-06", "2024-01-07"],
+    ...     "event_type": ["visit", "visit", "purchase"], "revenue": [None, None, 30.0]})
+    >>> spec = load_spec({"version": 1,
+    ...     "metrics": [{"name": "conv", "type": "builtin", "kpi": "conversion_rate"}],
+    ...     "expectations": [{"metric": "conv", "min": 0.6}]})
+    >>> result = check_spec(spec, events)
+    >>> result.passed, result.results[0].message
+    (False, 'conv: conv = 0.5 is not >= 0.6 [period 2024-01-01]')
+    """
+    source = "<spec>" if isinstance(spec, MetricSpec) else str(spec)
+    model = spec if isinstance(spec, MetricSpec) else load_spec(spec)
+    report = compute_spec(model, events, progress=progress)
+    results = [
+        result
+        for expectation in model.expectations
+        for result in _outcomes(expectation, report.values(expectation.metric))
+    ]
+    failures = sum(not result.passed for result in results)
+    return CheckResult(
+        source=source,
+        passed=failures == 0,
+        failures=failures,
+        results=tuple(results),
+        notes=report.notes,
+    )

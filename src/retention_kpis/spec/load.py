@@ -1,0 +1,306 @@
+"""Read a spec file (YAML with a safe loader, or JSON) and validate it into a MetricSpec.
+
+Nothing in a spec is executed. YAML is read with a subclass of
+``yaml.SafeLoader`` (no Python tags, no object construction) that also rejects
+duplicate keys and keeps dates as text; JSON is read with :func:`json.loads`,
+rejecting duplicate keys and ``NaN``/``Infinity``. Every problem is reported
+as ``file: path: what was expected``, e.g. ``spec.yaml: metrics[3].window:
+Input should be 'D', 'W', 'M', 'Q' or 'Y' (got 'fortnight')``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from retention_kpis.exceptions import RetentionKPIsError
+from retention_kpis.spec._references import BUILTIN_UNITS, reference_problems
+from retention_kpis.spec.models import MetricSpec
+
+__all__ = ["SPEC_SUFFIXES", "SpecError", "SpecProblem", "load_spec", "read_spec_document"]
+
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+"""File suffixes read as specs."""
+_MAX_BYTES = 1_000_000
+_METRIC_TYPES = frozenset({"builtin", "simple", "ratio", "derived"})
+_KPI_TAGS = frozenset(BUILTIN_UNITS)
+_UNION_TAG = re.compile(
+    r"^(date|str|int|float|bool|none|literal\[.*\]|list\[.*\]|dict\[.*\]|tuple\[.*\])$"
+)
+_USER_KEYS = frozenset({"filter", "segment"})
+
+
+@dataclasses.dataclass(frozen=True)
+class SpecProblem:
+    """One problem of a spec: the file, the path in it and what was expected."""
+
+    source: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.source}: {self.path}: {self.message}"
+            if self.path
+            else (f"{self.source}: {self.message}")
+        )
+
+
+class SpecError(RetentionKPIsError):
+    """An invalid spec; ``problems`` lists each problem with its path in the file.
+
+    Examples
+    --------
+    >>> error = SpecError([SpecProblem("spec.yaml", "metrics[0].kpi", "unknown kpi")])
+    >>> print(error)
+    invalid spec (1 problem):
+    spec.yaml: metrics[0].kpi: unknown kpi
+    """
+
+    def __init__(self, problems: list[SpecProblem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        lines = [f"invalid spec ({count} problem{'s' if count != 1 else ''}):"]
+        lines += [str(problem) for problem in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class _SpecLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that keeps dates as text and rejects duplicate keys."""
+
+
+_SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+            seen.add(key)
+        except TypeError:  # an unhashable key: construct_mapping reports it
+            continue
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r}",
+                key_node.start_mark,
+            )
+    return loader.construct_mapping(node, deep=True)
+
+
+_SpecLoader.add_constructor("tag:yaml.org,2002:map", _mapping)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    duplicated = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicated:
+        msg = f"found duplicate key(s) {duplicated}"
+        raise ValueError(msg)
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> None:
+    msg = f"{name} is not a number a spec may hold"
+    raise ValueError(msg)
+
+
+def read_spec_document(path: str | Path) -> object:
+    r"""Read a YAML or JSON spec file into plain data, without validating it.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.yaml``, ``.yml`` or ``.json`` file of at most 1 MB.
+
+    Returns
+    -------
+    object
+        The document (a dict for a well-formed spec); dates stay text.
+
+    Raises
+    ------
+    SpecError
+        If the file is missing, too large, not UTF-8, or not valid YAML/JSON
+        (with the line and column), or holds duplicate keys or Python tags.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "s.yaml").write_text("version: 1\nperiod: 2024-01-01\n")
+    >>> read_spec_document(folder / "s.yaml")
+    {'version': 1, 'period': '2024-01-01'}
+    """
+    path = Path(path)
+    source = str(path)
+
+    def fail(message: str) -> SpecError:
+        return SpecError([SpecProblem(source, "", message)])
+
+    if path.suffix.lower() not in SPEC_SUFFIXES:
+        msg = f"a spec file must end in {', '.join(SPEC_SUFFIXES)}"
+        raise fail(msg)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read the file: {exc.strerror or exc}") from exc
+    if len(raw) > _MAX_BYTES:
+        raise fail(f"the file is larger than {_MAX_BYTES:,} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail("the file is not UTF-8 text") from exc
+    if path.suffix.lower() == ".json":
+        return _parse_json(text, fail)
+    return _parse_yaml(text, fail)
+
+
+def _parse_json(text: str, fail: Callable[[str], SpecError]) -> object:
+    try:
+        return json.loads(text, object_pairs_hook=_json_object, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        msg = f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
+        raise fail(msg) from exc
+    except ValueError as exc:
+        raise fail(f"invalid JSON: {exc}") from exc
+
+
+def _parse_yaml(text: str, fail: Callable[[str], SpecError]) -> object:
+    try:
+        return yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - _SpecLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise fail(f"{where}invalid YAML: {problem}") from exc
+    except yaml.YAMLError as exc:
+        raise fail(f"invalid YAML: {exc}") from exc
+
+
+def _is_tag(loc: tuple[int | str, ...], index: int, *, in_metric: bool) -> bool:
+    """Whether ``loc[index]`` is a union tag pydantic adds (not a key of the file)."""
+    item, previous = loc[index], loc[index - 1] if index else None
+    if not isinstance(item, str) or previous in _USER_KEYS:
+        return False
+    if in_metric and isinstance(previous, int) and item in _METRIC_TYPES:
+        return True
+    if in_metric and previous == "builtin" and item in _KPI_TAGS:
+        return True
+    return bool(_UNION_TAG.match(item))
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """Format a pydantic location as ``metrics[3].window``, dropping union tags."""
+    parts: list[str] = []
+    in_metric = False
+    for index, item in enumerate(loc):
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+            in_metric = index >= 1 and loc[index - 1] == "metrics"
+        elif not _is_tag(loc, index, in_metric=in_metric):
+            parts.append(f".{item}" if parts else item)
+    return "".join(parts)
+
+
+def _message(error: ErrorDetails) -> tuple[str, str]:
+    """Return ``(path, message)`` of one pydantic error, in the spec's words."""
+    kind = error["type"]
+    path = _path(tuple(error["loc"]))
+    context = error.get("ctx", {})
+    if kind == "missing":
+        return path, "required key is missing"
+    if kind == "extra_forbidden":
+        return path, "unknown key (see `retention-kpis schema` for the keys allowed here)"
+    if kind == "union_tag_invalid":
+        key = str(context.get("discriminator", "")).strip("'")
+        return (
+            f"{path}.{key}" if path else key,
+            f"unknown {key} {context.get('tag')!r}; expected one of {context.get('expected_tags')}",
+        )
+    if kind == "union_tag_not_found":
+        key = str(context.get("discriminator", "")).strip("'")
+        return f"{path}.{key}" if path else key, "required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if isinstance(value, (str, int, float, bool, list)) and kind != "value_error":
+        shown = repr(value)
+        message += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+    return path, message
+
+
+def _validation_problems(error: ValidationError, source: str) -> list[SpecProblem]:
+    merged: dict[str, list[str]] = {}
+    for details in error.errors(include_url=False):
+        path, message = _message(details)
+        if message not in merged.setdefault(path, []):
+            merged[path].append(message)
+    return [SpecProblem(source, path, "; or ".join(messages)) for path, messages in merged.items()]
+
+
+def load_spec(spec: str | Path | Mapping[str, Any], *, source: str | None = None) -> MetricSpec:
+    """Read and validate a metric spec: schema, references between metrics and units.
+
+    Parameters
+    ----------
+    spec : str, Path or mapping
+        A YAML/JSON spec file, or the already-parsed document.
+    source : str, optional
+        Name used in messages; the file name, or ``"<spec>"`` for a mapping.
+
+    Returns
+    -------
+    MetricSpec
+        The validated, frozen spec.
+
+    Raises
+    ------
+    SpecError
+        Listing every problem as ``file: path: what was expected``.
+
+    Examples
+    --------
+    >>> spec = load_spec({"version": 1, "metrics": [
+    ...     {"name": "conv", "type": "builtin", "kpi": "conversion_rate"}]})
+    >>> spec.metrics[0].unit
+    'user'
+    >>> load_spec({"version": 1, "metrics": [{"name": "x", "type": "builtin", "kpi": "nps",
+    ...                                        "scale": [1, 5]}]})
+    Traceback (most recent call last):
+    ...
+    retention_kpis.spec.load.SpecError: invalid spec (2 problems):
+    <spec>: metrics[0].scale[0]: Input should be 0 (got 1)
+    <spec>: metrics[0].scale[1]: Input should be 10 (got 5)
+    """
+    if isinstance(spec, Mapping):
+        document: object = spec
+        name = source or "<spec>"
+    else:
+        document = read_spec_document(spec)
+        name = source or str(spec)
+    if not isinstance(document, Mapping):
+        shown = "an empty file" if document is None else f"a {type(document).__name__}"
+        raise SpecError([SpecProblem(name, "", f"a spec must be a mapping of keys, got {shown}")])
+    try:
+        model = MetricSpec.model_validate(document, context={"skip_references": True})
+    except ValidationError as exc:
+        raise SpecError(_validation_problems(exc, name)) from None
+    problems = reference_problems(model)
+    if problems:
+        raise SpecError([SpecProblem(name, path, message) for path, message in problems])
+    return model
