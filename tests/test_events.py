@@ -245,7 +245,9 @@ def test_unknown_event_types_are_listed_with_counts():
     events = frame(event_type=["visit", "clik", "clik"], customer_id=["a", "a", "a"])
     assert message(events) == (
         "Column 'event_type' of events holds unknown event types: 'clik' (2 rows). Known: "
-        "['churn', 'csat_response', 'nps_response', 'purchase', 'referral', 'signup', 'spend', 'visit'].\n"
+        "['cart_add', 'checkout', 'churn', 'csat_response', 'email_click', 'email_open', "
+        "'email_sent', 'nps_response', 'purchase', 'referral', 'signup', 'spend', 'unsubscribe', "
+        "'visit'].\n"
         "Hint: name them in EventSchema(event_types=EventTypes(other=(...))) or pass unknown_events='ignore'."
     )
 

@@ -56,13 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        With the ``report`` subcommand.
+        With the ``report``, ``validate``, ``check`` and ``schema`` subcommands
+        (``--period`` is None unless given: ``M`` for an events file, the
+        spec's period for a spec).
 
     Examples
     --------
     >>> args = build_parser().parse_args(["report", "--demo", "--by", "channel,campaign"])
     >>> args.demo, args.period, args.by
-    (True, 'M', ['channel,campaign'])
+    (True, None, ['channel,campaign'])
     """
     parser = argparse.ArgumentParser(
         prog="retention-kpis",

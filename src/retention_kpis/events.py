@@ -237,6 +237,14 @@ def _numeric(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
     return nw.lit(None, dtype=nw.Float64())
 
 
+def _coded(strings: nw.Expr, lf: nw.LazyFrame[Any]) -> nw.Expr:
+    """Dictionary-encode a string column on pandas, where every filter and group-by copies and
+    hashes the strings again; engines (polars, DuckDB, Spark) need no help."""
+    if lf.implementation.is_pandas_like():
+        return strings.cast(nw.Categorical())
+    return strings
+
+
 def validate_events(
     events: object,
     *,
@@ -320,9 +328,12 @@ def validate_events(
     canonical = lf.select(
         nw.col(schema.customer_id).alias(CUSTOMER),
         timestamps.alias(TIMESTAMP),
-        nw.col(schema.event_type).cast(nw.String).alias(EVENT),
+        _coded(nw.col(schema.event_type).cast(nw.String), lf).alias(EVENT),
         *[expr.alias(_OPTIONAL[role]) for role, expr in optional.items()],
-        *[nw.col(name) for name in dict.fromkeys(by)],
+        *[
+            _coded(nw.col(name), lf) if native_schema[name] == nw.String else nw.col(name)
+            for name in dict.fromkeys(by)
+        ],
     )
     flags = row_flags(present, types, csat_scale)
     summary = (

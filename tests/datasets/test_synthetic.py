@@ -22,7 +22,14 @@ EVENT_TYPES = {
     "csat_response",
     "referral",
     "churn",
+    "cart_add",
+    "checkout",
+    "email_sent",
+    "email_open",
+    "email_click",
+    "unsubscribe",
 }
+EMAIL_TYPES = {"email_sent", "email_open", "email_click", "unsubscribe"}
 COLUMNS = [
     "customer_id",
     "timestamp",
@@ -91,8 +98,24 @@ def assert_invariants(events, start, end):
     churned = customers[customers["event_type"] == "churn"].set_index("customer_id")["timestamp"]
     last = customers.groupby("customer_id")["timestamp"].max()
     assert (last.loc[churned.index] == churned).all()
-    # Each customer keeps one acquisition channel on all their events.
-    assert customers.drop_duplicates(["customer_id", "channel"])["customer_id"].is_unique
+    assert_email_invariants(customers)
+
+
+def assert_email_invariants(customers):
+    """Channels of email events and sessions, and who gets email (customer rows only)."""
+    # Each customer keeps one acquisition channel on all their events, except email events
+    # and the sessions an email click brings, which carry channel "email" (newsletter).
+    emailed = customers["event_type"].isin(EMAIL_TYPES)
+    assert (customers.loc[emailed, "channel"] == "email").all()
+    assert (customers.loc[emailed, "campaign"] == "newsletter").all()
+    own = customers[customers["channel"] != "email"]
+    assert own.drop_duplicates(["customer_id", "channel"])["customer_id"].is_unique
+    # Only members get email, after their signup.
+    signup = customers[customers["event_type"] == "signup"].set_index("customer_id")["timestamp"]
+    mail = customers[emailed]
+    assert mail["customer_id"].isin(signup.index).all()
+    assert (mail["timestamp"].to_numpy() >= signup.loc[mail["customer_id"]].to_numpy()).all()
+    assert customers.loc[customers["event_type"] == "unsubscribe", "customer_id"].is_unique
 
 
 def test_make_events_satisfies_invariants_on_default_window(events):
@@ -192,8 +215,9 @@ def test_make_events_signup_share_matches_signup_probability():
 
 
 def test_make_events_no_signups_means_no_members_events():
+    # Visitors who never sign up only visit and abandon carts (some reaching the checkout).
     events = make_events(300, seed=1, signup_probability=0.0)
-    assert set(events["event_type"]) == {"visit", "spend"}
+    assert set(events["event_type"]) == {"visit", "spend", "cart_add", "checkout"}
 
 
 def test_make_events_mean_order_value_matches_parameter():
@@ -221,10 +245,10 @@ def test_make_events_channel_shares_match_documented_mix(events):
         assert shares[channel] == pytest.approx(share, abs=0.04)
 
 
-def test_make_events_about_94_events_per_visitor_with_defaults():
-    # Documented ratio (about 94 events per visitor over the default two years).
+def test_make_events_about_120_events_per_visitor_with_defaults():
+    # Documented ratio (about 120 events per visitor over the default two years).
     n = 3_000
-    assert 80 < len(make_events(n, seed=0)) / n < 110
+    assert 100 < len(make_events(n, seed=0)) / n < 140
 
 
 def test_make_events_visits_scale_with_visits_per_week():
@@ -334,3 +358,108 @@ def test_make_events_rejects_bad_parameters_with_exact_message(kwargs, message):
 def test_make_events_rejects_nat_start():
     with pytest.raises(InvalidInputError, match="'start' parameter of make_events must be a date"):
         make_events(start="NaT")
+
+
+def _previous(events, kind, before, by="customer_id"):
+    """For each row of ``before``, the time of the same customer's latest ``kind`` at or before it."""
+    earlier = events.loc[events["event_type"] == kind, [by, "timestamp"]].rename(
+        columns={"timestamp": f"{kind}_at"}
+    )
+    left = before[[by, "timestamp"]].astype({by: "int64"}).sort_values("timestamp", kind="stable")
+    right = earlier.astype({by: "int64"}).sort_values(f"{kind}_at", kind="stable")
+    return pd.merge_asof(
+        left, right, left_on="timestamp", right_on=f"{kind}_at", by=by, direction="backward"
+    )
+
+
+def test_make_events_every_purchase_follows_a_checkout_after_a_cart_add(events):
+    # Linked in time: the latest checkout before a purchase is within its session (< 20 min
+    # + the email landing hour), and the latest cart_add before that checkout precedes it.
+    purchases = events[events["event_type"] == "purchase"]
+    checkout = _previous(events, "checkout", purchases)
+    assert checkout["checkout_at"].notna().all()
+    gap = checkout["timestamp"] - checkout["checkout_at"]
+    assert (gap >= pd.Timedelta(0)).all()
+    assert (gap <= pd.Timedelta(hours=24)).all()
+    carts = _previous(events, "cart_add", checkout.assign(timestamp=checkout["checkout_at"]))
+    assert carts["cart_add_at"].notna().all()
+
+
+def test_make_events_carts_outnumber_checkouts_which_outnumber_purchases(events):
+    counts = events["event_type"].value_counts()
+    assert counts["cart_add"] > counts["checkout"] > counts["purchase"]
+    journey = events[events["event_type"].isin(["cart_add", "checkout", "purchase"])]
+    per_customer = pd.crosstab(journey["customer_id"], journey["event_type"])
+    assert (per_customer["cart_add"] >= per_customer["checkout"]).all()
+    assert (per_customer["checkout"] >= per_customer["purchase"]).all()
+
+
+def test_make_events_cart_abandonment_is_about_seventy_percent():
+    # Documented: about 70 % of carts are abandoned (industry benchmarks say 70 %).
+    counts = make_events(3_000, seed=2)["event_type"].value_counts()
+    assert 1 - counts["purchase"] / counts["cart_add"] == pytest.approx(0.70, abs=0.05)
+
+
+def test_make_events_email_rates_match_documented_benchmarks():
+    # Documented: mean open propensity 2 / (2 + 8) = 0.20, click-to-open 1.5 / 10 = 0.15,
+    # so CTR = 0.2 * 0.15 = 0.03; unsubscribe 0.3 % of emails.
+    counts = make_events(3_000, seed=2)["event_type"].value_counts()
+    sent = counts["email_sent"]
+    assert counts["email_open"] / sent == pytest.approx(0.20, abs=0.02)
+    assert counts["email_click"] / sent == pytest.approx(0.03, abs=0.006)
+    assert counts["unsubscribe"] / sent == pytest.approx(0.003, abs=0.0015)
+
+
+def test_make_events_opens_and_clicks_follow_their_email(events):
+    # Each open follows a send to the same customer by less than the next weekly send...
+    sent = events[events["event_type"] == "email_sent"]
+    opens = events[events["event_type"] == "email_open"]
+    clicks = events[events["event_type"] == "email_click"]
+    for rows in (opens, clicks):
+        send = _previous(events, "email_sent", rows)
+        assert send["email_sent_at"].notna().all()
+    # ... and per customer: clicks <= opens <= sent (one open and one click per email at most).
+    per_customer = pd.concat(
+        [
+            frame.groupby("customer_id").size().rename(name)
+            for name, frame in (("sent", sent), ("opens", opens), ("clicks", clicks))
+        ],
+        axis=1,
+    ).fillna(0)
+    assert (per_customer["opens"] <= per_customer["sent"]).all()
+    assert (per_customer["clicks"] <= per_customer["opens"]).all()
+    # Every click has an open at or before it.
+    opened = _previous(events, "email_open", clicks)
+    assert opened["email_open_at"].notna().all()
+
+
+def test_make_events_no_email_after_unsubscribe(events):
+    quit_at = events[events["event_type"] == "unsubscribe"].set_index("customer_id")["timestamp"]
+    sent = events[
+        (events["event_type"] == "email_sent") & events["customer_id"].isin(quit_at.index)
+    ]
+    assert len(sent) > 0
+    assert (sent["timestamp"].to_numpy() <= quit_at.loc[sent["customer_id"]].to_numpy()).all()
+
+
+def test_make_events_email_clicks_bring_email_visits_and_purchases(events):
+    # Each click lands on the site 1-30 s later: a visit with channel "email"; one click in
+    # ten also brings a purchase with channel "email" (campaign newsletter).
+    clicks = events.loc[events["event_type"] == "email_click", ["customer_id", "timestamp"]]
+    visits = events.loc[
+        (events["event_type"] == "visit") & (events["channel"] == "email"),
+        ["customer_id", "timestamp", "campaign"],
+    ].rename(columns={"timestamp": "visit_at"})
+    landed = pd.merge_asof(
+        clicks.astype({"customer_id": "int64"}),
+        visits.astype({"customer_id": "int64"}),
+        left_on="timestamp",
+        right_on="visit_at",
+        by="customer_id",
+        direction="forward",
+    ).dropna(subset=["visit_at"])
+    gap = landed["visit_at"] - landed["timestamp"]
+    # Clicks censored at the window's end or at death have no landing; nearly all others do.
+    assert (gap <= pd.Timedelta(seconds=31)).mean() > 0.95
+    email_orders = events[(events["event_type"] == "purchase") & (events["channel"] == "email")]
+    assert (email_orders["campaign"] == "newsletter").any()

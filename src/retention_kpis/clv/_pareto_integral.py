@@ -163,8 +163,9 @@ def _terms(k: FloatArray, cst: Columns, cum: Columns, *, euler: bool) -> Terms:
     em, eb, c = cst["em"], cst["eb"], cst["c"]
     if euler:
         eta = -(eb + k) * cst["lam_b"] - (em - 1.0) * cst["lam_m"]  # log R_k < 0
-        gap = np.log(-np.expm1(eta))
-        h = np.exp(eta) / np.expm1(eta)  # d gap / d eta
+        em1 = np.expm1(eta)
+        gap = np.log(-em1)
+        h = (1.0 + em1) / em1  # d gap / d eta = e^eta / (e^eta - 1)
         base = cst["base0"] + cum["log"] + gap
         d_em = -1.0 / c + cum["d_em"] - cst["log_mx"] - h * cst["lam_m"]
         d_eb = -1.0 / c + cum["d_eb"] - cst["log_bx"] - h * cst["lam_b"]
@@ -172,8 +173,9 @@ def _terms(k: FloatArray, cst: Columns, cum: Columns, *, euler: bool) -> Terms:
         d_big = -(eb + k) / cst["bx"] - h * (eb + k) * cst["dlam_b"]
         return base, d_em, d_eb, d_m, d_big, gap
     n = c + k
-    decay = np.exp(-n * cst["lam_b"]) / -np.expm1(-n * cst["lam_b"])  # rho^n / (1 - rho^n)
-    gap = np.log(-np.expm1(-n * cst["lam_b"]))
+    em1 = np.expm1(-n * cst["lam_b"])
+    decay = (1.0 + em1) / -em1  # rho^n / (1 - rho^n)
+    gap = np.log(-em1)
     base = cst["base0"] + cum["log"] - np.log(n) + gap
     d_em = -cst["log_bx"] + cum["d_em"] - 1.0 / n + cst["lam_b"] * decay
     d_eb = -cst["log_bx"] - 1.0 / n + cst["lam_b"] * decay
@@ -262,15 +264,21 @@ def _sum_series(
         acc[1, sl] += (weight * d_eb).sum(axis=1)
         acc[2, sl] += (weight * d_m).sum(axis=1)
         acc[3, sl] += (weight * d_big).sum(axis=1)
-        # d/dD of k log D, written k D^(k-1) so that it stays finite at D = 0
-        shifted = base + np.maximum(kk - 1.0, 0.0) * lz - part["log_bx"] - ref[sl, None]
-        acc[4, sl] += (kk * np.exp(shifted)).sum(axis=1)
+        # d/dD of k log D: k * weight / D, or k D^(k-1) written out where D == 0
+        acc[4, sl] += weight @ kk
+        flat = np.flatnonzero(part["z"][:, 0] == 0.0)
+        if flat.size:
+            shifted = base[flat] + np.maximum(kk - 1.0, 0.0) * lz[flat] - part["log_bx"][flat]
+            acc[4, sl][flat] = (kk * np.exp(shifted - ref[sl][flat, None])).sum(axis=1)
         k0 += block
     with np.errstate(divide="ignore"):
         log_i = ref + np.log(total)
         grad = acc[:4] / np.where(total > 0, total, 1.0)
-    grad[2] -= acc[4] / np.where(total > 0, total, 1.0)
-    grad[3] += acc[4] / np.where(total > 0, total, 1.0)
+    d_part = acc[4] / np.where(total > 0, total, 1.0)
+    spread = (cst["z"] * cst["bx"])[:, 0]  # D
+    d_part = np.where(spread > 0, d_part / np.where(spread > 0, spread, 1.0), d_part)
+    grad[2] -= d_part
+    grad[3] += d_part
     inv = np.empty_like(order)
     inv[order] = np.arange(len(order))
     if n_quad:

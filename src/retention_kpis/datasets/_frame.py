@@ -26,7 +26,9 @@ __all__ = [
     "FloatArray",
     "IntArray",
     "assemble",
+    "concatenate",
     "empty",
+    "follow",
 ]
 
 EVENT_TYPES: tuple[str, ...] = (
@@ -38,6 +40,12 @@ EVENT_TYPES: tuple[str, ...] = (
     "csat_response",
     "referral",
     "churn",
+    "cart_add",
+    "checkout",
+    "email_sent",
+    "email_open",
+    "email_click",
+    "unsubscribe",
 )
 """Event types in code order: ``EVENT_TYPES[code]`` is the string written to the frame."""
 
@@ -100,6 +108,32 @@ class EventBlock:
     channel: IntArray
     campaign: IntArray
     value: FloatArray | None = None
+
+
+def concatenate(blocks: Sequence[EventBlock]) -> EventBlock:
+    """Concatenate blocks into one (values are nan where a block has none)."""
+    return EventBlock(
+        customer=np.concatenate([b.customer for b in blocks]),
+        seconds=np.concatenate([b.seconds for b in blocks]),
+        event=np.concatenate([b.event for b in blocks]),
+        channel=np.concatenate([b.channel for b in blocks]),
+        campaign=np.concatenate([b.campaign for b in blocks]),
+        value=_concatenate_values(blocks),
+    )
+
+
+def follow(
+    block: EventBlock, seconds: FloatArray, event_type: str, keep: BoolArray | None = None
+) -> EventBlock:
+    """Events of another type by the same customers, channels and campaigns as ``block``."""
+    rows = np.arange(block.seconds.size) if keep is None else np.flatnonzero(keep)
+    return EventBlock(
+        customer=block.customer[rows],
+        seconds=seconds[rows],
+        event=np.full(rows.size, EVENT_TYPES.index(event_type), dtype=np.int64),
+        channel=block.channel[rows],
+        campaign=block.campaign[rows],
+    )
 
 
 _VALUE_CODES = {

@@ -63,14 +63,25 @@ class Population:
         event_type: str,
         *,
         value: FloatArray | None = None,
+        campaign: str | None = None,
     ) -> EventBlock:
-        """Events of ``customer`` (indexes) carrying their acquisition channel and campaign."""
+        """Events of ``customer`` (indexes) carrying their acquisition channel and campaign.
+
+        With ``campaign`` (a name in ``CAMPAIGNS``), the events carry that campaign
+        and its channel instead (an email-driven visit carries ``"newsletter"``).
+        """
+        if campaign is None:
+            channel, campaigns = self.channel[customer], self.campaign[customer]
+        else:
+            code = [name for name, _ in CAMPAIGNS].index(campaign)
+            channel = np.full(customer.size, CAMPAIGNS[code][1], dtype=np.int64)
+            campaigns = np.full(customer.size, code, dtype=np.int64)
         return EventBlock(
             customer=customer,
             seconds=seconds,
             event=np.full(customer.size, EVENT_TYPES.index(event_type), dtype=np.int64),
-            channel=self.channel[customer],
-            campaign=self.campaign[customer],
+            channel=channel,
+            campaign=campaigns,
             value=value,
         )
 

@@ -2,10 +2,11 @@
 
 The generator draws one population of visitors (arrival, channel, latent
 satisfaction, lifetime, rates), then builds each event type as a block of numpy
-arrays from it; no Python loop runs per customer or per event. To add an event
-type (``cart_add``, ``email_open``, ...), add its name to
-``_frame.EVENT_TYPES``, write a ``_name(population, rng) -> EventBlock``
-function beside the ones below and append its block in :func:`make_events`.
+arrays from it; no Python loop runs per customer or per event. Email and cart
+events are built in :mod:`retention_kpis.datasets._journeys`. To add an event
+type, add its name to ``_frame.EVENT_TYPES``, write a
+``_name(population, rng) -> EventBlock`` function and append its block in
+:func:`make_events` (after the existing draws, so earlier blocks do not change).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from retention_kpis.datasets._frame import (
     FloatArray,
     IntArray,
     assemble,
+    concatenate,
     empty,
 )
+from retention_kpis.datasets._journeys import abandoned_carts, emails, purchase_carts
 from retention_kpis.datasets._population import DAY, WEEK, Population, draw_population
 from retention_kpis.exceptions import InvalidInputError
 
@@ -210,7 +213,7 @@ def make_events(
 
     * ``visit``: at arrival, then a Poisson process (gamma-heterogeneous rate with
       mean ``visits_per_week``) while active, plus one visit 1-20 minutes before
-      each purchase.
+      each purchase and one after each email click.
     * ``signup``: a share ``signup_probability`` of visitors sign up, days after
       their first visit. Visitors who do not sign up leave within days.
     * ``purchase``: 70 % of members buy: a first order days after signup, then
@@ -222,17 +225,38 @@ def make_events(
     * ``churn``: an explicit cancellation at death for half of the members whose
       lifetime ends inside the window. Nobody has an event after their churn.
     * ``referral``: each referral-channel arrival is credited to a random member
-      who signed up earlier and is alive; the event belongs to the referrer.
+      who signed up earlier and is alive; the event belongs to the referrer (its
+      ``customer_id`` is the referrer's), about a day before the referred
+      visitor's first visit. The referred visitor is recognisable by the
+      acquisition channel ``"referral"`` on their first event.
     * ``nps_response`` (0-10) to surveys 30 days after signup and every 90 days
       while active (25 % answer); ``csat_response`` (1-5) to 20 % of orders.
+    * ``email_sent``, ``email_open``, ``email_click``, ``unsubscribe``: every
+      member gets the weekly ``newsletter`` (a ten-minute batch every seven
+      days from one day and 9.5 hours after ``start``) from signup until
+      unsubscribing, death or ``end``; no bounces (every email sent is
+      delivered). Each member has a beta-distributed open propensity (mean
+      20 %) and click-to-open propensity (mean 15 %: about 3 % of emails are
+      clicked); at most one open and one click per email (unique opens and
+      clicks), the open hours after the send and the click minutes after the
+      open. After each email a member unsubscribes with probability 0.3 %, within
+      six days, and gets no more email. A click brings a ``visit`` 1-30 seconds
+      later and, one click in ten, a ``purchase`` within about an hour; email
+      events and these sessions carry channel ``"email"`` and campaign
+      ``"newsletter"`` (all other rows carry the customer's acquisition channel).
+    * ``cart_add`` and ``checkout``: every purchase is preceded, in its session,
+      by one ``cart_add`` and then one ``checkout`` (same channel). About 6 % of
+      other visits add to a cart that is abandoned minutes later (a third of
+      those after a ``checkout``), so about 70 % of carts are abandoned.
     * ``spend``: one row per paid campaign and day with arrivals: the sum of a
       lognormal cost per arriving visitor (paid_search 40, social 30, email 5,
       referral bonus 20 USD on average), at the day's start; no customer.
 
-    With the defaults the stream holds about 94 events per visitor over the
-    two-year window (about 90 of them visits, 2.4 purchases), so 100,000
-    customers give about 9.4 million events; the count scales linearly with
-    ``n_customers`` and roughly with ``visits_per_week`` and the window length.
+    With the defaults the stream holds about 120 events per visitor over the
+    two-year window (about 90 of them visits, 11 emails sent, 8 carts, 2.4
+    purchases), so 100,000 customers give about 12 million events; the count
+    scales linearly with ``n_customers`` and roughly with ``visits_per_week``
+    and the window length.
 
     Parameters
     ----------
@@ -259,8 +283,9 @@ def make_events(
     Returns
     -------
     pandas.DataFrame
-        Sorted by ``timestamp`` (stable: a visit comes before a signup in the
-        same second), with a fresh RangeIndex and columns
+        Sorted by ``timestamp`` (stable: a visit comes before a signup, a
+        cart_add before a checkout before a purchase in the same second),
+        with a fresh RangeIndex and columns
 
         ``customer_id`` (Int64, NA on spend rows), ``timestamp``
         (datetime64[ns], tz-naive), ``event_type`` (string), ``revenue``
@@ -281,8 +306,9 @@ def make_events(
     --------
     >>> events = make_events(200, seed=1)
     >>> sorted(events["event_type"].unique())  # doctest: +NORMALIZE_WHITESPACE
-    ['churn', 'csat_response', 'nps_response', 'purchase', 'referral', 'signup',
-     'spend', 'visit']
+    ['cart_add', 'checkout', 'churn', 'csat_response', 'email_click', 'email_open',
+     'email_sent', 'nps_response', 'purchase', 'referral', 'signup', 'spend',
+     'unsubscribe', 'visit']
     >>> events["timestamp"].is_monotonic_increasing
     True
     >>> make_events(0).shape
@@ -305,15 +331,40 @@ def make_events(
     window = (finish - begin).total_seconds()
     pop = draw_population(n, window, rng, visits, signup, lifetime, order_value)
     session_visits, purchases = _purchases(pop, rng)
-    blocks = [
-        _visits(pop, rng),
-        session_visits,
-        _signups(pop),
-        purchases,
+    ordinary_visits = _visits(pop, rng)
+    others = [
         _csat(pop, purchases, rng),
         _nps(pop, rng),
         _referrals(pop, rng),
         _churn(pop, rng),
         _spend(pop, rng),
+    ]
+    # The journey events draw after every other block, so those blocks stay as they were.
+    mail = emails(pop, rng)
+    carts, checkouts = purchase_carts(
+        concatenate([purchases, mail.purchases]),
+        np.concatenate([session_visits.seconds, mail.purchase_session]),
+        rng,
+    )
+    lost_carts, lost_checkouts = abandoned_carts(pop, ordinary_visits, rng)
+    email_csat = _csat(pop, mail.purchases, rng)
+    # Block order breaks ties within a second: visit, signup, cart_add, checkout, purchase.
+    blocks = [
+        ordinary_visits,
+        session_visits,
+        mail.visits,
+        _signups(pop),
+        carts,
+        lost_carts,
+        checkouts,
+        lost_checkouts,
+        purchases,
+        mail.purchases,
+        *others,
+        email_csat,
+        mail.sent,
+        mail.opens,
+        mail.clicks,
+        mail.unsubscribes,
     ]
     return assemble(blocks, start=begin, window_seconds=window)

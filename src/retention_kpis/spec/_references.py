@@ -327,6 +327,24 @@ def _range_problems(where: str, expectation: object, unit: str) -> list[Problem]
     return problems
 
 
+def _csat_problems(spec: MetricSpec) -> list[Problem]:
+    """All CSAT metrics must use one answer scale: the events hold one."""
+    first: tuple[int, tuple[int, int]] | None = None
+    problems: list[Problem] = []
+    for index, metric in enumerate(spec.metrics):
+        if not isinstance(metric, CSATMetric):
+            continue
+        if first is None:
+            first = (index, metric.scale)
+        elif metric.scale != first[1]:
+            message = (
+                "all CSAT metrics share the events' answer scale; "
+                f"metrics[{first[0]}] uses {list(first[1])}"
+            )
+            problems.append((f"metrics[{index}].scale", message))
+    return problems
+
+
 def reference_problems(spec: MetricSpec) -> list[Problem]:
     """Return every cross-reference problem of a spec as ``(path, message)``, in file order.
 
@@ -343,6 +361,7 @@ def reference_problems(spec: MetricSpec) -> list[Problem]:
     for index, column in enumerate(spec.segments):
         if column in reserved:
             problems.append((f"segments[{index}]", f"{column!r} is a report column name"))
+    problems += _csat_problems(spec)
     metric_problems, broken = _metric_problems(spec)
     problems += metric_problems
     derived = _derived_problems(spec, broken)

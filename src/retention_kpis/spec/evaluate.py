@@ -27,13 +27,13 @@ from retention_kpis.spec._measures import (
     raw_columns,
     session_counts,
 )
+from retention_kpis.spec._outcomes import outcomes
 from retention_kpis.spec._references import metric_unit, metric_window
 from retention_kpis.spec.load import load_spec
 from retention_kpis.spec.models import (
     ConversionMetric,
     CSATMetric,
     DerivedMetric,
-    Expectation,
     Measure,
     Metric,
     MetricSpec,
@@ -43,7 +43,6 @@ from retention_kpis.spec.models import (
 )
 from retention_kpis.spec.results import (
     CheckResult,
-    ExpectationResult,
     MetricRow,
     MetricValues,
     SpecReport,
@@ -288,70 +287,6 @@ def compute_spec(
     )
 
 
-def _same(left: object, right: object) -> bool:
-    return left == right or str(left) == str(right)
-
-
-def _where(row: MetricRow) -> str:
-    parts = [f"period {row.period}"] if row.period is not None else []
-    parts += [f"{name}={value}" for name, value in row.segment.items()]
-    return f" [{', '.join(parts)}]" if parts else ""
-
-
-def _outcomes(expectation: Expectation, values: MetricValues) -> list[ExpectationResult]:
-    rows = [
-        row
-        for row in values.rows
-        if all(_same(row.segment.get(k), v) for k, v in expectation.segment.items())
-    ]
-    if expectation.period == "latest":
-        last = max((row.period for row in values.rows if row.period is not None), default=None)
-        rows = [row for row in rows if row.period == last]
-    elif expectation.period != "all":
-        rows = [row for row in rows if row.period == expectation.period]
-    common = {"name": expectation.label, "metric": expectation.metric, "bound": expectation.bound}
-    if not rows:
-        wanted = [f"period {expectation.period}"] if expectation.period != "all" else []
-        wanted += [f"{k}={v}" for k, v in expectation.segment.items()]
-        place = ", ".join(wanted) or "the data"
-        message = f"{expectation.label}: no value of {expectation.metric} for {place}"
-        period = expectation.period if not isinstance(expectation.period, str) else None
-        return [
-            ExpectationResult(
-                **common,
-                period=period,
-                segment=dict(expectation.segment),
-                actual=_NAN,
-                outcome="missing",
-                message=message,
-            )
-        ]
-    results = []
-    for row in rows:
-        where = _where(row)
-        shown = f"{expectation.label}: {expectation.metric} = {row.value:g}"
-        if math.isnan(row.value):
-            outcome = "skipped" if expectation.undefined == "skip" else "undefined"
-            message = f"{expectation.label}: {expectation.metric} is undefined (null){where}"
-        elif expectation.holds(row.value):
-            outcome = "pass"
-            message = f"{shown} is {expectation.bound}{where}"
-        else:
-            outcome = "fail"
-            message = f"{shown} is not {expectation.bound}{where}"
-        results.append(
-            ExpectationResult(
-                **common,
-                period=row.period,
-                segment=dict(row.segment),
-                actual=row.value,
-                outcome=outcome,
-                message=message,
-            )
-        )
-    return results
-
-
 def check_spec(
     spec: MetricSpec | str | Path,
     events: object,
@@ -401,7 +336,7 @@ def check_spec(
     results = [
         result
         for expectation in model.expectations
-        for result in _outcomes(expectation, report.values(expectation.metric))
+        for result in outcomes(expectation, report.values(expectation.metric))
     ]
     failures = sum(not result.passed for result in results)
     return CheckResult(

@@ -17,6 +17,13 @@ _MODEL = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
 Outcome = Literal["pass", "fail", "undefined", "missing", "skipped"]
 
 
+def _plain(value: float, unit: str) -> float | int | None:
+    """None for an undefined value; a whole count as an int."""
+    if math.isnan(value):
+        return None
+    return int(value) if unit == "count" and value.is_integer() else value
+
+
 class MetricRow(BaseModel):
     """One value of a metric: its period (start day), segment and value (nan if undefined).
 
@@ -76,7 +83,10 @@ class SpecReport(BaseModel):
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, list[Any]]:
-        """Return one column per metric, rows per (period, segment); None where undefined."""
+        """Return one column per metric, rows per (period, segment); None where undefined.
+
+        Counts are ints; other values floats.
+        """
         keys: dict[tuple[Any, ...], dict[str, float]] = {}
         for metric in self.metrics:
             for row in metric.rows:
@@ -88,7 +98,7 @@ class SpecReport(BaseModel):
             data[name] = [key[index] for key in ordered]
         for metric in self.metrics:
             column = [keys[key].get(metric.name, math.nan) for key in ordered]
-            data[metric.name] = [None if math.isnan(value) else value for value in column]
+            data[metric.name] = [_plain(value, metric.unit) for value in column]
         return data
 
 

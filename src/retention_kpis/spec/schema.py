@@ -33,7 +33,7 @@ def spec_json_schema() -> dict[str, Any]:
     --------
     >>> schema = spec_json_schema()
     >>> schema["required"], schema["additionalProperties"]
-    (['version'], False)
+    (['version', 'metrics'], False)
     """
     schema = MetricSpec.model_json_schema()
     _tidy(schema)
