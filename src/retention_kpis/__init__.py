@@ -8,6 +8,7 @@ events on any backend narwhals supports.
 from __future__ import annotations
 
 from retention_kpis._version import __version__
+from retention_kpis.engagement import engagement_kpis, referred_vs_organic
 from retention_kpis.events import EventSchema, EventTypes, validate_events
 from retention_kpis.exceptions import (
     ColumnNotFoundError,
@@ -102,11 +103,13 @@ __all__ = [
     "email_click_to_open_rate",
     "email_open_rate",
     "email_unsubscribe_rate",
+    "engagement_kpis",
     "net_promoter_score",
     "pareto_share",
     "purchase_frequency",
     "referral_rate",
     "referred_customer_share",
+    "referred_vs_organic",
     "repeat_purchase_rate",
     "retention_rate",
     "return_on_ad_spend",

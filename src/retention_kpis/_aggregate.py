@@ -115,6 +115,69 @@ def _same_segment(lf: nw.LazyFrame[Any], by: Sequence[str]) -> nw.LazyFrame[Any]
     return lf
 
 
+def _customer_plans(
+    lf: nw.LazyFrame[Any],
+    active: nw.LazyFrame[Any],
+    keys: Sequence[str],
+    by: Sequence[str],
+    is_: dict[str, nw.Expr],
+) -> dict[str, nw.LazyFrame[Any]]:
+    """Plans counting distinct visitors, purchasers (active) and both (converted) per key.
+
+    Two formulations give the same counts; each backend gets its faster one. Engines: one
+    aggregation of distinct counts, converted = visitors + purchasers - either (n_unique
+    counts null as a value on every backend, so the null that when/then leaves on other rows
+    is taken off again). pandas: distinct (key, customer) pairs, which it hashes faster than
+    it counts distinct values per group, and a join of visitors to purchasers.
+    """
+    events = lf.select(*keys, CUSTOMER, EVENT)
+    if not lf.implementation.is_pandas_like():
+        either = events.filter(is_["visit"] | is_["purchase"]).with_columns(
+            nw.when(is_["visit"]).then(nw.col(CUSTOMER)).alias("_visitor"),
+            nw.when(is_["purchase"]).then(nw.col(CUSTOMER)).alias("_buyer"),
+            (~is_["visit"]).cast(nw.Int64).alias("_not_visit"),
+            (~is_["purchase"]).cast(nw.Int64).alias("_not_buy"),
+        )
+        aggs = (
+            nw.col(CUSTOMER).n_unique().alias("either"),
+            nw.col("_visitor").n_unique().alias("visitor_values"),
+            nw.col("_buyer").n_unique().alias("buyer_values"),
+            nw.col("_not_visit").max().alias("visitor_null"),
+            nw.col("_not_buy").max().alias("buyer_null"),
+        )
+        return {"customers": _grouped(either, keys, *aggs)}
+    visitors = events.filter(is_["visit"]).select(*keys, CUSTOMER).unique()
+    # Joined on (period, customer) and compared on the segments null-safely: joins on null
+    # keys differ between pandas and SQL engines.
+    on = [CUSTOMER] if len(keys) == len(by) else [PERIOD, CUSTOMER]
+    converted = _same_segment(visitors.join(active, on=on, suffix="_prev"), by)
+    return {
+        "visitors": _grouped(visitors, keys, nw.len().alias("visitors")),
+        "converted": _grouped(converted, keys, nw.len().alias("converted")),
+        "active": _grouped(active, keys, nw.len().alias("active")),
+    }
+
+
+def _customer_table(tables: dict[str, dict[Key, dict[str, Any]]]) -> dict[Key, dict[str, Any]]:
+    """Visitors, active and converted per key, from either formulation's collected tables."""
+    if "customers" in tables:
+        counts = {}
+        for key, row in tables["customers"].items():
+            visitors = int(row["visitor_values"]) - int(row["visitor_null"])
+            active = int(row["buyer_values"]) - int(row["buyer_null"])
+            converted = visitors + active - int(row["either"])
+            counts[key] = {"visitors": visitors, "active": active, "converted": converted}
+        return counts
+    keys = set(tables["visitors"]) | set(tables["active"])
+    return {
+        key: {
+            name: int(tables[name].get(key, {}).get(name) or 0)
+            for name in ("visitors", "active", "converted")
+        }
+        for key in keys
+    }
+
+
 def _retention_tables(
     lf: nw.LazyFrame[Any],
     active: nw.LazyFrame[Any],
@@ -183,27 +246,14 @@ def aggregate(
         ]
     else:
         purchases_for_orders = purchases
-    # Distinct (key, customer) pairs of visitors and purchasers; narrow the frame before
-    # filtering, so that pandas copies three columns, not all of them.
-    visitors = (
-        lf.select(*keys, CUSTOMER, EVENT).filter(is_["visit"]).select(*keys, CUSTOMER).unique()
-    )
     active = purchases.select(*keys, CUSTOMER).unique()
-    # Visitors who purchased in the same key; joined on (period, customer) and compared on the
-    # segments null-safely, since joins on null keys differ between pandas and SQL engines.
-    converted = _same_segment(
-        visitors.join(active, on=[*keys[:1], CUSTOMER] if period else [CUSTOMER], suffix="_prev"),
-        by,
-    )
     firsts = purchases.group_by(*keys, CUSTOMER).agg(nw.col(TIMESTAMP).min().alias("_first"))
     first_overall = firsts.group_by(CUSTOMER).agg(nw.col("_first").min().alias("_first_all"))
     new = firsts.join(first_overall, on=CUSTOMER).filter(nw.col("_first") == nw.col("_first_all"))
     plans: dict[str, nw.LazyFrame[Any]] = {
         "events": _grouped(lf, keys, nw.len().alias("events")),
         "purchases": _grouped(purchases_for_orders, keys, *purchase_aggs),
-        "visitors": _grouped(visitors, keys, nw.len().alias("visitors")),
-        "converted": _grouped(converted, keys, nw.len().alias("converted")),
-        "active": _grouped(active, keys, nw.len().alias("active")),
+        **_customer_plans(lf, active, keys, by, is_),
         "new": _grouped(new, keys, nw.len().alias("new_customers")),
     }
     if "cost" in columns:
@@ -216,6 +266,7 @@ def aggregate(
     if period is not None:
         plans.update(_retention_tables(lf, active, keys, by, types.churn))
     tables = {name: _collect(plan, keys) for name, plan in plans.items()}
+    tables["customers"] = _customer_table(tables)
     scores: dict[Key, dict[str, dict[float, int]]] = {}
     if "score" in columns:
         surveys = lf.filter(is_["nps_response"] | is_["csat_response"])

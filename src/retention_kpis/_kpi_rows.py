@@ -130,7 +130,7 @@ def _retention(
         )
         return _NAN, _NAN
     previous = (key[0] - 1, *key[1:])
-    start = int(_get(aggregates, "active", previous, "active"))
+    start = int(_get(aggregates, "customers", previous, "active"))
     cause = (
         "retention_rate, churn_rate and clv are null where the calendar-previous period "
         "has no active customers in the segment, first period or a gap"
@@ -148,8 +148,8 @@ def kpi_values(
     aggregates: Aggregates, key: Key, inputs: RowInputs, causes: dict[str, int]
 ) -> dict[str, Any]:
     """Return every KPI of one (period, segment) key; counts undefined KPIs by cause."""
-    visitors = int(_get(aggregates, "visitors", key, "visitors"))
-    active = int(_get(aggregates, "active", key, "active"))
+    visitors = int(_get(aggregates, "customers", key, "visitors"))
+    active = int(_get(aggregates, "customers", key, "active"))
     orders = _orders(aggregates, key, has_orders=inputs.has_orders)
     revenue = float(_get(aggregates, "purchases", key, "revenue"))
     spend = float(_get(aggregates, "spend", key, "spend")) if inputs.has_spend else _NAN
@@ -191,7 +191,7 @@ def kpi_values(
             causes,
             "conversion_rate is null where there are no visitors",
             conversion_rate,
-            int(_get(aggregates, "converted", key, "converted")),
+            int(_get(aggregates, "customers", key, "converted")),
             visitors,
         ),
         "orders": orders,

@@ -95,6 +95,7 @@ _COUNTS = (
     "email_unsubscribes",
     "email_attributed_repeat_purchases",
 )
+_REFERRED = ("referred_customers", "referred_customer_share")
 _PERIODS = ("D", "W", "M", "Q", "Y")
 _NAN = math.nan
 
@@ -145,6 +146,9 @@ def _prepared_frame(
         keep = (*by, schema.channel)
     prepared = validate_events(events, schema=schema, by=keep, unknown_events=unknown_events)
     lf = prepared.frame
+    if lf.implementation is nw.Implementation.PYARROW:
+        # PyArrow has no ordered window functions; an in-memory table is handed to pandas.
+        lf = lf.collect(backend="pandas").lazy()
     if referral_channel is not None:
         lf = lf.with_columns(nw.col(schema.channel).cast(nw.String).alias(CHANNEL))
     return lf, prepared.columns
@@ -156,9 +160,7 @@ def _count(tables: EngagementTables, table: str, key: Key, field: str) -> int:
     return 0 if value is None else int(value)  # type: ignore[call-overload]  # a plain number
 
 
-def _row(
-    tables: EngagementTables, key: Key, *, referred: bool, top_fraction: float
-) -> dict[str, Any]:
+def _row(tables: EngagementTables, key: Key, *, top_fraction: float) -> dict[str, Any]:
     """Return the KPI columns of one key, undefined KPIs as nan (zero denominators)."""
     customers = _count(tables, "customers", key, "customers")
     referrals = _count(tables, "referrals", key, "referrals")
@@ -172,10 +174,8 @@ def _row(
         "customers": customers,
         "referrals": referrals,
         "referral_rate": referral_rate(referrals, customers, **nan),
-        "referred_customers": referred_customers if referred else None,
-        "referred_customer_share": referred_customer_share(referred_customers, customers, **nan)
-        if referred
-        else _NAN,
+        "referred_customers": referred_customers,
+        "referred_customer_share": referred_customer_share(referred_customers, customers, **nan),
         "emails_delivered": delivered,
         "email_opens": opens,
         "email_clicks": clicks,
@@ -234,7 +234,8 @@ def engagement_kpis(
     referral_channel : str or None, default="referral"
         ``channel`` value marking customers acquired by referral (first event's
         channel). Needs the ``channel`` column; None skips referred customers
-        (``referred_customers`` and ``referred_customer_share`` are null).
+        (the ``referred_customers`` and ``referred_customer_share`` columns are
+        left out).
     unknown_events : {"raise", "ignore"}, default="raise"
         What to do with event types the schema does not know.
 
@@ -296,20 +297,20 @@ def engagement_kpis(
     keys = sorted(
         tables.tables["events"], key=lambda key: tuple((v is None, str(type(v)), v) for v in key)
     )
-    data: dict[str, list[Any]] = {name: [] for name in ("period", *by_, *ENGAGEMENT_DEFINITIONS)}
+    kpis = [name for name in ENGAGEMENT_DEFINITIONS if channel is not None or name not in _REFERRED]
+    data: dict[str, list[Any]] = {name: [] for name in ("period", *by_, *kpis)}
     for key in keys:
         data["period"].append(period_start(period_, key[0] if period_ is not None else None))
         for name, value in zip(by_, key[1:] if period_ is not None else key, strict=True):
             data[name].append(value)
-        row = _row(tables, key, referred=channel is not None, top_fraction=fraction)
-        for name, value in row.items():
+        row = _row(tables, key, top_fraction=fraction)
+        for name in kpis:
+            value = row[name]
             data[name].append(None if isinstance(value, float) and math.isnan(value) else value)
     kind = native_kind(events)
     schema_out: dict[str, Any] = {"period": nw.Object() if kind.backend == "pandas" else nw.Date()}
     schema_out.update({name: _dtype(data[name]) for name in by_})
-    schema_out.update(
-        {name: nw.Int64() if name in _COUNTS else nw.Float64() for name in ENGAGEMENT_DEFINITIONS}
-    )
+    schema_out.update({name: nw.Int64() if name in _COUNTS else nw.Float64() for name in kpis})
     return from_columns(
         data, schema_out, backend=kind.backend, lazy=kind.lazy, session=kind.session
     )

@@ -44,9 +44,7 @@ def test_gamma_gamma_params_match_fader_hardie_2013_cdnow(fitted, cdnow):
 def test_gamma_gamma_params_match_lifetimes_fit(fitted):
     # lifetimes 0.11.3 GammaGammaFitter().fit(x, zbar) on the 946 repeat buyers:
     # p = 6.248802, q = 3.744588, v = 15.447748 (printed to 6 decimals).
-    np.testing.assert_allclose(
-        fitted.params.as_array(), [6.248802, 3.744588, 15.447748], atol=2e-5
-    )
+    np.testing.assert_allclose(fitted.params.as_array(), [6.248802, 3.744588, 15.447748], atol=2e-5)
 
 
 def test_gamma_gamma_zero_frequency_rows_do_not_change_the_fit(fitted, cdnow):
@@ -114,7 +112,9 @@ def test_gamma_gamma_weights_equal_repeated_rows():
     st.tuples(st.floats(-8, 8), st.floats(0.01, 8), st.floats(-8, 8)),
 )
 def test_gamma_gamma_expectation_is_between_population_mean_and_own_mean(x, zbar, params):
-    model = GammaGammaModel.from_params(p=math.exp(params[0]), q=1 + params[1], v=math.exp(params[2]))
+    model = GammaGammaModel.from_params(
+        p=math.exp(params[0]), q=1 + params[1], v=math.exp(params[2])
+    )
     value = model.expected_average_value(x, zbar)[0]
     mean = model.population_mean_value()
     assert math.isfinite(value)

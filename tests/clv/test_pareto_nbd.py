@@ -99,8 +99,13 @@ def test_pareto_nbd_new_customer_predictions_match_lifetimes(published):
     )
     np.testing.assert_allclose(
         published.probability_of_purchases([0, 1, 2, 3, 10], 39),
-        [0.5936250316023836, 0.16556294727717552, 0.08248718411631654, 0.04903995364281423,
-         0.004193439332080424],
+        [
+            0.5936250316023836,
+            0.16556294727717552,
+            0.08248718411631654,
+            0.04903995364281423,
+            0.004193439332080424,
+        ],
         rtol=1e-9,
     )
 
@@ -112,7 +117,7 @@ def test_pareto_nbd_purchase_count_probabilities_sum_to_one(published):
     assert published.probability_of_purchases(3, 0.0)[0] == 0.0
 
 
-def test_pareto_nbd_recency_equal_T_is_finite_where_lifetimes_gives_nan(published):
+def test_pareto_nbd_recency_equal_to_t_is_finite_where_lifetimes_gives_nan(published):
     # lifetimes 0.11.3 returns nan for P(alive), the conditional expectation and the
     # log-likelihood at these rows; a purchase at T means alive at T, so P(alive) = 1,
     # and the expectation is the limit of the finite values at recency -> T.
@@ -124,7 +129,7 @@ def test_pareto_nbd_recency_equal_T_is_finite_where_lifetimes_gives_nan(publishe
     np.testing.assert_allclose(published.expected_purchases(39, x, age, age), near, rtol=1e-8)
 
 
-def test_pareto_nbd_recency_equal_T_rows_of_cdnow_match_lifetimes(published, cdnow):
+def test_pareto_nbd_recency_equal_to_t_rows_of_cdnow_match_lifetimes(published, cdnow):
     # The 13 CDNOW customers with recency == T: lifetimes 0.11.3 gives P(alive) 1.0 and,
     # for customer 720 (x=7, T=34.86), E[X(T, T + 39)] = 5.321199 (printed to 6 digits).
     rows = cdnow[cdnow["recency"] == cdnow["T"]]
@@ -138,12 +143,18 @@ def test_pareto_nbd_recency_equal_T_rows_of_cdnow_match_lifetimes(published, cdn
 # log I by mpmath at 60-80 digits from the closed form of Fader & Hardie's note,
 # I = G(t_x) - G(T), G(tau) = (M + tau)^-c / c * 2F1(e_m, c; c + 1; (M - m) / (M + tau)).
 MPMATH_ROWS = [
-    ((1.02210722, 1.30894599, 304.56547852, 2.03852829, 1.67099785 * (1 - 1e-9), 1.67099785),
-     -27.77665486956824),
-    ((212.560321, 1.02013038, 0.235436563, 0.0609051559, 7.55451415, 25.1817138),
-     -441.72880594292116),
-    ((200.23834517, 5.35747713, 7.71419151, 3.30617785, 34.86788007, 109.15538103),
-     -772.2661723318669),
+    (
+        (1.02210722, 1.30894599, 304.56547852, 2.03852829, 1.67099785 * (1 - 1e-9), 1.67099785),
+        -27.77665486956824,
+    ),
+    (
+        (212.560321, 1.02013038, 0.235436563, 0.0609051559, 7.55451415, 25.1817138),
+        -441.72880594292116,
+    ),
+    (
+        (200.23834517, 5.35747713, 7.71419151, 3.30617785, 34.86788007, 109.15538103),
+        -772.2661723318669,
+    ),
 ]
 
 
@@ -215,7 +226,9 @@ def test_pareto_integral_gradient_matches_central_differences():
     share=st.sampled_from([0.0, 0.5, 1.0 - 1e-12, 1.0]),
 )
 def test_pareto_nbd_is_finite_on_extreme_inputs(params, x, T, share):
-    model = ParetoNBDModel.from_params(**dict(zip(("r", "alpha", "s", "beta"), np.exp(params))))
+    model = ParetoNBDModel.from_params(
+        **dict(zip(("r", "alpha", "s", "beta"), np.exp(params), strict=True))
+    )
     recency = 0.0 if x == 0 else T * share
     log_l = model.log_likelihood_rows(x, recency, T)
     alive = model.probability_alive(x, recency, T)
@@ -269,12 +282,27 @@ def test_pareto_nbd_unfitted_model_raises():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda m: m.fit([1, 2], [3, 5], [2, 6]), "Some values in recency are larger than T (1 rows)."),
-        (lambda m: m.fit([1, 2], [1], [2, 6]), "Inputs must have the same length; got frequency=2, recency=1, T=2."),
+        (
+            lambda m: m.fit([1, 2], [3, 5], [2, 6]),
+            "Some values in recency are larger than T (1 rows).",
+        ),
+        (
+            lambda m: m.fit([1, 2], [1], [2, 6]),
+            "Inputs must have the same length; got frequency=2, recency=1, T=2.",
+        ),
         (lambda m: m.fit([-1], [0], [2]), "frequency must be >= 0; 1 value(s) are negative."),
-        (lambda m: m.fit([1], [math.nan], [2]), "recency must be finite; 1 value(s) are nan or inf."),
-        (lambda m: m.fit([], [], []), "ParetoNBDModel.fit needs at least one customer with a positive weight."),
-        (lambda m: m.fit([1], [1], [2], weights=[-1]), "weights must be >= 0; 1 value(s) are negative."),
+        (
+            lambda m: m.fit([1], [math.nan], [2]),
+            "recency must be finite; 1 value(s) are nan or inf.",
+        ),
+        (
+            lambda m: m.fit([], [], []),
+            "ParetoNBDModel.fit needs at least one customer with a positive weight.",
+        ),
+        (
+            lambda m: m.fit([1], [1], [2], weights=[-1]),
+            "weights must be >= 0; 1 value(s) are negative.",
+        ),
     ],
 )
 def test_pareto_nbd_fit_bad_input_raises_named_error(call, message):
@@ -286,10 +314,19 @@ def test_pareto_nbd_fit_bad_input_raises_named_error(call, message):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda m: m.probability_alive([1, 2], [3, 5], 4), "Some values in recency are larger than T (1 rows)."),
+        (
+            lambda m: m.probability_alive([1, 2], [3, 5], 4),
+            "Some values in recency are larger than T (1 rows).",
+        ),
         (lambda m: m.expected_purchases(-1, 1, 1, 2), "t must be >= 0; 1 value(s) are negative."),
-        (lambda m: m.probability_of_purchases(1.5, 2), "n must hold whole numbers; 1 value(s) are fractional."),
-        (lambda m: m.probability_alive([1, 2], [0, 1, 2], [3, 4]), "Inputs must have the same length; got frequency=2, recency=3, T=2."),
+        (
+            lambda m: m.probability_of_purchases(1.5, 2),
+            "n must hold whole numbers; 1 value(s) are fractional.",
+        ),
+        (
+            lambda m: m.probability_alive([1, 2], [0, 1, 2], [3, 4]),
+            "Inputs must have the same length; got frequency=2, recency=3, T=2.",
+        ),
     ],
 )
 def test_pareto_nbd_prediction_bad_input_raises_named_error(published, call, message):

@@ -44,16 +44,11 @@ in ``w = log(m + tau)``, where the integrand is smooth and log-concave.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._pareto_quadrature import quadrature
-
-Terms = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
-"""One series term without ``k log z``: log value, its derivatives in (e_m, e_M, m, M)
-at fixed ``D``, ``log(M + t_x)`` and the log of its ``(1 - ...)`` factor."""
 
 __all__ = ["log_integral"]
 
@@ -71,7 +66,7 @@ Terms = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatA
 ``(e_m, e_M, m, M)`` at fixed ``D``, and the log of the term's ``1 - R_k`` factor."""
 
 
-def log_integral(
+def log_integral(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
     e_alpha: FloatArray,
     e_beta: FloatArray,
     alpha: FloatArray,
@@ -107,7 +102,7 @@ def log_integral(
     return log_i, out
 
 
-def _setup(
+def _setup(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
     em: FloatArray,
     e_big: FloatArray,
     m: FloatArray,
@@ -146,7 +141,7 @@ def _setup(
 
 
 def _increments(j: FloatArray, cst: Columns, *, euler: bool) -> Columns:
-    """Steps ``k -> k + 1`` of the coefficient's log and its derivatives, at ``k = j``."""
+    """Return the steps ``k -> k + 1`` of the coefficient's log and derivatives, at ``k = j``."""
     em, eb, c = cst["em"], cst["eb"], cst["c"]
     if euler:  # log of (e_M)_k / (c + 1)_k
         return {
@@ -201,7 +196,33 @@ def _term_counts(cst: Columns, gap0: FloatArray) -> FloatArray:
     return np.where(np.isfinite(counts), counts, np.inf)
 
 
-def _sum_series(
+def _rows_for_quadrature(counts: FloatArray) -> int:
+    """How many of the rows (sorted by falling term count) to integrate numerically.
+
+    Quadrature for the first ``j`` rows costs ``j * _QUAD_COST``; the series then
+    sums ``counts[j:]`` terms in ``counts[j]`` steps. Rows above ``_MAX_TERMS``
+    always go to quadrature.
+    """
+    ranked = np.minimum(counts, _MAX_TERMS * 10.0)
+    tail = np.concatenate([np.cumsum(ranked[::-1])[::-1], [0.0]])
+    steps = np.concatenate([ranked, [0.0]])
+    cost = np.arange(len(ranked) + 1) * _QUAD_COST + tail + _BLOCK_COST * steps
+    cost[np.concatenate([counts > _MAX_TERMS, [False]])] = np.inf
+    return int(np.argmin(cost))
+
+
+def _running(steps: Columns, carry: Columns, sl: slice, block: int) -> Columns:
+    """Values at each ``k`` of the block from their steps; advances ``carry`` in place."""
+    cum = {}
+    for key, inc in steps.items():
+        inc2 = np.broadcast_to(inc, (sl.stop - sl.start, block))
+        running = np.cumsum(inc2, axis=1)
+        cum[key] = carry[key][sl, None] + running - inc2
+        carry[key][sl] += running[:, -1]
+    return cum
+
+
+def _sum_series(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
     em: FloatArray,
     e_big: FloatArray,
     m: FloatArray,
@@ -227,13 +248,7 @@ def _sum_series(
     counts = _term_counts(cst, first[5][:, 0])
     order = np.argsort(-counts, kind="stable")
     counts = counts[order]
-    # Quadrature for the first j rows costs j * _QUAD_COST; the series then runs to counts[j].
-    ranked = np.minimum(counts, _MAX_TERMS * 10.0)
-    tail = np.concatenate([np.cumsum(ranked[::-1])[::-1], [0.0]])
-    steps = np.concatenate([ranked, [0.0]])
-    cost = np.arange(len(ranked) + 1) * _QUAD_COST + tail + _BLOCK_COST * steps
-    cost[np.concatenate([counts > _MAX_TERMS, [False]])] = np.inf
-    n_quad = int(np.argmin(cost))
+    n_quad = _rows_for_quadrature(counts)
     cst = {key: value[order][:, None] for key, value in cst.items()}
     ref = first[0][:, 0][order]
     total = np.zeros(len(order))
@@ -249,13 +264,7 @@ def _sum_series(
         sl = slice(n_quad, n_quad + active)
         part = {key: value[sl] for key, value in cst.items()}
         kk = np.arange(k0, k0 + block, dtype=np.float64)
-        steps_ = _increments(kk[None, :], part, euler=euler)
-        cum = {}
-        for key, inc in steps_.items():
-            inc2 = np.broadcast_to(inc, (active, block))
-            running = np.cumsum(inc2, axis=1)
-            cum[key] = carry[key][sl, None] + running - inc2
-            carry[key][sl] += running[:, -1]
+        cum = _running(_increments(kk[None, :], part, euler=euler), carry, sl, block)
         base, d_em, d_eb, d_m, d_big, _ = _terms(kk[None, :], part, cum, euler=euler)
         lz = part["log_z"]
         weight = np.exp(base + kk * lz - ref[sl, None])
@@ -269,7 +278,7 @@ def _sum_series(
         flat = np.flatnonzero(part["z"][:, 0] == 0.0)
         if flat.size:
             shifted = base[flat] + np.maximum(kk - 1.0, 0.0) * lz[flat] - part["log_bx"][flat]
-            acc[4, sl][flat] = (kk * np.exp(shifted - ref[sl][flat, None])).sum(axis=1)
+            acc[4, sl][flat] += (kk * np.exp(shifted - ref[sl][flat, None])).sum(axis=1)
         k0 += block
     with np.errstate(divide="ignore"):
         log_i = ref + np.log(total)

@@ -51,7 +51,7 @@ def log_probability_of_purchases(params: FloatArray, n: FloatArray, t: FloatArra
         + s * np.log(beta / (beta + t))
     )
     if alpha <= beta:
-        lead = math.log(alpha) - math.log(beta)
+        lead = np.full_like(n, math.log(alpha) - math.log(beta))
         exponent = np.full_like(n, s + 1.0)
         w, y = (beta - alpha) / beta, t / (alpha + t)
     else:
@@ -77,7 +77,9 @@ def _log_series(
         a = n[:, None] + k + 1.0
         with np.errstate(divide="ignore"):
             log_terms = (
-                gammaln(exponent[:, None] + k) - gammaln(exponent[:, None]) - gammaln(k + 1.0)
+                gammaln(exponent[:, None] + k)
+                - gammaln(exponent[:, None])
+                - gammaln(k + 1.0)
                 + (k * log_w if w > 0 else 0.0)
                 + betaln(a, b)
                 + np.log(betainc(a, b, y[:, None]))

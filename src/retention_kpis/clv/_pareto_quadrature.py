@@ -71,7 +71,7 @@ def _rule(
     return np.stack([(weight * part).sum(axis=1) for part in parts])
 
 
-def quadrature(
+def quadrature(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
     em: FloatArray,
     e_big: FloatArray,
     m: FloatArray,
@@ -110,7 +110,7 @@ def quadrature(
     return log_i, grad
 
 
-def _adaptive(
+def _adaptive(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
     em: float, e_big: float, m: float, big_m: float, tx: float, big_t: float
 ) -> tuple[float, FloatArray]:
     """``log I`` and its gradient by adaptive quadrature in ``log(m + tau)``."""

@@ -209,16 +209,27 @@ def prepare(
             .alias("value_not_finite"),
             (value < 0).fill_null(value=False).cast(nw.Int64).sum().alias("value_negative"),
         ]
+    bounds = [period.min().alias("first"), period.max().alias("last")]
+    if not eager:  # one scan for the checks and the period range
+        checks += bounds
     stats = lf.select(*checks).collect().rows(named=True)[0]
     _check_counts(stats, customer_id, timestamp, monetary_value)
     rows = int(stats["rows"])
     prepared = lf.select(*columns)
-    first, last = None, None
-    if rows:  # (an empty frame has no periods; pandas would report nan)
-        bounds = prepared.select(
-            nw.col(_PERIOD).min().alias("first"), nw.col(_PERIOD).max().alias("last")
-        )
-        first, last = bounds.collect().row(0)
+    if eager:
+        # Compute the period index once, after the null checks (pandas cannot cast a
+        # missing time to an integer); the range and the group-bys reuse it.
+        prepared = prepared.collect().lazy()
+        if rows:
+            stats |= (
+                prepared.select(
+                    nw.col(_PERIOD).min().alias("first"), nw.col(_PERIOD).max().alias("last")
+                )
+                .collect()
+                .rows(named=True)[0]
+            )
+    # An empty frame has no period range (pandas reports nan, the others null).
+    first, last = (stats["first"], stats["last"]) if rows else (None, None)
     return Prepared(
         frame=prepared,
         eager=eager,
@@ -243,11 +254,22 @@ def summarise(data: Prepared, *, calibration: int, observation: int) -> nw.LazyF
     cid, period = data.customer_id, nw.col(_PERIOD)
     holdout = observation > calibration
     observed = data.frame.filter(period <= observation)
-    if not (data.monetary or holdout):
-        # Fast path: one group-by counting distinct periods (no nulls here).
-        per_customer = observed.group_by(cid).agg(
-            period.min().alias(_FIRST), period.max().alias(_LAST), period.n_unique().alias(_COUNT)
-        )
+    if not holdout:
+        # One group-by over the transactions, counting distinct periods (ids and periods have
+        # no nulls here). The repeat periods' values sum to the values of the transactions
+        # after the first period, so no per-period table is needed.
+        aggregations = [
+            period.min().alias(_FIRST),
+            period.max().alias(_LAST),
+            period.n_unique().alias(_COUNT),
+        ]
+        if data.monetary:
+            is_repeat = period > period.min().over(cid)
+            observed = observed.with_columns(
+                nw.when(is_repeat).then(nw.col(_VALUE)).alias(_REPEAT_VALUE)
+            )
+            aggregations.append(nw.col(_REPEAT_VALUE).sum().alias(_REPEAT_SUM))
+        per_customer = observed.group_by(cid).agg(*aggregations)
         return _finish(data, per_customer, calibration=calibration, observation=observation)
     per_period = observed.group_by(cid, _PERIOD).agg(
         nw.col(_VALUE).sum() if data.monetary else nw.len().alias(_COUNT)

@@ -97,8 +97,13 @@ def _negative_log_likelihood(
     px = p * x
     log_rate = np.log(v + x * zbar)
     log_l = (
-        gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
-        + (px - 1.0) * np.log(zbar) + px * np.log(x) - (px + q) * log_rate
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(v)
+        + (px - 1.0) * np.log(zbar)
+        + px * np.log(x)
+        - (px + q) * log_rate
     )
     shared = digamma(px + q)
     grad = np.stack(

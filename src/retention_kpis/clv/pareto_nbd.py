@@ -97,7 +97,10 @@ def _log_likelihood_parts(
     log_i, grad_i = log_integral(r + x, s + 1.0, alpha, beta, t_x, T)
     died = np.log(s) + log_i
     log_l = (
-        gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        gammaln(r + x)
+        - gammaln(r)
+        + r * np.log(alpha)
+        + s * np.log(beta)
         + np.logaddexp(alive, died)
     )
     return log_l, alive, died, grad_i
@@ -116,7 +119,10 @@ def _negative_log_likelihood(
     w_alive, w_died = np.exp(alive - mix), np.exp(died - mix)
     grad = np.stack(
         [
-            digamma(r + x) - digamma(r) + np.log(alpha) - w_alive * np.log(alpha + T)
+            digamma(r + x)
+            - digamma(r)
+            + np.log(alpha)
+            - w_alive * np.log(alpha + T)
             + w_died * grad_i[0],
             r / alpha - w_alive * (r + x) / (alpha + T) + w_died * grad_i[2],
             np.log(beta) - w_alive * np.log(beta + T) + w_died * (1.0 / s + grad_i[1]),
@@ -219,7 +225,12 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
             return _negative_log_likelihood(log_params, x_, t_x_, age_, w_)
 
-        self._fit_log_params(objective, np.zeros(4), total_weight=float(w_.sum()))
+        # Start from the data's own scale (so the time unit does not matter):
+        # r = s = 0.5, mean purchase rate r / alpha, mean lifetime scale beta ~ mean T.
+        mean_age = max(float(w_ @ age_ / w_.sum()), 1e-12)
+        rate = max(float(w_ @ x_) / float(w_ @ age_ + 1e-300), 1e-3 / mean_age)
+        x0 = np.log([0.5, 0.5 / rate, 0.5, mean_age])
+        self._fit_log_params(objective, x0, total_weight=float(w_.sum()))
         return self
 
     def log_likelihood_rows(self, frequency: object, recency: object, T: object) -> FloatArray:
@@ -252,16 +263,21 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         array([0.869, 0.066])
         """
         x, t_x, age = _summary(frequency, recency, T)
-        _, alive, died, _ = _log_likelihood_parts(self.params.as_array(), x, t_x, age)
-        out: FloatArray = np.exp(alive - np.logaddexp(alive, died))
+        if len(x) == 0:
+            return np.empty(0)
+        # Customers with the same history share one evaluation.
+        rows, inverse = np.unique(np.column_stack([x, t_x, age]), axis=0, return_inverse=True)
+        _, alive, died, _ = _log_likelihood_parts(self.params.as_array(), *rows.T)
+        out: FloatArray = np.exp(alive - np.logaddexp(alive, died))[inverse.ravel()]
         return out
 
     def expected_purchases(
         self, t: object, frequency: object, recency: object, T: object
     ) -> FloatArray:
-        """Expected purchases in ``(T, T + t]`` of a customer with history ``(x, t_x, T)``.
+        """Return the expected purchases in ``(T, T + t]`` given the history ``(x, t_x, T)``.
 
-        ``E = P(alive) (r + x) (beta + T) / ((alpha + T) (s - 1)) [1 - ((beta + T) / (beta + T + t))^(s-1)]``
+        ``E = P(alive) (r + x) (beta + T) / ((alpha + T) (s - 1))
+        * [1 - ((beta + T) / (beta + T + t))^(s-1)]``
         (Fader & Hardie 2005); at ``s = 1`` the bracket over ``s - 1`` is
         its limit ``log((beta + T + t) / (beta + T))``.
 
@@ -296,7 +312,7 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         return out
 
     def expected_purchases_new_customer(self, t: object) -> FloatArray:
-        """Expected purchases in ``(0, t]`` of a customer just acquired.
+        """Return the expected purchases in ``(0, t]`` of a customer just acquired.
 
         ``E[X(t)] = r beta / (alpha (s - 1)) [1 - (beta / (beta + t))^(s-1)]``
         (Fader & Hardie 2005), ``r beta / alpha * log(1 + t / beta)`` at ``s = 1``.
