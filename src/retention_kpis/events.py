@@ -238,8 +238,11 @@ def _numeric(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
 
 
 def _coded(strings: nw.Expr, lf: nw.LazyFrame[Any]) -> nw.Expr:
-    """Dictionary-encode a string column on pandas, where every filter and group-by copies and
-    hashes the strings again; engines (polars, DuckDB, Spark) need no help."""
+    """Dictionary-encode a string column on pandas; other backends get it unchanged.
+
+    pandas copies and hashes strings again in every filter and group-by (engines such as
+    polars, DuckDB and Spark need no help); categories make those integer operations.
+    """
     if lf.implementation.is_pandas_like():
         return strings.cast(nw.Categorical())
     return strings

@@ -273,8 +273,9 @@ def compute_kpis(
     ----------
     events : DataFrame or LazyFrame
         One row per event in any frame narwhals accepts: pandas, polars (eager
-        or lazy), pyarrow, a DuckDB relation, ... Lazy frames are aggregated in
-        their engine; only per-period tables are collected. Not modified.
+        or lazy), pyarrow, a DuckDB relation, a PySpark DataFrame, ... Lazy
+        frames are aggregated in their engine; only per-period tables are
+        collected. Not modified. See ``docs/backends.md``.
     schema : EventSchema, optional
         Column and event type names; ``EventSchema()`` by default.
     period : {"D", "W", "M", "Q", "Y"} or None, default="M"

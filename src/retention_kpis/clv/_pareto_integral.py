@@ -50,20 +50,15 @@ import numpy as np
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._pareto_quadrature import quadrature
 
-__all__ = ["log_integral"]
+__all__ = ["log_integral", "log_integral_value"]
 
 _LOG_TOL = math.log(1e-17)
 _TINY = 1e-300
-_QUAD_COST = 2000.0
-"""Cost of one row by quadrature, in series-term units (480 nodes against one term)."""
-_BLOCK_COST = 40.0
-"""Fixed cost of one series step of the whole block (numpy call overhead), in term units."""
-_MAX_TERMS = 20000
-
-Columns = dict[str, FloatArray]
-Terms = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
-"""One block of series terms without ``k log z``: log value, its derivatives in
-``(e_m, e_M, m, M)`` at fixed ``D``, and the log of the term's ``1 - R_k`` factor."""
+_MIN_TERMS = 8
+_MAX_TERMS = 1024
+"""Rows whose series needs more terms than this are integrated numerically."""
+_MERGE = 4096
+"""Row-terms worth one separate pass over a group of rows (numpy call overhead)."""
 
 
 def log_integral(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
@@ -80,26 +75,52 @@ def log_integral(  # noqa: PLR0917 - the integral's six arguments, in the paper'
     ``e_alpha = r + x`` and ``e_beta = s + 1``. Inputs broadcast to one length;
     ``log I = -inf`` (gradient 0) where ``t_x == T``.
     """
-    arrays = np.broadcast_arrays(e_alpha, e_beta, alpha, beta, t_x, T)
-    ea, eb, a, b, tx, big_t = (np.array(x, dtype=np.float64, ndmin=1).ravel() for x in arrays)
+    log_i, grad = _log_integral(e_alpha, e_beta, alpha, beta, t_x, T, gradient=True)
+    return log_i, grad
+
+
+def log_integral_value(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
+    e_alpha: FloatArray,
+    e_beta: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+) -> FloatArray:
+    """Return ``log I`` alone (about three times cheaper than :func:`log_integral`)."""
+    return _log_integral(e_alpha, e_beta, alpha, beta, t_x, T, gradient=False)[0]
+
+
+def _log_integral(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
+    e_alpha: FloatArray,
+    e_beta: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    *,
+    gradient: bool,
+) -> tuple[FloatArray, FloatArray]:
+    inputs = [np.asarray(v, dtype=np.float64) for v in (e_alpha, e_beta, alpha, beta, t_x, T)]
+    shape = np.broadcast_shapes(*(v.shape for v in inputs))
+    ea, eb, a, b, tx, big_t = (
+        v.ravel() if v.shape == shape else np.broadcast_to(v, shape).ravel() for v in inputs
+    )
     n = len(ea)
     swap = a > b
     m, big_m = np.where(swap, b, a), np.where(swap, a, b)
     em, e_big = np.where(swap, eb, ea), np.where(swap, ea, eb)
     log_i = np.full(n, -np.inf)
     grad = np.zeros((4, n))  # d/d e_m, e_M, m, M
-    positive = big_t > tx
-    for rows, euler in ((positive & (em >= 1.0), True), (positive & (em < 1.0), False)):
-        idx = np.flatnonzero(rows)
-        if idx.size:
-            args = (em[idx], e_big[idx], m[idx], big_m[idx], tx[idx], big_t[idx])
-            log_i[idx], grad[:, idx] = _sum_series(*args, euler=euler)
-    out = np.empty((4, n))
-    out[0] = np.where(swap, grad[1], grad[0])
-    out[1] = np.where(swap, grad[0], grad[1])
-    out[2] = np.where(swap, grad[3], grad[2])
-    out[3] = np.where(swap, grad[2], grad[3])
-    return log_i, out
+    rows = np.flatnonzero(big_t > tx)
+    if rows.size == n:
+        log_i, grad = _sum_series(em, e_big, m, big_m, tx, big_t, gradient=gradient)
+    elif rows.size:
+        args = (em[rows], e_big[rows], m[rows], big_m[rows], tx[rows], big_t[rows])
+        log_i[rows], grad[:, rows] = _sum_series(*args, gradient=gradient)
+    if gradient:
+        grad = np.where(swap, grad[[1, 0, 3, 2]], grad)
+    return log_i, grad
 
 
 def _setup(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
@@ -109,117 +130,83 @@ def _setup(  # noqa: PLR0917 - the integral's six arguments, in the paper's orde
     big_m: FloatArray,
     tx: FloatArray,
     big_t: FloatArray,
-    *,
-    euler: bool,
-) -> Columns:
-    """Per-row constants of a series (``slope`` = -log R_0, ``grow`` its growth scale)."""
+) -> dict[str, FloatArray]:
+    """Per-row constants, and each row's form (``euler``, stored as 1.0 / 0.0).
+
+    ``slope = -log R_0`` (``-eta_0``); the Euler form is used where its terms are
+    all clearly positive (always for ``e_m >= 1``), the power form elsewhere.
+    """
     gap = big_t - tx
+    mx, bx = m + tx, big_m + tx
     cst = {
         "em": em,
         "eb": e_big,
         "c": em + e_big - 1.0,
-        "mx": m + tx,
-        "bx": big_m + tx,
-        "log_mx": np.log(m + tx),
-        "log_bx": np.log(big_m + tx),
-        "lam_m": np.log1p(gap / (m + tx)),
-        "lam_b": np.log1p(gap / (big_m + tx)),
-        "dlam_m": -gap / ((m + big_t) * (m + tx)),
-        "dlam_b": -gap / ((big_m + big_t) * (big_m + tx)),
+        "mx": mx,
+        "bx": bx,
+        "d": big_m - m,
+        "log_mx": np.log(mx),
+        "log_bx": np.log(bx),
+        "lam_m": np.log1p(gap / mx),
+        "lam_b": np.log1p(gap / bx),
+        "dlam_m": -gap / ((m + big_t) * mx),
+        "dlam_b": -gap / ((big_m + big_t) * bx),
     }
-    z = (big_m - m) / (big_m + tx)
-    cst["z"], cst["log_z"] = z, np.log(np.maximum(z, _TINY))
-    if euler:
-        cst["base0"] = -np.log(cst["c"]) - e_big * cst["log_bx"] + (1.0 - em) * cst["log_mx"]
-        cst["slope"] = e_big * cst["lam_b"] + (em - 1.0) * cst["lam_m"]
-        cst["grow"] = e_big
-    else:
-        cst["base0"] = -cst["c"] * cst["log_bx"]
-        cst["slope"] = cst["c"] * cst["lam_b"]
-        cst["grow"] = cst["c"]
+    cst["z"] = cst["d"] / bx
+    base = e_big * cst["lam_b"]
+    slope = base + (em - 1.0) * cst["lam_m"]
+    euler = (em >= 1.0) | (slope > 0.5 * base)
+    cst["euler"] = euler.astype(np.float64)
+    cst["slope"] = np.where(euler, slope, cst["c"] * cst["lam_b"])
+    cst["log_p0"] = np.where(
+        euler,
+        -np.log(cst["c"]) - e_big * cst["log_bx"] + (1.0 - em) * cst["log_mx"],
+        -cst["c"] * cst["log_bx"],
+    )
     return cst
 
 
-def _increments(j: FloatArray, cst: Columns, *, euler: bool) -> Columns:
-    """Return the steps ``k -> k + 1`` of the coefficient's log and derivatives, at ``k = j``."""
-    em, eb, c = cst["em"], cst["eb"], cst["c"]
-    if euler:  # log of (e_M)_k / (c + 1)_k
-        return {
-            "log": np.log((eb + j) / (c + 1.0 + j)),
-            "d_em": -1.0 / (c + 1.0 + j),
-            "d_eb": 1.0 / (eb + j) - 1.0 / (c + 1.0 + j),
-        }
-    # log of (e_m)_k / k!
-    return {"log": np.log((em + j) / (j + 1.0)), "d_em": 1.0 / (em + j), "d_eb": 0.0 * j}
-
-
-def _terms(k: FloatArray, cst: Columns, cum: Columns, *, euler: bool) -> Terms:
-    """Terms ``k`` (a row of integers) of the series for every row of ``cst``."""
-    em, eb, c = cst["em"], cst["eb"], cst["c"]
-    if euler:
-        eta = -(eb + k) * cst["lam_b"] - (em - 1.0) * cst["lam_m"]  # log R_k < 0
-        em1 = np.expm1(eta)
-        gap = np.log(-em1)
-        h = (1.0 + em1) / em1  # d gap / d eta = e^eta / (e^eta - 1)
-        base = cst["base0"] + cum["log"] + gap
-        d_em = -1.0 / c + cum["d_em"] - cst["log_mx"] - h * cst["lam_m"]
-        d_eb = -1.0 / c + cum["d_eb"] - cst["log_bx"] - h * cst["lam_b"]
-        d_m = (1.0 - em) / cst["mx"] - h * (em - 1.0) * cst["dlam_m"]
-        d_big = -(eb + k) / cst["bx"] - h * (eb + k) * cst["dlam_b"]
-        return base, d_em, d_eb, d_m, d_big, gap
-    n = c + k
-    em1 = np.expm1(-n * cst["lam_b"])
-    decay = (1.0 + em1) / -em1  # rho^n / (1 - rho^n)
-    gap = np.log(-em1)
-    base = cst["base0"] + cum["log"] - np.log(n) + gap
-    d_em = -cst["log_bx"] + cum["d_em"] - 1.0 / n + cst["lam_b"] * decay
-    d_eb = -cst["log_bx"] - 1.0 / n + cst["lam_b"] * decay
-    d_big = -n / cst["bx"] + n * decay * cst["dlam_b"]
-    return base, d_em, d_eb, 0.0 * d_big, d_big, gap
-
-
-def _term_counts(cst: Columns, gap0: FloatArray) -> FloatArray:
+def _term_counts(cst: dict[str, FloatArray]) -> FloatArray:
     """Terms needed per row for a relative truncation error below 1e-17.
 
-    Term ``k`` is below ``exp(base_0 - gap_0) z^k min(1, (1 + k / grow) slope)``
-    (``gap_0`` the log of the first term's ``1 - R_0`` factor, ``1 - e^-u <= u``),
-    so after ``K`` terms the rest is below that at ``K`` over ``1 - z``. At
-    least 3 terms are summed, so the ``d/dD`` part of the gradient (``k z^(k-1)``)
-    is exact even at ``D = 0``.
+    Relative to the first term, term ``k`` is below ``z^k min(1, slope + k lam_b)
+    / (1 - e^-slope)`` (``1 - e^-u <= u``, and the coefficient ratios are at most
+    1 in the Euler form), so after ``K`` terms the rest is below that at ``K``
+    over ``1 - z``.
     """
-    z, log_z = cst["z"], cst["log_z"]
-    bound = np.log(np.minimum(1.0, cst["slope"])) - gap0
+    z, slope = cst["z"], cst["slope"]
     with np.errstate(divide="ignore", invalid="ignore"):
+        log_z = np.log(np.maximum(z, _TINY))
+        bound = np.log(np.minimum(1.0, slope)) - np.log(-np.expm1(-slope))
         needed = (_LOG_TOL + np.log1p(-z) - bound) / log_z
-        needed += np.log1p(np.maximum(needed, 0.0) / cst["grow"]) / -log_z
+        needed += np.log1p(np.maximum(needed, 0.0) * cst["lam_b"] / slope) / -log_z
     counts = np.maximum(np.ceil(needed), 0.0) + 3.0
     return np.where(np.isfinite(counts), counts, np.inf)
 
 
-def _rows_for_quadrature(counts: FloatArray) -> int:
-    """How many of the rows (sorted by falling term count) to integrate numerically.
+def _groups(counts: FloatArray, euler: FloatArray) -> list[tuple[FloatArray, int, bool]]:
+    """Rows summed together: ``(rows, width, euler)``.
 
-    Quadrature for the first ``j`` rows costs ``j * _QUAD_COST``; the series then
-    sums ``counts[j:]`` terms in ``counts[j]`` steps. Rows above ``_MAX_TERMS``
-    always go to quadrature.
+    Rows of one form whose counts fall in one octave (``(2^(j-1), 2^j]``) share a
+    ``width x rows`` array, ``width`` their largest count; an octave joins the next
+    when the extra terms cost less than a separate pass (``_MERGE`` row-terms).
     """
-    ranked = np.minimum(counts, _MAX_TERMS * 10.0)
-    tail = np.concatenate([np.cumsum(ranked[::-1])[::-1], [0.0]])
-    steps = np.concatenate([ranked, [0.0]])
-    cost = np.arange(len(ranked) + 1) * _QUAD_COST + tail + _BLOCK_COST * steps
-    cost[np.concatenate([counts > _MAX_TERMS, [False]])] = np.inf
-    return int(np.argmin(cost))
-
-
-def _running(steps: Columns, carry: Columns, sl: slice, block: int) -> Columns:
-    """Values at each ``k`` of the block from their steps; advances ``carry`` in place."""
-    cum = {}
-    for key, inc in steps.items():
-        inc2 = np.broadcast_to(inc, (sl.stop - sl.start, block))
-        running = np.cumsum(inc2, axis=1)
-        cum[key] = carry[key][sl, None] + running - inc2
-        carry[key][sl] += running[:, -1]
-    return cum
+    out: list[tuple[FloatArray, int, bool]] = []
+    series = counts <= _MAX_TERMS
+    octave = np.ceil(np.log2(np.maximum(np.where(series, counts, 1.0), _MIN_TERMS)))
+    for form in (1.0, 0.0):
+        chosen = series & (euler == form)
+        if not chosen.any():
+            continue
+        pending: list[tuple[FloatArray, int]] = []
+        for level in np.unique(octave[chosen]):
+            members = np.flatnonzero(chosen & (octave == level))
+            width = int(max(counts[members].max(), _MIN_TERMS))
+            if pending and len(pending[-1][0]) * (width - pending[-1][1]) <= _MERGE:
+                members = np.concatenate([pending.pop()[0], members])
+            pending.append((members, width))
+        out.extend((members, width, form == 1.0) for members, width in pending)
+    return out
 
 
 def _sum_series(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
@@ -230,69 +217,95 @@ def _sum_series(  # noqa: PLR0917 - the integral's six arguments, in the paper's
     tx: FloatArray,
     big_t: FloatArray,
     *,
-    euler: bool,
+    gradient: bool,
 ) -> tuple[FloatArray, FloatArray]:
-    """Sum the terms in log space, blocks of ``k`` at a time, with the gradient of the log.
-
-    Rows are sorted by their term count so each block works on a leading slice.
-    The rows needing the most terms go to quadrature when that is cheaper.
-    """
-    cst = _setup(em, e_big, m, big_m, tx, big_t, euler=euler)
-    zero = {"log": np.zeros_like(em), "d_em": np.zeros_like(em), "d_eb": np.zeros_like(em)}
-    first = _terms(
-        np.zeros(1),
-        {k: v[:, None] for k, v in cst.items()},
-        {k: v[:, None] for k, v in zero.items()},
-        euler=euler,
-    )
-    counts = _term_counts(cst, first[5][:, 0])
-    order = np.argsort(-counts, kind="stable")
-    counts = counts[order]
-    n_quad = _rows_for_quadrature(counts)
-    cst = {key: value[order][:, None] for key, value in cst.items()}
-    ref = first[0][:, 0][order]
-    total = np.zeros(len(order))
-    acc = np.zeros((5, len(order)))  # d e_m, d e_M, d m, d M, and the d/dD part
-    carry = {key: value.copy() for key, value in zero.items()}
-    k0 = 0
-    while True:
-        active = int(np.count_nonzero(counts[n_quad:] > k0))
-        if active == 0:
-            break
-        # Size the block so that about half of the active rows finish in it.
-        block = int(min(max(counts[n_quad + active // 2] - k0, 8), 256))
-        sl = slice(n_quad, n_quad + active)
-        part = {key: value[sl] for key, value in cst.items()}
-        kk = np.arange(k0, k0 + block, dtype=np.float64)
-        cum = _running(_increments(kk[None, :], part, euler=euler), carry, sl, block)
-        base, d_em, d_eb, d_m, d_big, _ = _terms(kk[None, :], part, cum, euler=euler)
-        lz = part["log_z"]
-        weight = np.exp(base + kk * lz - ref[sl, None])
-        total[sl] += weight.sum(axis=1)
-        acc[0, sl] += (weight * d_em).sum(axis=1)
-        acc[1, sl] += (weight * d_eb).sum(axis=1)
-        acc[2, sl] += (weight * d_m).sum(axis=1)
-        acc[3, sl] += (weight * d_big).sum(axis=1)
-        # d/dD of k log D: k * weight / D, or k D^(k-1) written out where D == 0
-        acc[4, sl] += weight @ kk
-        flat = np.flatnonzero(part["z"][:, 0] == 0.0)
-        if flat.size:
-            shifted = base[flat] + np.maximum(kk - 1.0, 0.0) * lz[flat] - part["log_bx"][flat]
-            acc[4, sl][flat] += (kk * np.exp(shifted - ref[sl][flat, None])).sum(axis=1)
-        k0 += block
-    with np.errstate(divide="ignore"):
-        log_i = ref + np.log(total)
-        grad = acc[:4] / np.where(total > 0, total, 1.0)
-    d_part = acc[4] / np.where(total > 0, total, 1.0)
-    spread = (cst["z"] * cst["bx"])[:, 0]  # D
-    d_part = np.where(spread > 0, d_part / np.where(spread > 0, spread, 1.0), d_part)
-    grad[2] -= d_part
-    grad[3] += d_part
-    inv = np.empty_like(order)
-    inv[order] = np.arange(len(order))
-    if n_quad:
-        rows = order[:n_quad]
-        log_i[:n_quad], grad[:, :n_quad] = quadrature(
+    """``log I`` and its gradient for rows with ``t_x < T``, by series or quadrature."""
+    cst = _setup(em, e_big, m, big_m, tx, big_t)
+    counts = _term_counts(cst)
+    groups = _groups(counts, cst["euler"])
+    if len(groups) == 1 and len(groups[0][0]) == len(em):
+        return _block(cst, groups[0][1], euler=groups[0][2], gradient=gradient)
+    log_i = np.empty(len(em))
+    grad = np.zeros((4, len(em)))
+    for idx, width, euler in groups:
+        part = {key: value[idx] for key, value in cst.items()}
+        log_i[idx], grad[:, idx] = _block(part, width, euler=euler, gradient=gradient)
+    rows = np.flatnonzero(~(counts <= _MAX_TERMS))
+    if rows.size:
+        log_i[rows], grad[:, rows] = quadrature(
             em[rows], e_big[rows], m[rows], big_m[rows], tx[rows], big_t[rows]
         )
-    return log_i[inv], grad[:, inv]
+    return log_i, grad
+
+
+def _block(
+    cst: dict[str, FloatArray], width: int, *, euler: bool, gradient: bool
+) -> tuple[FloatArray, FloatArray]:
+    """``log I`` (and its gradient) of rows summed over ``k < width``, in linear space.
+
+    ``I = P0 * S``; the terms of ``S`` are at most ``z^k`` times the first, so
+    nothing overflows. Arrays are ``width x rows``, so running products and sums
+    over ``k`` run along contiguous rows. Euler terms are
+    ``(e_M)_k / (c + 1)_k z^k (1 - R_k)`` with ``log R_k = -slope - k lam_b``;
+    power terms ``(e_m)_k / k! z^k (1 - rho^n) / n`` with ``n = c + k`` and
+    ``log rho^n = -n lam_b``.
+    """
+    k = np.arange(width, dtype=np.float64)[:, None]
+    lead = np.empty((width, len(cst["z"])))
+    lead[0] = 1.0
+    eb, em, c = cst["eb"], cst["em"], cst["c"]
+    if euler:
+        inv_ck = 1.0 / (c + 1.0 + k)
+        ebk = eb + k
+        ratio = ebk[:-1] * inv_ck[:-1]
+    else:
+        emk = em + k
+        ratio = emk[:-1] / (k[:-1] + 1.0)
+    ratio *= cst["z"]
+    # running products row by row (numpy's cumprod along axis 0 is several times slower)
+    for j in range(1, width):
+        np.multiply(lead[j - 1], ratio[j - 1], out=lead[j])
+    e = np.expm1(-cst["slope"] - k * cst["lam_b"])  # -(1 - R_k), in (-1, 0)
+    terms = lead * e
+    np.negative(terms, out=terms)
+    if not euler:
+        n = c + k
+        terms /= n
+    total = terms.sum(axis=0)
+    log_i = cst["log_p0"] + np.log(total)
+    grad = np.empty((4, len(total)))
+    if not gradient:
+        return log_i, grad
+    # h_k = d log(1 - R_k) / d eta_k = -R_k / (1 - R_k); terms * h = -lead R_k (/ n)
+    weighted_h = terms - (lead if euler else lead / n)
+    s_h = weighted_h.sum(axis=0) / total
+    s_hk = (weighted_h * k).sum(axis=0) / total
+    # sum_k w_k sum_{j<k} a_j = sum_j a_j (sum_{k>j} w_k); with a_j = 1 it is sum_k k w_k
+    tail = np.empty_like(terms)
+    tail[-1] = 0.0
+    for j in range(width - 2, -1, -1):
+        np.add(tail[j + 1], terms[j + 1], out=tail[j])
+    s_k = tail.sum(axis=0) / total
+    # d/dD of z^k = (D / (M + t_x))^k: sum_k k w_k / D, its k = 1 term at D = 0
+    flat = cst["d"] <= 0.0
+    first = (eb / (c + 1.0) if euler else em / n[1]) * -e[1]
+    d_part = np.where(flat, first / (total * cst["bx"]), s_k / np.where(flat, 1.0, cst["d"]))
+    lam_m, lam_b = cst["lam_m"], cst["lam_b"]
+    if euler:  # coefficients (e_M)_k / (c + 1)_k: sums of 1/(e_M + j) and 1/(c + 1 + j)
+        s_a = (tail * inv_ck).sum(axis=0) / total
+        s_b = (tail / ebk).sum(axis=0) / total
+        inv_c = 1.0 / c
+        grad[0] = -inv_c - cst["log_mx"] - s_a - lam_m * s_h
+        grad[1] = -inv_c - cst["log_bx"] + s_b - s_a - lam_b * s_h
+        grad[2] = (1.0 - em) / cst["mx"] - (em - 1.0) * cst["dlam_m"] * s_h
+        grad[3] = -(eb + s_k) / cst["bx"] - cst["dlam_b"] * (eb * s_h + s_hk)
+    else:  # coefficients (e_m)_k / k!, and 1 / n
+        s_c = (tail / emk).sum(axis=0) / total
+        s_inv = (terms / n).sum(axis=0) / total
+        grad[0] = -cst["log_bx"] + s_c - s_inv - lam_b * s_h
+        grad[1] = -cst["log_bx"] - s_inv - lam_b * s_h
+        grad[2] = 0.0
+        grad[3] = -(c + s_k) / cst["bx"] - cst["dlam_b"] * (c * s_h + s_hk)
+    grad[2] -= d_part
+    grad[3] += d_part
+    return log_i, grad

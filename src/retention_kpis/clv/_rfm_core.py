@@ -1,8 +1,10 @@
 """Engine-side machinery of the RFM summaries: input checks and the two group-bys.
 
-Everything here works on a narwhals LazyFrame, so pandas, polars, pyarrow and
-DuckDB run the same expressions; only one small row of statistics is collected
-(for validation and the default observation end).
+Everything here works on a narwhals LazyFrame, so pandas, polars, pyarrow,
+DuckDB and PySpark run the same expressions; on lazy backends only one-row
+statistics are collected (null and negative counts, the period range for the
+default observation end, and the string-parsing check for string timestamps).
+Eager inputs compute the period index once and reuse it.
 
 Conditional columns are materialised with ``with_columns`` before a group-by
 and aggregated as plain columns: narwhals 2.29 ignores ``when/then`` inside

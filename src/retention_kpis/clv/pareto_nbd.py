@@ -48,6 +48,7 @@ from retention_kpis.clv._base import (
 )
 from retention_kpis.clv._pareto_integral import log_integral
 from retention_kpis.clv._pareto_purchases import log_probability_of_purchases
+from retention_kpis.clv._pareto_solver import equal_scale_start, quasi_newton
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["ParetoNBDModel", "ParetoNBDParams"]
@@ -230,7 +231,15 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         mean_age = max(float(w_ @ age_ / w_.sum()), 1e-12)
         rate = max(float(w_ @ x_) / float(w_ @ age_ + 1e-300), 1e-3 / mean_age)
         x0 = np.log([0.5, 0.5 / rate, 0.5, mean_age])
-        self._fit_log_params(objective, x0, total_weight=float(w_.sum()))
+        total = float(w_.sum())
+
+        def per_customer(log_params: FloatArray) -> tuple[float, FloatArray]:
+            value, grad = objective(log_params)
+            return value / total, grad / total
+
+        # A Newton start ends next to the optimum; L-BFGS-B then only confirms it.
+        x_start = quasi_newton(per_customer, equal_scale_start(x_, t_x_, age_, w_, x0))
+        self._fit_log_params(objective, x_start, total_weight=total)
         return self
 
     def log_likelihood_rows(self, frequency: object, recency: object, T: object) -> FloatArray:

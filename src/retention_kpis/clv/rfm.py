@@ -9,7 +9,7 @@ holdout window for out-of-sample checks (lifetimes'
 
 Both accept any frame narwhals supports (pandas, polars eager or lazy, pyarrow,
 DuckDB, ...) and return the same kind; on lazy backends the work stays in the
-engine (two group-bys) and only one row of statistics is collected for
+engine (one or two group-bys) and only one-row statistics are collected for
 validation.
 """
 
