@@ -107,3 +107,9 @@ class Constructor:
 def constructor(request: pytest.FixtureRequest) -> Constructor:
     """Each backend in turn, as a callable ``constructor(pandas_frame) -> native frame``."""
     return Constructor(request.param, request)
+
+
+@pytest.fixture(params=[name for name in BACKENDS if name != "pyspark"])
+def in_process_constructor(request: pytest.FixtureRequest) -> Constructor:
+    """Every backend but PySpark, for tests that run PySpark once in a slow test of their own."""
+    return Constructor(request.param, request)

@@ -30,28 +30,32 @@ __all__ = ["PERIOD", "Aggregates", "Period", "aggregate", "period_start"]
 Period: TypeAlias = Literal["D", "W", "M", "Q", "Y"]
 Key: TypeAlias = tuple[Any, ...]
 PERIOD = "__rk_period"
+_DAY = "__rk_day"
 _EPOCH = dt.date(1970, 1, 1)
 _FIRST_MONDAY = dt.date(1969, 12, 29)
 _LEAP_DAYS_BEFORE_1970 = 1969 // 4 - 1969 // 100 + 1969 // 400
 
 
-def _days_since_epoch() -> nw.Expr:
+def _days_since_epoch(column: str = TIMESTAMP) -> nw.Expr:
     """Days since 1970-01-01 from year and day of year (proleptic Gregorian)."""
-    year = nw.col(TIMESTAMP).dt.year().cast(nw.Int64)
+    year = nw.col(column).dt.year().cast(nw.Int64)
     before = year - 1
     leap_days = before // 4 - before // 100 + before // 400 - _LEAP_DAYS_BEFORE_1970
-    ordinal = nw.col(TIMESTAMP).dt.ordinal_day().cast(nw.Int64)
+    ordinal = nw.col(column).dt.ordinal_day().cast(nw.Int64)
     return (year - 1970) * 365 + leap_days + ordinal - 1
 
 
-def period_index(period: Period) -> nw.Expr:
-    """Return the integer index of each row's period (see the module docstring)."""
-    year = nw.col(TIMESTAMP).dt.year().cast(nw.Int64)
-    month = nw.col(TIMESTAMP).dt.month().cast(nw.Int64)
+def period_index(period: Period, column: str = TIMESTAMP) -> nw.Expr:
+    """Return the integer index of each row's period (see the module docstring).
+
+    ``column`` holds datetimes or dates (the same index either way).
+    """
+    year = nw.col(column).dt.year().cast(nw.Int64)
+    month = nw.col(column).dt.month().cast(nw.Int64)
     if period == "D":
-        return _days_since_epoch()
+        return _days_since_epoch(column)
     if period == "W":
-        return (_days_since_epoch() + 3) // 7
+        return (_days_since_epoch(column) + 3) // 7
     if period == "M":
         return year * 12 + month - 1
     if period == "Q":
@@ -178,12 +182,26 @@ def _customer_table(tables: dict[str, dict[Key, dict[str, Any]]]) -> dict[Key, d
     }
 
 
+def churned_plan(
+    lf: nw.LazyFrame[Any], active: nw.LazyFrame[Any], keys: Sequence[str], churn: str
+) -> nw.LazyFrame[Any]:
+    """Count, per key, the previous period's purchasers with a churn event (any segment).
+
+    ``active`` holds the distinct ``(*keys, customer)`` of purchasers; the key is that of
+    their previous-period purchase, moved to the period of the churn event.
+    """
+    active_next = active.with_columns((nw.col(PERIOD) + 1).alias(PERIOD))
+    churners = lf.filter(nw.col(EVENT) == churn).select(PERIOD, CUSTOMER).unique()
+    lost = active_next.join(churners, on=[PERIOD, CUSTOMER])
+    return _grouped(lost, keys, nw.len().alias("churned"))
+
+
 def _retention_tables(
     lf: nw.LazyFrame[Any],
     active: nw.LazyFrame[Any],
     keys: Sequence[str],
     by: Sequence[str],
-    churn: str,
+    churn: str | None,
 ) -> dict[str, nw.LazyFrame[Any]]:
     """Count previous-period customers active again, or with a churn event, per key.
 
@@ -191,46 +209,25 @@ def _retention_tables(
     """
     active_next = active.with_columns((nw.col(PERIOD) + 1).alias(PERIOD))
     retained = _same_segment(active.join(active_next, on=[PERIOD, CUSTOMER], suffix="_prev"), by)
-    churned = lf.filter(nw.col(EVENT) == churn).select(PERIOD, CUSTOMER).unique()
-    lost = active_next.join(churned, on=[PERIOD, CUSTOMER])
-    return {
-        "retained": _grouped(retained, keys, nw.len().alias("retained")),
-        "churned": _grouped(lost, keys, nw.len().alias("churned")),
-    }
+    plans = {"retained": _grouped(retained, keys, nw.len().alias("retained"))}
+    if churn is not None:
+        plans["churned"] = churned_plan(lf, active, keys, churn)
+    return plans
 
 
-def aggregate(
+def _eager_tables(
     lf: nw.LazyFrame[Any],
-    *,
-    types: EventTypes,
-    period: Period | None,
+    keys: list[str],
     by: Sequence[str],
+    is_: dict[str, nw.Expr],
     columns: frozenset[str],
-) -> Aggregates:
-    """Aggregate validated events per period and segment inside their backend.
+    churn: str | None,
+) -> dict[str, dict[Key, dict[str, Any]]]:
+    """Tables of the eager backends (pandas, pyarrow): one small aggregation per table.
 
-    Parameters
-    ----------
-    lf : narwhals.LazyFrame
-        Events with the canonical columns of :func:`~retention_kpis.validate_events`.
-    types : EventTypes
-        Event type names.
-    period : {"D", "W", "M", "Q", "Y"} or None
-        Period length; None makes the whole frame one period.
-    by : sequence of str
-        Segment columns.
-    columns : frozenset of str
-        Optional roles present (``"revenue"``, ``"cost"``, ``"score"``, ``"order_id"``).
-
-    Returns
-    -------
-    Aggregates
-        Small collected tables keyed by ``(period index, *segment values)``.
+    Eager backends run each step once anyway; sharing the filtered purchases between
+    tables and joining distinct pairs is what makes them fast.
     """
-    keys = [PERIOD, *by] if period is not None else list(by)
-    if period is not None:
-        lf = lf.with_columns(period_index(period).alias(PERIOD))
-    is_ = {kind: nw.col(EVENT) == name for kind, name in types.named().items()}
     purchases = lf.filter(is_["purchase"])
     purchase_aggs = [nw.len().alias("purchase_rows")]
     if "revenue" in columns:
@@ -263,18 +260,82 @@ def aggregate(
             nw.col(COST).sum().alias("spend"),
             nw.len().alias("spend_rows"),
         )
-    if period is not None:
-        plans.update(_retention_tables(lf, active, keys, by, types.churn))
+    if PERIOD in keys:
+        plans.update(_retention_tables(lf, active, keys, by, churn))
     tables = {name: _collect(plan, keys) for name, plan in plans.items()}
     tables["customers"] = _customer_table(tables)
+    return tables
+
+
+def _scores(responses: dict[Key, dict[str, Any]]) -> dict[Key, dict[str, dict[float, int]]]:
+    """Responses per key, survey type and score, from rows keyed ``(*keys, type, score)``."""
     scores: dict[Key, dict[str, dict[float, int]]] = {}
-    if "score" in columns:
-        surveys = lf.filter(is_["nps_response"] | is_["csat_response"])
-        counts = surveys.group_by(*keys, EVENT, SCORE).agg(nw.len().alias("responses"))
-        for key, row in _collect(counts, [*keys, EVENT, SCORE]).items():
-            *segment, kind, score = key
-            per_kind = scores.setdefault(tuple(segment), {}).setdefault(kind, {})
-            per_kind[float(score)] = int(row["responses"])
+    for key, row in responses.items():
+        *segment, kind, score = key
+        per_kind = scores.setdefault(tuple(segment), {}).setdefault(str(kind), {})
+        per_kind[float(score)] = int(row["responses"])
+    return scores
+
+
+def aggregate(
+    lf: nw.LazyFrame[Any],
+    *,
+    types: EventTypes,
+    period: Period | None,
+    by: Sequence[str],
+    columns: frozenset[str],
+    churned: bool = True,
+) -> Aggregates:
+    """Aggregate validated events per period and segment inside their backend.
+
+    Eager backends (pandas, pyarrow) run one small aggregation per table; engines
+    (polars, DuckDB, PySpark, ...) run three queries, see :mod:`retention_kpis._engine_tables`.
+
+    Parameters
+    ----------
+    lf : narwhals.LazyFrame
+        Events with the canonical columns of :func:`~retention_kpis.validate_events`.
+    types : EventTypes
+        Event type names.
+    period : {"D", "W", "M", "Q", "Y"} or None
+        Period length; None makes the whole frame one period.
+    by : sequence of str
+        Segment columns.
+    columns : frozenset of str
+        Optional roles present (``"revenue"``, ``"cost"``, ``"score"``, ``"order_id"``).
+    churned : bool, default=True
+        Also count the previous period's active customers with a churn event (the
+        ``"churned"`` table, needed by ``churn_from="events"`` only).
+
+    Returns
+    -------
+    Aggregates
+        Small collected tables keyed by ``(period index, *segment values)``.
+    """
+    keys = [PERIOD, *by] if period is not None else list(by)
+    implementation = lf.implementation
+    if period is not None:
+        source = TIMESTAMP
+        if implementation.is_polars():
+            # polars reads calendar fields of dates about three times faster than of datetimes.
+            lf = lf.with_columns(nw.col(TIMESTAMP).cast(nw.Date()).alias(_DAY))
+            source = _DAY
+        lf = lf.with_columns(period_index(period, source).alias(PERIOD))
+    is_ = {kind: nw.col(EVENT) == name for kind, name in types.named().items()}
+    churn = types.churn if churned else None
+    scores: dict[Key, dict[str, dict[float, int]]] = {}
+    if implementation.is_pandas_like() or implementation.is_pyarrow():
+        tables = _eager_tables(lf, keys, by, is_, columns, churn)
+        if "score" in columns:
+            surveys = lf.filter(is_["nps_response"] | is_["csat_response"])
+            counts = surveys.group_by(*keys, EVENT, SCORE).agg(nw.len().alias("responses"))
+            scores = _scores(_collect(counts, [*keys, EVENT, SCORE]))
+    else:
+        # engine_tables builds on this module's helpers, so it is imported here.
+        from retention_kpis._engine_tables import engine_tables  # noqa: PLC0415
+
+        tables, responses = engine_tables(lf, keys, by, types=types, columns=columns, churn=churn)
+        scores = _scores(responses or {})
     ordered = sorted(
         tables["events"], key=lambda key: tuple((v is None, str(type(v)), v) for v in key)
     )

@@ -16,6 +16,7 @@ before the window expression runs (pandas evaluates a ``when/then`` inside
 from __future__ import annotations
 
 import dataclasses
+import fractions
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from retention_kpis._event_checks import CUSTOMER, EVENT, REVENUE, TIMESTAMP
 from retention_kpis.cohorts._events import seconds_expr
 from retention_kpis.events import EventTypes
 
-__all__ = ["CHANNEL", "EngagementTables", "engagement_tables", "first_touch"]
+__all__ = ["CHANNEL", "EngagementTables", "engagement_tables", "first_touch", "with_channel"]
 
 CHANNEL = "__rk_channel"
 _SECONDS = "__rk_seconds"
@@ -38,33 +39,52 @@ _NEVER = -(2**62)
 class EngagementTables:
     """Collected counts keyed by ``(period index, *segment values)``.
 
-    ``tables[name][key]`` holds the columns of one table; ``revenues[key]`` the
-    revenue of each purchaser of the key (in no particular order).
+    ``tables[name][key]`` holds the columns of one table: ``"main"`` (events,
+    referrals, customers, referred, top_revenue, revenue), ``"email"`` and
+    ``"email_purchases"``.
     """
 
     tables: dict[str, dict[Key, dict[str, Any]]]
-    revenues: dict[Key, list[float]]
+
+
+def with_channel(lf: nw.LazyFrame[Any], column: str) -> nw.LazyFrame[Any]:
+    """Add the channel column under its canonical name (cast to string unless it is text).
+
+    String and categorical columns are aliased as they are (casting pandas'
+    categories back to strings would copy every row).
+    """
+    dtype = lf.collect_schema()[column]
+    expr = nw.col(column)
+    if not (dtype == nw.String or dtype == nw.Categorical or dtype == nw.Enum):  # noqa: PLR1714 - narwhals dtypes compare by class
+        expr = expr.cast(nw.String)
+    return lf.with_columns(expr.alias(CHANNEL))
 
 
 def first_touch(lf: nw.LazyFrame[Any], referral_channel: str) -> nw.LazyFrame[Any]:
     """Return one row per customer with ``referred`` (1/0): the first event's channel is referral.
 
     The first event is the customer's earliest; when several share that
-    timestamp, the customer is referred if any of them carries the channel.
+    timestamp, the customer is referred if any of them carries the channel,
+    that is when the earliest referral-channel event is at the earliest time
+    (one aggregation, no join).
     """
-    customers = lf.filter(~nw.col(CUSTOMER).is_null())
-    first = customers.group_by(CUSTOMER).agg(nw.col(TIMESTAMP).min().alias("_first"))
+    is_referral = (nw.col(CHANNEL) == referral_channel).fill_null(value=False)
     return (
-        customers.join(first, on=CUSTOMER)
-        .filter(nw.col(TIMESTAMP) == nw.col("_first"))
-        .with_columns(
-            (nw.col(CHANNEL) == referral_channel)
-            .fill_null(value=False)
-            .cast(nw.Int64)
-            .alias("_ref")
+        lf.filter(~nw.col(CUSTOMER).is_null())
+        .select(
+            CUSTOMER,
+            TIMESTAMP,
+            nw.when(is_referral).then(nw.col(TIMESTAMP)).alias("_referral_first"),
         )
         .group_by(CUSTOMER)
-        .agg(nw.col("_ref").max().alias("referred"))
+        .agg(nw.col(TIMESTAMP).min().alias("_first"), nw.col("_referral_first").min())
+        .select(
+            CUSTOMER,
+            (nw.col("_referral_first") == nw.col("_first"))
+            .fill_null(value=False)
+            .cast(nw.Int64)
+            .alias("referred"),
+        )
     )
 
 
@@ -143,6 +163,98 @@ def _email_purchases(
     return _grouped(attributed, keys, nw.len().alias("attributed"))
 
 
+def _flag(condition: nw.Expr) -> nw.Expr:
+    return condition.fill_null(value=False).cast(nw.Int64)
+
+
+def _main_table(
+    lf: nw.LazyFrame[Any],
+    types: EventTypes,
+    keys: Sequence[str],
+    *,
+    referral_channel: str | None,
+    has_revenue: bool,
+    top_fraction: float,
+) -> nw.LazyFrame[Any]:
+    """One query per key: events, referrals, purchasers, referred purchasers and Pareto sums.
+
+    One group-by of every event on ``(*keys, customer)`` (first time, first time on
+    the referral channel, referrals, bought, revenue), then window functions over
+    that much smaller frame: the customer's first event in the whole frame (and
+    whether a referral-channel event is at that time: referred), and each
+    purchaser's revenue rank within the key. Ranks are ordinal (ties in any
+    order: the top group's sum is the same); non-purchasers rank last. The top
+    group has :func:`~retention_kpis.metrics.pareto.top_customer_count` members,
+    in integer arithmetic: with ``top_fraction = p / q`` as the decimal it prints
+    as, ``ceil(n * p / q) = (n * p + q - 1) // q``.
+    """
+    is_purchase = nw.col(EVENT) == types.purchase
+    spent = nw.col(REVENUE) if has_revenue else nw.lit(0.0)
+    columns = [
+        _flag(nw.col(EVENT) == types.referral).alias("_referral"),
+        _flag(is_purchase).alias("_bought"),
+        nw.when(is_purchase).then(spent).otherwise(nw.lit(0.0)).alias("_spent"),
+    ]
+    aggs = [
+        nw.len().alias("_events"),
+        nw.col(TIMESTAMP).min().alias("_first"),
+        nw.col("_referral").sum(),
+        nw.col("_bought").max(),
+        nw.col("_spent").sum(),
+    ]
+    if referral_channel is not None:
+        on_channel = (nw.col(CHANNEL) == referral_channel).fill_null(value=False)
+        columns.append(nw.when(on_channel).then(nw.col(TIMESTAMP)).alias("_referral_at"))
+        aggs.append(nw.col("_referral_at").min())
+    per_customer = (
+        lf.select(*keys, CUSTOMER, TIMESTAMP, *columns).group_by(*keys, CUSTOMER).agg(*aggs)
+    )
+    if per_customer.implementation is nw.Implementation.PYARROW:
+        # PyArrow has no window functions: the per-customer table is handed to pandas.
+        per_customer = per_customer.collect(backend="pandas").lazy()
+    bought = nw.col("_bought") == 1
+    per_customer = per_customer.with_columns(
+        nw.when(bought).then(nw.col("_spent")).otherwise(nw.lit(-1.0)).alias("_value")
+    )
+    rank = nw.col("_value").rank(method="ordinal", descending=True)
+    purchasers = nw.col("_bought").sum()
+    windows = [
+        (rank.over(*keys) if keys else rank).alias("_rank"),
+        (purchasers.over(*keys) if keys else purchasers).alias("_purchasers"),
+    ]
+    if referral_channel is not None:
+        windows += [
+            nw.col("_first").min().over(CUSTOMER).alias("_first_all"),
+            nw.col("_referral_at").min().over(CUSTOMER).alias("_referral_all"),
+        ]
+    ranked = per_customer.with_columns(*windows)
+    exact = fractions.Fraction(repr(float(top_fraction)))
+    top = (nw.col("_purchasers").cast(nw.Int64) * exact.numerator + exact.denominator - 1) // (
+        exact.denominator
+    )
+    referred = (
+        _flag(bought & (nw.col("_referral_all") == nw.col("_first_all")))
+        if referral_channel is not None
+        else nw.lit(0, dtype=nw.Int64())
+    )
+    in_top = bought & (nw.col("_rank") <= top)
+    flagged = ranked.with_columns(
+        referred.alias("_referred"),
+        nw.when(in_top).then(nw.col("_spent")).otherwise(nw.lit(0.0)).alias("_top_spent"),
+        nw.when(bought).then(nw.col("_spent")).otherwise(nw.lit(0.0)).alias("_revenue"),
+    )
+    return _grouped(
+        flagged,
+        keys,
+        nw.col("_events").sum().alias("events"),
+        nw.col("_referral").sum().alias("referrals"),
+        nw.col("_bought").sum().alias("customers"),
+        nw.col("_referred").sum().alias("referred"),
+        nw.col("_top_spent").sum().alias("top_revenue"),
+        nw.col("_revenue").sum().alias("revenue"),
+    )
+
+
 def engagement_tables(
     lf: nw.LazyFrame[Any],
     *,
@@ -152,36 +264,31 @@ def engagement_tables(
     referral_channel: str | None,
     click_window: int,
     has_revenue: bool,
+    top_fraction: float,
 ) -> EngagementTables:
     """Collect the tables behind :func:`~retention_kpis.engagement_kpis`, keyed by period."""
     keys = [PERIOD, *by] if period is not None else list(by)
     if period is not None:
         lf = lf.with_columns(period_index(period).alias(PERIOD))
-    lf = lf.with_columns(seconds_expr().alias(_SECONDS))
-    purchases = lf.filter(nw.col(EVENT) == types.purchase)
-    purchasers = purchases.select(*keys, CUSTOMER).unique()
-    if referral_channel is not None:
-        purchasers = purchasers.join(first_touch(lf, referral_channel), on=CUSTOMER)
-    else:
-        purchasers = purchasers.with_columns(nw.lit(0, dtype=nw.Int64()).alias("referred"))
+    kinds = [types.email_sent, types.email_open, types.email_click, types.unsubscribe]
+    timed = lf.filter(nw.col(EVENT).is_in([*kinds, types.purchase])).select(
+        *keys, CUSTOMER, EVENT, seconds_expr().alias(_SECONDS)
+    )
+    if timed.implementation is nw.Implementation.PYARROW:
+        # PyArrow has no ordered window functions: the email and purchase rows (only the
+        # columns needed) are handed to pandas.
+        timed = timed.collect(backend="pandas").lazy()
     plans: dict[str, nw.LazyFrame[Any]] = {
-        "events": _grouped(lf, keys, nw.len().alias("events")),
-        "customers": _grouped(
-            purchasers,
+        "main": _main_table(
+            lf,
+            types,
             keys,
-            nw.len().alias("customers"),
-            nw.col("referred").sum().alias("referred"),
+            referral_channel=referral_channel,
+            has_revenue=has_revenue,
+            top_fraction=top_fraction,
         ),
-        "referrals": _grouped(
-            lf.filter(nw.col(EVENT) == types.referral), keys, nw.len().alias("referrals")
-        ),
-        "email": _email_table(lf, types, keys, by),
-        "email_purchases": _email_purchases(lf, types, keys, click_window),
+        "email": _email_table(timed, types, keys, by),
+        "email_purchases": _email_purchases(timed, types, keys, click_window),
     }
     tables = {name: _collect(plan, keys) for name, plan in plans.items()}
-    revenues: dict[Key, list[float]] = {}
-    if has_revenue:
-        spent = purchases.group_by(*keys, CUSTOMER).agg(nw.col(REVENUE).sum().alias("revenue"))
-        for key, row in _collect(spent, [*keys, CUSTOMER]).items():
-            revenues.setdefault(key[:-1], []).append(float(row["revenue"]))
-    return EngagementTables(tables=tables, revenues=revenues)
+    return EngagementTables(tables=tables)

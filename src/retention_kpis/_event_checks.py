@@ -1,9 +1,13 @@
-"""Row-level checks of event frames: indicator columns summed per event type, then messages.
+"""Row-level checks of event frames: problem counts per event type, then messages.
 
-The indicators are computed inside the backend and summed per ``event_type``
-in the one validation aggregation of :func:`~retention_kpis.validate_events`;
-:func:`raise_on_problems` turns the sums into the first error found, naming the
-column, the problem, the number of rows and the event types involved.
+:func:`event_totals` counts rows and problems per ``event_type`` inside the
+backend. A first aggregation screens the frame cheaply: null counts are exact
+(rows minus non-null counts), and minimum, maximum and the summed distance of
+scores to whole numbers tell whether any value could break a range rule. Only
+when one could (or a value is nan) is the exact indicator-column aggregation run,
+so valid frames are scanned once. :func:`raise_on_problems` turns the counts into
+the first error found, naming the column, the problem, the number of rows and
+the event types involved.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from retention_kpis.exceptions import InvalidInputError
 if TYPE_CHECKING:
     from retention_kpis.events import EventSchema, EventTypes
 
-__all__ = ["raise_on_problems", "row_flags"]
+__all__ = ["event_totals", "raise_on_problems", "row_flags"]
 
 CUSTOMER = "__rk_customer"
 TIMESTAMP = "__rk_timestamp"
@@ -27,6 +31,7 @@ REVENUE = "__rk_revenue"
 COST = "__rk_cost"
 SCORE = "__rk_score"
 ORDER = "__rk_order"
+FRACTION = "__rk_fraction"
 OPTIONAL = {"revenue": REVENUE, "cost": COST, "score": SCORE, "order_id": ORDER}
 
 
@@ -62,6 +67,112 @@ def row_flags(
             (nw.col(EVENT) == types.csat_response) & ((score < low) | (score > high) | fractional)
         )
     return flags
+
+
+def _screen(present: frozenset[str]) -> list[nw.Expr]:
+    """Cheap per-event-type aggregations: exact null counts, bounds of values to check."""
+    aggs = [
+        nw.len().alias("rows"),
+        nw.col(CUSTOMER).count().alias("_customers"),
+        nw.col(TIMESTAMP).count().alias("_timestamps"),
+    ]
+    for role in ("revenue", "cost"):
+        if role in present:
+            column = nw.col(OPTIONAL[role])
+            aggs += [column.count().alias(f"_{role}s"), column.min().alias(f"_{role}_min")]
+    if "score" in present:
+        score = nw.col(SCORE)
+        aggs += [
+            score.count().alias("_scores"),
+            score.min().alias("_score_min"),
+            score.max().alias("_score_max"),
+            nw.col(FRACTION).sum().alias("_score_fraction"),
+        ]
+    return aggs
+
+
+def _at_least(value: Any, low: float) -> bool:  # noqa: ANN401 - a backend scalar
+    """``value >= low`` for a backend scalar; False for nan (which then gets the exact check)."""
+    return bool(float(value) >= low)
+
+
+def _screened(
+    row: dict[str, Any], types: EventTypes, csat_scale: tuple[int, int]
+) -> dict[str, int] | None:
+    """Exact counts from one screened row; None when a value may break a rule.
+
+    Minimums and maximums are read only when the group holds non-null values, so a
+    nan (a backend's all-nan minimum, or the nan fraction of a nan or infinite score)
+    always fails the comparison and sends the frame to the exact check.
+    """
+    rows = int(row["rows"])
+    counts = {
+        "rows": rows,
+        "null_customer": rows - int(row["_customers"]),
+        "null_timestamp": rows - int(row["_timestamps"]),
+    }
+    for role in ("revenue", "cost"):
+        if f"_{role}s" in row:
+            filled = int(row[f"_{role}s"])
+            if filled and not _at_least(row[f"_{role}_min"], 0.0):
+                return None
+            counts[f"null_{role}"] = rows - filled
+            counts[f"negative_{role}"] = 0
+    if "_scores" in row:
+        filled = int(row["_scores"])
+        bounds = {types.nps_response: (0, 10), types.csat_response: csat_scale}.get(row[EVENT])
+        if (
+            bounds is not None
+            and filled
+            and not (
+                _at_least(row["_score_min"], bounds[0])
+                and _at_least(-float(row["_score_max"]), -bounds[1])
+                and float(row["_score_fraction"]) == 0
+            )
+        ):
+            return None
+        counts.update(null_score=rows - filled, bad_nps=0, bad_csat=0)
+    return counts
+
+
+def event_totals(
+    canonical: nw.LazyFrame[Any],
+    present: frozenset[str],
+    types: EventTypes,
+    csat_scale: tuple[int, int],
+) -> list[tuple[object, dict[str, int]]]:
+    """Return ``(event_type value, problem counts)`` per event type, counted in the backend.
+
+    The counts are those of :func:`row_flags` summed per event type, plus ``rows``.
+    Values are plain Python (nan read as None, see :func:`~retention_kpis.events.plain`).
+    """
+    from retention_kpis.events import plain  # noqa: PLC0415 - events imports this module
+
+    screened = canonical
+    if "score" in present:
+        # nan and infinities make the distance nan, which is not 0: the exact check then runs.
+        distance = (nw.col(SCORE) - nw.col(SCORE).round(0)).abs()
+        screened = screened.with_columns(distance.alias(FRACTION))
+    summary = screened.group_by(EVENT).agg(*_screen(present)).collect()
+    totals = []
+    for row in summary.rows(named=True):
+        counts = _screened(row, types, csat_scale)
+        if counts is None:
+            break
+        totals.append((plain(row[EVENT]), counts))
+    else:
+        return totals
+    flags = row_flags(present, types, csat_scale)
+    exact = (
+        canonical.with_columns(**flags)
+        .group_by(EVENT)
+        .agg(nw.len().alias("rows"), *[nw.col(name).sum() for name in flags])
+        .collect()
+    )
+    return [
+        (plain(row[EVENT]), {key: int(value) for key, value in row.items() if key != EVENT})
+        for row in exact.rows(named=True)
+    ]
 
 
 def raise_on_problems(

@@ -1,8 +1,13 @@
 """One report row from the aggregated counts, through the pure metric functions.
 
 No formula is written here: each KPI calls its function in
-:mod:`retention_kpis.metrics` with ``zero_division=nan``, and a KPI the data
-cannot support is nan with a note naming the cause (counted per cause).
+:mod:`retention_kpis.metrics` with ``zero_division=nan`` (the engagement columns
+through :func:`retention_kpis._engagement_rows.engagement_row`), and a KPI the
+data cannot support is nan with a note naming the cause (counted per cause).
+Attributed orders are fractional, which the whole-count checks of
+``average_order_value`` and ``cost_per_acquisition`` reject, so with attribution
+``aov`` and ``cpa`` are the same ratios through the library's one division
+helper, :func:`retention_kpis._validation.divide`.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from typing import Any
 import numpy as np
 
 from retention_kpis._aggregate import Aggregates, Key, Period
+from retention_kpis._engagement_rows import ENGAGEMENT_DEFINITIONS, engagement_row
+from retention_kpis._engagement_tables import EngagementTables
+from retention_kpis._validation import divide
 from retention_kpis.events import EventTypes
 from retention_kpis.metrics.aov import average_order_value
 from retention_kpis.metrics.cac import customer_acquisition_cost
@@ -28,7 +36,15 @@ from retention_kpis.metrics.purchase_frequency import purchase_frequency
 from retention_kpis.metrics.retention import retention_rate
 from retention_kpis.metrics.roas import return_on_ad_spend
 
-__all__ = ["DEFINITIONS", "KPI_COLUMNS", "RowInputs", "kpi_values"]
+__all__ = [
+    "DEFINITIONS",
+    "ENGAGEMENT_COLUMNS",
+    "ENGAGEMENT_COUNTS",
+    "KPI_COLUMNS",
+    "RowInputs",
+    "engagement_values",
+    "kpi_values",
+]
 
 DEFINITIONS: dict[str, str] = {
     "visitors": "distinct customers with a visit event in the period (and segment)",
@@ -60,8 +76,50 @@ DEFINITIONS: dict[str, str] = {
     ),
     "clv": "aov * purchase_frequency * expected lifespan in periods (1 / churn_rate)",
 }
+ENGAGEMENT_COLUMNS: tuple[str, ...] = (
+    "referrals",
+    "referral_rate",
+    "referred_customers",
+    "referred_customer_share",
+    "emails_delivered",
+    "email_open_rate",
+    "email_ctr",
+    "email_cto_rate",
+    "email_unsubscribe_rate",
+    "email_attributed_repeat_purchases",
+    "pareto_share",
+)
+"""Engagement columns of the report, after the core KPIs (``customers`` = ``active_customers``)."""
+ENGAGEMENT_COUNTS = frozenset(
+    {"referrals", "referred_customers", "emails_delivered", "email_attributed_repeat_purchases"}
+)
+DEFINITIONS.update({name: ENGAGEMENT_DEFINITIONS[name] for name in ENGAGEMENT_COLUMNS})
+DEFINITIONS.update(  # the engagement "customers" are the report's active_customers
+    {
+        "referral_rate": "referrals / active_customers",
+        "referred_customer_share": "referred_customers / active_customers",
+        "pareto_share": (
+            "revenue of the top ceil(top_fraction * active_customers) purchasers / revenue"
+        ),
+    }
+)
 KPI_COLUMNS: tuple[str, ...] = tuple(DEFINITIONS)
 _NAN = math.nan
+_NO_ORDERS = "aov and cpa are null where there are no orders"
+_ENGAGEMENT_CAUSES = (
+    (
+        "referral_rate",
+        "referral_rate and referred_customer_share are null where there are no purchasers",
+    ),
+    (
+        "email_open_rate",
+        (
+            "email_open_rate, email_ctr, email_cto_rate and email_unsubscribe_rate are null "
+            "where no emails were delivered"
+        ),
+    ),
+    ("pareto_share", "pareto_share is null where there is no purchase revenue"),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,41 +202,68 @@ def _retention(
     return retention, _kpi({}, cause, churn_rate, start, start - retained)
 
 
+def _ratio(
+    causes: dict[str, int], cause: str, numerator: float, denominator: float, kpi: str
+) -> float:
+    """Return an attributed ratio (fractional orders) through the library's division helper."""
+    if math.isnan(numerator):
+        return _NAN
+    value = divide(numerator, denominator, zero_division=_NAN, kpi=kpi, denominator_name="orders")
+    if math.isnan(value):
+        _note(causes, cause)
+    return value
+
+
 def kpi_values(
-    aggregates: Aggregates, key: Key, inputs: RowInputs, causes: dict[str, int]
+    aggregates: Aggregates,
+    key: Key,
+    inputs: RowInputs,
+    causes: dict[str, int],
+    attributed: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
-    """Return every KPI of one (period, segment) key; counts undefined KPIs by cause."""
+    """Return the 17 core KPIs of one (period, segment) key; counts undefined KPIs by cause.
+
+    ``attributed`` replaces the key's orders and revenue (then ``aov``, ``cpa``
+    and ``roas``); ``purchase_frequency`` and ``clv`` keep the key's own purchases.
+    """
     visitors = int(_get(aggregates, "customers", key, "visitors"))
     active = int(_get(aggregates, "customers", key, "active"))
-    orders = _orders(aggregates, key, has_orders=inputs.has_orders)
-    revenue = float(_get(aggregates, "purchases", key, "revenue"))
+    own_orders = _orders(aggregates, key, has_orders=inputs.has_orders)
+    own_revenue = float(_get(aggregates, "purchases", key, "revenue"))
     spend = float(_get(aggregates, "spend", key, "spend")) if inputs.has_spend else _NAN
     if not inputs.has_spend:
         _note(causes, "spend, cpa, cac and roas are null: the events hold no spend rows")
     new = int(_get(aggregates, "new", key, "new_customers"))
-    aov = _kpi(
-        causes,
-        "aov and cpa are null where there are no orders",
+    own_aov = _kpi(
+        causes if attributed is None else {},
+        _NO_ORDERS,
         average_order_value,
-        revenue,
-        orders,
+        own_revenue,
+        own_orders,
     )
+    orders: float = own_orders
+    revenue, aov = own_revenue, own_aov
+    cpa = _kpi({}, "", cost_per_acquisition, spend, own_orders)
+    if attributed is not None:
+        orders, revenue = attributed
+        aov = _ratio(causes, _NO_ORDERS, revenue, orders, "average_order_value")
+        cpa = _ratio({}, "", spend, orders, "cost_per_acquisition")
     frequency = _kpi(
         causes,
         "purchase_frequency is null where there are no purchasers",
         purchase_frequency,
-        orders,
+        own_orders,
         active,
     )
     retention, churn = _retention(aggregates, key, inputs, active, causes)
     clv = _NAN
-    if not any(math.isnan(value) for value in (aov, frequency, churn)):
+    if not any(math.isnan(value) for value in (own_aov, frequency, churn)):
         if churn == 0:
             _note(
                 causes, "clv is null where churn_rate is 0, the expected lifespan being unbounded"
             )
         else:
-            clv = customer_lifetime_value(aov, frequency, 1.0 / churn)
+            clv = customer_lifetime_value(own_aov, frequency, 1.0 / churn)
     csat_scores = _survey(aggregates, key, inputs.types.csat_response)
     nps_scores = _survey(aggregates, key, inputs.types.nps_response)
     for name, scores in (("csat", csat_scores), ("nps", nps_scores)):
@@ -198,7 +283,7 @@ def kpi_values(
         "revenue": revenue,
         "spend": spend,
         "new_customers": new,
-        "cpa": _kpi({}, "", cost_per_acquisition, spend, orders),
+        "cpa": cpa,
         "cac": _kpi(
             causes,
             "cac is null where there are no new customers",
@@ -220,3 +305,31 @@ def kpi_values(
         "churn_rate": churn,
         "clv": clv,
     }
+
+
+def engagement_values(
+    tables: EngagementTables | None,
+    key: Key,
+    *,
+    no_referred: str | None,
+    causes: dict[str, int],
+) -> dict[str, Any]:
+    """Return the engagement columns of one key; counts undefined ones by cause.
+
+    ``tables`` is None with ``engagement=False`` (every column null);
+    ``no_referred`` names why referred customers cannot be told apart, if so.
+    """
+    if tables is None:
+        _note(causes, "the engagement columns are null: engagement=False")
+        return {name: None if name in ENGAGEMENT_COUNTS else _NAN for name in ENGAGEMENT_COLUMNS}
+    row = engagement_row(tables, key)
+    values = {name: row[name] for name in ENGAGEMENT_COLUMNS}
+    if no_referred is not None:
+        _note(causes, no_referred)
+        values["referred_customers"], values["referred_customer_share"] = None, _NAN
+    for name, cause in _ENGAGEMENT_CAUSES:
+        if math.isnan(values[name]):
+            _note(causes, cause)
+    if values["emails_delivered"] and math.isnan(values["email_cto_rate"]):
+        _note(causes, "email_cto_rate is null where no delivered email was opened")
+    return values

@@ -40,50 +40,23 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from retention_kpis._aggregate import Key, Period, period_start
+from retention_kpis._aggregate import Period, period_start
 from retention_kpis._backends import from_columns, native_kind
-from retention_kpis._engagement_tables import (
-    CHANNEL,
-    EngagementTables,
-    engagement_tables,
-    first_touch,
+from retention_kpis._engagement_rows import (
+    ENGAGEMENT_DEFINITIONS,
+    REFERRED,
+    check_referral_channel,
+    engagement_row,
 )
+from retention_kpis._engagement_tables import engagement_tables, first_touch, with_channel
 from retention_kpis._event_checks import CUSTOMER
 from retention_kpis.cohorts._events import check_columns, check_schema, parse_duration
-from retention_kpis.events import EventSchema, UnknownEvents, plain, validate_events
+from retention_kpis.events import EventSchema, UnknownEvents, validate_events
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
-from retention_kpis.metrics.email import (
-    email_click_through_rate,
-    email_click_to_open_rate,
-    email_open_rate,
-    email_unsubscribe_rate,
-)
-from retention_kpis.metrics.pareto import _check_top_fraction, pareto_share
-from retention_kpis.metrics.referral import referral_rate, referred_customer_share
+from retention_kpis.metrics.pareto import _check_top_fraction
 from retention_kpis.report import ChurnFrom, compute_kpis
 
 __all__ = ["ENGAGEMENT_DEFINITIONS", "engagement_kpis", "referred_vs_organic"]
-
-ENGAGEMENT_DEFINITIONS: dict[str, str] = {
-    "customers": "distinct purchasers in the period (and segment)",
-    "referrals": "referral events (each made by the referrer, its customer_id)",
-    "referral_rate": "referrals / customers",
-    "referred_customers": "customers whose first event's channel is referral_channel",
-    "referred_customer_share": "referred_customers / customers",
-    "emails_delivered": "distinct (customer, second) email_sent rows; no bounces modelled",
-    "email_opens": "delivered emails with an open or click linked to them",
-    "email_clicks": "delivered emails with a click linked to them",
-    "email_unsubscribes": "delivered emails with an unsubscribe linked to them",
-    "email_open_rate": "email_opens / emails_delivered",
-    "email_ctr": "email_clicks / emails_delivered",
-    "email_cto_rate": "email_clicks / email_opens",
-    "email_unsubscribe_rate": "email_unsubscribes / emails_delivered",
-    "email_attributed_repeat_purchases": (
-        "purchases after the customer's first, within click_window of their latest email click"
-    ),
-    "pareto_share": "revenue of the top ceil(top_fraction * customers) customers / revenue",
-}
-"""The definition of every column of :func:`engagement_kpis` after ``period`` and ``by``."""
 
 _COUNTS = (
     "customers",
@@ -95,9 +68,7 @@ _COUNTS = (
     "email_unsubscribes",
     "email_attributed_repeat_purchases",
 )
-_REFERRED = ("referred_customers", "referred_customer_share")
 _PERIODS = ("D", "W", "M", "Q", "Y")
-_NAN = math.nan
 
 
 def _check_period(period: object, func: str) -> Period | None:
@@ -108,14 +79,6 @@ def _check_period(period: object, func: str) -> Period | None:
         )
         raise InvalidInputError(msg)
     return period  # type: ignore[return-value]  # checked against the Literal's values
-
-
-def _check_referral_channel(value: object, func: str, *, optional: bool) -> str | None:
-    if (value is None and optional) or (isinstance(value, str) and value):
-        return value
-    allowed = "a non-empty string or None" if optional else "a non-empty string"
-    msg = f"The 'referral_channel' parameter of {func} must be {allowed}. Got {value!r} instead."
-    raise InvalidInputError(msg)
 
 
 def _require_channel(events: object, schema: EventSchema, referral_channel: str) -> None:
@@ -146,49 +109,9 @@ def _prepared_frame(
         keep = (*by, schema.channel)
     prepared = validate_events(events, schema=schema, by=keep, unknown_events=unknown_events)
     lf = prepared.frame
-    if lf.implementation is nw.Implementation.PYARROW:
-        # PyArrow has no ordered window functions; an in-memory table is handed to pandas.
-        lf = lf.collect(backend="pandas").lazy()
     if referral_channel is not None:
-        lf = lf.with_columns(nw.col(schema.channel).cast(nw.String).alias(CHANNEL))
+        lf = with_channel(lf, schema.channel)
     return lf, prepared.columns
-
-
-def _count(tables: EngagementTables, table: str, key: Key, field: str) -> int:
-    row = tables.tables.get(table, {}).get(key)
-    value = None if row is None else plain(row.get(field))
-    return 0 if value is None else int(value)  # type: ignore[call-overload]  # a plain number
-
-
-def _row(tables: EngagementTables, key: Key, *, top_fraction: float) -> dict[str, Any]:
-    """Return the KPI columns of one key, undefined KPIs as nan (zero denominators)."""
-    customers = _count(tables, "customers", key, "customers")
-    referrals = _count(tables, "referrals", key, "referrals")
-    referred_customers = _count(tables, "customers", key, "referred")
-    delivered = _count(tables, "email", key, "delivered")
-    opens = _count(tables, "email", key, "opens")
-    clicks = _count(tables, "email", key, "clicks")
-    unsubscribes = _count(tables, "email", key, "unsubscribes")
-    nan = {"zero_division": _NAN}
-    return {
-        "customers": customers,
-        "referrals": referrals,
-        "referral_rate": referral_rate(referrals, customers, **nan),
-        "referred_customers": referred_customers,
-        "referred_customer_share": referred_customer_share(referred_customers, customers, **nan),
-        "emails_delivered": delivered,
-        "email_opens": opens,
-        "email_clicks": clicks,
-        "email_unsubscribes": unsubscribes,
-        "email_open_rate": email_open_rate(opens, delivered, **nan),
-        "email_ctr": email_click_through_rate(clicks, delivered, **nan),
-        "email_cto_rate": email_click_to_open_rate(clicks, opens, **nan),
-        "email_unsubscribe_rate": email_unsubscribe_rate(unsubscribes, delivered, **nan),
-        "email_attributed_repeat_purchases": _count(tables, "email_purchases", key, "attributed"),
-        "pareto_share": pareto_share(
-            tables.revenues.get(key, []), top_fraction=top_fraction, **nan
-        ),
-    }
 
 
 def _dtype(values: list[Any]) -> Any:  # noqa: ANN401 - a narwhals dtype
@@ -283,7 +206,7 @@ def engagement_kpis(
         raise InvalidInputError(msg)
     window = parse_duration(click_window, "click_window", func)
     fraction = _check_top_fraction(top_fraction, func)
-    channel = _check_referral_channel(referral_channel, func, optional=True)
+    channel = check_referral_channel(referral_channel, func, optional=True)
     lf, columns = _prepared_frame(events, schema_, by_, channel, unknown_events)
     tables = engagement_tables(
         lf,
@@ -293,17 +216,18 @@ def engagement_kpis(
         referral_channel=channel,
         click_window=window,
         has_revenue="revenue" in columns,
+        top_fraction=fraction,
     )
     keys = sorted(
-        tables.tables["events"], key=lambda key: tuple((v is None, str(type(v)), v) for v in key)
+        tables.tables["main"], key=lambda key: tuple((v is None, str(type(v)), v) for v in key)
     )
-    kpis = [name for name in ENGAGEMENT_DEFINITIONS if channel is not None or name not in _REFERRED]
+    kpis = [name for name in ENGAGEMENT_DEFINITIONS if channel is not None or name not in REFERRED]
     data: dict[str, list[Any]] = {name: [] for name in ("period", *by_, *kpis)}
     for key in keys:
         data["period"].append(period_start(period_, key[0] if period_ is not None else None))
         for name, value in zip(by_, key[1:] if period_ is not None else key, strict=True):
             data[name].append(value)
-        row = _row(tables, key, top_fraction=fraction)
+        row = engagement_row(tables, key)
         for name in kpis:
             value = row[name]
             data[name].append(None if isinstance(value, float) and math.isnan(value) else value)
@@ -387,7 +311,7 @@ def referred_vs_organic(
     """
     func = "referred_vs_organic"
     schema_ = check_schema(schema, func)
-    channel = _check_referral_channel(referral_channel, func, optional=False)
+    channel = check_referral_channel(referral_channel, func, optional=False)
     assert channel is not None  # narrowed for mypy: optional=False never returns None
     _check_period(period, func)
     lf, _ = _prepared_frame(events, schema_, (), channel, unknown_events)

@@ -22,8 +22,8 @@ from retention_kpis._event_checks import (
     CUSTOMER,
     EVENT,
     TIMESTAMP,
+    event_totals,
     raise_on_problems,
-    row_flags,
 )
 from retention_kpis._event_checks import OPTIONAL as _OPTIONAL
 from retention_kpis._timestamps import parse_timestamps
@@ -338,17 +338,8 @@ def validate_events(
             for name in dict.fromkeys(by)
         ],
     )
-    flags = row_flags(present, types, csat_scale)
-    summary = (
-        canonical.with_columns(**flags)
-        .group_by(EVENT)
-        .agg(nw.len().alias("rows"), *[nw.col(name).sum() for name in flags])
-        .collect()
-    )
     totals: dict[str, dict[str, int]] = {}
-    for row in summary.rows(named=True):
-        name = plain(row[EVENT])
-        counts = {key: int(value) for key, value in row.items() if key != EVENT}
+    for name, counts in event_totals(canonical, present, types, csat_scale):
         if name is None:
             msg = f"Column {schema.event_type!r} of events is null on {_rows(counts['rows'])}."
             raise InvalidInputError(msg)

@@ -9,191 +9,46 @@ for the definitions and a worked example.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import math
 from collections.abc import Sequence
 from typing import Any, Literal, TypeAlias
 
-import narwhals.stable.v2 as nw
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
-
-from retention_kpis._aggregate import Aggregates, Period, aggregate, period_start
-from retention_kpis._backends import FrameBackend, from_columns, native_kind
-from retention_kpis._kpi_rows import DEFINITIONS, KPI_COLUMNS, RowInputs, kpi_values
+from retention_kpis._aggregate import Aggregates, Key, Period, aggregate, period_start
+from retention_kpis._attributed import attributed_orders, check_attribution, sorted_keys
+from retention_kpis._backends import native_kind
+from retention_kpis._engagement_rows import check_referral_channel
+from retention_kpis._engagement_tables import EngagementTables, engagement_tables, with_channel
+from retention_kpis._kpi_rows import (
+    DEFINITIONS,
+    KPI_COLUMNS,
+    RowInputs,
+    engagement_values,
+    kpi_values,
+)
+from retention_kpis._report_model import (
+    KPIReport,
+    KPIRow,
+    SegmentValue,  # noqa: F401 - re-exported for spec.results
+)
 from retention_kpis._validation import check_number, check_scale
-from retention_kpis.events import EventSchema, UnknownEvents, validate_events
+from retention_kpis.attribution import Model
+from retention_kpis.cohorts._events import parse_duration
+from retention_kpis.events import (
+    EventSchema,
+    PreparedEvents,
+    UnknownEvents,
+    _lazy,
+    validate_events,
+)
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.metrics._base import Fraction, NonNegative, Signed100
+from retention_kpis.metrics.pareto import _check_top_fraction
 
 __all__ = ["KPIReport", "KPIRow", "compute_kpis"]
 
 ChurnFrom: TypeAlias = Literal["activity", "events"]
-SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
 _FUNC = "compute_kpis"
 _PERIODS = ("D", "W", "M", "Q", "Y")
-_COUNTS = frozenset({"visitors", "orders", "new_customers", "active_customers"})
-
-
-class KPIRow(BaseModel):
-    """The KPIs of one period and segment; undefined KPIs are nan (``null`` in JSON).
-
-    Examples
-    --------
-    >>> row = KPIRow(period=None, visitors=0, orders=0, new_customers=0, active_customers=0)
-    >>> row.conversion_rate
-    nan
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
-
-    period: dt.date | None
-    segment: dict[str, SegmentValue] = Field(default_factory=dict)
-    visitors: int = Field(ge=0)
-    conversion_rate: Fraction = math.nan
-    orders: int = Field(ge=0)
-    revenue: NonNegative = math.nan
-    spend: NonNegative = math.nan
-    new_customers: int = Field(ge=0)
-    cpa: NonNegative = math.nan
-    cac: NonNegative = math.nan
-    roas: NonNegative = math.nan
-    aov: NonNegative = math.nan
-    purchase_frequency: NonNegative = math.nan
-    csat: Fraction = math.nan
-    nps: Signed100 = math.nan
-    active_customers: int = Field(ge=0)
-    retention_rate: Fraction = math.nan
-    churn_rate: Fraction = math.nan
-    clv: NonNegative = math.nan
-
-
-def _dtype_of(values: list[Any]) -> Any:  # noqa: ANN401 - a narwhals dtype
-    """Return the narwhals dtype of a segment column from its Python values."""
-    first = next((value for value in values if value is not None), "")
-    for kind, dtype in (
-        (bool, nw.Boolean()),
-        (int, nw.Int64()),
-        (float, nw.Float64()),
-        (dt.datetime, nw.Datetime()),
-        (dt.date, nw.Date()),
-    ):
-        if isinstance(first, kind):
-            return dtype
-    return nw.String()
-
-
-class KPIReport(BaseModel):
-    """KPIs per period and segment, with the options and notes that produced them.
-
-    Attributes
-    ----------
-    rows : tuple of KPIRow
-        One row per (period, segment) holding at least one event, sorted.
-    period : {"D", "W", "M", "Q", "Y"} or None
-        Period length (None: the whole frame is one period).
-    by : tuple of str
-        Segment columns.
-    event_schema : EventSchema
-        Column and event type names used.
-    definitions : dict of str to str
-        The definition of every KPI column.
-    notes : tuple of str
-        Why KPIs are null, and what validation dropped; one note per cause.
-    backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}
-        Frame kind :meth:`to_frame` returns by default: the input's (``"pyarrow"``
-        for other backends narwhals reads).
-    lazy : bool
-        Whether :meth:`to_frame` returns a lazy frame by default (polars
-        LazyFrame in, LazyFrame out; DuckDB and PySpark are always lazy).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> events = pd.DataFrame({
-    ...     "customer_id": ["a", "a"],
-    ...     "timestamp": ["2024-01-05", "2024-01-06"],
-    ...     "event_type": ["visit", "purchase"],
-    ...     "revenue": [None, 20.0],
-    ... })
-    >>> report = compute_kpis(events)
-    >>> report.columns[:4]
-    ['period', 'visitors', 'conversion_rate', 'orders']
-    >>> report.to_dict()["aov"]
-    [20.0]
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
-
-    rows: tuple[KPIRow, ...]
-    period: Period | None
-    by: tuple[str, ...]
-    event_schema: EventSchema
-    definitions: dict[str, str]
-    notes: tuple[str, ...]
-    backend: FrameBackend
-    lazy: bool = False
-    _session: Any = PrivateAttr(default=None)
-
-    @property
-    def columns(self) -> list[str]:
-        """Column names of the report: ``period``, the ``by`` columns, then the KPIs."""
-        return ["period", *self.by, *KPI_COLUMNS]
-
-    def to_dict(self) -> dict[str, list[Any]]:
-        """Return the report column by column, with undefined KPIs as None (not nan).
-
-        Examples
-        --------
-        >>> KPIReport(rows=(), period="M", by=(), event_schema=EventSchema(),
-        ...           definitions={}, notes=(), backend="pandas").to_dict()["period"]
-        []
-        """
-        data: dict[str, list[Any]] = {name: [] for name in self.columns}
-        for row in self.rows:
-            data["period"].append(row.period)
-            for name in self.by:
-                data[name].append(row.segment.get(name))
-            for name in KPI_COLUMNS:
-                value = getattr(row, name)
-                data[name].append(None if isinstance(value, float) and math.isnan(value) else value)
-        return data
-
-    def to_frame(self, *, backend: FrameBackend | None = None) -> Any:  # noqa: ANN401 - a native frame
-        """Return the report as a native DataFrame, one row per period and segment.
-
-        Parameters
-        ----------
-        backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}, optional
-            Frame kind; by default the input's kind (:attr:`backend`, lazy when
-            :attr:`lazy`): a polars LazyFrame, DuckDB relation or PySpark
-            DataFrame (in the input's session, else the active one) for lazy input.
-
-        Returns
-        -------
-        DataFrame or LazyFrame
-            ``period`` is a date column (``datetime.date`` objects on pandas),
-            counts are Int64, KPIs Float64 with nulls (NaN on pandas) where undefined.
-
-        Raises
-        ------
-        InvalidInputError
-            If ``backend="pyspark"`` and no SparkSession is active.
-
-        Examples
-        --------
-        >>> KPIReport(rows=(), period="M", by=(), event_schema=EventSchema(),
-        ...           definitions={}, notes=(), backend="pandas").to_frame().shape
-        (0, 18)
-        """
-        target = backend or self.backend
-        data = self.to_dict()
-        schema: dict[str, Any] = {"period": nw.Object() if target == "pandas" else nw.Date()}
-        schema.update({name: _dtype_of(data[name]) for name in self.by})
-        schema.update(
-            {name: nw.Int64() if name in _COUNTS else nw.Float64() for name in KPI_COLUMNS}
-        )
-        lazy = self.lazy and backend is None
-        return from_columns(data, schema, backend=target, lazy=lazy, session=self._session)
 
 
 def _by_columns(by: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -239,21 +94,101 @@ def _check_options(
     return low, high
 
 
+def _check_engagement(
+    engagement: object, click_window: object, top_fraction: object, referral_channel: object
+) -> dict[str, Any]:
+    if not isinstance(engagement, bool):
+        msg = (
+            f"The 'engagement' parameter of {_FUNC} must be True or False. "
+            f"Got {engagement!r} instead."
+        )
+        raise InvalidInputError(msg)
+    return {
+        "engagement": engagement,
+        "click_window": parse_duration(click_window, "click_window", _FUNC),
+        "top_fraction": _check_top_fraction(top_fraction, _FUNC),
+        "referral_channel": check_referral_channel(referral_channel, _FUNC, optional=True),
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class _Extras:
+    """The engagement tables and attributed totals of a report, with their options."""
+
+    engagement: EngagementTables | None
+    no_referred: str | None
+    attributed: dict[Key, tuple[float, float]] | None
+
+
 def _rows(
-    aggregates: Aggregates, inputs: RowInputs, by: tuple[str, ...], period: Period | None
+    aggregates: Aggregates,
+    inputs: RowInputs,
+    extras: _Extras,
+    by: tuple[str, ...],
+    period: Period | None,
 ) -> tuple[list[KPIRow], list[str]]:
     causes: dict[str, int] = {}
     rows = []
-    for key in aggregates.keys:
+    keys: Sequence[Key] = aggregates.keys
+    if extras.attributed is not None:
+        keys = sorted_keys([*keys, *extras.attributed])
+    for key in keys:
         index = key[0] if period is not None else None
         segment = dict(zip(by, key[1:] if period is not None else key, strict=True))
-        values = kpi_values(aggregates, key, inputs, causes)
+        attributed = None
+        if extras.attributed is not None:
+            attributed = extras.attributed.get(key, (0.0, 0.0))
+        values = kpi_values(aggregates, key, inputs, causes, attributed)
+        values.update(
+            engagement_values(
+                extras.engagement,
+                key,
+                no_referred=extras.no_referred,
+                causes=causes,
+            )
+        )
         rows.append(KPIRow(period=period_start(period, index), segment=segment, **values))
     notes = [
         f"{cause} ({count} row{'s' if count != 1 else ''})."
         for cause, count in sorted(causes.items())
     ]
     return rows, notes
+
+
+def _engagement_extras(
+    prepared: PreparedEvents,
+    schema: EventSchema,
+    options: dict[str, Any],
+) -> tuple[EngagementTables | None, str | None]:
+    """Collect the engagement tables (None with engagement=False) and why referred is null."""
+    if not options["engagement"]:
+        return None, None
+    channel = options["referral_channel"]
+    lf = prepared.frame
+    no_referred = None
+    if channel is None:
+        no_referred = (
+            "referred_customers and referred_customer_share are null: referral_channel=None"
+        )
+    elif schema.channel not in lf.collect_schema().names():
+        no_referred = (
+            "referred_customers and referred_customer_share are null: the events have no "
+            f"{schema.channel!r} column (the first event's channel tells referred customers)"
+        )
+        channel = None
+    else:
+        lf = with_channel(lf, schema.channel)
+    tables = engagement_tables(
+        lf,
+        types=schema.event_types,
+        period=options["period"],
+        by=options["by"],
+        referral_channel=channel,
+        click_window=options["click_window"],
+        has_revenue="revenue" in prepared.columns,
+        top_fraction=options["top_fraction"],
+    )
+    return tables, no_referred
 
 
 def compute_kpis(
@@ -266,6 +201,11 @@ def compute_kpis(
     csat_scale: tuple[int, int] = (1, 5),
     csat_threshold: int = 4,
     churn_from: ChurnFrom = "activity",
+    engagement: bool = True,
+    click_window: str | dt.timedelta = "7D",
+    top_fraction: float = 0.2,
+    referral_channel: str | None = "referral",
+    attribution: Model | None = None,
 ) -> KPIReport:
     """Compute every KPI per period (and segment) from a frame of events.
 
@@ -293,11 +233,36 @@ def compute_kpis(
         ``"activity"``: churned = previous period's active customers not active
         again; ``"events"``: churned = those of them with a ``churn`` event in the
         period (contractual churn), and ``retention_rate = 1 - churn_rate``.
+    engagement : bool, default=True
+        Compute the referral, email and Pareto columns (definitions in
+        ``docs/engagement.md``); False leaves them null and skips their cost
+        (about a third of the time on pandas, see ``docs/metrics.md``).
+    click_window : str or datetime.timedelta, default="7D"
+        How long after an email click a repeat purchase counts in
+        ``email_attributed_repeat_purchases`` (``"<n><unit>"``, unit s, min, h,
+        D or W; inclusive).
+    top_fraction : float, default=0.2
+        Share of purchasers in the top group of ``pareto_share``, in (0, 1].
+    referral_channel : str or None, default="referral"
+        ``channel`` value marking customers acquired by referral (their first
+        event's channel). Without a channel column, or with None,
+        ``referred_customers`` and ``referred_customer_share`` are null (a note
+        says why).
+    attribution : str or None, default=None
+        An attribution model of :func:`~retention_kpis.attribution.attribute`
+        (``"markov"``, ``"linear"``, ``"last_touch"``, ...). ``by`` must then
+        hold the channel column: ``orders`` and ``revenue`` per (period,
+        channel) become the purchases credited to the channel by the model
+        (fractional; visits within 30 days before each purchase are the
+        touches, purchases without one form the channel ``"(none)"``), and
+        ``aov``, ``cpa`` and ``roas`` use them. Other columns, CAC included,
+        still count each event in its own channel.
 
     Returns
     -------
     KPIReport
-        One row per (period, segment) with at least one event.
+        One row per (period, segment) with at least one event (with
+        ``attribution``, also per channel credited in a period).
 
     Raises
     ------
@@ -323,8 +288,14 @@ def compute_kpis(
     schema = EventSchema() if schema is None else schema
     by_ = _by_columns(by)
     scale = _check_options(period, churn_from, csat_scale, csat_threshold)
+    options = _check_engagement(engagement, click_window, top_fraction, referral_channel)
+    model = check_attribution(attribution, schema, by_, _FUNC)
+    keep = by_
+    wants_channel = options["engagement"] and options["referral_channel"] is not None
+    if wants_channel and schema.channel in _lazy(events).collect_schema().names():
+        keep = tuple(dict.fromkeys((*by_, schema.channel)))
     prepared = validate_events(
-        events, schema=schema, by=by_, unknown_events=unknown_events, csat_scale=scale
+        events, schema=schema, by=keep, unknown_events=unknown_events, csat_scale=scale
     )
     aggregates = aggregate(
         prepared.frame, types=schema.event_types, period=period, by=by_, columns=prepared.columns
@@ -338,7 +309,29 @@ def compute_kpis(
         csat_scale=scale,
         csat_threshold=int(csat_threshold),
     )
-    rows, notes = _rows(aggregates, inputs, by_, period)
+    tables, no_referred = _engagement_extras(
+        prepared, schema, {**options, "period": period, "by": by_}
+    )
+    attributed = None
+    notes = list(prepared.notes)
+    if model is not None:
+        position = by_.index(schema.channel) + (1 if period is not None else 0)
+        attributed = attributed_orders(
+            prepared,
+            model=model,
+            schema=schema,
+            period=period,
+            by=by_,
+            channel_values=[key[position] for key in aggregates.keys],
+        )
+        notes.append(
+            f"orders, revenue, aov, cpa and roas are attributed to channels with the "
+            f"{model!r} model (visits within 30 days before each purchase are its touches; "
+            f"purchases without one are the channel '(none)'); the other columns count each "
+            "event in its own channel."
+        )
+    extras = _Extras(tables, no_referred, attributed)
+    rows, row_notes = _rows(aggregates, inputs, extras, by_, period)
     kind = native_kind(events)
     report = KPIReport(
         rows=tuple(rows),
@@ -346,9 +339,10 @@ def compute_kpis(
         by=by_,
         event_schema=schema,
         definitions=dict(DEFINITIONS),
-        notes=(*prepared.notes, *notes),
+        notes=(*notes, *row_notes),
         backend=kind.backend,
         lazy=kind.lazy,
+        attribution=model,
     )
     report._session = kind.session  # noqa: SLF001 - the private attribute of this very model
     return report

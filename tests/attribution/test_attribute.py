@@ -257,19 +257,21 @@ def test_attributed_channel_totals_need_the_channel_in_prepared_events(worked_ex
             ),
         ),
         (
-            {"touch_events": ["visit", "email_click"]},
+            {"touch_events": ["visit", "banner_view"]},
             (
                 "The 'touch_events' parameter of attribute must name event types of the schema "
-                "(['churn', 'csat_response', 'nps_response', 'purchase', 'referral', 'signup', "
-                "'spend', 'visit']). Got ['visit', 'email_click'] instead."
+                "(['cart_add', 'checkout', 'churn', 'csat_response', 'email_click', 'email_open', "
+                "'email_sent', 'nps_response', 'purchase', 'referral', 'signup', 'spend', "
+                "'unsubscribe', 'visit']). Got ['visit', 'banner_view'] instead."
             ),
         ),
         (
             {"conversion_event": "visit"},
             (
                 "The 'conversion_event' parameter of attribute must name an event type of the schema "
-                "(['churn', 'csat_response', 'nps_response', 'purchase', 'referral', 'signup', "
-                "'spend', 'visit']) that is not a touch event. Got 'visit' instead."
+                "(['cart_add', 'checkout', 'churn', 'csat_response', 'email_click', 'email_open', "
+                "'email_sent', 'nps_response', 'purchase', 'referral', 'signup', 'spend', "
+                "'unsubscribe', 'visit']) that is not a touch event. Got 'visit' instead."
             ),
         ),
         (

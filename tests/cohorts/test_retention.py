@@ -216,14 +216,16 @@ def test_cohort_table_rejects_shares_outside_unit_interval():
         ("bracket", [(1, 1), (2, 3)], "rolling"),
     ],
 )
-def test_every_backend_gives_the_same_table(constructor, mode, brackets, window):
-    if constructor.name == "pyspark":
-        pytest.skip("PySpark runs once, in the slow test below, to keep this file fast")
+def test_every_backend_gives_the_same_table(in_process_constructor, mode, brackets, window):
     expected = cohort_retention(
         A, mode=mode, brackets=brackets, window=window, observation_end=END_A
     )
     got = cohort_retention(
-        constructor(A), mode=mode, brackets=brackets, window=window, observation_end=END_A
+        in_process_constructor(A),
+        mode=mode,
+        brackets=brackets,
+        window=window,
+        observation_end=END_A,
     )
     assert got == expected
 

@@ -197,11 +197,10 @@ def test_nobody_entering_gives_zero_rows_with_undefined_shares():
 
 
 @pytest.mark.parametrize(("ordered", "unit"), [(True, "user"), (False, "user"), (True, "session")])
-def test_every_backend_gives_the_same_result(constructor, ordered, unit):
-    if constructor.name == "pyspark":
-        pytest.skip("PySpark runs once, in the slow test below, to keep this file fast")
+def test_every_backend_gives_the_same_result(in_process_constructor, ordered, unit):
     expected = funnel(F, STEPS, ordered=ordered, unit=unit, by="channel")
-    assert funnel(constructor(F), STEPS, ordered=ordered, unit=unit, by="channel") == expected
+    got = funnel(in_process_constructor(F), STEPS, ordered=ordered, unit=unit, by="channel")
+    assert got == expected
 
 
 @pytest.mark.slow

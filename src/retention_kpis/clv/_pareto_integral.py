@@ -59,6 +59,9 @@ _MAX_TERMS = 1024
 """Rows whose series needs more terms than this are integrated numerically."""
 _MERGE = 4096
 """Row-terms worth one separate pass over a group of rows (numpy call overhead)."""
+_CHUNK = 12288
+"""Row-terms per pass (96 KiB arrays of floats)."""
+"""Row-terms worth one separate pass over a group of rows (numpy call overhead)."""
 
 
 def log_integral(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
@@ -104,7 +107,7 @@ def _log_integral(  # noqa: PLR0917 - the integral's six arguments, in the paper
     inputs = [np.asarray(v, dtype=np.float64) for v in (e_alpha, e_beta, alpha, beta, t_x, T)]
     shape = np.broadcast_shapes(*(v.shape for v in inputs))
     ea, eb, a, b, tx, big_t = (
-        v.ravel() if v.shape == shape else np.broadcast_to(v, shape).ravel() for v in inputs
+        v.ravel() if v.shape == shape else np.full(shape, v).ravel() for v in inputs
     )
     n = len(ea)
     swap = a > b
@@ -193,6 +196,10 @@ def _groups(counts: FloatArray, euler: FloatArray) -> list[tuple[FloatArray, int
     """
     out: list[tuple[FloatArray, int, bool]] = []
     series = counts <= _MAX_TERMS
+    if series.all() and (euler.all() or not euler.any()):
+        width = int(max(counts.max(), _MIN_TERMS))
+        if counts.sum() >= 0.75 * width * len(counts):  # one pass wastes under a quarter
+            return [(np.arange(len(counts)), width, bool(euler[0]))]
     octave = np.ceil(np.log2(np.maximum(np.where(series, counts, 1.0), _MIN_TERMS)))
     for form in (1.0, 0.0):
         chosen = series & (euler == form)
@@ -203,7 +210,7 @@ def _groups(counts: FloatArray, euler: FloatArray) -> list[tuple[FloatArray, int
             members = np.flatnonzero(chosen & (octave == level))
             width = int(max(counts[members].max(), _MIN_TERMS))
             if pending and len(pending[-1][0]) * (width - pending[-1][1]) <= _MERGE:
-                members = np.concatenate([pending.pop()[0], members])
+                members = np.sort(np.concatenate([pending.pop()[0], members]))
             pending.append((members, width))
         out.extend((members, width, form == 1.0) for members, width in pending)
     return out
@@ -222,14 +229,18 @@ def _sum_series(  # noqa: PLR0917 - the integral's six arguments, in the paper's
     """``log I`` and its gradient for rows with ``t_x < T``, by series or quadrature."""
     cst = _setup(em, e_big, m, big_m, tx, big_t)
     counts = _term_counts(cst)
-    groups = _groups(counts, cst["euler"])
-    if len(groups) == 1 and len(groups[0][0]) == len(em):
-        return _block(cst, groups[0][1], euler=groups[0][2], gradient=gradient)
     log_i = np.empty(len(em))
     grad = np.zeros((4, len(em)))
-    for idx, width, euler in groups:
-        part = {key: value[idx] for key, value in cst.items()}
-        log_i[idx], grad[:, idx] = _block(part, width, euler=euler, gradient=gradient)
+    for members, width, euler in _groups(counts, cst["euler"]):
+        # Chunks of rows keep every temporary below malloc's mmap threshold (128 KiB):
+        # larger ones are mapped and unmapped on every call, and the page faults
+        # cost more than the arithmetic.
+        size = max(1, _CHUNK // width)
+        whole = len(members) == len(em)  # members is then arange(n): slices are views
+        for start in range(0, len(members), size):
+            idx = slice(start, start + size) if whole else members[start : start + size]
+            part = {key: value[idx] for key, value in cst.items()}
+            log_i[idx], grad[:, idx] = _block(part, width, euler=euler, gradient=gradient)
     rows = np.flatnonzero(~(counts <= _MAX_TERMS))
     if rows.size:
         log_i[rows], grad[:, rows] = quadrature(

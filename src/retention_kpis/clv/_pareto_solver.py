@@ -148,9 +148,7 @@ def equal_scale_start(
         p_dead = np.exp(math.log(s) + c * lam - mix)
         p_alive = 1.0 - p_dead
         log_at = np.log(a + T)
-        rows = (
-            gammaln(r + x) - gammaln(r) + (r + s) * math.log(a) - c * log_at + mix - np.log(c)
-        )
+        rows = gammaln(r + x) - gammaln(r) + (r + s) * math.log(a) - c * log_at + mix - np.log(c)
         common = math.log(a) - log_at - 1.0 / c
         grad = np.stack(
             [

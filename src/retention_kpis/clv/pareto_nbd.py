@@ -46,7 +46,7 @@ from retention_kpis.clv._base import (
     check_same_length,
     collapse_rows,
 )
-from retention_kpis.clv._pareto_integral import log_integral
+from retention_kpis.clv._pareto_integral import log_integral, log_integral_value
 from retention_kpis.clv._pareto_purchases import log_probability_of_purchases
 from retention_kpis.clv._pareto_solver import equal_scale_start, quasi_newton
 from retention_kpis.exceptions import InvalidInputError
@@ -87,24 +87,53 @@ def _summary(
     return x, t_x, age
 
 
-def _log_likelihood_parts(
+def _log_bracket_terms(
     params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Per-row log-likelihood, its two log bracket terms and the gradient of ``log I``."""
+) -> tuple[FloatArray, FloatArray]:
+    """Logs of the two bracket terms, alive at ``T`` and died in ``(t_x, T]`` (no gradient)."""
+    r, alpha, s, beta = params
+    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    died = np.log(s) + log_integral_value(r + x, s + 1.0, alpha, beta, t_x, T)
+    return alive, died
+
+
+def _log_likelihood_rows(
+    params: FloatArray, alive: FloatArray, died: FloatArray, x: FloatArray
+) -> FloatArray:
+    """Per-row log-likelihood from the two log bracket terms."""
     from scipy.special import gammaln  # noqa: PLC0415 - scipy is imported lazily
 
     r, alpha, s, beta = params
-    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    log_i, grad_i = log_integral(r + x, s + 1.0, alpha, beta, t_x, T)
-    died = np.log(s) + log_i
-    log_l = (
+    out: FloatArray = (
         gammaln(r + x)
         - gammaln(r)
         + r * np.log(alpha)
         + s * np.log(beta)
         + np.logaddexp(alive, died)
     )
-    return log_l, alive, died, grad_i
+    return out
+
+
+def _distinct_rows(
+    x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> tuple[tuple[FloatArray, FloatArray, FloatArray], FloatArray | None]:
+    """Distinct ``(x, t_x, T)`` rows and the index mapping rows back (None: all distinct).
+
+    One 64-bit hash per row is sorted (``np.unique(axis=0)`` is ten times slower);
+    a hash collision is detected and then every row is kept.
+    """
+    key = x.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    key = (key ^ t_x.view(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
+    key ^= T.view(np.uint64)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if len(first) == len(x):
+        return (x, t_x, T), None
+    rows = (x[first], t_x[first], T[first])
+    if all(
+        np.array_equal(part[inverse], full) for part, full in zip(rows, (x, t_x, T), strict=True)
+    ):
+        return rows, inverse
+    return (x, t_x, T), None
 
 
 def _negative_log_likelihood(
@@ -115,18 +144,18 @@ def _negative_log_likelihood(
 
     params = np.exp(log_params)
     r, alpha, s, beta = params
-    log_l, alive, died, grad_i = _log_likelihood_parts(params, x, t_x, T)
+    log_at, log_bt = np.log(alpha + T), np.log(beta + T)
+    alive = -(r + x) * log_at - s * log_bt
+    log_i, grad_i = log_integral(r + x, s + 1.0, alpha, beta, t_x, T)
+    died = np.log(s) + log_i
     mix = np.logaddexp(alive, died)
+    log_l = _log_likelihood_rows(params, alive, died, x)
     w_alive, w_died = np.exp(alive - mix), np.exp(died - mix)
     grad = np.stack(
         [
-            digamma(r + x)
-            - digamma(r)
-            + np.log(alpha)
-            - w_alive * np.log(alpha + T)
-            + w_died * grad_i[0],
+            digamma(r + x) - digamma(r) + np.log(alpha) - w_alive * log_at + w_died * grad_i[0],
             r / alpha - w_alive * (r + x) / (alpha + T) + w_died * grad_i[2],
-            np.log(beta) - w_alive * np.log(beta + T) + w_died * (1.0 / s + grad_i[1]),
+            np.log(beta) - w_alive * log_bt + w_died * (1.0 / s + grad_i[1]),
             s / beta - w_alive * s / (beta + T) + w_died * grad_i[3],
         ]
     )
@@ -223,8 +252,16 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         keep = w_ > 0
         x_, t_x_, age_, w_ = x_[keep], t_x_[keep], age_[keep], w_[keep]
 
+        last: dict[bytes, tuple[float, FloatArray]] = {}
+
         def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
-            return _negative_log_likelihood(log_params, x_, t_x_, age_, w_)
+            # The solver's last point is evaluated again by L-BFGS-B and the base: reuse it.
+            key = np.asarray(log_params, dtype=np.float64).tobytes()
+            if key not in last:
+                last.clear()
+                last[key] = _negative_log_likelihood(log_params, x_, t_x_, age_, w_)
+            value, grad = last[key]
+            return value, grad.copy()
 
         # Start from the data's own scale (so the time unit does not matter):
         # r = s = 0.5, mean purchase rate r / alpha, mean lifetime scale beta ~ mean T.
@@ -252,7 +289,8 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         array([-0.470004])
         """
         x, t_x, age = _summary(frequency, recency, T)
-        return _log_likelihood_parts(self.params.as_array(), x, t_x, age)[0]
+        params = self.params.as_array()
+        return _log_likelihood_rows(params, *_log_bracket_terms(params, x, t_x, age), x)
 
     def probability_alive(self, frequency: object, recency: object, T: object) -> FloatArray:
         """Probability that a customer with history ``(x, t_x, T)`` is alive at ``T``.
@@ -275,10 +313,10 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         if len(x) == 0:
             return np.empty(0)
         # Customers with the same history share one evaluation.
-        rows, inverse = np.unique(np.column_stack([x, t_x, age]), axis=0, return_inverse=True)
-        _, alive, died, _ = _log_likelihood_parts(self.params.as_array(), *rows.T)
-        out: FloatArray = np.exp(alive - np.logaddexp(alive, died))[inverse.ravel()]
-        return out
+        rows, inverse = _distinct_rows(x, t_x, age)
+        alive, died = _log_bracket_terms(self.params.as_array(), *rows)
+        out: FloatArray = np.exp(alive - np.logaddexp(alive, died))
+        return out if inverse is None else out[inverse]
 
     def expected_purchases(
         self, t: object, frequency: object, recency: object, T: object

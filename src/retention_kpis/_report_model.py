@@ -1,0 +1,210 @@
+"""The results of :func:`~retention_kpis.compute_kpis`: :class:`KPIRow` and :class:`KPIReport`.
+
+Re-exported by :mod:`retention_kpis.report`; kept apart from the computation so
+each module holds one concept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, TypeAlias
+
+import narwhals.stable.v2 as nw
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from retention_kpis._aggregate import Period
+from retention_kpis._backends import FrameBackend, from_columns
+from retention_kpis._kpi_rows import ENGAGEMENT_COUNTS, KPI_COLUMNS
+from retention_kpis.attribution import Model
+from retention_kpis.events import EventSchema
+from retention_kpis.metrics._base import Fraction, NonNegative, Signed100
+
+__all__ = ["KPIReport", "KPIRow"]
+
+SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
+_COUNTS = frozenset({"visitors", "orders", "new_customers", "active_customers", *ENGAGEMENT_COUNTS})
+
+
+class KPIRow(BaseModel):
+    """The KPIs of one period and segment; undefined KPIs are nan (``null`` in JSON).
+
+    Examples
+    --------
+    >>> row = KPIRow(period=None, visitors=0, orders=0, new_customers=0, active_customers=0)
+    >>> row.conversion_rate
+    nan
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+
+    period: dt.date | None
+    segment: dict[str, SegmentValue] = Field(default_factory=dict)
+    visitors: int = Field(ge=0)
+    conversion_rate: Fraction = math.nan
+    orders: int | float = Field(ge=0)
+    revenue: NonNegative = math.nan
+    spend: NonNegative = math.nan
+    new_customers: int = Field(ge=0)
+    cpa: NonNegative = math.nan
+    cac: NonNegative = math.nan
+    roas: NonNegative = math.nan
+    aov: NonNegative = math.nan
+    purchase_frequency: NonNegative = math.nan
+    csat: Fraction = math.nan
+    nps: Signed100 = math.nan
+    active_customers: int = Field(ge=0)
+    retention_rate: Fraction = math.nan
+    churn_rate: Fraction = math.nan
+    clv: NonNegative = math.nan
+    referrals: int | None = Field(default=None, ge=0)
+    referral_rate: NonNegative = math.nan
+    referred_customers: int | None = Field(default=None, ge=0)
+    referred_customer_share: Fraction = math.nan
+    emails_delivered: int | None = Field(default=None, ge=0)
+    email_open_rate: Fraction = math.nan
+    email_ctr: Fraction = math.nan
+    email_cto_rate: Fraction = math.nan
+    email_unsubscribe_rate: Fraction = math.nan
+    email_attributed_repeat_purchases: int | None = Field(default=None, ge=0)
+    pareto_share: Fraction = math.nan
+
+
+def _dtype_of(values: list[Any]) -> Any:  # noqa: ANN401 - a narwhals dtype
+    """Return the narwhals dtype of a segment column from its Python values."""
+    first = next((value for value in values if value is not None), "")
+    for kind, dtype in (
+        (bool, nw.Boolean()),
+        (int, nw.Int64()),
+        (float, nw.Float64()),
+        (dt.datetime, nw.Datetime()),
+        (dt.date, nw.Date()),
+    ):
+        if isinstance(first, kind):
+            return dtype
+    return nw.String()
+
+
+class KPIReport(BaseModel):
+    """KPIs per period and segment, with the options and notes that produced them.
+
+    Attributes
+    ----------
+    rows : tuple of KPIRow
+        One row per (period, segment) holding at least one event, sorted.
+    period : {"D", "W", "M", "Q", "Y"} or None
+        Period length (None: the whole frame is one period).
+    by : tuple of str
+        Segment columns.
+    event_schema : EventSchema
+        Column and event type names used.
+    definitions : dict of str to str
+        The definition of every KPI column.
+    notes : tuple of str
+        Why KPIs are null, and what validation dropped; one note per cause.
+    backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}
+        Frame kind :meth:`to_frame` returns by default: the input's (``"pyarrow"``
+        for other backends narwhals reads).
+    lazy : bool
+        Whether :meth:`to_frame` returns a lazy frame by default (polars
+        LazyFrame in, LazyFrame out; DuckDB and PySpark are always lazy).
+    attribution : str or None
+        The attribution model of ``orders``, ``revenue``, ``aov``, ``cpa`` and
+        ``roas`` (their values are then fractional), or None.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "customer_id": ["a", "a"],
+    ...     "timestamp": ["2024-01-05", "2024-01-06"],
+    ...     "event_type": ["visit", "purchase"],
+    ...     "revenue": [None, 20.0],
+    ... })
+    >>> from retention_kpis import compute_kpis
+    >>> report = compute_kpis(events)
+    >>> report.columns[:4]
+    ['period', 'visitors', 'conversion_rate', 'orders']
+    >>> report.to_dict()["aov"]
+    [20.0]
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+
+    rows: tuple[KPIRow, ...]
+    period: Period | None
+    by: tuple[str, ...]
+    event_schema: EventSchema
+    definitions: dict[str, str]
+    notes: tuple[str, ...]
+    backend: FrameBackend
+    lazy: bool = False
+    attribution: Model | None = None
+    _session: Any = PrivateAttr(default=None)
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names of the report: ``period``, the ``by`` columns, then the KPIs."""
+        return ["period", *self.by, *KPI_COLUMNS]
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        """Return the report column by column, with undefined KPIs as None (not nan).
+
+        Examples
+        --------
+        >>> KPIReport(rows=(), period="M", by=(), event_schema=EventSchema(),
+        ...           definitions={}, notes=(), backend="pandas").to_dict()["period"]
+        []
+        """
+        data: dict[str, list[Any]] = {name: [] for name in self.columns}
+        for row in self.rows:
+            data["period"].append(row.period)
+            for name in self.by:
+                data[name].append(row.segment.get(name))
+            for name in KPI_COLUMNS:
+                value = getattr(row, name)
+                data[name].append(None if isinstance(value, float) and math.isnan(value) else value)
+        return data
+
+    def to_frame(self, *, backend: FrameBackend | None = None) -> Any:  # noqa: ANN401 - a native frame
+        """Return the report as a native DataFrame, one row per period and segment.
+
+        Parameters
+        ----------
+        backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}, optional
+            Frame kind; by default the input's kind (:attr:`backend`, lazy when
+            :attr:`lazy`): a polars LazyFrame, DuckDB relation or PySpark
+            DataFrame (in the input's session, else the active one) for lazy input.
+
+        Returns
+        -------
+        DataFrame or LazyFrame
+            ``period`` is a date column (``datetime.date`` objects on pandas),
+            counts are Int64 (Float64 when the column holds nulls, and ``orders``
+            with :attr:`attribution`), KPIs Float64 with nulls (NaN on pandas)
+            where undefined.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``backend="pyspark"`` and no SparkSession is active.
+
+        Examples
+        --------
+        >>> KPIReport(rows=(), period="M", by=(), event_schema=EventSchema(),
+        ...           definitions={}, notes=(), backend="pandas").to_frame().shape
+        (0, 29)
+        """
+        target = backend or self.backend
+        data = self.to_dict()
+        schema: dict[str, Any] = {"period": nw.Object() if target == "pandas" else nw.Date()}
+        schema.update({name: _dtype_of(data[name]) for name in self.by})
+        whole = _COUNTS - {"orders"} if self.attribution is not None else _COUNTS
+        schema.update(
+            {
+                name: nw.Int64() if name in whole and None not in data[name] else nw.Float64()
+                for name in KPI_COLUMNS
+            }
+        )
+        lazy = self.lazy and backend is None
+        return from_columns(data, schema, backend=target, lazy=lazy, session=self._session)
