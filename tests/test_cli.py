@@ -36,6 +36,17 @@ KPI_HEADER = [
     "retention_rate",
     "churn_rate",
     "clv",
+    "referrals",
+    "referral_rate",
+    "referred_customers",
+    "referred_customer_share",
+    "emails_delivered",
+    "email_open_rate",
+    "email_ctr",
+    "email_cto_rate",
+    "email_unsubscribe_rate",
+    "email_attributed_repeat_purchases",
+    "pareto_share",
 ]
 
 
@@ -306,3 +317,54 @@ def test_corrupt_parquet_is_an_input_error(capsys, tmp_path):
     code, _, err = run(capsys, "report", str(path))
     assert code == 2
     assert err.startswith(f"error: cannot read {str(path)!r}: ")
+
+
+def test_attribution_option_credits_orders_to_channels(capsys, events_csv, small_events):
+    code, out, _ = run(
+        capsys,
+        "report",
+        str(events_csv),
+        "--by",
+        "channel",
+        "--attribution",
+        "last_touch",
+        "--format",
+        "csv",
+        "--quiet",
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    # Credit only moves between channels: attributed orders sum to the purchase rows.
+    purchases = int((small_events["event_type"] == "purchase").sum())
+    assert sum(float(row["orders"]) for row in rows) == pytest.approx(purchases)
+    # make_events puts a visit before every purchase, so every order goes to a real channel.
+    assert {row["channel"] for row in rows if float(row["orders"] or 0) > 0} <= set(
+        small_events["channel"].dropna()
+    )
+
+
+def test_attribution_option_without_channel_segment_is_an_error(capsys, events_csv):
+    code, _, err = run(capsys, "report", str(events_csv), "--attribution", "linear")
+    assert code != 0
+    assert "The 'attribution' parameter of compute_kpis needs the channel column" in err
+
+
+def test_engagement_option_fills_the_engagement_columns(capsys, events_csv, small_events):
+    argv = ("report", str(events_csv), "--period", "none", "--format", "csv", "--quiet")
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    (lean,) = list(csv.DictReader(io.StringIO(out)))
+    assert lean["emails_delivered"] == ""  # not computed without --engagement
+    code, out, _ = run(capsys, *argv, "--engagement")
+    assert code == 0
+    (full,) = list(csv.DictReader(io.StringIO(out)))
+    # Independent count: delivered emails are the distinct (customer, second) email_sent rows.
+    sent = small_events[small_events["event_type"] == "email_sent"]
+    delivered = len(
+        sent.assign(second=sent["timestamp"].dt.floor("s"))[
+            ["customer_id", "second"]
+        ].drop_duplicates()
+    )
+    assert delivered > 0
+    assert int(float(full["emails_delivered"])) == delivered
+    assert 0.0 <= float(full["email_open_rate"]) <= 1.0

@@ -332,14 +332,14 @@ def test_notes_give_one_note_per_cause(constructor):
         "cac is null where there are no new customers (1 row).",
         "clv is null where churn_rate is 0, the expected lifespan being unbounded (1 row).",
         "csat is null where there are no CSAT responses (1 row).",
-        (  # the frame holds no email events
-            "email_open_rate, email_ctr, email_cto_rate and email_unsubscribe_rate are null where "
-            "no emails were delivered (3 rows)."
-        ),
         "nps is null where there are no NPS responses (2 rows).",
         (
             "retention_rate, churn_rate and clv are null where the calendar-previous period has no "
             "active customers in the segment, first period or a gap (1 row)."
+        ),
+        (
+            "the engagement columns (referral, email, pareto_share) are null: "
+            "pass engagement=True to compute them (3 rows)."
         ),
     )
 

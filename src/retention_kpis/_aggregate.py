@@ -220,6 +220,7 @@ def _eager_tables(
     keys: list[str],
     by: Sequence[str],
     is_: dict[str, nw.Expr],
+    *,
     columns: frozenset[str],
     churn: str | None,
 ) -> dict[str, dict[Key, dict[str, Any]]]:
@@ -289,7 +290,7 @@ def aggregate(
     """Aggregate validated events per period and segment inside their backend.
 
     Eager backends (pandas, pyarrow) run one small aggregation per table; engines
-    (polars, DuckDB, PySpark, ...) run three queries, see :mod:`retention_kpis._engine_tables`.
+    (polars, DuckDB, PySpark, ...) run three queries, see ``retention_kpis._engine_tables``.
 
     Parameters
     ----------
@@ -325,7 +326,7 @@ def aggregate(
     churn = types.churn if churned else None
     scores: dict[Key, dict[str, dict[float, int]]] = {}
     if implementation.is_pandas_like() or implementation.is_pyarrow():
-        tables = _eager_tables(lf, keys, by, is_, columns, churn)
+        tables = _eager_tables(lf, keys, by, is_, columns=columns, churn=churn)
         if "score" in columns:
             surveys = lf.filter(is_["nps_response"] | is_["csat_response"])
             counts = surveys.group_by(*keys, EVENT, SCORE).agg(nw.len().alias("responses"))

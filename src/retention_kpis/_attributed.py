@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from retention_kpis._aggregate import Key, Period
-from retention_kpis.attribution import Model, attributed_channel_totals
+from retention_kpis.attribution import MODELS, Model, attributed_channel_totals
 from retention_kpis.attribution._options import check_model
 from retention_kpis.events import EventSchema, PreparedEvents
 from retention_kpis.exceptions import InvalidInputError
@@ -29,6 +29,12 @@ def check_attribution(
     """Return the attribution model, or None; the channel column must be a ``by`` column."""
     if attribution is None:
         return None
+    if attribution not in MODELS:
+        msg = (
+            f"The 'attribution' parameter of {func} must be one of {list(MODELS)} or None. "
+            f"Got {attribution!r} instead."
+        )
+        raise InvalidInputError(msg)
     model = check_model(attribution, func)
     if schema.channel not in by:
         msg = (
@@ -68,7 +74,7 @@ def attributed_orders(
         *head, channel = key
         segment = list(head[offset:])
         segment.insert(position, as_value.get(channel, channel))
-        keyed[(*head[:offset], *segment)] = (credit.orders, credit.revenue)
+        keyed[tuple(head[:offset]) + tuple(segment)] = (credit.orders, credit.revenue)
     return keyed
 
 

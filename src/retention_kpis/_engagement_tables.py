@@ -115,9 +115,10 @@ def _email_table(
     kinds = [types.email_sent, types.email_open, types.email_click, types.unsubscribe]
     email = lf.filter(nw.col(EVENT).is_in(kinds))
     is_sent = nw.col(EVENT) == types.email_sent
-    period_value = nw.col(PERIOD) if PERIOD in keys else nw.lit(0)
     linked = _latest_before(email, is_sent, nw.col(_SECONDS), [CUSTOMER, *by], "_send")
-    linked = _latest_before(linked, is_sent, period_value, [CUSTOMER, *by], "_send_period")
+    # An email's period is its send row's: every email's group below holds that row.
+    period = [PERIOD] if PERIOD in keys else []
+    sent_period = [nw.when(is_sent).then(nw.col(PERIOD)).alias("_sent_period")] if period else []
     flags = {
         "_opened": nw.col(EVENT).is_in([types.email_open, types.email_click]),
         "_clicked": nw.col(EVENT) == types.email_click,
@@ -125,13 +126,15 @@ def _email_table(
     }
     per_email = (
         linked.filter(nw.col("_send") != _NEVER)
-        .with_columns(**{name: flag.cast(nw.Int64) for name, flag in flags.items()})
+        .with_columns(*sent_period, **{name: flag.cast(nw.Int64) for name, flag in flags.items()})
         .group_by(CUSTOMER, *by, "_send")
         .agg(
-            nw.col("_send_period").max().alias(PERIOD),
+            *[nw.col("_sent_period").max().alias(name) for name in period],
             *[nw.col(name).max() for name in flags],
         )
     )
+    if period:
+        per_email = per_email.with_columns(nw.col(PERIOD).cast(nw.Int64))
     return _grouped(
         per_email,
         keys,

@@ -3,19 +3,24 @@
 Engines (polars, DuckDB, PySpark, ...) pay for every scan of the events, so the
 tables come from three queries instead of one per table:
 
-1. **customer periods**: one group-by of every event on ``(*keys, customer)``
-   (rows, visited, purchased, first purchase time), then two window functions
-   over that much smaller frame: the customer's first purchase in the whole
-   frame, and the previous period in which they purchased in the same segment.
-   One more group-by on the keys gives events, visitors, active customers,
-   converted visitors (visited and purchased), new customers (first purchase in
-   the frame falls in the key) and retained customers (purchased in the key and
-   in the calendar-previous period of the same segment).
-2. **money and surveys**: purchases, spend rows and survey responses only,
-   grouped on ``(*keys, event type, score of survey rows)``: purchase rows,
-   revenue, distinct order ids, spend and responses per score value.
-3. **churned** (``churn_from="events"``): previous-period purchasers with a
-   churn event, as on the eager backends.
+1. **customer counts** (every event): events per key, and distinct visitors and
+   converted visitors (who also purchased in the key). SQL engines group the
+   events on ``(*keys, customer)`` with visited/purchased flags and sum those;
+   polars counts distinct visitors and distinct visitors-or-purchasers per key
+   (converted = visitors + active - either), which it does about four times
+   faster than grouping that finely.
+2. **purchasers** (purchases only): one row per ``(*keys, customer)`` with the
+   first purchase time, then two window functions over that small frame: the
+   customer's first purchase in the whole frame (new customers: it falls in the
+   key, ties counting in each key) and the customer's previous purchasing period
+   in the segment (retained: it is the calendar-previous period). Active
+   customers are the rows per key.
+3. **money and surveys** (purchases, spend rows, survey responses): grouped on
+   ``(*keys, event type, score of survey rows)``: purchase rows, revenue,
+   distinct order ids, spend and responses per score value.
+
+With ``churn_from="events"`` a fourth query counts previous-period purchasers
+with a churn event, as on the eager backends.
 
 Every count is an integer computed in the engine; they equal the eager
 backends' joins of distinct pairs (null segments match null segments: window
@@ -40,16 +45,40 @@ def _flag(condition: nw.Expr) -> nw.Expr:
     return condition.fill_null(value=False).cast(nw.Int64)
 
 
-def _customer_periods(
+def _customer_counts(
     lf: nw.LazyFrame[Any], keys: list[str], types: EventTypes
 ) -> nw.LazyFrame[Any]:
-    """Plan of the first query: events, visitors, active and converted customers per key."""
+    """Plan of the first query: events, visitors and active and converted customers per key.
+
+    SQL engines group the events once more finely, on ``(*keys, customer)``; polars counts
+    distinct customers per key about four times faster than it groups that finely, so it
+    counts distinct visitors and distinct visitors-or-purchasers (``either``) instead, each
+    with the nulls that ``when`` leaves on other rows (taken off in :func:`engine_tables`).
+    """
+    visit = nw.col(EVENT) == types.visit
+    purchase = nw.col(EVENT) == types.purchase
+    if lf.implementation.is_polars():
+        customer = nw.col(CUSTOMER)
+        either = lf.select(
+            *keys,
+            nw.when(visit).then(customer).alias("_visitor"),
+            nw.when(visit | purchase).then(customer).alias("_either"),
+        )
+        return _grouped(
+            either,
+            keys,
+            nw.len().alias("events"),
+            nw.col("_visitor").n_unique().alias("_visitor_values"),
+            nw.col("_visitor").null_count().alias("_visitor_nulls"),
+            nw.col("_either").n_unique().alias("_either_values"),
+            nw.col("_either").null_count().alias("_either_nulls"),
+        )
     per_customer = (
         lf.select(
             *keys,
             CUSTOMER,
-            _flag(nw.col(EVENT) == types.visit).alias("_visited"),
-            _flag(nw.col(EVENT) == types.purchase).alias("_bought"),
+            _flag(visit).alias("_visited"),
+            _flag(purchase).alias("_bought"),
         )
         .group_by(*keys, CUSTOMER)
         .agg(nw.len().alias("_events"), nw.col("_visited").max(), nw.col("_bought").max())
@@ -60,9 +89,13 @@ def _customer_periods(
         keys,
         nw.col("_events").sum().alias("events"),
         nw.col("_visited").sum().alias("visitors"),
-        nw.col("_bought").sum().alias("active"),
         nw.col("_converted").sum().alias("converted"),
     )
+
+
+def _distinct(row: dict[str, Any], name: str) -> int:
+    """Distinct non-null values from a distinct count that counts null as a value."""
+    return int(row.pop(f"_{name}_values")) - int(int(row.pop(f"_{name}_nulls")) > 0)
 
 
 def _purchasers(
@@ -77,7 +110,7 @@ def _purchasers(
     )
     windows = [nw.col("_first").min().over(CUSTOMER).alias("_first_all")]
     flags = [_flag(nw.col("_first") == nw.col("_first_all")).alias("_new")]
-    aggs = [nw.col("_new").sum().alias("new_customers")]
+    aggs = [nw.len().alias("active"), nw.col("_new").sum().alias("new_customers")]
     if PERIOD in keys:
         # A period appears once per (segment, customer): the previous row is the customer's
         # previous purchasing period in the segment (null segments form one partition).
@@ -98,7 +131,7 @@ def _money_and_surveys(
     surveys = [types.nps_response, types.csat_response] if "score" in columns else []
     rows = lf.filter(nw.col(EVENT).is_in([*kinds, *surveys]))
     group = [*keys, EVENT]
-    derived = []
+    derived: list[nw.Expr] = []
     aggs = [nw.len().alias("rows")]
     if surveys:
         # Scores split survey rows only: purchases and spend rows stay one group per key.
@@ -135,14 +168,23 @@ def engine_tables(
     (visitors, active, converted), ``new``, ``spend`` (with costs), ``retained`` and
     ``churned`` (with periods; ``churned`` when ``churn`` names the churn event).
     """
-    main = _collect(_customer_periods(lf, keys, types), keys)
-    tables: dict[str, dict[Key, dict[str, Any]]] = {
-        "events": {key: {"events": row.pop("events")} for key, row in main.items()},
-        "customers": main,
-        "purchases": {},
-    }
+    counts = _collect(_customer_counts(lf, keys, types), keys)
     purchasers = _collect(_purchasers(lf, keys, by, types), keys)
-    tables["new"] = {key: {"new_customers": row["new_customers"]} for key, row in purchasers.items()}
+    customers: dict[Key, dict[str, Any]] = {}
+    for key, row in counts.items():
+        active = int(purchasers.get(key, {}).get("active") or 0)
+        if "_visitor_values" in row:
+            visitors = _distinct(row, "visitor")
+            converted = visitors + active - _distinct(row, "either")
+        else:
+            visitors, converted = int(row["visitors"]), int(row["converted"])
+        customers[key] = {"visitors": visitors, "active": active, "converted": converted}
+    tables: dict[str, dict[Key, dict[str, Any]]] = {
+        "events": {key: {"events": row["events"]} for key, row in counts.items()},
+        "customers": customers,
+        "purchases": {},
+        "new": {key: {"new_customers": row["new_customers"]} for key, row in purchasers.items()},
+    }
     if PERIOD in keys:
         tables["retained"] = {key: {"retained": row["retained"]} for key, row in purchasers.items()}
     if "cost" in columns:
@@ -160,6 +202,6 @@ def engine_tables(
         elif responses is not None:
             responses[full_key] = {"responses": row["rows"]}
     if churn is not None and PERIOD in keys:
-        purchasers = lf.filter(nw.col(EVENT) == types.purchase).select(*keys, CUSTOMER).unique()
-        tables["churned"] = _collect(churned_plan(lf, purchasers, keys, churn), keys)
+        buyers = lf.filter(nw.col(EVENT) == types.purchase).select(*keys, CUSTOMER).unique()
+        tables["churned"] = _collect(churned_plan(lf, buyers, keys, churn), keys)
     return tables, responses

@@ -320,7 +320,11 @@ def engagement_values(
     ``no_referred`` names why referred customers cannot be told apart, if so.
     """
     if tables is None:
-        _note(causes, "the engagement columns are null: engagement=False")
+        _note(
+            causes,
+            "the engagement columns (referral, email, pareto_share) are null: "
+            "pass engagement=True to compute them",
+        )
         return {name: None if name in ENGAGEMENT_COUNTS else _NAN for name in ENGAGEMENT_COLUMNS}
     row = engagement_row(tables, key)
     values = {name: row[name] for name in ENGAGEMENT_COLUMNS}

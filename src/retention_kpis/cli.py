@@ -30,6 +30,7 @@ from retention_kpis._cli_format import csv_text, text_table
 from retention_kpis._cli_io import InputError, read_data
 from retention_kpis._cli_spec import add_spec_commands, run_spec_command, run_spec_report
 from retention_kpis._version import __version__
+from retention_kpis.attribution._options import MODELS
 from retention_kpis.exceptions import RetentionKPIsError
 
 if TYPE_CHECKING:
@@ -123,6 +124,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="segment column; repeat the option or separate names with commas",
     )
     report.add_argument(
+        "--attribution",
+        choices=MODELS,
+        metavar="MODEL",
+        help=(
+            "credit orders and revenue (so aov, cpa, roas) to channels with an attribution "
+            f"model, one of: {', '.join(MODELS)}; needs --by channel"
+        ),
+    )
+    report.add_argument(
+        "--engagement",
+        action="store_true",
+        help="also compute the referral, email and Pareto-share columns (slower)",
+    )
+    report.add_argument(
         "--format",
         choices=("table", "csv", "json"),
         default="table",
@@ -171,6 +186,9 @@ def _spec_source(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
             msg = "--data goes with a spec: retention-kpis report SPEC --data FILE_OR_DIR"
             raise InputError(msg)
         return None, None
+    if args.attribution is not None:
+        msg = "--attribution goes with a plain report (events and --by channel), not a spec"
+        raise InputError(msg)
     if args.period is not None or args.by:
         msg = "--period and --by are set in the spec (period, segments), not with a spec"
         raise InputError(msg)
@@ -199,7 +217,13 @@ def _run_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
         text = run_spec_report(spec, events, args)
     else:
         period: Period | None = None if args.period == "none" else (args.period or "M")
-        report = compute_kpis(events, period=period, by=_segments(args.by))
+        report = compute_kpis(
+            events,
+            period=period,
+            by=_segments(args.by),
+            attribution=args.attribution,
+            engagement=args.engagement,
+        )
         if args.format == "json":
             text = report.model_dump_json(indent=2) + "\n"
         elif args.format == "csv":

@@ -201,7 +201,7 @@ def compute_kpis(
     csat_scale: tuple[int, int] = (1, 5),
     csat_threshold: int = 4,
     churn_from: ChurnFrom = "activity",
-    engagement: bool = True,
+    engagement: bool = False,
     click_window: str | dt.timedelta = "7D",
     top_fraction: float = 0.2,
     referral_channel: str | None = "referral",
@@ -233,10 +233,10 @@ def compute_kpis(
         ``"activity"``: churned = previous period's active customers not active
         again; ``"events"``: churned = those of them with a ``churn`` event in the
         period (contractual churn), and ``retention_rate = 1 - churn_rate``.
-    engagement : bool, default=True
+    engagement : bool, default=False
         Compute the referral, email and Pareto columns (definitions in
         ``docs/engagement.md``); False leaves them null and skips their cost
-        (about a third of the time on pandas, see ``docs/metrics.md``).
+        (they take about two thirds of the time, see ``docs/metrics.md``).
     click_window : str or datetime.timedelta, default="7D"
         How long after an email click a repeat purchase counts in
         ``email_attributed_repeat_purchases`` (``"<n><unit>"``, unit s, min, h,
@@ -298,7 +298,12 @@ def compute_kpis(
         events, schema=schema, by=keep, unknown_events=unknown_events, csat_scale=scale
     )
     aggregates = aggregate(
-        prepared.frame, types=schema.event_types, period=period, by=by_, columns=prepared.columns
+        prepared.frame,
+        types=schema.event_types,
+        period=period,
+        by=by_,
+        columns=prepared.columns,
+        churned=churn_from == "events",
     )
     inputs = RowInputs(
         types=schema.event_types,

@@ -16,29 +16,35 @@ positive terms. Write ``m, e_m`` for the smaller of ``alpha, beta`` and its
 exponent, ``M, e_M`` for the larger, ``D = M - m``, ``c = r + s + x`` and
 ``z(tau) = D / (M + tau)`` in ``[0, 1)``.
 
-* ``e_m >= 1`` (Euler form): with ``G(tau) = int_tau^inf`` of the integrand,
-  Euler's transformation of ``2F1(e_m, c; c + 1; z)`` gives ::
+* Euler form: with ``G(tau) = int_tau^inf`` of the integrand, Euler's
+  transformation of ``2F1(e_m, c; c + 1; z)`` gives ::
 
       G(tau) = (1/c) sum_k (e_M)_k / (c + 1)_k * A_k(tau),
       A_k(tau) = D^k (M + tau)^-(e_M + k) (m + tau)^(1 - e_m),
 
-  and every ``A_k`` is decreasing in ``tau``, so
-  ``I = (1/c) sum_k (e_M)_k / (c + 1)_k * A_k(t_x) * (1 - A_k(T) / A_k(t_x))``
-  with ``1 - A_k(T) / A_k(t_x)`` computed by ``expm1`` (exactly 0 at ``t_x == T``).
-* ``e_m < 1`` (power form): expanding ``(1 - z q)^-e_m`` with
+  so ``I = (1/c) sum_k (e_M)_k / (c + 1)_k * A_k(t_x) * (1 - R_k)`` with
+  ``R_k = A_k(T) / A_k(t_x) = exp(-slope - k lam_b)``, ``1 - R_k`` computed by
+  ``expm1`` (exactly 0 at ``t_x == T``). For ``e_m >= 1`` every ``A_k`` falls
+  with ``tau`` (``R_k < 1``); the form is also used for ``e_m < 1`` where
+  ``slope`` is still clearly positive (CDNOW's ``x = 0`` rows).
+* Power form (other rows with ``e_m < 1``): expanding ``(1 - z q)^-e_m`` with
   ``q = (M + t_x) / (M + tau)`` gives ::
 
       I = (M + t_x)^-c sum_k (e_m)_k / k! * z^k * (1 - rho^(c + k)) / (c + k),
       rho = (M + t_x) / (M + T).
 
-Both series converge at least like ``z(t_x)^k`` and are summed in log space with
-analytic derivatives of every term, so ``log I`` and its gradient with respect
-to ``(r + x, s + 1, alpha, beta)`` come together. The number of terms is fixed
-per row in advance from that bound (relative truncation error below 1e-17).
-Rows that would need more than ``_MAX_TERMS`` terms (``z`` within about 1e-2 of
-1, i.e. ``min(alpha, beta) + t_x`` a hundredth of ``max(alpha, beta) + t_x``)
-are integrated numerically instead (:mod:`retention_kpis.clv._pareto_quadrature`),
-in ``w = log(m + tau)``, where the integrand is smooth and log-concave.
+Both series converge at least like ``z(t_x)^k``. The number of terms is fixed
+per row in advance from that bound (relative truncation error below 1e-17);
+rows with similar counts are summed together as one ``terms x rows`` array in
+linear space (each term relative to the row's first factor, so nothing
+overflows), and ``log I`` and its gradient with respect to
+``(r + x, s + 1, alpha, beta)`` come together from analytic derivatives of
+every term. :func:`log_integral_value` skips the gradient (predictions).
+Rows that would need more than ``_MAX_TERMS`` terms (``z`` within about 4e-2
+of 1, i.e. ``min(alpha, beta) + t_x`` a few hundredths of
+``max(alpha, beta) + t_x``) are integrated numerically instead
+(:mod:`retention_kpis.clv._pareto_quadrature`), in ``w = log(m + tau)``, where
+the integrand is smooth and log-concave.
 """
 
 from __future__ import annotations
@@ -46,11 +52,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._pareto_quadrature import quadrature
 
 __all__ = ["log_integral", "log_integral_value"]
+
+IndexArray = npt.NDArray[np.intp]
 
 _LOG_TOL = math.log(1e-17)
 _TINY = 1e-300
@@ -187,14 +196,14 @@ def _term_counts(cst: dict[str, FloatArray]) -> FloatArray:
     return np.where(np.isfinite(counts), counts, np.inf)
 
 
-def _groups(counts: FloatArray, euler: FloatArray) -> list[tuple[FloatArray, int, bool]]:
+def _groups(counts: FloatArray, euler: FloatArray) -> list[tuple[IndexArray, int, bool]]:
     """Rows summed together: ``(rows, width, euler)``.
 
     Rows of one form whose counts fall in one octave (``(2^(j-1), 2^j]``) share a
     ``width x rows`` array, ``width`` their largest count; an octave joins the next
     when the extra terms cost less than a separate pass (``_MERGE`` row-terms).
     """
-    out: list[tuple[FloatArray, int, bool]] = []
+    out: list[tuple[IndexArray, int, bool]] = []
     series = counts <= _MAX_TERMS
     if series.all() and (euler.all() or not euler.any()):
         width = int(max(counts.max(), _MIN_TERMS))
@@ -205,7 +214,7 @@ def _groups(counts: FloatArray, euler: FloatArray) -> list[tuple[FloatArray, int
         chosen = series & (euler == form)
         if not chosen.any():
             continue
-        pending: list[tuple[FloatArray, int]] = []
+        pending: list[tuple[IndexArray, int]] = []
         for level in np.unique(octave[chosen]):
             members = np.flatnonzero(chosen & (octave == level))
             width = int(max(counts[members].max(), _MIN_TERMS))
@@ -264,14 +273,13 @@ def _block(
     k = np.arange(width, dtype=np.float64)[:, None]
     lead = np.empty((width, len(cst["z"])))
     lead[0] = 1.0
-    eb, em, c = cst["eb"], cst["em"], cst["c"]
+    c = cst["c"]
     if euler:
-        inv_ck = 1.0 / (c + 1.0 + k)
-        ebk = eb + k
-        ratio = ebk[:-1] * inv_ck[:-1]
+        work = {"inv_ck": 1.0 / (c + 1.0 + k), "ebk": cst["eb"] + k}
+        ratio = work["ebk"][:-1] * work["inv_ck"][:-1]
     else:
-        emk = em + k
-        ratio = emk[:-1] / (k[:-1] + 1.0)
+        work = {"emk": cst["em"] + k, "n": c + k}
+        ratio = work["emk"][:-1] / (k[:-1] + 1.0)
     ratio *= cst["z"]
     # running products row by row (numpy's cumprod along axis 0 is several times slower)
     for j in range(1, width):
@@ -280,43 +288,55 @@ def _block(
     terms = lead * e
     np.negative(terms, out=terms)
     if not euler:
-        n = c + k
-        terms /= n
+        terms /= work["n"]
     total = terms.sum(axis=0)
     log_i = cst["log_p0"] + np.log(total)
-    grad = np.empty((4, len(total)))
     if not gradient:
-        return log_i, grad
+        return log_i, np.empty((4, len(total)))
+    work.update(k=k, lead=lead, e=e, terms=terms, total=total)
+    return log_i, _gradient(cst, work, euler=euler)
+
+
+def _gradient(
+    cst: dict[str, FloatArray], work: dict[str, FloatArray], *, euler: bool
+) -> FloatArray:
+    """Gradient of ``log I`` in ``(e_m, e_M, m, M)`` from the terms of :func:`_block`.
+
+    Each is the terms' weighted mean of the derivative of their logs.
+    """
+    k, lead, terms, total = work["k"], work["lead"], work["terms"], work["total"]
+    eb, em, c = cst["eb"], cst["em"], cst["c"]
+    grad = np.empty((4, len(total)))
     # h_k = d log(1 - R_k) / d eta_k = -R_k / (1 - R_k); terms * h = -lead R_k (/ n)
-    weighted_h = terms - (lead if euler else lead / n)
+    weighted_h = terms - (lead if euler else lead / work["n"])
     s_h = weighted_h.sum(axis=0) / total
     s_hk = (weighted_h * k).sum(axis=0) / total
     # sum_k w_k sum_{j<k} a_j = sum_j a_j (sum_{k>j} w_k); with a_j = 1 it is sum_k k w_k
     tail = np.empty_like(terms)
     tail[-1] = 0.0
-    for j in range(width - 2, -1, -1):
+    for j in range(len(k) - 2, -1, -1):
         np.add(tail[j + 1], terms[j + 1], out=tail[j])
     s_k = tail.sum(axis=0) / total
     # d/dD of z^k = (D / (M + t_x))^k: sum_k k w_k / D, its k = 1 term at D = 0
     flat = cst["d"] <= 0.0
-    first = (eb / (c + 1.0) if euler else em / n[1]) * -e[1]
+    first = (eb / (c + 1.0) if euler else em / work["n"][1]) * -work["e"][1]
     d_part = np.where(flat, first / (total * cst["bx"]), s_k / np.where(flat, 1.0, cst["d"]))
     lam_m, lam_b = cst["lam_m"], cst["lam_b"]
     if euler:  # coefficients (e_M)_k / (c + 1)_k: sums of 1/(e_M + j) and 1/(c + 1 + j)
-        s_a = (tail * inv_ck).sum(axis=0) / total
-        s_b = (tail / ebk).sum(axis=0) / total
+        s_a = (tail * work["inv_ck"]).sum(axis=0) / total
+        s_b = (tail / work["ebk"]).sum(axis=0) / total
         inv_c = 1.0 / c
         grad[0] = -inv_c - cst["log_mx"] - s_a - lam_m * s_h
         grad[1] = -inv_c - cst["log_bx"] + s_b - s_a - lam_b * s_h
         grad[2] = (1.0 - em) / cst["mx"] - (em - 1.0) * cst["dlam_m"] * s_h
         grad[3] = -(eb + s_k) / cst["bx"] - cst["dlam_b"] * (eb * s_h + s_hk)
     else:  # coefficients (e_m)_k / k!, and 1 / n
-        s_c = (tail / emk).sum(axis=0) / total
-        s_inv = (terms / n).sum(axis=0) / total
+        s_c = (tail / work["emk"]).sum(axis=0) / total
+        s_inv = (terms / work["n"]).sum(axis=0) / total
         grad[0] = -cst["log_bx"] + s_c - s_inv - lam_b * s_h
         grad[1] = -cst["log_bx"] - s_inv - lam_b * s_h
         grad[2] = 0.0
         grad[3] = -(c + s_k) / cst["bx"] - cst["dlam_b"] * (c * s_h + s_hk)
     grad[2] -= d_part
     grad[3] += d_part
-    return log_i, grad
+    return grad

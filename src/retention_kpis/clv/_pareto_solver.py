@@ -28,7 +28,7 @@ import numpy as np
 
 from retention_kpis.clv._base import FloatArray
 
-__all__ = ["quasi_newton"]
+__all__ = ["equal_scale_objective", "equal_scale_start", "quasi_newton"]
 
 Scaled = Callable[[FloatArray], tuple[float, FloatArray]]
 
@@ -77,7 +77,7 @@ def quasi_newton(
     ``objective`` should be scaled per customer so that ``tol`` is an absolute
     gradient size. Stops after about ``max_evals`` evaluations at the latest.
     """
-    x = np.asarray(x0, dtype=np.float64).copy()
+    x: FloatArray = np.array(x0, dtype=np.float64)
     value, grad = objective(x)
     if not _usable(value, grad):
         return x
@@ -90,7 +90,7 @@ def quasi_newton(
         slope = float(grad @ step)
         length = 1.0
         while evals < max_evals:
-            trial = x + length * step
+            trial: FloatArray = x + length * step
             new_value, new_grad = objective(trial)
             evals += 1
             if _usable(new_value, new_grad) and (
@@ -120,46 +120,54 @@ def quasi_newton(
     return x
 
 
-def equal_scale_start(
-    x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray, start: FloatArray
-) -> FloatArray:
-    """Log ``(r, alpha, s, beta)`` maximising the likelihood under ``alpha == beta``.
+def equal_scale_objective(
+    log_params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray
+) -> tuple[float, FloatArray]:
+    """Mean negative log-likelihood under ``alpha == beta == a`` and its gradient.
 
-    With one scale ``a`` the integral is elementary,
+    ``log_params`` is ``log(r, s, a)``. With one scale the integral is elementary,
     ``s I = s / c [(a + t_x)^-c - (a + T)^-c]`` with ``c = r + s + x``, so ::
 
         L = Gamma(r + x) a^(r + s) / (Gamma(r) c) (a + T)^-c [r + x + s (1 + g)^c],
         g = (T - t_x) / (a + t_x),
 
-    and this three-parameter fit costs a fraction of one full evaluation. Its
-    optimum is a good start for the full fit (CDNOW: alpha 10.6, beta 11.7).
-    ``start`` is the full log-parameter start, used for ``r, s`` and the scale.
+    computed in log space (``log1p``, ``logaddexp``).
     """
     from scipy.special import digamma, gammaln  # noqa: PLC0415 - scipy is imported lazily
 
+    r, s, a = np.exp(log_params)
+    c = r + s + x
+    lam = np.log1p((T - t_x) / (a + t_x))
+    mix = np.logaddexp(np.log(r + x), math.log(s) + c * lam)
+    p_dead = np.exp(math.log(s) + c * lam - mix)
+    log_at = np.log(a + T)
+    rows = gammaln(r + x) - gammaln(r) + (r + s) * math.log(a) - c * log_at + mix - np.log(c)
+    common = math.log(a) - log_at - 1.0 / c
+    grad = np.stack(
+        [
+            digamma(r + x) - digamma(r) + common + (1.0 - p_dead) / (r + x) + p_dead * lam,
+            common + p_dead * (1.0 / s + lam),
+            (r + s) / a - c / (a + T) + p_dead * c * (1.0 / (a + T) - 1.0 / (a + t_x)),
+        ]
+    )
     total = float(weights.sum())
-    gap = T - t_x
+    gradient: FloatArray = -(grad @ weights) * np.exp(log_params) / total
+    return -float(weights @ rows) / total, gradient
+
+
+def equal_scale_start(
+    x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray, start: FloatArray
+) -> FloatArray:
+    """Log ``(r, alpha, s, beta)`` maximising the likelihood under ``alpha == beta``.
+
+    The three-parameter fit (:func:`equal_scale_objective`) costs a fraction
+    of one full evaluation, and its optimum is a good start for the full fit
+    (CDNOW: alpha 10.6, beta 11.7). ``start`` is the full log-parameter start,
+    used for ``r, s`` and the scale (the mean of its two scales).
+    """
 
     def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
-        r, s, a = np.exp(log_params)
-        c = r + s + x
-        lam = np.log1p(gap / (a + t_x))
-        mix = np.logaddexp(np.log(r + x), math.log(s) + c * lam)
-        p_dead = np.exp(math.log(s) + c * lam - mix)
-        p_alive = 1.0 - p_dead
-        log_at = np.log(a + T)
-        rows = gammaln(r + x) - gammaln(r) + (r + s) * math.log(a) - c * log_at + mix - np.log(c)
-        common = math.log(a) - log_at - 1.0 / c
-        grad = np.stack(
-            [
-                digamma(r + x) - digamma(r) + common + p_alive / (r + x) + p_dead * lam,
-                common + p_dead * (1.0 / s + lam),
-                (r + s) / a - c / (a + T) + p_dead * c * (1.0 / (a + T) - 1.0 / (a + t_x)),
-            ]
-        )
-        value = -float(weights @ rows) / total
-        gradient: FloatArray = -(grad @ weights) * np.exp(log_params) / total
-        return value, gradient
+        return equal_scale_objective(log_params, x, t_x, T, weights)
 
     scale = 0.5 * (start[1] + start[3])
     r_s_a = quasi_newton(objective, np.array([start[0], start[2], scale]), tol=1e-8)

@@ -36,6 +36,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 from typing_extensions import Self
 
 from retention_kpis.clv._base import (
@@ -90,7 +91,7 @@ def _summary(
 def _log_bracket_terms(
     params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Logs of the two bracket terms, alive at ``T`` and died in ``(t_x, T]`` (no gradient)."""
+    """Return the logs of the bracket terms: alive at ``T``, died in ``(t_x, T]``."""
     r, alpha, s, beta = params
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
     died = np.log(s) + log_integral_value(r + x, s + 1.0, alpha, beta, t_x, T)
@@ -116,7 +117,7 @@ def _log_likelihood_rows(
 
 def _distinct_rows(
     x: FloatArray, t_x: FloatArray, T: FloatArray
-) -> tuple[tuple[FloatArray, FloatArray, FloatArray], FloatArray | None]:
+) -> tuple[tuple[FloatArray, FloatArray, FloatArray], npt.NDArray[np.intp] | None]:
     """Distinct ``(x, t_x, T)`` rows and the index mapping rows back (None: all distinct).
 
     One 64-bit hash per row is sorted (``np.unique(axis=0)`` is ten times slower);
