@@ -29,7 +29,6 @@ from retention_kpis._kpi_rows import (
 from retention_kpis._report_model import (
     KPIReport,
     KPIRow,
-    SegmentValue,  # noqa: F401 - re-exported for spec.results
 )
 from retention_kpis._validation import check_number, check_scale
 from retention_kpis.attribution import Model
