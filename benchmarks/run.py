@@ -42,9 +42,7 @@ def main() -> int:
     out.mkdir(exist_ok=True)
     payload = {
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
-        "results": [
-            {**r.__dict__, "ratio": r.ratio} for r in results
-        ],
+        "results": [{**r.__dict__, "ratio": r.ratio} for r in results],
     }
     (out / "latest.json").write_text(json.dumps(payload, indent=2))
     return 0
