@@ -106,14 +106,20 @@ def quadrature(  # noqa: PLR0917 - the integral's six arguments, in the paper's 
         (np.abs(coarse[1:] / coarse[0] - grad).max(axis=0)) / scale,
     )
     for i in np.flatnonzero(~(error <= 1e-12)):
-        log_i[i], grad[:, i] = _adaptive(em[i], e_big[i], m[i], big_m[i], tx[i], big_t[i])
+        refined = _adaptive(em[i], e_big[i], m[i], big_m[i], tx[i], big_t[i])
+        if refined is not None:  # else keep the fixed rules' value
+            log_i[i], grad[:, i] = refined
     return log_i, grad
 
 
 def _adaptive(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
     em: float, e_big: float, m: float, big_m: float, tx: float, big_t: float
-) -> tuple[float, FloatArray]:
-    """``log I`` and its gradient by adaptive quadrature in ``log(m + tau)``."""
+) -> tuple[float, FloatArray] | None:
+    """``log I`` and its gradient by adaptive quadrature in ``log(m + tau)``.
+
+    Returns None when the integral underflows (absurd parameters an optimiser
+    may probe, such as ``e_m = 1e13``).
+    """
     from scipy.integrate import quad_vec  # noqa: PLC0415 - scipy is imported lazily
 
     # w = log((m + tau) / (m + t_x)) runs over [0, w1]; w1 is exact even when T - t_x is tiny.
@@ -142,4 +148,6 @@ def _adaptive(  # noqa: PLR0917 - the integral's six arguments, in the paper's o
     points = [w_top] if 0.0 < w_top < w1 else None
     value, _ = quad_vec(integrand, 0.0, w1, epsrel=1e-12, epsabs=0.0, points=points, limit=2000)
     values = np.asarray(value, dtype=np.float64)
+    if not (values[0] > 0 and math.isfinite(values[0])):
+        return None
     return top + math.log(values[0]), values[1:] / values[0]

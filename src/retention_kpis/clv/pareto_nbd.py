@@ -194,7 +194,11 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
     params_type: ClassVar[type[ModelParams]] = ParetoNBDParams
 
     def fit(self, frequency: object, recency: object, T: object, *, weights: object = None) -> Self:
-        """Fit by maximum likelihood (L-BFGS-B on log parameters, analytic gradient).
+        """Fit by maximum likelihood (log parameters, analytic gradient).
+
+        The optimum is found from an ``alpha == beta`` start (where the
+        likelihood is elementary) by a quasi-Newton solver; the shared L-BFGS-B
+        fit then confirms it and computes the Hessian for standard errors.
 
         Parameters
         ----------
@@ -275,7 +279,8 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
             value, grad = objective(log_params)
             return value / total, grad / total
 
-        # A Newton start ends next to the optimum; L-BFGS-B then only confirms it.
+        # The alpha == beta optimum, then quasi-Newton steps, end at the optimum;
+        # L-BFGS-B (shared by every model) then accepts it after one evaluation.
         x_start = quasi_newton(per_customer, equal_scale_start(x_, t_x_, age_, w_, x0))
         self._fit_log_params(objective, x_start, total_weight=total)
         return self

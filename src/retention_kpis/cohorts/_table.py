@@ -11,12 +11,14 @@ dependency of the library) in wide or long form.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from retention_kpis.exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CohortTable", "RevenueRetentionTable"]
 
@@ -64,6 +66,8 @@ class _CohortGrid(BaseModel):
     def _frame(
         self, values: tuple[tuple[float | int | None, ...], ...], name: str, form: str, func: str
     ) -> pd.DataFrame:
+        import pandas as pd  # noqa: PLC0415 - pandas is imported only when a frame is asked for
+
         if form not in {"wide", "long"}:
             msg = f"The 'form' parameter of {func} must be 'wide' or 'long'. Got {form!r} instead."
             raise InvalidInputError(msg)

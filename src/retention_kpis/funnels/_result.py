@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from retention_kpis._validation import ZeroDivision, divide
 from retention_kpis.funnels._match import NEVER
 from retention_kpis.funnels._units import IntArray, SegmentValue
 from retention_kpis.metrics._base import Fraction
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CartKPIRow", "CartKPIs", "FunnelResult", "FunnelStep", "sort_key", "step_rows"]
 
@@ -79,6 +81,8 @@ class FunnelResult(BaseModel):
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per segment and step as a pandas DataFrame (``by`` columns first)."""
+        import pandas as pd  # noqa: PLC0415 - pandas is imported only when a frame is asked for
+
         fields = [name for name in FunnelStep.model_fields if name != "segment"]
         records = [
             {**dict(zip(self.by, row.segment, strict=True)), **row.model_dump(include=set(fields))}
@@ -121,6 +125,8 @@ class CartKPIs(BaseModel):
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per segment as a pandas DataFrame (``by`` columns first)."""
+        import pandas as pd  # noqa: PLC0415 - pandas is imported only when a frame is asked for
+
         fields = [name for name in CartKPIRow.model_fields if name != "segment"]
         records = [
             {**dict(zip(self.by, row.segment, strict=True)), **row.model_dump(include=set(fields))}

@@ -1,0 +1,28 @@
+"""`import retention_kpis` stays light: heavy libraries load only when used.
+
+Import speed itself is measured in benchmarks/bench_import.py; this test checks the
+cause that matters (no pandas, scipy or plotting stack at import), which cannot flake.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("pandas", "scipy", "polars", "pyarrow", "duckdb", "pyspark", "matplotlib")
+
+
+def _loaded_after(statement: str) -> list[str]:
+    code = f"import sys; {statement}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    completed = subprocess.run(  # noqa: S603 - fixed code, this interpreter
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return [name for name in completed.stdout.strip().split(",") if name]
+
+
+def test_import_retention_kpis_loads_no_heavy_library():
+    assert _loaded_after("import retention_kpis") == []
+
+
+def test_import_clv_does_not_load_scipy_or_pandas():
+    assert _loaded_after("import retention_kpis.clv") == []
