@@ -58,6 +58,13 @@ def test_every_backend_gives_the_same_result_to_the_last_bit(worked_example, con
     assert without_backend(result) == without_backend(reference)
 
 
+@pytest.mark.parametrize("model", ["linear", "markov", "shapley"])
+def test_pyspark_gives_the_same_result_to_the_last_bit(worked_example, spark, model):
+    reference = attribute(worked_example, model=model, period="W")
+    native = spark.createDataFrame(pa.Table.from_pandas(worked_example, preserve_index=False))
+    assert without_backend(attribute(native, model=model, period="W")) == without_backend(reference)
+
+
 @pytest.mark.parametrize(
     ("constructor", "kind"),
     [(from_pandas, pd.DataFrame), (from_polars_lazy, pl.DataFrame), (from_duckdb, pa.Table)],
