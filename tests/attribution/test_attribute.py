@@ -335,3 +335,22 @@ def test_events_breaking_the_contract_raise_from_validation(worked_example):
     events = worked_example.assign(revenue=worked_example["revenue"].fillna(-1.0))
     with pytest.raises(InvalidInputError, match="must be >= 0"):
         attribute(events)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_conversions_without_any_touch_go_to_the_no_touch_bucket(model):
+    # Regression (found by hypothesis): no touchpoint at all in the frame used to raise
+    # IndexError in time_decay. One purchase, no visit: all credit goes to "(none)".
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a"],
+            "timestamp": [dt.datetime(2024, 1, 1)],  # noqa: DTZ001 - naive wall-clock time
+            "event_type": ["purchase"],
+            "channel": [None],
+            "revenue": [0.0],
+        }
+    )
+    result = attribute(events, model=model)
+    assert [(row.channel, row.conversions, row.revenue) for row in result.credits] == [
+        ("(none)", 1.0, 0.0)
+    ]

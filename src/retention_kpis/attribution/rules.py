@@ -81,7 +81,7 @@ def rule_weights(
             lo, hi, touch_channel, direct_code=direct_code, path=path, index=index
         )
     elif model == "time_decay":
-        newest = touch_time[np.maximum(hi - 1, 0)][path]
+        newest = touch_time[hi[path] - 1]  # every listed touch's path is non-empty
         raw = np.exp2(-(newest - touch_time[index]).astype(np.float64) / half_life_us)
         total = np.bincount(path, weights=raw, minlength=lo.size)
         weight = raw / total[path]
