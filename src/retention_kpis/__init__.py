@@ -7,9 +7,10 @@ events on any backend narwhals supports.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from retention_kpis._version import __version__
-from retention_kpis.engagement import engagement_kpis, referred_vs_organic
-from retention_kpis.events import EventSchema, EventTypes, validate_events
 from retention_kpis.exceptions import (
     ColumnNotFoundError,
     ConvergenceError,
@@ -53,7 +54,40 @@ from retention_kpis.metrics.referral import (
 from retention_kpis.metrics.repeat_purchase import RepeatPurchaseRate, repeat_purchase_rate
 from retention_kpis.metrics.retention import RetentionRate, retention_rate
 from retention_kpis.metrics.roas import ReturnOnAdSpend, return_on_ad_spend
-from retention_kpis.report import KPIReport, KPIRow, compute_kpis
+
+if TYPE_CHECKING:
+    from retention_kpis.engagement import engagement_kpis, referred_vs_organic
+    from retention_kpis.events import EventSchema, EventTypes, validate_events
+    from retention_kpis.report import KPIReport, KPIRow, compute_kpis
+
+# The events facade (narwhals, attribution, cohorts) loads on first use, so that
+# `import retention_kpis` for the pure metrics stays fast.
+_LAZY = {
+    "EventSchema": "retention_kpis.events",
+    "EventTypes": "retention_kpis.events",
+    "KPIReport": "retention_kpis.report",
+    "KPIRow": "retention_kpis.report",
+    "compute_kpis": "retention_kpis.report",
+    "engagement_kpis": "retention_kpis.engagement",
+    "referred_vs_organic": "retention_kpis.engagement",
+    "validate_events": "retention_kpis.events",
+}
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - the attribute's own type
+    """Import the facade's names on first access (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'retention_kpis' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "AverageOrderValue",
