@@ -1,26 +1,39 @@
-"""``compute_kpis(..., attribution=model)``: attributed orders and revenue per report key.
+"""``compute_kpis(..., attribution=model)``: attributed orders, revenue and new customers.
 
 :func:`~retention_kpis.attribution.attributed_channel_totals` credits every
 purchase to the channels of its customer's touches; its totals per
 ``(period, other segments, channel)`` are re-keyed to the facade's
 ``(period, *by)`` order here. No credit is computed in this module.
+
+Attributed new customers are the same models' *revenue* credit once each
+purchase's revenue is replaced by a first-purchase indicator: ``1 / k`` on each
+of the ``k`` purchase rows at the customer's earliest purchase instant, 0 on
+every later purchase. Each customer then carries exactly 1 in total, so per
+period the attributed new customers over all channels sum to the customers
+whose first purchase falls in that period.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
+import narwhals.stable.v2 as nw
+
 from retention_kpis._aggregate import Key, Period
+from retention_kpis._event_checks import CUSTOMER, EVENT, REVENUE, TIMESTAMP
 from retention_kpis.attribution import MODELS, Model, attributed_channel_totals
 from retention_kpis.attribution._options import check_model
 from retention_kpis.events import EventSchema, PreparedEvents
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["attributed_orders", "check_attribution", "sorted_keys"]
+__all__ = ["attributed_orders", "check_attribution", "first_purchase_events", "sorted_keys"]
 
 NO_TOUCH = "(none)"
 """Channel of purchases without any touch (the attribution module's default label)."""
+_FIRST = "__rk_first_purchase"
+_TIES = "__rk_first_purchase_rows"
 
 
 def check_attribution(
@@ -47,6 +60,37 @@ def check_attribution(
     return model
 
 
+def first_purchase_events(prepared: PreparedEvents, purchase: str) -> PreparedEvents:
+    """Return a copy whose revenue is each purchase row's share of a first purchase.
+
+    Each of the ``k`` purchase rows of a customer at that customer's earliest
+    purchase timestamp gets ``1 / k``; every other row gets 0, so the revenue
+    credit of an attribution run on the copy counts new customers.
+    """
+    lf = prepared.frame
+    is_purchase = nw.col(EVENT) == purchase
+    purchases = lf.filter(is_purchase & ~nw.col(CUSTOMER).is_null()).select(CUSTOMER, TIMESTAMP)
+    firsts = purchases.group_by(CUSTOMER).agg(nw.col(TIMESTAMP).min().alias(_FIRST))
+    ties = (
+        purchases.join(firsts, on=CUSTOMER)
+        .filter(nw.col(TIMESTAMP) == nw.col(_FIRST))
+        .group_by(CUSTOMER, _FIRST)
+        .agg(nw.len().alias(_TIES))
+    )
+    is_first = is_purchase & (nw.col(TIMESTAMP) == nw.col(_FIRST))
+    frame = (
+        lf.join(ties, on=CUSTOMER, how="left")
+        .with_columns(
+            nw.when(is_first.fill_null(value=False))
+            .then(1.0 / nw.col(_TIES).cast(nw.Float64))
+            .otherwise(nw.lit(0.0))
+            .alias(REVENUE)
+        )
+        .drop(_FIRST, _TIES)
+    )
+    return dataclasses.replace(prepared, frame=frame, columns=prepared.columns | {"revenue"})
+
+
 def attributed_orders(
     prepared: PreparedEvents,
     *,
@@ -55,26 +99,40 @@ def attributed_orders(
     period: Period | None,
     by: tuple[str, ...],
     channel_values: Iterable[Any],
-) -> dict[Key, tuple[float, float]]:
-    """Return ``{(period index, *by values): (orders, revenue)}`` credited by ``model``.
+) -> dict[Key, tuple[float, float, float]]:
+    """Return ``{(period index, *by values): (orders, revenue, new customers)}`` by ``model``.
 
     Channels come back from the attribution as text; ``channel_values`` (the
     report's own channel values) map them back to the column's values, so an
-    integer channel ``3`` is credited on the report's ``3`` row.
+    integer channel ``3`` is credited on the report's ``3`` row. New customers
+    are the revenue credit of :func:`first_purchase_events`.
     """
     others = tuple(name for name in by if name != schema.channel)
     totals = attributed_channel_totals(
         prepared, model=model, period=period, schema=schema, by=others
     )
+    firsts = attributed_channel_totals(
+        first_purchase_events(prepared, schema.event_types.purchase),
+        model=model,
+        period=period,
+        schema=schema,
+        by=others,
+    )
     as_value = {str(value): value for value in channel_values if value is not None}
     position = by.index(schema.channel)
     offset = 1 if period is not None else 0
-    keyed: dict[Key, tuple[float, float]] = {}
-    for key, credit in totals.items():
+    keyed: dict[Key, tuple[float, float, float]] = {}
+    for key in {*totals, *firsts}:
         *head, channel = key
         segment = list(head[offset:])
         segment.insert(position, as_value.get(channel, channel))
-        keyed[tuple(head[:offset]) + tuple(segment)] = (credit.orders, credit.revenue)
+        credit = totals.get(key)
+        new = firsts.get(key)
+        keyed[tuple(head[:offset]) + tuple(segment)] = (
+            0.0 if credit is None else credit.orders,
+            0.0 if credit is None else credit.revenue,
+            0.0 if new is None else new.revenue,
+        )
     return keyed
 
 

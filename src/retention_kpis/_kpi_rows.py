@@ -4,10 +4,11 @@ No formula is written here: each KPI calls its function in
 :mod:`retention_kpis.metrics` with ``zero_division=nan`` (the engagement columns
 through :func:`retention_kpis._engagement_rows.engagement_row`), and a KPI the
 data cannot support is nan with a note naming the cause (counted per cause).
-Attributed orders are fractional, which the whole-count checks of
-``average_order_value`` and ``cost_per_acquisition`` reject, so with attribution
-``aov`` and ``cpa`` are the same ratios through the library's one division
-helper, :func:`retention_kpis._validation.divide`.
+Attributed orders and new customers are fractional, which the whole-count
+checks of ``average_order_value``, ``cost_per_acquisition`` and
+``customer_acquisition_cost`` reject, so with attribution ``aov``, ``cpa`` and
+``cac`` are the same ratios through the library's one division helper,
+:func:`retention_kpis._validation.divide`.
 """
 
 from __future__ import annotations
@@ -203,12 +204,20 @@ def _retention(
 
 
 def _ratio(
-    causes: dict[str, int], cause: str, numerator: float, denominator: float, kpi: str
+    causes: dict[str, int],
+    cause: str,
+    numerator: float,
+    denominator: float,
+    kpi: str,
+    *,
+    denominator_name: str = "orders",
 ) -> float:
-    """Return an attributed ratio (fractional orders) through the library's division helper."""
+    """Return an attributed ratio (fractional counts) through the library's division helper."""
     if math.isnan(numerator):
         return _NAN
-    value = divide(numerator, denominator, zero_division=_NAN, kpi=kpi, denominator_name="orders")
+    value = divide(
+        numerator, denominator, zero_division=_NAN, kpi=kpi, denominator_name=denominator_name
+    )
     if math.isnan(value):
         _note(causes, cause)
     return value
@@ -219,12 +228,13 @@ def kpi_values(
     key: Key,
     inputs: RowInputs,
     causes: dict[str, int],
-    attributed: tuple[float, float] | None = None,
+    attributed: tuple[float, float, float] | None = None,
 ) -> dict[str, Any]:
     """Return the 17 core KPIs of one (period, segment) key; counts undefined KPIs by cause.
 
-    ``attributed`` replaces the key's orders and revenue (then ``aov``, ``cpa``
-    and ``roas``); ``purchase_frequency`` and ``clv`` keep the key's own purchases.
+    ``attributed`` replaces the key's orders, revenue and new customers (then
+    ``aov``, ``cpa``, ``cac`` and ``roas``); ``purchase_frequency`` and ``clv``
+    keep the key's own purchases.
     """
     visitors = int(_get(aggregates, "customers", key, "visitors"))
     active = int(_get(aggregates, "customers", key, "active"))
@@ -233,7 +243,8 @@ def kpi_values(
     spend = float(_get(aggregates, "spend", key, "spend")) if inputs.has_spend else _NAN
     if not inputs.has_spend:
         _note(causes, "spend, cpa, cac and roas are null: the events hold no spend rows")
-    new = int(_get(aggregates, "new", key, "new_customers"))
+    new: float = int(_get(aggregates, "new", key, "new_customers"))
+    no_new = "cac is null where there are no new customers"
     own_aov = _kpi(
         causes if attributed is None else {},
         _NO_ORDERS,
@@ -245,9 +256,19 @@ def kpi_values(
     revenue, aov = own_revenue, own_aov
     cpa = _kpi({}, "", cost_per_acquisition, spend, own_orders)
     if attributed is not None:
-        orders, revenue = attributed
+        orders, revenue, new = attributed
         aov = _ratio(causes, _NO_ORDERS, revenue, orders, "average_order_value")
         cpa = _ratio({}, "", spend, orders, "cost_per_acquisition")
+        cac = _ratio(
+            causes,
+            no_new,
+            spend,
+            new,
+            "customer_acquisition_cost",
+            denominator_name="new_customers",
+        )
+    else:
+        cac = _kpi(causes, no_new, customer_acquisition_cost, spend, new)
     frequency = _kpi(
         causes,
         "purchase_frequency is null where there are no purchasers",
@@ -284,13 +305,7 @@ def kpi_values(
         "spend": spend,
         "new_customers": new,
         "cpa": cpa,
-        "cac": _kpi(
-            causes,
-            "cac is null where there are no new customers",
-            customer_acquisition_cost,
-            spend,
-            new,
-        ),
+        "cac": cac,
         "roas": _kpi(causes, "roas is null where spend is 0", return_on_ad_spend, revenue, spend),
         "aov": aov,
         "purchase_frequency": frequency,

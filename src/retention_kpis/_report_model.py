@@ -45,7 +45,7 @@ class KPIRow(BaseModel):
     orders: int | float = Field(ge=0)
     revenue: NonNegative = math.nan
     spend: NonNegative = math.nan
-    new_customers: int = Field(ge=0)
+    new_customers: int | float = Field(ge=0)
     cpa: NonNegative = math.nan
     cac: NonNegative = math.nan
     roas: NonNegative = math.nan
@@ -181,7 +181,7 @@ class KPIReport(BaseModel):
         DataFrame or LazyFrame
             ``period`` is a date column (``datetime.date`` objects on pandas),
             counts are Int64 (Float64 when the column holds nulls, and ``orders``
-            with :attr:`attribution`), KPIs Float64 with nulls (NaN on pandas)
+            and ``new_customers`` with :attr:`attribution`), KPIs Float64 with nulls (NaN on pandas)
             where undefined.
 
         Raises
@@ -199,7 +199,7 @@ class KPIReport(BaseModel):
         data = self.to_dict()
         schema: dict[str, Any] = {"period": nw.Object() if target == "pandas" else nw.Date()}
         schema.update({name: _dtype_of(data[name]) for name in self.by})
-        whole = _COUNTS - {"orders"} if self.attribution is not None else _COUNTS
+        whole = _COUNTS - {"orders", "new_customers"} if self.attribution is not None else _COUNTS
         schema.update(
             {
                 name: nw.Int64() if name in whole and None not in data[name] else nw.Float64()

@@ -116,7 +116,7 @@ class _Extras:
 
     engagement: EngagementTables | None
     no_referred: str | None
-    attributed: dict[Key, tuple[float, float]] | None
+    attributed: dict[Key, tuple[float, float, float]] | None
 
 
 def _rows(
@@ -136,7 +136,7 @@ def _rows(
         segment = dict(zip(by, key[1:] if period is not None else key, strict=True))
         attributed = None
         if extras.attributed is not None:
-            attributed = extras.attributed.get(key, (0.0, 0.0))
+            attributed = extras.attributed.get(key, (0.0, 0.0, 0.0))
         values = kpi_values(aggregates, key, inputs, causes, attributed)
         values.update(
             engagement_values(
@@ -254,8 +254,10 @@ def compute_kpis(
         channel) become the purchases credited to the channel by the model
         (fractional; visits within 30 days before each purchase are the
         touches, purchases without one form the channel ``"(none)"``), and
-        ``aov``, ``cpa`` and ``roas`` use them. Other columns, CAC included,
-        still count each event in its own channel.
+        ``aov``, ``cpa`` and ``roas`` use them. ``new_customers`` becomes
+        each customer's first purchase credited the same way (fractional,
+        summing to the period's new customers over all channels) and ``cac``
+        uses it. Other columns still count each event in its own channel.
 
     Returns
     -------
@@ -329,10 +331,11 @@ def compute_kpis(
             channel_values=[key[position] for key in aggregates.keys],
         )
         notes.append(
-            f"orders, revenue, aov, cpa and roas are attributed to channels with the "
-            f"{model!r} model (visits within 30 days before each purchase are its touches; "
-            f"purchases without one are the channel '(none)'); the other columns count each "
-            "event in its own channel."
+            "orders, revenue, new_customers, aov, cpa, cac and roas are attributed to "
+            f"channels with the {model!r} model (visits within 30 days before each purchase "
+            "are its touches; purchases without one are the channel '(none)'; new_customers "
+            "credits each customer's first purchase); the other columns count each event in "
+            "its own channel."
         )
     extras = _Extras(tables, no_referred, attributed)
     rows, row_notes = _rows(aggregates, inputs, extras, by_, period)

@@ -1,4 +1,4 @@
-"""Tests of compute_kpis(..., attribution=model): attributed orders, revenue, aov, cpa, roas."""
+"""Tests of compute_kpis(..., attribution=model): attributed orders, revenue, new customers and ratios."""
 
 from __future__ import annotations
 
@@ -83,24 +83,130 @@ def test_attributed_columns_match_hand_calculation_on_every_backend(constructor,
     assert_columns(report, expected)
 
 
-def test_cac_and_own_channel_columns_are_not_attributed():
-    # New customers a, b, c made their first purchase on rows without a channel: the null
-    # segment holds 3 new customers and 3 purchasers; spend there is 0 -> cac 0/3 = 0.
+def test_own_channel_columns_are_not_attributed():
+    # a, b, c made their first purchase on rows without a channel: the null segment holds
+    # 3 purchasers and 3 purchase rows; its new customers went to the touch channels.
     report = compute_kpis(events(), by="channel", attribution="linear")
     data = report.to_dict()
-    assert data["new_customers"] == [0, 0, 0, 3]
     assert data["active_customers"] == [0, 0, 0, 3]
-    assert data["cac"] == [None, None, None, 0.0]
     # purchase_frequency keeps the segment's own purchases: 3 purchase rows / 3 purchasers.
     assert data["purchase_frequency"] == [None, None, None, 1.0]
+
+
+def test_cac_uses_attributed_new_customers_on_the_first_example():
+    # Every purchase of ROWS is a first purchase, so new customers follow orders exactly.
+    # linear: (none) c = 1, email 0.5 (a) + 1 (b) = 1.5, web 0.5 (a), null segment 0.
+    #   cac: (none) 0/1 = 0, email 20/1.5, web 50/0.5 = 100, null segment 0/0 -> null.
+    report = compute_kpis(events(), by="channel", attribution="linear")
+    assert_columns(
+        report,
+        {"new_customers": [1.0, 1.5, 0.5, 0.0], "cac": [0.0, 20 / 1.5, 100.0, NAN]},
+    )
+
+
+# a: web visit, first purchase 100, then an email visit and a repeat purchase 50.
+# b: email visit, then two purchase rows at the same instant (40 and 10): a tie, k = 2.
+# c: web visit, email visit, purchase 30. Spend: web 60, email 30.
+REPEAT_ROWS = [
+    (None, D("2024-01-01"), "spend", None, 60.0, "web"),
+    (None, D("2024-01-01"), "spend", None, 30.0, "email"),
+    ("a", D("2024-01-02"), "visit", None, None, "web"),
+    ("a", D("2024-01-04"), "purchase", 100.0, None, None),
+    ("a", D("2024-01-10"), "visit", None, None, "email"),
+    ("a", D("2024-01-12"), "purchase", 50.0, None, None),
+    ("b", D("2024-01-05"), "visit", None, None, "email"),
+    ("b", D("2024-01-06"), "purchase", 40.0, None, None),
+    ("b", D("2024-01-06"), "purchase", 10.0, None, None),
+    ("c", D("2024-01-07"), "visit", None, None, "web"),
+    ("c", D("2024-01-08"), "visit", None, None, "email"),
+    ("c", D("2024-01-09"), "purchase", 30.0, None, None),
+]
+# Rows: "email", "web", None (the purchases' own segment). First-purchase indicator:
+# a's 01-04 row 1, a's repeat 0, b's two tied rows 1/2 each, c's row 1.
+# last_touch: a's first -> web (1); b's rows -> email (1/2 + 1/2); c -> email (1).
+#   new: email 2, web 1 -> cac email 30/2 = 15, web 60/1 = 60; orders email 4 (a's repeat,
+#   b's 2 rows, c), web 1.
+# linear: a's first -> web (1); b -> email (1); c split 1/2 web, 1/2 email.
+#   new: email 1.5, web 1.5 -> cac email 30/1.5 = 20, web 60/1.5 = 40.
+REPEAT_LAST_TOUCH = {
+    "channel": ["email", "web", None],
+    "orders": [4.0, 1.0, 0.0],
+    "new_customers": [2.0, 1.0, 0.0],
+    "cac": [15.0, 60.0, NAN],
+}
+REPEAT_LINEAR = {
+    "channel": ["email", "web", None],
+    "orders": [3.5, 1.5, 0.0],
+    "new_customers": [1.5, 1.5, 0.0],
+    "cac": [20.0, 40.0, NAN],
+}
+
+
+def repeat_events() -> pd.DataFrame:
+    return pd.DataFrame(
+        REPEAT_ROWS,
+        columns=["customer_id", "timestamp", "event_type", "revenue", "cost", "channel"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"), [("last_touch", REPEAT_LAST_TOUCH), ("linear", REPEAT_LINEAR)]
+)
+def test_attributed_cac_with_repeat_and_tied_purchases_matches_hand_calculation(
+    constructor, model, expected
+):
+    report = compute_kpis(constructor(repeat_events()), by="channel", attribution=model)
+    assert_columns(report, expected)
+
+
+def test_attributed_new_customers_without_purchases_or_a_revenue_column():
+    # No purchase (so no revenue column is needed): no new customer anywhere, spend 60 on web
+    # -> cac 60/0 null with its note.
+    frame = pd.DataFrame(
+        [
+            (None, D("2024-01-01"), "spend", 60.0, "web"),
+            ("a", D("2024-01-02"), "visit", None, "web"),
+        ],
+        columns=["customer_id", "timestamp", "event_type", "cost", "channel"],
+    )
+    report = compute_kpis(frame, by="channel", attribution="linear")
+    assert_columns(report, {"channel": ["web"], "new_customers": [0.0], "cac": [NAN]})
+    assert "cac is null where there are no new customers (1 row)." in report.notes
+
+
+def test_tied_first_purchase_rows_count_one_customer_in_total(constructor):
+    # b buys twice at the same instant after a web and an email visit: under linear each row
+    # gives 1/2 * 1/2 to each channel, so web 0.5 and email 0.5, 1 customer in total.
+    frame = pd.DataFrame(
+        [
+            ("b", D("2024-03-01"), "visit", None, "web"),
+            ("b", D("2024-03-02"), "visit", None, "email"),
+            ("b", D("2024-03-03 10:00"), "purchase", 5.0, None),
+            ("b", D("2024-03-03 10:00"), "purchase", 7.0, None),
+        ],
+        columns=["customer_id", "timestamp", "event_type", "revenue", "channel"],
+    )
+    report = compute_kpis(constructor(frame), by="channel", attribution="linear")
+    data = report.to_dict()
+    assert data["channel"] == ["email", "web", None]
+    assert data["new_customers"] == pytest.approx([0.5, 0.5, 0.0])
+    assert sum(data["new_customers"]) == pytest.approx(1.0)
+
+
+def test_new_customers_column_is_float_with_attribution():
+    frame = pl.from_pandas(repeat_events())
+    schema = compute_kpis(frame, by="channel", attribution="linear").to_frame().schema
+    assert schema["new_customers"] == pl.Float64
+    assert compute_kpis(frame, by="channel").to_frame().schema["new_customers"] == pl.Int64
 
 
 def test_attribution_note_names_the_model_and_the_attributed_columns():
     report = compute_kpis(events(), by="channel", attribution="markov")
     assert report.notes[0] == (
-        "orders, revenue, aov, cpa and roas are attributed to channels with the 'markov' model "
-        "(visits within 30 days before each purchase are its touches; purchases without one "
-        "are the channel '(none)'); the other columns count each event in its own channel."
+        "orders, revenue, new_customers, aov, cpa, cac and roas are attributed to channels "
+        "with the 'markov' model (visits within 30 days before each purchase are its touches; "
+        "purchases without one are the channel '(none)'; new_customers credits each "
+        "customer's first purchase); the other columns count each event in its own channel."
     )
 
 
@@ -183,3 +289,26 @@ def test_attributed_orders_and_revenue_sum_to_the_unattributed_totals(frame, mod
         assert got_orders == pytest.approx(orders, abs=1e-9)
         assert got_revenue == pytest.approx(revenue, abs=1e-9)
     assert set(attributed) <= set(totals)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    frame=journeys(), model=st.sampled_from(["linear", "last_touch", "markov", "position_based"])
+)
+def test_attributed_new_customers_sum_to_first_purchasers_per_period(frame, model):
+    # Property, against an independent pandas count: per month, attributed new customers
+    # over all channel rows equal the customers whose earliest purchase is in that month.
+    purchases = frame[frame["event_type"] == "purchase"]
+    firsts = purchases.groupby("customer_id")["timestamp"].min()
+    expected = firsts.dt.to_period("M").dt.start_time.dt.date.value_counts().to_dict()
+    got: dict = {}
+    for row in compute_kpis(frame, period="M", by="channel", attribution=model).rows:
+        got[row.period] = got.get(row.period, 0.0) + row.new_customers
+    for period, count in expected.items():
+        assert got.get(period, 0.0) == pytest.approx(count, abs=1e-9)
+    assert all(
+        value == pytest.approx(0.0, abs=1e-9) for p, value in got.items() if p not in expected
+    )
+    frame_before = frame.copy()
+    compute_kpis(frame, period="M", by="channel", attribution=model)
+    pd.testing.assert_frame_equal(frame, frame_before)
