@@ -137,6 +137,28 @@ def divide(
     return numerator / denominator
 
 
+def share_of(
+    part: object,
+    whole: object,
+    *,
+    part_name: str,
+    whole_name: str,
+    func: str,
+    zero_division: object,
+) -> float:
+    """Validate two counts with ``0 <= part <= whole`` and return ``part / whole``.
+
+    The one implementation of every "share of a count" KPI (conversion rate,
+    churn rate, email open rate, ...): whole counts, the part within the whole,
+    the zero-division policy, then the division.
+    """
+    part_ = check_count(part, part_name, func)
+    whole_ = check_count(whole, whole_name, func)
+    check_part_of_whole(part_, whole_, part_name, whole_name, func)
+    policy = check_zero_division(zero_division, func)
+    return divide(part_, whole_, zero_division=policy, kpi=func, denominator_name=whole_name)
+
+
 def as_score_array(scores: object, name: str, func: str) -> npt.NDArray[np.float64]:
     """Return survey scores as a 1-D float array, rejecting nan, inf and non-numbers.
 

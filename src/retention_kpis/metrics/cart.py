@@ -10,6 +10,7 @@ from retention_kpis._validation import (
     check_part_of_whole,
     check_zero_division,
     divide,
+    share_of,
 )
 from retention_kpis.metrics._base import Fraction, RatioKPI
 
@@ -105,17 +106,13 @@ def checkout_conversion_rate(
     >>> checkout_conversion_rate(0, 0, zero_division=0.0)
     0.0
     """
-    func = "checkout_conversion_rate"
-    completed = check_count(checkouts_completed, "checkouts_completed", func)
-    started = check_count(checkouts_started, "checkouts_started", func)
-    check_part_of_whole(completed, started, "checkouts_completed", "checkouts_started", func)
-    policy = check_zero_division(zero_division, func)
-    return divide(
-        completed,
-        started,
-        zero_division=policy,
-        kpi=func,
-        denominator_name="checkouts_started",
+    return share_of(
+        checkouts_completed,
+        checkouts_started,
+        part_name="checkouts_completed",
+        whole_name="checkouts_started",
+        func="checkout_conversion_rate",
+        zero_division=zero_division,
     )
 
 

@@ -6,10 +6,7 @@ from typing import Literal
 
 from retention_kpis._validation import (
     ZeroDivision,
-    check_count,
-    check_part_of_whole,
-    check_zero_division,
-    divide,
+    share_of,
 )
 from retention_kpis.metrics._base import Fraction, RatioKPI
 
@@ -56,17 +53,13 @@ def churn_rate(
     >>> churn_rate(0, 0, zero_division=0.0)
     0.0
     """
-    func = "churn_rate"
-    start = check_count(customers_at_start, "customers_at_start", func)
-    lost = check_count(customers_lost, "customers_lost", func)
-    check_part_of_whole(lost, start, "customers_lost", "customers_at_start", func)
-    policy = check_zero_division(zero_division, func)
-    return divide(
-        lost,
-        start,
-        zero_division=policy,
-        kpi="churn_rate",
-        denominator_name="customers_at_start",
+    return share_of(
+        customers_lost,
+        customers_at_start,
+        part_name="customers_lost",
+        whole_name="customers_at_start",
+        func="churn_rate",
+        zero_division=zero_division,
     )
 
 

@@ -6,10 +6,7 @@ from typing import Literal
 
 from retention_kpis._validation import (
     ZeroDivision,
-    check_count,
-    check_part_of_whole,
-    check_zero_division,
-    divide,
+    share_of,
 )
 from retention_kpis.metrics._base import Fraction, RatioKPI
 
@@ -51,17 +48,13 @@ def conversion_rate(
     >>> conversion_rate(0, 0, zero_division=0.0)
     0.0
     """
-    func = "conversion_rate"
-    conversions_ = check_count(conversions, "conversions", func)
-    visitors_ = check_count(visitors, "visitors", func)
-    check_part_of_whole(conversions_, visitors_, "conversions", "visitors", func)
-    policy = check_zero_division(zero_division, func)
-    return divide(
-        conversions_,
-        visitors_,
-        zero_division=policy,
-        kpi="conversion_rate",
-        denominator_name="visitors",
+    return share_of(
+        conversions,
+        visitors,
+        part_name="conversions",
+        whole_name="visitors",
+        func="conversion_rate",
+        zero_division=zero_division,
     )
 
 

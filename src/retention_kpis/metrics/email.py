@@ -14,10 +14,7 @@ from typing import Literal
 
 from retention_kpis._validation import (
     ZeroDivision,
-    check_count,
-    check_part_of_whole,
-    check_zero_division,
-    divide,
+    share_of,
 )
 from retention_kpis.metrics._base import Fraction, RatioKPI
 
@@ -31,22 +28,6 @@ __all__ = [
     "email_open_rate",
     "email_unsubscribe_rate",
 ]
-
-
-def _share(  # noqa: PLR0917 - private, every call site passes all six in one order
-    part: int,
-    whole: int,
-    part_name: str,
-    whole_name: str,
-    func: str,
-    zero_division: ZeroDivision,
-) -> float:
-    """Validate ``0 <= part <= whole`` (whole counts) and return ``part / whole``."""
-    part_ = check_count(part, part_name, func)
-    whole_ = check_count(whole, whole_name, func)
-    check_part_of_whole(part_, whole_, part_name, whole_name, func)
-    policy = check_zero_division(zero_division, func)
-    return divide(part_, whole_, zero_division=policy, kpi=func, denominator_name=whole_name)
 
 
 def email_open_rate(opens: int, delivered: int, *, zero_division: ZeroDivision = "warn") -> float:
@@ -81,7 +62,14 @@ def email_open_rate(opens: int, delivered: int, *, zero_division: ZeroDivision =
     >>> email_open_rate(0, 0, zero_division=0.0)
     0.0
     """
-    return _share(opens, delivered, "opens", "delivered", "email_open_rate", zero_division)
+    return share_of(
+        opens,
+        delivered,
+        part_name="opens",
+        whole_name="delivered",
+        func="email_open_rate",
+        zero_division=zero_division,
+    )
 
 
 def email_click_through_rate(
@@ -118,8 +106,13 @@ def email_click_through_rate(
     >>> email_click_through_rate(0, 0, zero_division=0.0)
     0.0
     """
-    return _share(
-        clicks, delivered, "clicks", "delivered", "email_click_through_rate", zero_division
+    return share_of(
+        clicks,
+        delivered,
+        part_name="clicks",
+        whole_name="delivered",
+        func="email_click_through_rate",
+        zero_division=zero_division,
     )
 
 
@@ -157,7 +150,14 @@ def email_click_to_open_rate(
     >>> email_click_to_open_rate(0, 0, zero_division=0.0)
     0.0
     """
-    return _share(clicks, opens, "clicks", "opens", "email_click_to_open_rate", zero_division)
+    return share_of(
+        clicks,
+        opens,
+        part_name="clicks",
+        whole_name="opens",
+        func="email_click_to_open_rate",
+        zero_division=zero_division,
+    )
 
 
 def email_unsubscribe_rate(
@@ -194,13 +194,13 @@ def email_unsubscribe_rate(
     >>> email_unsubscribe_rate(0, 0, zero_division=0.0)
     0.0
     """
-    return _share(
+    return share_of(
         unsubscribes,
         delivered,
-        "unsubscribes",
-        "delivered",
-        "email_unsubscribe_rate",
-        zero_division,
+        part_name="unsubscribes",
+        whole_name="delivered",
+        func="email_unsubscribe_rate",
+        zero_division=zero_division,
     )
 
 

@@ -7,9 +7,9 @@ from typing import Literal
 from retention_kpis._validation import (
     ZeroDivision,
     check_count,
-    check_part_of_whole,
     check_zero_division,
     divide,
+    share_of,
 )
 from retention_kpis.metrics._base import Fraction, NonNegative, RatioKPI
 
@@ -100,13 +100,13 @@ def referred_customer_share(
     >>> referred_customer_share(0, 0, zero_division=0.0)
     0.0
     """
-    func = "referred_customer_share"
-    referred = check_count(referred_customers, "referred_customers", func)
-    customers_ = check_count(customers, "customers", func)
-    check_part_of_whole(referred, customers_, "referred_customers", "customers", func)
-    policy = check_zero_division(zero_division, func)
-    return divide(
-        referred, customers_, zero_division=policy, kpi=func, denominator_name="customers"
+    return share_of(
+        referred_customers,
+        customers,
+        part_name="referred_customers",
+        whole_name="customers",
+        func="referred_customer_share",
+        zero_division=zero_division,
     )
 
 

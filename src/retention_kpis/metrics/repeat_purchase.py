@@ -6,10 +6,7 @@ from typing import Literal
 
 from retention_kpis._validation import (
     ZeroDivision,
-    check_count,
-    check_part_of_whole,
-    check_zero_division,
-    divide,
+    share_of,
 )
 from retention_kpis.metrics._base import Fraction, RatioKPI
 
@@ -52,17 +49,13 @@ def repeat_purchase_rate(
     >>> repeat_purchase_rate(0, 0, zero_division=0.0)
     0.0
     """
-    func = "repeat_purchase_rate"
-    repeat = check_count(repeat_customers, "repeat_customers", func)
-    customers_ = check_count(customers, "customers", func)
-    check_part_of_whole(repeat, customers_, "repeat_customers", "customers", func)
-    policy = check_zero_division(zero_division, func)
-    return divide(
-        repeat,
-        customers_,
-        zero_division=policy,
-        kpi="repeat_purchase_rate",
-        denominator_name="customers",
+    return share_of(
+        repeat_customers,
+        customers,
+        part_name="repeat_customers",
+        whole_name="customers",
+        func="repeat_purchase_rate",
+        zero_division=zero_division,
     )
 
 

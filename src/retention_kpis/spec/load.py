@@ -183,7 +183,11 @@ def _parse_json(text: str, fail: Callable[[str], SpecError]) -> object:
 
 def _parse_yaml(text: str, fail: Callable[[str], SpecError]) -> object:
     try:
-        return yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - _SpecLoader is a SafeLoader
+        loader = _SpecLoader(text)  # a SafeLoader: no python tags, no code
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
