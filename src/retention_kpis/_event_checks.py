@@ -22,7 +22,7 @@ from retention_kpis.exceptions import InvalidInputError
 if TYPE_CHECKING:
     from retention_kpis.events import EventSchema, EventTypes
 
-__all__ = ["event_totals", "raise_on_problems", "row_flags"]
+__all__ = ["check_order_ids", "event_totals", "raise_on_problems", "row_flags"]
 
 CUSTOMER = "__rk_customer"
 TIMESTAMP = "__rk_timestamp"
@@ -33,6 +33,7 @@ SCORE = "__rk_score"
 ORDER = "__rk_order"
 FRACTION = "__rk_fraction"
 OPTIONAL = {"revenue": REVENUE, "cost": COST, "score": SCORE, "order_id": ORDER}
+_LARGEST = 1.7976931348623157e308  # the largest finite float: anything above is inf
 
 
 def _rows(count: int) -> str:
@@ -54,6 +55,7 @@ def row_flags(
     for role in ("revenue", "cost"):
         if role in present:
             flags[f"negative_{role}"] = flag(nw.col(OPTIONAL[role]) < 0)
+            flags[f"infinite_{role}"] = flag(nw.col(OPTIONAL[role]).abs() == float("inf"))
             flags[f"null_{role}"] = nw.col(OPTIONAL[role]).is_null().cast(nw.Int64)
     if "score" in present:
         score = nw.col(SCORE)
@@ -79,7 +81,11 @@ def _screen(present: frozenset[str]) -> list[nw.Expr]:
     for role in ("revenue", "cost"):
         if role in present:
             column = nw.col(OPTIONAL[role])
-            aggs += [column.count().alias(f"_{role}s"), column.min().alias(f"_{role}_min")]
+            aggs += [
+                column.count().alias(f"_{role}s"),
+                column.min().alias(f"_{role}_min"),
+                column.max().alias(f"_{role}_max"),
+            ]
     if "score" in present:
         score = nw.col(SCORE)
         aggs += [
@@ -114,10 +120,14 @@ def _screened(
     for role in ("revenue", "cost"):
         if f"_{role}s" in row:
             filled = int(row[f"_{role}s"])
-            if filled and not _at_least(row[f"_{role}_min"], 0.0):
+            if filled and not (
+                _at_least(row[f"_{role}_min"], 0.0)
+                and _at_least(-float(row[f"_{role}_max"]), -_LARGEST)
+            ):
                 return None
             counts[f"null_{role}"] = rows - filled
             counts[f"negative_{role}"] = 0
+            counts[f"infinite_{role}"] = 0
     if "_scores" in row:
         filled = int(row["_scores"])
         bounds = {types.nps_response: (0, 10), types.csat_response: csat_scale}.get(row[EVENT])
@@ -203,7 +213,9 @@ def raise_on_problems(
         )
         raise InvalidInputError(msg)
     checks = [
+        ("infinite_revenue", None, schema.revenue, "must be finite"),
         ("negative_revenue", None, schema.revenue, "must be >= 0 (refunds are not supported)"),
+        ("infinite_cost", None, schema.cost, "must be finite"),
         ("null_revenue", [types.purchase], schema.revenue, "must not be null on purchases"),
         ("negative_cost", None, schema.cost, "must be >= 0"),
         ("null_cost", [types.spend], schema.cost, "must not be null on spend rows"),
@@ -232,3 +244,32 @@ def raise_on_problems(
                 f"Got {_rows(n)} that do not (event types: {where})."
             )
             raise InvalidInputError(msg)
+
+
+def check_order_ids(canonical: nw.LazyFrame[Any], schema: EventSchema) -> None:
+    """Raise when one order id belongs to purchases of more than one customer.
+
+    Rows of one order (line items) are summed into one order, so an id shared by
+    two customers would make one order out of two people's purchases.
+    """
+    purchases = canonical.filter(
+        (nw.col(EVENT) == schema.event_types.purchase)
+        & ~nw.col(ORDER).is_null()
+        & ~nw.col(CUSTOMER).is_null()
+    )
+    shared = (
+        purchases.group_by(ORDER)
+        .agg(nw.col(CUSTOMER).n_unique().alias("customers"), nw.len().alias("rows"))
+        .filter(nw.col("customers") > 1)
+    )
+    found = shared.select(nw.len().alias("orders"), nw.col("rows").sum().alias("rows")).collect()
+    orders = int(found.item(0, "orders") or 0)
+    if orders:
+        first = shared.sort(ORDER).head(1).collect().item(0, ORDER)
+        msg = (
+            f"Column {schema.order_id!r} of events holds {orders} order "
+            f"id{'s' if orders != 1 else ''} shared by more than one customer "
+            f"({_rows(int(found.item(0, 'rows')))}; first: {first!r}).\n"
+            "Hint: an order id must belong to one customer; make the ids unique per customer."
+        )
+        raise InvalidInputError(msg)

@@ -5,7 +5,8 @@
   zone is dropped, so periods follow the local calendar);
 * dates become midnight datetimes;
 * strings (and pandas object columns, read through ``str``) must be ISO 8601
-  (``2024-01-05``, ``2024-01-05 10:00``, ``2024-01-05T10:00:00.5+01:00``); they
+  (``2024-01-05``, ``2024-01-05 10:00``, ``2024-01-05T10:00:00.5+01:00``) and
+  real dates and times (``2024-02-30`` or ``25:00`` are counted as unparseable); they
   may carry a UTC offset, but then every row must carry the same one, and the
   wall-clock time is kept. Fractions of a second are dropped.
 
@@ -24,8 +25,16 @@ from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["parse_timestamps"]
 
+# A real calendar date: months of 31 and 30 days, February up to the 28th, and the
+# 29th of February in leap years (divisible by 4 but not 100, or by 400).
+_DATE = (
+    r"(?:\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))"
+    r"|\d{2}(?:0[48]|[2468][048]|[13579][26])-02-29"
+    r"|(?:[02468][048]|[13579][26])00-02-29)"
+)
 _ISO = (
-    r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    rf"^{_DATE}(?:[ T](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?"
     r"(?:Z|[+-]\d{2}:?\d{2})?$"
 )
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
@@ -50,10 +59,14 @@ def _canonical(raw: nw.Expr) -> nw.Expr:
     return nw.concat_str([raw.str.slice(0, 10), nw.lit(" "), time]).str.to_datetime(format=_FORMAT)
 
 
-def _check_strings(lf: nw.LazyFrame[Any], column: str, raw: nw.Expr) -> None:
+def _check_strings(lf: nw.LazyFrame[Any], column: str, raw: nw.Expr, frame: str) -> None:
     """Count unparseable strings and mixed time zones; raise naming the rows."""
-    iso = raw.str.contains(_ISO).fill_null(value=True)
-    has_offset = raw.str.contains(_OFFSET)
+    # Nulls are counted apart (as null timestamps). pandas' string dtype answers False
+    # for them rather than null, and an object column keeps Python bools, which `~`
+    # would negate as ints: hence the explicit null test and the cast.
+    missing = raw.is_null()
+    iso = (missing | raw.str.contains(_ISO).fill_null(value=True)).cast(nw.Boolean())
+    has_offset = raw.str.contains(_OFFSET) & ~missing
     offset = (
         nw.when(raw.str.ends_with("Z"))
         .then(nw.lit("+0000"))
@@ -63,37 +76,46 @@ def _check_strings(lf: nw.LazyFrame[Any], column: str, raw: nw.Expr) -> None:
         lf.select(
             (~iso).cast(nw.Int64).sum().alias("bad"),
             has_offset.fill_null(value=False).cast(nw.Int64).sum().alias("aware"),
-            (~has_offset).fill_null(value=False).cast(nw.Int64).sum().alias("naive"),
+            (~has_offset & ~missing).fill_null(value=False).cast(nw.Int64).sum().alias("naive"),
             nw.when(has_offset).then(offset).n_unique().alias("offsets"),
+            nw.len().alias("rows"),
         )
         .collect()
         .rows(named=True)[0]
     )
-    bad, aware, naive, offsets = (
-        int(counts[key] or 0) for key in ("bad", "aware", "naive", "offsets")
+    bad, aware, naive, offsets, rows = (
+        int(counts[key] or 0) for key in ("bad", "aware", "naive", "offsets", "rows")
     )
+    if aware < rows:  # n_unique counted the null given to rows without an offset
+        offsets -= 1
     if bad:
         first = lf.filter(~iso).select(raw.alias("value")).head(1).collect().item(0, "value")
         msg = (
-            f"Column {column!r} of events holds {_rows(bad)} that cannot be parsed as ISO 8601 "
+            f"Column {column!r} of {frame} holds {_rows(bad)} that cannot be parsed as ISO 8601 "
             f"timestamps (first: {first!r}).\nHint: convert the column to datetimes first."
         )
         raise InvalidInputError(msg)
     if aware and naive:
         msg = (
-            f"Column {column!r} of events mixes time zones: {_rows(aware)} with a UTC offset and "
+            f"Column {column!r} of {frame} mixes time zones: {_rows(aware)} with a UTC offset and "
             f"{_rows(naive)} without.\nHint: convert every timestamp to one time zone first."
         )
         raise InvalidInputError(msg)
     if aware and offsets > 1:
         msg = (
-            f"Column {column!r} of events mixes time zones: {aware} rows carry {offsets} different "
-            "UTC offsets.\nHint: convert every timestamp to one time zone first."
+            f"Column {column!r} of {frame} mixes time zones: {aware} rows carry {offsets} "
+            "different UTC offsets.\nHint: convert every timestamp to one time zone first."
         )
         raise InvalidInputError(msg)
 
 
-def parse_timestamps(lf: nw.LazyFrame[Any], column: str, dtype: Any) -> nw.Expr:  # noqa: ANN401 - a narwhals dtype instance
+def parse_timestamps(
+    lf: nw.LazyFrame[Any],
+    column: str,
+    dtype: Any,  # noqa: ANN401 - a narwhals dtype instance
+    *,
+    frame: str = "events",
+) -> nw.Expr:
     """Return an expression giving ``column`` as naive datetimes.
 
     Parameters
@@ -104,6 +126,8 @@ def parse_timestamps(lf: nw.LazyFrame[Any], column: str, dtype: Any) -> nw.Expr:
         The timestamp column.
     dtype : narwhals.dtypes.DType
         Its dtype.
+    frame : str, default="events"
+        What the frame is called in error messages (``"transactions"``).
 
     Returns
     -------
@@ -134,9 +158,9 @@ def parse_timestamps(lf: nw.LazyFrame[Any], column: str, dtype: Any) -> nw.Expr:
         raw = raw.cast(nw.String)
     elif dtype != nw.String:
         msg = (
-            f"Column {column!r} of events must hold datetimes, dates or ISO 8601 strings. "
+            f"Column {column!r} of {frame} must hold datetimes, dates or ISO 8601 strings. "
             f"Got dtype {dtype} instead."
         )
         raise InvalidInputError(msg)
-    _check_strings(lf, column, raw)
+    _check_strings(lf, column, raw, frame)
     return _canonical(raw)

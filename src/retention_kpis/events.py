@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, TypeAlias
 
 import narwhals.stable.v2 as nw
+from narwhals.exceptions import DuplicateError
 from narwhals.stable.v2.dtypes import DType
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -22,6 +23,7 @@ from retention_kpis._event_checks import (
     CUSTOMER,
     EVENT,
     TIMESTAMP,
+    check_order_ids,
     event_totals,
     raise_on_problems,
 )
@@ -200,6 +202,14 @@ def _lazy(events: object) -> nw.LazyFrame[Any]:
             f"pyarrow, DuckDB, ...). Got {type(events).__name__} instead."
         )
         raise InvalidInputError(msg) from exc
+    except DuplicateError as exc:  # pandas allows repeated column names
+        names = [str(name) for name in getattr(events, "columns", ())]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        msg = (
+            f"The 'events' parameter must have distinct column names. Got {repeated} more "
+            "than once.\nHint: drop or rename the repeated columns first."
+        )
+        raise InvalidInputError(msg) from exc
     if isinstance(frame, nw.DataFrame):
         return frame.lazy()
     if isinstance(frame, nw.LazyFrame):
@@ -225,11 +235,13 @@ def _numeric(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
 
     Casting up front keeps sums exact and alike on every backend: polars sums an
     Int32 column in Int32 (wrapping past 2**31), DuckDB sums decimals as Decimal.
+    A float nan becomes null, as pandas reads it, so every backend counts it as
+    a missing value (polars, pyarrow and DuckDB keep nan apart from null).
     """
     if dtype == nw.Float64:
-        return nw.col(column)
+        return nw.col(column).fill_nan(None)
     if dtype.is_numeric():
-        return nw.col(column).cast(nw.Float64())
+        return nw.col(column).cast(nw.Float64()).fill_nan(None)
     filled = lf.select((~nw.col(column).is_null()).cast(nw.Int64).sum()).collect().item()
     if filled:
         msg = f"Column {column!r} of events must be numeric. Got dtype {dtype} instead."
@@ -369,6 +381,8 @@ def validate_events(
         if found and role not in present:
             _check_present([getattr(schema, role)], available, f"needed by {found[0]!r} events")
     raise_on_problems(totals, schema, csat_scale)
+    if "order_id" in present and types.purchase in totals:
+        check_order_ids(canonical, schema)
     return PreparedEvents(
         frame=canonical,
         type_counts={name: row["rows"] for name, row in sorted(totals.items())},

@@ -53,7 +53,7 @@ _PERIODS = ("D", "W", "M", "Q", "Y")
 def _by_columns(by: str | Sequence[str] | None) -> tuple[str, ...]:
     if by is None:
         return ()
-    names = (by,) if isinstance(by, str) else tuple(by)
+    names = (by,) if isinstance(by, str) else tuple(by) if isinstance(by, Sequence) else (by,)
     if not all(isinstance(name, str) for name in names) or len(set(names)) != len(names):
         msg = (
             f"The 'by' parameter of {_FUNC} must be a column name or a list of distinct "

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import narwhals.stable.v2 as nw
 
 from retention_kpis._aggregate import Period, period_start
+from retention_kpis._backends import native_kind
 from retention_kpis.attribution._credit import credit
 from retention_kpis.attribution._options import (
     Duration,
@@ -22,7 +23,6 @@ from retention_kpis.attribution._result import (
     AttributionParameters,
     AttributionResult,
     ChannelCredit,
-    FrameBackend,
 )
 from retention_kpis.events import (
     EventSchema,
@@ -128,15 +128,6 @@ def _parameters(
     )
 
 
-def _backend(lf: nw.LazyFrame[Any]) -> FrameBackend:
-    implementation = lf.implementation
-    if implementation.is_pandas():
-        return "pandas"
-    if implementation.is_polars():
-        return "polars"
-    return "pyarrow"
-
-
 def _prepared(
     events: object,
     schema: EventSchema,
@@ -233,6 +224,7 @@ def _run(
                 )
             )
     n_conversions = int(journeys.conv_time.size)
+    kind = native_kind(events.frame if isinstance(events, PreparedEvents) else events)
     without = int(result.no_touch_conversions.sum())
     summary = AttributionResult(
         model=model,
@@ -243,8 +235,10 @@ def _run(
         conversions_without_touch=without,
         non_converting_journeys=int(journeys.null_lo.size),
         credits=tuple(item for _, item in keyed),
-        backend=_backend(lf),
+        backend=kind.backend,
+        lazy=kind.lazy,
     )
+    summary._session = kind.session  # noqa: SLF001 - the private attribute of this very model
     return summary, keyed
 
 
@@ -279,8 +273,12 @@ def attribute(
     ----------
     events : DataFrame or LazyFrame
         One row per event, any frame narwhals accepts; validated with
-        :func:`~retention_kpis.validate_events`. Only the touch and conversion
-        rows, and only the needed columns, are collected. Not modified.
+        :func:`~retention_kpis.validate_events`. Not modified. On lazy backends
+        (polars LazyFrame, DuckDB, PySpark) validation, filtering and sorting run
+        in the engine, but the models need each customer's ordered touchpoints:
+        the touch and conversion rows (only the needed columns) are collected
+        into Python, unlike cohorts and ``compute_kpis``, which collect only
+        aggregates.
     model : {"first_touch", "last_touch", "last_non_direct", "linear", \
 "time_decay", "position_based", "markov", "shapley"}, default="linear"
         The attribution model.

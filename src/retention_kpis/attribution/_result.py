@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 import narwhals.stable.v2 as nw
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from retention_kpis._aggregate import Period
+from retention_kpis._backends import FrameBackend, from_columns
+from retention_kpis._result_kind import dtype_of
 from retention_kpis.attribution._options import Model
 from retention_kpis.metrics._base import MaybeNaN, NonNegative
 
@@ -21,7 +23,6 @@ __all__ = [
     "SegmentValue",
 ]
 
-FrameBackend: TypeAlias = Literal["pandas", "polars", "pyarrow"]
 SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
 
 
@@ -70,20 +71,6 @@ class ChannelCredit(BaseModel):
     removal_effect: MaybeNaN = math.nan
 
 
-def _dtype_of(values: list[Any]) -> Any:  # noqa: ANN401 - a narwhals dtype
-    first = next((value for value in values if value is not None), "")
-    for kind, dtype in (
-        (bool, nw.Boolean()),
-        (int, nw.Int64()),
-        (float, nw.Float64()),
-        (dt.datetime, nw.Datetime()),
-        (dt.date, nw.Date()),
-    ):
-        if isinstance(first, kind):
-            return dtype
-    return nw.String()
-
-
 class AttributionResult(BaseModel):
     """Credit of every channel under one attribution model, with its totals.
 
@@ -107,8 +94,12 @@ class AttributionResult(BaseModel):
         Sorted by period, segment, then channel (the no-touch bucket last);
         their conversions sum to :attr:`conversions` and their revenue to
         :attr:`revenue` (up to float rounding).
-    backend : {"pandas", "polars", "pyarrow"}
-        Frame kind :meth:`to_frame` returns by default.
+    backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}
+        Frame kind :meth:`to_frame` returns by default: the input's
+        (``"pyarrow"`` for other backends narwhals reads).
+    lazy : bool
+        Whether :meth:`to_frame` returns a lazy frame by default (polars
+        LazyFrame in, LazyFrame out; DuckDB and PySpark are always lazy).
 
     Examples
     --------
@@ -131,6 +122,8 @@ class AttributionResult(BaseModel):
     non_converting_journeys: int = Field(ge=0)
     credits: tuple[ChannelCredit, ...]
     backend: FrameBackend
+    lazy: bool = False
+    _session: Any = PrivateAttr(default=None)
 
     @property
     def columns(self) -> list[str]:
@@ -164,14 +157,21 @@ class AttributionResult(BaseModel):
 
         Parameters
         ----------
-        backend : {"pandas", "polars", "pyarrow"}, optional
-            Frame kind; the input's eager kind (:attr:`backend`) by default.
+        backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}, optional
+            Frame kind; by default the input's kind (:attr:`backend`, lazy when
+            :attr:`lazy`): a polars LazyFrame, DuckDB relation or PySpark
+            DataFrame (in the input's session, else the active one) for lazy input.
 
         Returns
         -------
-        DataFrame
+        DataFrame or LazyFrame
             Columns :attr:`columns`; ``period`` holds dates (``datetime.date``
             objects on pandas), ``conversions`` and ``revenue`` Float64.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``backend="pyspark"`` and no SparkSession is active.
 
         Examples
         --------
@@ -185,8 +185,9 @@ class AttributionResult(BaseModel):
         schema: dict[str, Any] = {}
         if self.parameters.period is not None:
             schema["period"] = nw.Object() if target == "pandas" else nw.Date()
-        schema.update({name: _dtype_of(data[name]) for name in self.parameters.by})
+        schema.update({name: dtype_of(data[name]) for name in self.parameters.by})
         schema.update(
             {"channel": nw.String(), "conversions": nw.Float64(), "revenue": nw.Float64()}
         )
-        return nw.from_dict(data, schema=schema, backend=target).to_native()
+        lazy = self.lazy and backend is None
+        return from_columns(data, schema, backend=target, lazy=lazy, session=self._session)

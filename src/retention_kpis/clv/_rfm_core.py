@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
+from narwhals.exceptions import DuplicateError
 from narwhals.stable.v2.dependencies import is_pandas_like_dataframe
 
 from retention_kpis._validation import check_positive
@@ -91,6 +92,14 @@ def _as_lazy(transactions: object, func: str) -> tuple[nw.LazyFrame[Any], bool]:
         msg = (
             f"The 'transactions' parameter of {func} must be a dataframe narwhals supports "
             f"(pandas, polars, pyarrow, DuckDB, ...). Got {type(transactions).__name__} instead."
+        )
+        raise InvalidInputError(msg) from exc
+    except DuplicateError as exc:  # pandas allows repeated column names
+        names = [str(name) for name in getattr(transactions, "columns", ())]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        msg = (
+            f"The 'transactions' parameter of {func} must have distinct column names. "
+            f"Got {repeated} more than once.\nHint: drop or rename the repeated columns first."
         )
         raise InvalidInputError(msg) from exc
     if isinstance(frame, nw.DataFrame):

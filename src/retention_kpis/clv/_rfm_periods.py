@@ -73,7 +73,7 @@ def period_expr(frame: nw.LazyFrame[Any], column: str, time_unit: TimeUnit) -> n
     (checked and parsed by :func:`retention_kpis._timestamps.parse_timestamps`).
     """
     dtype = frame.collect_schema()[column]
-    moment = parse_timestamps(frame, column, dtype)
+    moment = parse_timestamps(frame, column, dtype, frame="transactions")
     if time_unit == "M":
         return moment.dt.year().cast(nw.Int64) * 12 + moment.dt.month().cast(nw.Int64) - 1
     if frame.implementation in _EPOCH_BACKENDS:

@@ -4,17 +4,19 @@ The grid is small (cohorts x offsets), so it is held as plain tuples: the models
 are frozen, compare by value and round-trip through JSON. ``None`` in a cell
 means *not available*: the cell's period is not fully observed (or, for revenue
 retention, the cohort's offset-0 revenue is zero under ``zero_division="warn"``).
-:meth:`CohortTable.to_frame` returns a pandas DataFrame (pandas is a core
-dependency of the library) in wide or long form.
+:meth:`CohortTable.to_frame` returns the grid in wide or long form as the kind of
+frame the events came in (pandas, polars eager or lazy, pyarrow, DuckDB, PySpark).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import narwhals.stable.v2 as nw
+from pydantic import ConfigDict, Field, model_validator
 
+from retention_kpis._result_kind import KindAwareResult
 from retention_kpis.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
@@ -35,8 +37,12 @@ def _label(lo: int, hi: int) -> str:
     return str(lo) if lo == hi else f"{lo}-{hi}"
 
 
-class _CohortGrid(BaseModel):
-    """Fields shared by the cohort tables; rows are cohorts, columns period offsets."""
+class _CohortGrid(KindAwareResult):
+    """Fields shared by the cohort tables; rows are cohorts, columns period offsets.
+
+    The kind of frame the events came in is remembered (not a field: equality
+    and JSON ignore it) so ``to_frame`` returns that kind.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -65,12 +71,51 @@ class _CohortGrid(BaseModel):
 
     def _frame(
         self, values: tuple[tuple[float | int | None, ...], ...], name: str, form: str, func: str
-    ) -> pd.DataFrame:
-        import pandas as pd  # noqa: PLC0415 - pandas is imported only when a frame is asked for
-
+    ) -> Any:  # noqa: ANN401 - a native frame of the input's kind
         if form not in {"wide", "long"}:
             msg = f"The 'form' parameter of {func} must be 'wide' or 'long'. Got {form!r} instead."
             raise InvalidInputError(msg)
+        if self.frame_kind.backend != "pandas":
+            return self._native_frame(values, name, form)
+        return self._pandas_frame(values, name, form)
+
+    def _native_frame(
+        self, values: tuple[tuple[float | int | None, ...], ...], name: str, form: str
+    ) -> Any:  # noqa: ANN401 - a native frame of the input's kind
+        """Build the grid as a non-pandas frame: ``cohort`` a Date column, nulls where missing."""
+        value_dtype = nw.Int64() if name == "counts" else nw.Float64()
+        data: dict[str, list[Any]]
+        schema: dict[str, Any] = {"cohort": nw.Date(), "cohort_size": nw.Int64()}
+        if form == "wide":
+            data = {"cohort": list(self.cohorts), "cohort_size": list(self.cohort_sizes)}
+            for position, label in enumerate(self.columns):
+                data[label] = [row[position] for row in values]
+                schema[label] = value_dtype
+            return self._native(data, schema)
+        n = len(self.offsets)
+        data = {
+            "cohort": [cohort for cohort in self.cohorts for _ in range(n)],
+            "cohort_size": [size for size in self.cohort_sizes for _ in range(n)],
+            "offset": list(self.columns) * len(self.cohorts),
+            "offset_start": [lo for lo, _ in self.offsets] * len(self.cohorts),
+            "offset_end": [hi for _, hi in self.offsets] * len(self.cohorts),
+            name: [v for row in values for v in row],
+        }
+        schema.update(
+            {
+                "offset": nw.String(),
+                "offset_start": nw.Int64(),
+                "offset_end": nw.Int64(),
+                name: value_dtype,
+            }
+        )
+        return self._native(data, schema)
+
+    def _pandas_frame(
+        self, values: tuple[tuple[float | int | None, ...], ...], name: str, form: str
+    ) -> pd.DataFrame:
+        import pandas as pd  # noqa: PLC0415 - pandas is imported only when a frame is asked for
+
         dtype = "Int64" if name == "counts" else "float64"
         cohorts = pd.to_datetime(pd.Series(self.cohorts, dtype="object"))
         if form == "wide":
@@ -150,8 +195,8 @@ class CohortTable(_CohortGrid):
         kind: Literal["shares", "counts"] = "shares",
         *,
         form: Literal["wide", "long"] = "wide",
-    ) -> pd.DataFrame:
-        """Return the shares or counts as a pandas DataFrame.
+    ) -> Any:  # noqa: ANN401 - a native frame of the input's kind
+        """Return the shares or counts as a frame of the kind the events came in.
 
         Parameters
         ----------
@@ -164,8 +209,13 @@ class CohortTable(_CohortGrid):
 
         Returns
         -------
-        pandas.DataFrame
-            Cells not fully observed are missing (NaN / ``<NA>``), never zero.
+        DataFrame or LazyFrame
+            The input's kind: pandas, polars (a LazyFrame for a LazyFrame),
+            pyarrow, a DuckDB relation or a PySpark DataFrame (in the input's
+            session); pandas for a table built directly or read from JSON.
+            ``cohort`` holds dates (datetime64 on pandas); counts are Int64
+            (pandas' nullable ``Int64``), shares Float64. Cells not fully
+            observed are missing (null; NaN / ``<NA>`` on pandas), never zero.
         """
         func = "CohortTable.to_frame"
         if kind not in {"shares", "counts"}:
@@ -222,8 +272,8 @@ class RevenueRetentionTable(_CohortGrid):
         kind: Literal["shares", "revenue"] = "shares",
         *,
         form: Literal["wide", "long"] = "wide",
-    ) -> pd.DataFrame:
-        """Return the revenue ratios or amounts as a pandas DataFrame.
+    ) -> Any:  # noqa: ANN401 - a native frame of the input's kind
+        """Return the revenue ratios or amounts as a frame of the kind the events came in.
 
         Parameters
         ----------
@@ -234,8 +284,9 @@ class RevenueRetentionTable(_CohortGrid):
 
         Returns
         -------
-        pandas.DataFrame
-            Cells not available are NaN.
+        DataFrame or LazyFrame
+            The input's kind, as in :meth:`CohortTable.to_frame`; cells not
+            available are null (NaN on pandas).
         """
         func = "RevenueRetentionTable.to_frame"
         if kind not in {"shares", "revenue"}:

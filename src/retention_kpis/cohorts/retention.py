@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from retention_kpis._result_kind import remember_kind
 from retention_kpis.cohorts._compute import CohortCells, cohort_cells, last_complete_offset
 from retention_kpis.cohorts._events import (
     check_event_name,
@@ -104,6 +105,7 @@ def cohort_retention(
         bracket): counts, shares, cohort sizes and the size-weighted average
         over fully observed cells (the retention curve). ``K`` is the largest
         offset fully observed for at least one cohort.
+        :meth:`~CohortTable.to_frame` returns the events' kind of frame.
 
     Raises
     ------
@@ -180,7 +182,7 @@ def cohort_retention(
         done = [(n, size) for n, size in pairs if n is not None]
         total = sum(size for _, size in done)
         average.append(sum(n for n, _ in done) / total if total else None)
-    return CohortTable(
+    table = CohortTable(
         period=period_,
         window=window_,
         mode=mode_,
@@ -195,3 +197,4 @@ def cohort_retention(
         average=tuple(average),
         notes=prepared.notes,
     )
+    return remember_kind(table, events)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from retention_kpis._result_kind import remember_kind
 from retention_kpis._validation import ZeroDivision, check_zero_division, divide
 from retention_kpis.cohorts._compute import cohort_cells
 from retention_kpis.cohorts._events import check_event_name, check_schema, max_timestamp, prepare
@@ -64,6 +65,7 @@ def revenue_retention(
         Revenue and shares per cohort and offset; ``average`` is the pooled ratio
         ``sum(revenue[k]) / sum(revenue[0])`` over fully observed cells of
         cohorts with a defined share.
+        :meth:`~RevenueRetentionTable.to_frame` returns the events' kind of frame.
 
     Raises
     ------
@@ -141,7 +143,7 @@ def revenue_retention(
         base_total = sum(base for _, base in done if base is not None)
         total = sum(value for value, _ in done if value is not None)
         average.append(total / base_total if base_total > 0 else None)
-    return RevenueRetentionTable(
+    table = RevenueRetentionTable(
         period=period_,
         window=window_,
         cohort_event=start_name,
@@ -154,3 +156,4 @@ def revenue_retention(
         average=tuple(average),
         notes=prepared.notes,
     )
+    return remember_kind(table, events)

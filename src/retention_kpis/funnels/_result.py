@@ -1,14 +1,22 @@
-"""Frozen result models of funnels and cart KPIs, and the step rows built from matches."""
+"""Frozen result models of funnels and cart KPIs, and the step rows built from matches.
+
+``to_frame`` returns the kind of frame the events came in (pandas, polars eager
+or lazy, pyarrow, a DuckDB relation or a PySpark DataFrame in the input's
+session); the kind is remembered outside the fields (see
+:mod:`retention_kpis._result_kind`), so equality and JSON ignore it.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import narwhals.stable.v2 as nw
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from retention_kpis._result_kind import KindAwareResult, dtype_of
 from retention_kpis._validation import ZeroDivision, divide
 from retention_kpis.funnels._match import NEVER
 from retention_kpis.funnels._units import IntArray, SegmentValue
@@ -22,6 +30,40 @@ __all__ = ["CartKPIRow", "CartKPIs", "FunnelResult", "FunnelStep", "sort_key", "
 Unit = Literal["user", "session"]
 Count = Annotated[int, Field(ge=0)]
 _CONFIG = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+
+
+def _rows_frame(
+    result: KindAwareResult,
+    by: tuple[str, ...],
+    rows: Sequence[FunnelStep | CartKPIRow],
+    fields: list[str],
+    floats: frozenset[str],
+) -> Any:  # noqa: ANN401 - a native frame of the input's kind
+    """One row per result row, ``by`` columns first, as the input's kind of frame.
+
+    Non-pandas frames get Int64 counts, Float64 ``floats`` with nulls where
+    undefined (nan) and a String ``event_type``.
+    """
+    records = [
+        {**dict(zip(by, row.segment, strict=True)), **row.model_dump(include=set(fields))}
+        for row in rows
+    ]
+    if result.frame_kind.backend == "pandas":
+        import pandas as pd  # noqa: PLC0415 - pandas is imported only when a frame is asked for
+
+        frame: pd.DataFrame = pd.DataFrame.from_records(records, columns=[*by, *fields])
+        return frame
+    data: dict[str, list[Any]] = {name: [record[name] for record in records] for name in by}
+    schema: dict[str, Any] = {name: dtype_of(values) for name, values in data.items()}
+    for name in fields:
+        values = [record[name] for record in records]
+        if name in floats:
+            data[name] = [None if v is None or math.isnan(v) else v for v in values]
+            schema[name] = nw.Float64()
+        else:
+            data[name] = values
+            schema[name] = nw.String() if name == "event_type" else nw.Int64()
+    return result._native(data, schema)  # noqa: SLF001 - the result's own frame builder
 
 
 def sort_key(segment: tuple[SegmentValue, ...]) -> tuple[tuple[int, str, str | float], ...]:
@@ -57,8 +99,11 @@ class FunnelStep(BaseModel):
     median_seconds_from_previous: Annotated[float, Field(ge=0.0)] | None
 
 
-class FunnelResult(BaseModel):
+class FunnelResult(KindAwareResult):
     """A funnel: one :class:`FunnelStep` per step and segment, segments in sorted order.
+
+    :meth:`to_frame` returns the kind of frame the events came in (pandas when
+    built directly or read back from JSON); equality ignores that kind.
 
     Examples
     --------
@@ -79,17 +124,28 @@ class FunnelResult(BaseModel):
     rows: tuple[FunnelStep, ...]
     notes: tuple[str, ...] = ()
 
-    def to_frame(self) -> pd.DataFrame:
-        """Return one row per segment and step as a pandas DataFrame (``by`` columns first)."""
-        import pandas as pd  # noqa: PLC0415 - pandas is imported only when a frame is asked for
+    def to_frame(self) -> Any:  # noqa: ANN401 - a native frame of the input's kind
+        """Return one row per segment and step (``by`` columns first) as the input's kind.
 
+        Returns
+        -------
+        DataFrame or LazyFrame
+            pandas, polars (a LazyFrame for a LazyFrame), pyarrow, a DuckDB
+            relation or a PySpark DataFrame (in the input's session), as the
+            events were; pandas when the result was built directly. Counts are
+            Int64, rates and ``median_seconds_from_previous`` Float64, null
+            (NaN on pandas) where undefined.
+        """
         fields = [name for name in FunnelStep.model_fields if name != "segment"]
-        records = [
-            {**dict(zip(self.by, row.segment, strict=True)), **row.model_dump(include=set(fields))}
-            for row in self.rows
-        ]
-        frame: pd.DataFrame = pd.DataFrame.from_records(records, columns=[*self.by, *fields])
-        return frame
+        floats = frozenset(
+            {
+                "conversion_from_first",
+                "conversion_from_previous",
+                "drop_off_share",
+                "median_seconds_from_previous",
+            }
+        )
+        return _rows_frame(self, self.by, self.rows, fields, floats)
 
 
 class CartKPIRow(BaseModel):
@@ -106,8 +162,11 @@ class CartKPIRow(BaseModel):
     checkout_conversion_rate: Fraction
 
 
-class CartKPIs(BaseModel):
+class CartKPIs(KindAwareResult):
     """Cart abandonment and checkout conversion per segment.
+
+    :meth:`to_frame` returns the kind of frame the events came in (pandas when
+    built directly or read back from JSON); equality ignores that kind.
 
     Examples
     --------
@@ -123,17 +182,18 @@ class CartKPIs(BaseModel):
     rows: tuple[CartKPIRow, ...]
     notes: tuple[str, ...] = ()
 
-    def to_frame(self) -> pd.DataFrame:
-        """Return one row per segment as a pandas DataFrame (``by`` columns first)."""
-        import pandas as pd  # noqa: PLC0415 - pandas is imported only when a frame is asked for
+    def to_frame(self) -> Any:  # noqa: ANN401 - a native frame of the input's kind
+        """Return one row per segment (``by`` columns first) as the input's kind of frame.
 
+        Returns
+        -------
+        DataFrame or LazyFrame
+            As :meth:`FunnelResult.to_frame`: the events' kind; counts Int64,
+            rates Float64, null (NaN on pandas) where undefined.
+        """
         fields = [name for name in CartKPIRow.model_fields if name != "segment"]
-        records = [
-            {**dict(zip(self.by, row.segment, strict=True)), **row.model_dump(include=set(fields))}
-            for row in self.rows
-        ]
-        frame: pd.DataFrame = pd.DataFrame.from_records(records, columns=[*self.by, *fields])
-        return frame
+        floats = frozenset({"cart_abandonment_rate", "checkout_conversion_rate"})
+        return _rows_frame(self, self.by, self.rows, fields, floats)
 
 
 def step_rows(

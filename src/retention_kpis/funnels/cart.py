@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from retention_kpis._result_kind import remember_kind
 from retention_kpis._validation import ZeroDivision, check_zero_division
 from retention_kpis.cohorts._events import check_event_name, check_schema, parse_duration
 from retention_kpis.events import EventSchema
@@ -83,6 +84,7 @@ def cart_kpis(
     -------
     CartKPIs
         One row per segment, sorted.
+        :meth:`~CartKPIs.to_frame` returns the events' kind of frame.
 
     Raises
     ------
@@ -171,6 +173,7 @@ def cart_kpis(
                 ),
             )
         )
-    return CartKPIs(
+    result = CartKPIs(
         unit=unit_, within_seconds=window, by=by_, rows=tuple(rows), notes=prepared.notes
     )
+    return remember_kind(result, events)

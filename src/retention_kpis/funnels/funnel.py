@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from retention_kpis._result_kind import remember_kind
 from retention_kpis._validation import ZeroDivision, check_zero_division
 from retention_kpis.cohorts._events import (
     check_columns,
@@ -161,6 +162,7 @@ def funnel(
         One row per segment and step: entrants, conversion from step 1 and from
         the previous step, drop-off count and share, median seconds from the
         previous step. Entrants never increase along the steps.
+        :meth:`~FunnelResult.to_frame` returns the events' kind of frame.
 
     Raises
     ------
@@ -209,7 +211,7 @@ def funnel(
     rows: list[FunnelStep] = []
     for segment, members in segment_indices(units, entry).items():
         rows += step_rows(segment, reached[members], names, zero_division=policy)
-    return FunnelResult(
+    result = FunnelResult(
         steps=names,
         within_seconds=window,
         unit=unit_,
@@ -219,3 +221,4 @@ def funnel(
         rows=tuple(rows),
         notes=prepared.notes,
     )
+    return remember_kind(result, events)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import reprlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,28 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts)
 
 
+def _short_repr(value: object, limit: int = 200) -> str:
+    """Return ``repr(value)``, or a bounded one when the value is big.
+
+    YAML aliases can make a small file a huge nested list (``&a [*b, *b, ...]``
+    repeated): ``repr`` of it would take exponential time and memory. Up to
+    ``limit`` nodes the plain ``repr`` is used; beyond, :mod:`reprlib`.
+    """
+    stack, seen = [value], 0
+    while stack and seen <= limit:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, (list, tuple)):
+            stack.extend(item[: limit + 1])
+        elif isinstance(item, dict):
+            stack.extend(list(item.values())[: limit + 1])
+    if seen <= limit:
+        return repr(value)
+    short = reprlib.Repr()  # keyword arguments need Python 3.12
+    short.maxlevel, short.maxlist, short.maxdict, short.maxstring = 3, 8, 8, 60
+    return short.repr(value)
+
+
 def _message(error: ErrorDetails) -> tuple[str, str]:
     """Return ``(path, message)`` of one pydantic error, in the spec's words."""
     kind = error["type"]
@@ -243,7 +266,7 @@ def _message(error: ErrorDetails) -> tuple[str, str]:
     message = error["msg"].removeprefix("Value error, ")
     value = error.get("input")
     if isinstance(value, (str, int, float, bool, list)) and kind != "value_error":
-        shown = repr(value)
+        shown = _short_repr(value)
         message += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
     return path, message
 
