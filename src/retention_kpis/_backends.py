@@ -47,10 +47,22 @@ def native_kind(native: object) -> NativeKind:
     if implementation.is_polars():
         return NativeKind("polars", lazy=isinstance(frame, nw.LazyFrame))
     if implementation.is_duckdb():
-        return NativeKind("duckdb", lazy=True)
+        return NativeKind("duckdb", lazy=True, session=_duckdb_connection(native))
     if implementation.is_pyspark():
         return NativeKind("pyspark", lazy=True, session=getattr(native, "sparkSession", None))
     return NativeKind("pyarrow", lazy=False)
+
+
+def _duckdb_connection(relation: object) -> object:
+    """Return the connection of a DuckDB relation, or None (results then use the default one).
+
+    DuckDB has no public accessor: the relation's ``_con`` is read only when it is a
+    ``DuckDBPyConnection``, so results can be joined with the input relation.
+    """
+    import duckdb  # noqa: PLC0415 - only reached with a DuckDB relation
+
+    connection = getattr(relation, "_con", None)
+    return connection if isinstance(connection, duckdb.DuckDBPyConnection) else None
 
 
 def _spark_session(session: object) -> object:
@@ -91,8 +103,9 @@ def from_columns(
     lazy : bool, default=False
         Return a polars LazyFrame (``backend="polars"`` only; DuckDB and
         PySpark frames are always lazy).
-    session : SparkSession, optional
-        Session of a PySpark frame; the active session by default.
+    session : SparkSession or DuckDBPyConnection, optional
+        Session of a PySpark frame (the active session by default), or
+        connection of a DuckDB relation (DuckDB's default connection by default).
 
     Returns
     -------
@@ -110,5 +123,7 @@ def from_columns(
         return (frame.lazy() if lazy else frame).to_native()
     arrow = nw.from_dict(data, schema=schema, backend="pyarrow")
     if backend == "duckdb":
+        if session is not None:
+            return session.from_arrow(arrow.to_native())  # type: ignore[attr-defined]
         return arrow.lazy(backend="duckdb").to_native()
     return arrow.lazy(backend="pyspark", session=_spark_session(session)).to_native()
