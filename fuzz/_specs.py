@@ -174,12 +174,12 @@ spec_texts = st.one_of(
     st.text(max_size=200),
     yaml_texts(),
     st.integers(1, 9).map(billion_laughs),
-    junk_values.map(lambda value: yaml.safe_dump(value)),
+    junk_values.map(yaml.safe_dump),
     st.integers(1, 400).map(lambda depth: "a: " + "[" * depth + "]" * depth),
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:  # noqa: ANN401
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found = [prefix]
     if isinstance(value, dict):
         for key, item in value.items():

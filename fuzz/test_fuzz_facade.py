@@ -49,7 +49,7 @@ def check_report(report: KPIReport) -> None:
         assert row.active_customers >= 0
 
 
-def run_facade(native: Any, options: dict[str, Any]) -> KPIReport | None:  # noqa: ANN401
+def run_facade(native: Any, options: dict[str, Any]) -> KPIReport | None:
     """Run compute_kpis; return the report, or None on a library error. Fail on anything else."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -90,12 +90,12 @@ def test_fuzz_compute_kpis_on_polars(fuzz_loop):
 
     @settings()
     @given(hostile_frames(), facade_options(), st.booleans())
-    def batch(events: pd.DataFrame, options: dict[str, Any], lazy: bool) -> None:  # noqa: FBT001
+    def batch(events: pd.DataFrame, options: dict[str, Any], lazy: bool) -> None:
         nonlocal count
         count += 1
         try:
             native: Any = pl.from_pandas(events)
-        except Exception:  # noqa: BLE001 - frames polars cannot hold are not our input
+        except Exception:
             return
         if lazy:
             native = native.lazy()

@@ -1,12 +1,11 @@
 """Security gate over the source tree: no pickle/dill/marshal/shelve, no eval/exec, safe YAML only.
 
 The checker walks each file's syntax tree (comments and strings never count) and
-flags: imports of pickle, dill, marshal, shelve (also cloudpickle, joblib's
-pickling); calls of eval, exec, compile, __import__; ``yaml.load``,
+flags: imports of pickle, dill, marshal, shelve and cloudpickle; calls of eval, exec, compile, __import__; ``yaml.load``,
 ``yaml.unsafe_load``, ``yaml.load_all``/``yaml.full_load``, and any use of
 ``yaml.Loader``, ``UnsafeLoader`` or ``FullLoader``; subprocess calls with
 ``shell=True``; ``os.system`` and ``os.popen``. Run over src/retention_kpis,
-examples/ and benchmarks/ (and this repository's fuzz targets).
+examples/, benchmarks/, fuzz/ and tools/.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CHECKED = ("src/retention_kpis", "examples", "benchmarks", "fuzz")
+CHECKED = ("src/retention_kpis", "examples", "benchmarks", "fuzz", "tools")
 
 BANNED_MODULES = frozenset(
     {"pickle", "cPickle", "_pickle", "dill", "marshal", "shelve", "cloudpickle"}

@@ -24,6 +24,7 @@ import narwhals.stable.v2 as nw
 
 from retention_kpis._event_checks import COST, CUSTOMER, EVENT, ORDER, REVENUE, SCORE, TIMESTAMP
 from retention_kpis.events import EventTypes, plain
+from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["PERIOD", "Aggregates", "Period", "aggregate", "period_start"]
 
@@ -80,7 +81,14 @@ def period_start(period: Period | None, index: int | None) -> dt.date | None:
         "Q": lambda i: dt.date(i // 4, 3 * (i % 4) + 1, 1),
         "Y": lambda i: dt.date(i, 1, 1),
     }
-    start: dt.date = starts[period](index)
+    try:
+        start: dt.date = starts[period](index)
+    except (ValueError, OverflowError) as exc:  # a datetime column of polars, ... beyond year 9999
+        msg = (
+            "Timestamps of events must fall in the years 1 to 9999 (the range of Python dates). "
+            f"Got one outside it (period {period!r}, index {index})."
+        )
+        raise InvalidInputError(msg) from exc
     return start
 
 

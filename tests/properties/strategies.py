@@ -24,14 +24,27 @@ CUSTOMERS = ("a", "b", "c", "d", "e", "f")
 CHANNELS = ("web", "email", "referral", "direct")
 # Kinds a generated event may have, each with how likely it is (visits and purchases dominate).
 KINDS = (
-    *[TYPES.visit] * 4, *[TYPES.purchase] * 3, TYPES.spend, TYPES.signup, TYPES.churn,
-    TYPES.nps_response, TYPES.csat_response, TYPES.referral, TYPES.cart_add, TYPES.checkout,
-    TYPES.email_sent, TYPES.email_open, TYPES.email_click, TYPES.unsubscribe,
+    *[TYPES.visit] * 4,
+    *[TYPES.purchase] * 3,
+    TYPES.spend,
+    TYPES.signup,
+    TYPES.churn,
+    TYPES.nps_response,
+    TYPES.csat_response,
+    TYPES.referral,
+    TYPES.cart_add,
+    TYPES.checkout,
+    TYPES.email_sent,
+    TYPES.email_open,
+    TYPES.email_click,
+    TYPES.unsubscribe,
 )
 
 
 @st.composite
-def event_rows(draw: st.DrawFn, *, kinds: tuple[str, ...] = KINDS, days: int = 150) -> dict[str, Any]:
+def event_rows(
+    draw: st.DrawFn, *, kinds: tuple[str, ...] = KINDS, days: int = 150
+) -> dict[str, Any]:
     """Return one event as a dict of the schema's columns."""
     kind = draw(st.sampled_from(kinds))
     spend = kind == TYPES.spend
@@ -53,13 +66,26 @@ def event_rows(draw: st.DrawFn, *, kinds: tuple[str, ...] = KINDS, days: int = 1
 
 def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Build the pandas events frame of a list of event dicts (dtypes fixed, even when empty)."""
-    columns = [SCHEMA.customer_id, SCHEMA.timestamp, SCHEMA.event_type, SCHEMA.revenue,
-               SCHEMA.cost, SCHEMA.score, SCHEMA.channel]
+    columns = [
+        SCHEMA.customer_id,
+        SCHEMA.timestamp,
+        SCHEMA.event_type,
+        SCHEMA.revenue,
+        SCHEMA.cost,
+        SCHEMA.score,
+        SCHEMA.channel,
+    ]
     frame = pd.DataFrame({name: [row[name] for row in rows] for name in columns})
     return frame.astype(
-        {SCHEMA.customer_id: "object", SCHEMA.timestamp: "datetime64[us]",
-         SCHEMA.event_type: "object", SCHEMA.revenue: "float64", SCHEMA.cost: "float64",
-         SCHEMA.score: "float64", SCHEMA.channel: "object"}
+        {
+            SCHEMA.customer_id: "object",
+            SCHEMA.timestamp: "datetime64[us]",
+            SCHEMA.event_type: "object",
+            SCHEMA.revenue: "float64",
+            SCHEMA.cost: "float64",
+            SCHEMA.score: "float64",
+            SCHEMA.channel: "object",
+        }
     )
 
 
@@ -72,19 +98,21 @@ def event_frames(
     return to_frame(rows)
 
 
-def shuffled(frame: pd.DataFrame, random: Any) -> pd.DataFrame:  # noqa: ANN401 - a Random
+def shuffled(frame: pd.DataFrame, random: Any) -> pd.DataFrame:
     """Return the rows in a random order, with a fresh index."""
     order = list(range(len(frame)))
     random.shuffle(order)
     return frame.iloc[order].reset_index(drop=True)
 
 
-def assert_same_values(left: dict[str, list[Any]], right: dict[str, list[Any]], *, rel: float = 1e-9) -> None:
+def assert_same_values(
+    left: dict[str, list[Any]], right: dict[str, list[Any]], *, rel: float = 1e-9
+) -> None:
     """Assert two column dicts are equal, floats to ``rel`` (nan equals nan)."""
     assert left.keys() == right.keys()
-    for column in left:
-        assert len(left[column]) == len(right[column]), column
-        for a, b in zip(left[column], right[column], strict=True):
+    for column, values in left.items():
+        assert len(values) == len(right[column]), column
+        for a, b in zip(values, right[column], strict=True):
             if isinstance(a, float) or isinstance(b, float):
                 both_nan = a is not None and b is not None and math.isnan(a) and math.isnan(b)
                 assert both_nan or math.isclose(a, b, rel_tol=rel, abs_tol=1e-9), (column, a, b)

@@ -38,7 +38,8 @@ ADDITIVE = ("visitors", "orders", "revenue", "spend")
 def zero_if_nan(value: float) -> float:
     # A month without spend rows reports spend as undefined (nan) when computed alone but 0.0
     # inside a frame that holds spend elsewhere; both mean "no spend" for additivity.
-    return 0.0 if isinstance(value, float) and math.isnan(value) else value
+    # to_dict() gives None for nan.
+    return 0.0 if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def keyed(report, columns=ADDITIVE):
@@ -136,16 +137,25 @@ def test_pandas_and_polars_agree_with_engagement_on(events, churn_from):
 def test_recombination_holds_for_every_period_on_a_fixed_frame(period):
     # One frame spanning a year boundary; splitting by the report's own period must recombine.
     rows = [
-        {SCHEMA.customer_id: c, SCHEMA.timestamp: START + dt.timedelta(days=d),
-         SCHEMA.event_type: k, SCHEMA.revenue: r, SCHEMA.cost: None, SCHEMA.score: None,
-         SCHEMA.channel: "web"}
-        for c, d, k, r in [("a", -3, "visit", None), ("a", -2, "purchase", 10.0),
-                           ("b", 0, "visit", None), ("a", 40, "purchase", 5.0),
-                           ("b", 95, "purchase", 7.5)]
+        {
+            SCHEMA.customer_id: c,
+            SCHEMA.timestamp: START + dt.timedelta(days=d),
+            SCHEMA.event_type: k,
+            SCHEMA.revenue: r,
+            SCHEMA.cost: None,
+            SCHEMA.score: None,
+            SCHEMA.channel: "web",
+        }
+        for c, d, k, r in [
+            ("a", -3, "visit", None),
+            ("a", -2, "purchase", 10.0),
+            ("b", 0, "visit", None),
+            ("a", 40, "purchase", 5.0),
+            ("b", 95, "purchase", 7.5),
+        ]
     ]
     events = to_frame(rows)
     full = keyed(compute_kpis(events, period=period))
-    starts = pd.to_datetime(list(full)).to_series().dt.date if False else None  # noqa: F841
     recombined = {}
     code = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q", "Y": "Y"}[period]
     for _, chunk in events.groupby(events[SCHEMA.timestamp].dt.to_period(code)):

@@ -7,9 +7,7 @@ import pytest
 
 from retention_kpis import InvalidInputError, compute_kpis
 
-EVENTS = pd.DataFrame(
-    {"customer_id": ["a"], "timestamp": ["2024-01-01"], "event_type": ["visit"]}
-)
+EVENTS = pd.DataFrame({"customer_id": ["a"], "timestamp": ["2024-01-01"], "event_type": ["visit"]})
 
 
 @pytest.mark.parametrize(("by", "shown"), [(0.0, "0.0"), (3, "3"), ({"a": 1}, "{'a': 1}")])

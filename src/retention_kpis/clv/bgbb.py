@@ -38,6 +38,7 @@ from retention_kpis.clv._base import (
     check_same_length,
     collapse_rows,
 )
+from retention_kpis.clv._special import log_gamma_ratio
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["BetaGeoBetaBinomModel", "BetaGeoBetaBinomParams"]
@@ -110,32 +111,6 @@ def _distinct(*columns: FloatArray) -> tuple[list[FloatArray], npt.NDArray[np.in
     return [np.asarray(column)[first] for column in columns], key
 
 
-_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188)
-
-
-def _log_gamma_ratio(y: FloatArray, eps: float) -> FloatArray:
-    """Return ``log Gamma(y + eps) - log Gamma(y)`` (``y >= 1``, ``eps > -1``) accurately.
-
-    ``gammaln(y + eps) - gammaln(y)`` cancels catastrophically for small
-    ``eps`` or large ``y``. Instead: shift ``y`` up to at least 10 with
-    ``log1p`` terms, then difference Stirling's series term by term using
-    ``log1p``/``expm1`` so every piece is proportional to ``eps``.
-    """
-    y = np.asarray(y, dtype=np.float64)
-    shift = np.maximum(np.ceil(10.0 - y), 0.0)
-    out = np.zeros_like(y)
-    for j in range(int(np.max(shift, initial=0.0))):
-        active = shift > j
-        out -= np.where(active, np.log1p(eps / (y + j)), 0.0)
-    z = y + shift
-    log_step = np.log1p(eps / z)
-    out += eps * np.log(z) + (z + eps - 0.5) * log_step - eps
-    for k, c in enumerate(_STIRLING, start=1):
-        power = 1 - 2 * k
-        out += c * z**power * np.expm1(power * log_step)
-    return out
-
-
 def _log_beta_sum(gamma: float, b: FloatArray, m: FloatArray) -> FloatArray:
     """``log sum_{k=1}^{m} B(gamma, b + k)`` in closed form, accurate near ``gamma = 1``.
 
@@ -150,11 +125,11 @@ def _log_beta_sum(gamma: float, b: FloatArray, m: FloatArray) -> FloatArray:
 
     eps = gamma - 1.0
     lo, hi = b + 1.0, b + m + 1.0
-    log_a_lo = -_log_gamma_ratio(lo, eps)
+    log_a_lo = -log_gamma_ratio(lo, eps)
     if eps == 0.0:
         g_ratio = digamma(hi) - digamma(lo)
     else:
-        g_ratio = (_log_gamma_ratio(hi, eps) + log_a_lo) / eps
+        g_ratio = (log_gamma_ratio(hi, eps) + log_a_lo) / eps
     with np.errstate(divide="ignore"):
         out: FloatArray = (
             gammaln(gamma) + log_a_lo + np.log(g_ratio) + np.log(exprel(-eps * g_ratio))

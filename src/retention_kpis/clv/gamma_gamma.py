@@ -41,6 +41,7 @@ from retention_kpis.clv._base import (
     check_same_length,
     collapse_rows,
 )
+from retention_kpis.clv._special import log_gamma_ratio
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["GammaGammaModel", "GammaGammaParams"]
@@ -86,25 +87,46 @@ def _repeat_buyers(
     return x[buyers], spend[buyers], w[buyers]
 
 
+_LARGE_SHAPE = 1e3
+"""Above this ``p x``, ``log Gamma(p x + q) - log Gamma(p x)`` is taken from Stirling's series."""
+
+
+def _log_density(px: FloatArray, q: float, v: float, x: FloatArray, zbar: FloatArray) -> FloatArray:
+    """``log f(zbar | x)``, free of the cancellations of the textbook form.
+
+    ``q log v + (p x - 1) log zbar + p x log x - (p x + q) log(v + x zbar)``
+    equals ``-log zbar - q log1p(x zbar / v) - p x log1p(v / (x zbar))``, terms
+    that do not cancel when ``p x`` is large (frequency 1e5, ``p`` 1e4), and
+    ``log Gamma(p x + q) - log Gamma(p x)`` comes from the differenced Stirling
+    series there (``gammaln`` would lose about ``1e-16 p x log(p x)``).
+    """
+    from scipy.special import gammaln  # noqa: PLC0415 - scipy is imported lazily
+
+    large = px > _LARGE_SHAPE
+    ratio = np.where(large, 0.0, gammaln(px + q) - gammaln(np.where(large, 1.0, px)))
+    if large.any():
+        ratio[large] = log_gamma_ratio(px[large], q)
+    out: FloatArray = (
+        ratio
+        - gammaln(q)
+        - np.log(zbar)
+        - q * np.log1p(x * zbar / v)
+        - px * np.log1p(v / (x * zbar))
+    )
+    return out
+
+
 def _negative_log_likelihood(
     log_params: FloatArray, x: FloatArray, zbar: FloatArray, weights: FloatArray
 ) -> tuple[float, FloatArray]:
     """Total negative log-likelihood and its gradient in log-parameter space."""
-    from scipy.special import digamma, gammaln  # noqa: PLC0415 - scipy is imported lazily
+    from scipy.special import digamma  # noqa: PLC0415 - scipy is imported lazily
 
     params = np.exp(log_params)
     p, q, v = params
     px = p * x
     log_rate = np.log(v + x * zbar)
-    log_l = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(v)
-        + (px - 1.0) * np.log(zbar)
-        + px * np.log(x)
-        - (px + q) * log_rate
-    )
+    log_l = _log_density(px, q, v, x, zbar)
     shared = digamma(px + q)
     grad = np.stack(
         [

@@ -18,7 +18,7 @@ import narwhals.stable.v2 as nw
 from retention_kpis._aggregate import PERIOD, Period, period_index, period_start
 from retention_kpis._event_checks import CUSTOMER, EVENT, OPTIONAL
 from retention_kpis.events import EventSchema, PreparedEvents, plain
-from retention_kpis.exceptions import InvalidInputError
+from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 from retention_kpis.spec.models import Measure
 
 __all__ = ["Key", "MeasureFrame", "measure_table", "raw_columns", "session_counts"]
@@ -89,6 +89,25 @@ def _grouped(lf: nw.LazyFrame[Any], keys: list[str], *aggs: nw.Expr) -> nw.LazyF
     return lf.group_by(*keys).agg(*aggs) if keys else lf.select(*aggs)
 
 
+def _check_nothing_to_aggregate(
+    lf: nw.LazyFrame[Any], schema: EventSchema, kind: str, argument: str
+) -> None:
+    """Raise when rows match a measure whose optional column (``revenue``, ...) is absent.
+
+    validate_events lets a frame without purchases lack ``revenue`` (and so on);
+    a measure over that column then has nothing to aggregate, unless other rows match.
+    """
+    rows = int(lf.select(nw.len()).collect().item())
+    if rows:
+        name = getattr(schema, argument, argument)
+        msg = (
+            f"Missing column {name!r} in events, needed to {kind} {argument!r} over "
+            f"{rows} matching row{'s' if rows != 1 else ''}.\n"
+            "Hint: map the column with EventSchema (the spec's `events:` section)."
+        )
+        raise ColumnNotFoundError(msg)
+
+
 def measure_table(frame: MeasureFrame, measure: Measure, window: Period | None) -> dict[Key, float]:
     """Return the measure's value per ``(period start, segment values)`` holding matching rows.
 
@@ -112,6 +131,9 @@ def measure_table(frame: MeasureFrame, measure: Measure, window: Period | None) 
     for name, wanted in measure.filter.items():
         values = wanted if isinstance(wanted, list) else [wanted]
         lf = lf.filter(nw.col(_column(schema, name)).is_in(values))
+    if kind != "count" and _column(schema, argument) not in lf.collect_schema().names():
+        _check_nothing_to_aggregate(lf, schema, kind, argument)
+        return {}
     if kind == "count":
         grouped = _grouped(lf, keys, nw.len().alias("value"))
     elif kind == "sum":
