@@ -26,6 +26,7 @@ Lee's note "Deriving an expression for P(X(t) = x) under the Pareto/NBD model"
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -36,6 +37,8 @@ __all__ = ["log_probability_of_purchases"]
 _LOG_TOL = math.log(1e-17)
 _BLOCK = 64
 _MAX_TERMS = 1_000_000
+_SERIES_LIMIT = 20_000
+"""Rows whose series would need more terms than this are integrated numerically."""
 
 
 def log_probability_of_purchases(params: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
@@ -58,9 +61,82 @@ def log_probability_of_purchases(params: FloatArray, n: FloatArray, t: FloatArra
         lead = n * (math.log(beta) - math.log(alpha))
         exponent = r + n
         w, y = (alpha - beta) / alpha, t / (beta + t)
-    died = math.log(s) + common + lead + _log_series(exponent, w, n, r + s, y)
+    with np.errstate(divide="ignore"):
+        terms_needed = _LOG_TOL / np.log(w * y)  # the series' terms fall like (w y)^k
+    slow = terms_needed > _SERIES_LIMIT
+    died = np.empty_like(alive)
+    fast = ~slow
+    if fast.any():
+        died[fast] = (
+            math.log(s)
+            + common[fast]
+            + lead[fast]
+            + _log_series(exponent[fast], w, n[fast], r + s, y[fast])
+        )
+    scale = math.log(s) + r * math.log(alpha) + s * math.log(beta)
+    for i in np.flatnonzero(slow):
+        log_j = _log_integral_by_quadrature(float(n[i]), float(t[i]), (r, alpha, s, beta))
+        died[i] = scale + common[i] + log_j
     out: FloatArray = np.minimum(np.logaddexp(alive, died), 0.0)
     return out
+
+
+def _log_integral_by_quadrature(
+    n: float, t: float, params: tuple[float, float, float, float]
+) -> float:
+    """``log J = log int_0^t tau^n (alpha+tau)^-(r+n) (beta+tau)^-(s+1) dtau`` by quadrature.
+
+    Used where the series converges too slowly (``w y`` within about 1e-4 of 1,
+    for example ``alpha = 1e-4``, ``beta = 1e4``). In ``v = log tau`` the log
+    integrand ``g(v) = (n+1) v - (r+n) log(alpha+e^v) - (s+1) log(beta+e^v)`` is
+    concave, so its peak is found by bisection on ``g'`` and the integral is
+    taken from where ``g`` is 60 below the peak up to ``log t``, split at the peak.
+    """
+    from scipy.integrate import IntegrationWarning, quad  # noqa: PLC0415 - lazy scipy
+
+    r, alpha, s, beta = params
+    if t == 0.0:
+        return 0.0 if n == 0 else -math.inf  # J = 0 for t = 0 (then unused: the alive term is 1)
+    log_alpha, log_beta = math.log(alpha), math.log(beta)
+
+    def g(v: float) -> float:
+        return (
+            (n + 1.0) * v
+            - (r + n) * float(np.logaddexp(log_alpha, v))
+            - (s + 1.0) * float(np.logaddexp(log_beta, v))
+        )
+
+    def slope(v: float) -> float:
+        return (
+            n
+            + 1.0
+            - (r + n) / (1.0 + math.exp(log_alpha - v))
+            - (s + 1.0) / (1.0 + math.exp(log_beta - v))
+        )
+
+    lo, hi = -745.0, 745.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if slope(mid) > 0 else (lo, mid)
+    end = math.log(t)
+    top_v = min(0.5 * (lo + hi), end)
+    top = g(top_v)
+    lo, hi = -745.0 - 60.0, top_v
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if g(mid) < top - 60.0 else (lo, mid)
+    start = lo
+
+    def integrand(v: float) -> float:
+        return math.exp(g(v) - top)
+
+    with warnings.catch_warnings():  # the tolerance is deliberately tighter than reachable
+        warnings.simplefilter("ignore", IntegrationWarning)
+        area = 0.0
+        for a, b in ((start, top_v), (top_v, end)):
+            if b > a:
+                area += quad(integrand, a, b, epsabs=0.0, epsrel=1e-13, limit=500)[0]
+    return top + math.log(area)
 
 
 def _log_series(

@@ -12,7 +12,7 @@ relative when ``|log L| > 1``); values below float64's normal range
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import mpmath as mp
 import numpy as np
@@ -31,7 +31,15 @@ PARAMS = [
     (1e4, 1e-4, 1e-4, 1e4),
     (2.0, 3.0, 1.0000001, 5.0),  # gamma near 1: the closed-form sum's removable singularity
 ]
-HISTORIES = [(0, 0, 1), (1, 1, 1), (0, 0, 6), (6, 6, 6), (3, 4, 6), (10, 500, 1000), (1000, 1000, 1000)]
+HISTORIES = [
+    (0, 0, 1),
+    (1, 1, 1),
+    (0, 0, 6),
+    (6, 6, 6),
+    (3, 4, 6),
+    (10, 500, 1000),
+    (1000, 1000, 1000),
+]
 
 
 def assert_close(got: float, expected: mp.mpf, rel: float = 1e-8) -> None:
@@ -46,7 +54,7 @@ def beta_ratio(p1, p2, p0, q0):
     return mp.beta(p1, p2) / mp.beta(p0, q0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def likelihood_ref(params, x, t_x, n):
     """FHS 2010 eq. 5."""
     a, b, g, d = (mp.mpf(value) for value in params)
@@ -69,7 +77,9 @@ def test_bgbb_likelihood_and_probability_alive_match_mpmath(params, x, t_x, n):
     """Log-likelihood (eq. 5) and P(alive) (eq. 11) at n up to 1000 and 1e4-sized parameters."""
     model = model_of(params)
     likelihood = likelihood_ref(params, x, t_x, n)
-    got = model._log_likelihood_rows(np.array([x], float), np.array([t_x], float), np.array([n], float))[0]
+    got = model._log_likelihood_rows(
+        np.array([x], float), np.array([t_x], float), np.array([n], float)
+    )[0]
     expected = mp.log(likelihood)
     assert abs(mp.mpf(got) - expected) <= 1e-8 * max(1, abs(expected)), (got, expected)
     a, b, g, d = (mp.mpf(value) for value in params)
@@ -101,7 +111,9 @@ def test_bgbb_new_customer_expected_purchases_match_mpmath(params, t):
 
 
 @pytest.mark.parametrize("params", PARAMS)
-@pytest.mark.parametrize(("x", "n"), [(0, 1), (1, 1), (0, 10), (5, 10), (10, 10), (250, 500), (500, 500)])
+@pytest.mark.parametrize(
+    ("x", "n"), [(0, 1), (1, 1), (0, 10), (5, 10), (10, 10), (250, 500), (500, 500)]
+)
 def test_bgbb_probability_of_purchases_matches_mpmath(params, x, n):
     """Eq. 8: binomial-weighted beta ratios for 'alive through n' plus 'died after opportunity i'."""
     a, b, g, d = (mp.mpf(value) for value in params)

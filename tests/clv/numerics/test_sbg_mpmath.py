@@ -81,6 +81,10 @@ def test_sbg_derl_matches_mpmath_hyp2f1(alpha, beta, discount_rate, renewals):
     """DERL (FH 2010 eq. 6): (b + n)/(a + b + n) 2F1(1, b + n + 1; a + b + n + 1; 1/(1 + d))."""
     model = ShiftedBetaGeometricModel.from_params(alpha=alpha, beta=beta)
     a, b, n = mp.mpf(alpha), mp.mpf(beta), renewals
-    expected = (b + n) / (a + b + n) * mp.hyp2f1(1, b + n + 1, a + b + n + 1, 1 / (1 + mp.mpf(discount_rate)))
+    expected = (
+        (b + n)
+        / (a + b + n)
+        * mp.hyp2f1(1, b + n + 1, a + b + n + 1, 1 / (1 + mp.mpf(discount_rate)))
+    )
     got = model.discounted_expected_residual_lifetime(discount_rate, renewals=renewals)[0]
     assert_close(got, expected)
