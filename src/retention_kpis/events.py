@@ -238,15 +238,27 @@ def _numeric(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
     A float nan becomes null, as pandas reads it, so every backend counts it as
     a missing value (polars, pyarrow and DuckDB keep nan apart from null).
     """
-    if dtype == nw.Float64:
-        return nw.col(column).fill_nan(None)
-    if dtype.is_numeric():
-        return nw.col(column).cast(nw.Float64()).fill_nan(None)
+    if dtype.is_float():
+        values = nw.col(column) if dtype == nw.Float64 else nw.col(column).cast(nw.Float64())
+        return values if _nan_is_null(lf, column) else values.fill_nan(None)
+    if dtype.is_numeric():  # integers and decimals hold no nan
+        return nw.col(column).cast(nw.Float64())
     filled = lf.select((~nw.col(column).is_null()).cast(nw.Int64).sum()).collect().item()
     if filled:
         msg = f"Column {column!r} of events must be numeric. Got dtype {dtype} instead."
         raise InvalidInputError(msg)
     return nw.lit(None, dtype=nw.Float64())
+
+
+def _nan_is_null(lf: nw.LazyFrame[Any], column: str) -> bool:
+    """Whether nan already reads as null: pandas' numpy float columns (nan is their missing value).
+
+    Skipping ``fill_nan`` there saves a copy of the column; pandas' nullable and pyarrow
+    float dtypes, like polars, pyarrow and DuckDB, keep nan apart from null.
+    """
+    if not lf.implementation.is_pandas():
+        return False
+    return str(lf.to_native()[column].dtype) in {"float64", "float32", "float16"}
 
 
 def _coded(strings: nw.Expr, lf: nw.LazyFrame[Any]) -> nw.Expr:
