@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from retention_kpis._aggregate import Period
 from retention_kpis._backends import FrameBackend, from_columns
 from retention_kpis._kpi_rows import ENGAGEMENT_COUNTS, KPI_COLUMNS
+from retention_kpis._result_kind import dtype_of
 from retention_kpis.attribution import Model
 from retention_kpis.events import EventSchema
 from retention_kpis.metrics._base import Fraction, NonNegative, Signed100
@@ -68,21 +69,6 @@ class KPIRow(BaseModel):
     email_unsubscribe_rate: Fraction = math.nan
     email_attributed_repeat_purchases: int | None = Field(default=None, ge=0)
     pareto_share: Fraction = math.nan
-
-
-def _dtype_of(values: list[Any]) -> Any:  # noqa: ANN401 - a narwhals dtype
-    """Return the narwhals dtype of a segment column from its Python values."""
-    first = next((value for value in values if value is not None), "")
-    for kind, dtype in (
-        (bool, nw.Boolean()),
-        (int, nw.Int64()),
-        (float, nw.Float64()),
-        (dt.datetime, nw.Datetime()),
-        (dt.date, nw.Date()),
-    ):
-        if isinstance(first, kind):
-            return dtype
-    return nw.String()
 
 
 class KPIReport(BaseModel):
@@ -198,7 +184,7 @@ class KPIReport(BaseModel):
         target = backend or self.backend
         data = self.to_dict()
         schema: dict[str, Any] = {"period": nw.Object() if target == "pandas" else nw.Date()}
-        schema.update({name: _dtype_of(data[name]) for name in self.by})
+        schema.update({name: dtype_of(data[name]) for name in self.by})
         whole = _COUNTS - {"orders", "new_customers"} if self.attribution is not None else _COUNTS
         schema.update(
             {
