@@ -4,11 +4,8 @@ No formula is written here: each KPI calls its function in
 :mod:`retention_kpis.metrics` with ``zero_division=nan`` (the engagement columns
 through :func:`retention_kpis._engagement_rows.engagement_row`), and a KPI the
 data cannot support is nan with a note naming the cause (counted per cause).
-Attributed orders and new customers are fractional, which the whole-count
-checks of ``average_order_value``, ``cost_per_acquisition`` and
-``customer_acquisition_cost`` reject, so with attribution ``aov``, ``cpa`` and
-``cac`` are the same ratios through the library's one division helper,
-:func:`retention_kpis._validation.divide`.
+Attributed orders and new customers are fractional: with attribution ``aov``,
+``cpa`` and ``cac`` call the same functions with ``fractional=True``.
 """
 
 from __future__ import annotations
@@ -23,7 +20,6 @@ import numpy as np
 from retention_kpis._aggregate import Aggregates, Key, Period
 from retention_kpis._engagement_rows import ENGAGEMENT_DEFINITIONS, engagement_row
 from retention_kpis._engagement_tables import EngagementTables
-from retention_kpis._validation import divide
 from retention_kpis.events import EventTypes
 from retention_kpis.metrics.aov import average_order_value
 from retention_kpis.metrics.cac import customer_acquisition_cost
@@ -203,26 +199,6 @@ def _retention(
     return retention, _kpi({}, cause, churn_rate, start, start - retained)
 
 
-def _ratio(
-    causes: dict[str, int],
-    cause: str,
-    numerator: float,
-    denominator: float,
-    kpi: str,
-    *,
-    denominator_name: str = "orders",
-) -> float:
-    """Return an attributed ratio (fractional counts) through the library's division helper."""
-    if math.isnan(numerator):
-        return _NAN
-    value = divide(
-        numerator, denominator, zero_division=_NAN, kpi=kpi, denominator_name=denominator_name
-    )
-    if math.isnan(value):
-        _note(causes, cause)
-    return value
-
-
 def kpi_values(
     aggregates: Aggregates,
     key: Key,
@@ -256,17 +232,11 @@ def kpi_values(
     revenue, aov = own_revenue, own_aov
     cpa = _kpi({}, "", cost_per_acquisition, spend, own_orders)
     if attributed is not None:
+        # Credited counts are fractional: the same pure functions, told so.
         orders, revenue, new = attributed
-        aov = _ratio(causes, _NO_ORDERS, revenue, orders, "average_order_value")
-        cpa = _ratio({}, "", spend, orders, "cost_per_acquisition")
-        cac = _ratio(
-            causes,
-            no_new,
-            spend,
-            new,
-            "customer_acquisition_cost",
-            denominator_name="new_customers",
-        )
+        aov = _kpi(causes, _NO_ORDERS, average_order_value, revenue, orders, fractional=True)
+        cpa = _kpi({}, "", cost_per_acquisition, spend, orders, fractional=True)
+        cac = _kpi(causes, no_new, customer_acquisition_cost, spend, new, fractional=True)
     else:
         cac = _kpi(causes, no_new, customer_acquisition_cost, spend, new)
     frequency = _kpi(

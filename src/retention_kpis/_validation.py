@@ -80,6 +80,19 @@ def check_count(value: object, name: str, func: str) -> int:
     return int(as_float)
 
 
+def check_denominator_count(value: object, name: str, func: str, *, fractional: object) -> float:
+    """Return a count: whole by default, any finite number ``>= 0`` with ``fractional=True``.
+
+    Fractional counts are conversions credited by a multi-touch attribution model
+    (a purchase split 0.5 / 0.5 between two channels).
+    """
+    if not isinstance(fractional, bool):
+        raise _fail("fractional", func, "must be a bool", fractional)
+    if fractional:
+        return check_amount(value, name, func)
+    return float(check_count(value, name, func))
+
+
 def check_part_of_whole(part: int, whole: int, part_name: str, whole_name: str, func: str) -> None:
     """Raise when a part (conversions) exceeds its whole (visitors)."""
     if part > whole:

@@ -7,7 +7,7 @@ from typing import Literal
 from retention_kpis._validation import (
     ZeroDivision,
     check_amount,
-    check_count,
+    check_denominator_count,
     check_zero_division,
     divide,
 )
@@ -17,7 +17,11 @@ __all__ = ["AverageOrderValue", "average_order_value"]
 
 
 def average_order_value(
-    revenue: float, orders: int, *, zero_division: ZeroDivision = "warn"
+    revenue: float,
+    orders: float,
+    *,
+    zero_division: ZeroDivision = "warn",
+    fractional: bool = False,
 ) -> float:
     """Mean revenue per order.
 
@@ -27,11 +31,16 @@ def average_order_value(
     ----------
     revenue : float
         Revenue of the orders, in currency, ``>= 0``.
-    orders : int
-        Number of orders, a whole number ``>= 0``.
+    orders : int or float
+        Number of orders, a whole number ``>= 0`` (any number ``>= 0`` with
+        ``fractional=True``).
     zero_division : {"warn"} or float, default="warn"
         Returned when ``orders == 0``; ``"warn"`` returns nan and emits
         :class:`~retention_kpis.UndefinedKPIWarning`.
+    fractional : bool, default=False
+        Accept a fractional ``orders``: conversions credited to channels by a
+        multi-touch attribution model (:func:`~retention_kpis.attribution.attribute`),
+        as ``compute_kpis(attribution=...)`` uses.
 
     Returns
     -------
@@ -50,10 +59,12 @@ def average_order_value(
     50.0
     >>> average_order_value(0.0, 0, zero_division=0.0)
     0.0
+    >>> average_order_value(100.0, 2.5, fractional=True)  # orders credited by attribution
+    40.0
     """
     func = "average_order_value"
     revenue_ = check_amount(revenue, "revenue", func)
-    orders_ = check_count(orders, "orders", func)
+    orders_ = check_denominator_count(orders, "orders", func, fractional=fractional)
     policy = check_zero_division(zero_division, func)
     return divide(
         revenue_,
@@ -79,8 +90,15 @@ class AverageOrderValue(RatioKPI):
 
     @classmethod
     def from_totals(
-        cls, revenue: float, orders: int, *, zero_division: ZeroDivision = "warn"
+        cls,
+        revenue: float,
+        orders: float,
+        *,
+        zero_division: ZeroDivision = "warn",
+        fractional: bool = False,
     ) -> AverageOrderValue:
         """Compute the AOV and keep its numerator and denominator."""
-        value = average_order_value(revenue, orders, zero_division=zero_division)
+        value = average_order_value(
+            revenue, orders, zero_division=zero_division, fractional=fractional
+        )
         return cls(value=value, numerator=revenue, denominator=orders)

@@ -7,7 +7,7 @@ from typing import Literal
 from retention_kpis._validation import (
     ZeroDivision,
     check_amount,
-    check_count,
+    check_denominator_count,
     check_zero_division,
     divide,
 )
@@ -17,7 +17,11 @@ __all__ = ["CustomerAcquisitionCost", "customer_acquisition_cost"]
 
 
 def customer_acquisition_cost(
-    cost: float, new_customers: int, *, zero_division: ZeroDivision = "warn"
+    cost: float,
+    new_customers: float,
+    *,
+    zero_division: ZeroDivision = "warn",
+    fractional: bool = False,
 ) -> float:
     """Acquisition spend per new customer.
 
@@ -30,11 +34,17 @@ def customer_acquisition_cost(
     ----------
     cost : float
         Sales and marketing spend on acquisition in the period, in currency, ``>= 0``.
-    new_customers : int
-        Customers whose first purchase fell in the period, a whole number ``>= 0``.
+    new_customers : int or float
+        Customers whose first purchase fell in the period, a whole number ``>= 0``
+        (any number ``>= 0`` with ``fractional=True``).
     zero_division : {"warn"} or float, default="warn"
         Returned when ``new_customers == 0``; ``"warn"`` returns nan and emits
         :class:`~retention_kpis.UndefinedKPIWarning`.
+    fractional : bool, default=False
+        Accept a fractional ``new_customers``: first purchases credited to
+        channels by a multi-touch attribution model
+        (:func:`~retention_kpis.attribution.attribute`), as
+        ``compute_kpis(attribution=...)`` uses.
 
     Returns
     -------
@@ -53,10 +63,14 @@ def customer_acquisition_cost(
     150.0
     >>> customer_acquisition_cost(500.0, 0, zero_division=0.0)
     0.0
+    >>> customer_acquisition_cost(100.0, 2.5, fractional=True)  # credited first purchases
+    40.0
     """
     func = "customer_acquisition_cost"
     cost_ = check_amount(cost, "cost", func)
-    new_customers_ = check_count(new_customers, "new_customers", func)
+    new_customers_ = check_denominator_count(
+        new_customers, "new_customers", func, fractional=fractional
+    )
     policy = check_zero_division(zero_division, func)
     return divide(
         cost_,
@@ -82,8 +96,15 @@ class CustomerAcquisitionCost(RatioKPI):
 
     @classmethod
     def from_totals(
-        cls, cost: float, new_customers: int, *, zero_division: ZeroDivision = "warn"
+        cls,
+        cost: float,
+        new_customers: float,
+        *,
+        zero_division: ZeroDivision = "warn",
+        fractional: bool = False,
     ) -> CustomerAcquisitionCost:
         """Compute the CAC and keep its numerator and denominator."""
-        value = customer_acquisition_cost(cost, new_customers, zero_division=zero_division)
+        value = customer_acquisition_cost(
+            cost, new_customers, zero_division=zero_division, fractional=fractional
+        )
         return cls(value=value, numerator=cost, denominator=new_customers)

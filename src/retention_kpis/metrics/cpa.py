@@ -7,7 +7,7 @@ from typing import Literal
 from retention_kpis._validation import (
     ZeroDivision,
     check_amount,
-    check_count,
+    check_denominator_count,
     check_zero_division,
     divide,
 )
@@ -17,7 +17,11 @@ __all__ = ["CostPerAcquisition", "cost_per_acquisition"]
 
 
 def cost_per_acquisition(
-    cost: float, acquisitions: int, *, zero_division: ZeroDivision = "warn"
+    cost: float,
+    acquisitions: float,
+    *,
+    zero_division: ZeroDivision = "warn",
+    fractional: bool = False,
 ) -> float:
     """Marketing cost per acquisition (conversion).
 
@@ -32,11 +36,16 @@ def cost_per_acquisition(
     ----------
     cost : float
         Marketing spend in the period, in currency, ``>= 0``.
-    acquisitions : int
-        Conversions attributed to that spend, a whole number ``>= 0``.
+    acquisitions : int or float
+        Conversions attributed to that spend, a whole number ``>= 0`` (any
+        number ``>= 0`` with ``fractional=True``).
     zero_division : {"warn"} or float, default="warn"
         Returned when ``acquisitions == 0``; ``"warn"`` returns nan and emits
         :class:`~retention_kpis.UndefinedKPIWarning`.
+    fractional : bool, default=False
+        Accept a fractional ``acquisitions``: conversions credited to channels by a
+        multi-touch attribution model (:func:`~retention_kpis.attribution.attribute`),
+        as ``compute_kpis(attribution=...)`` uses.
 
     Returns
     -------
@@ -55,10 +64,14 @@ def cost_per_acquisition(
     25.0
     >>> cost_per_acquisition(100.0, 0, zero_division=0.0)
     0.0
+    >>> cost_per_acquisition(100.0, 2.5, fractional=True)  # conversions credited by attribution
+    40.0
     """
     func = "cost_per_acquisition"
     cost_ = check_amount(cost, "cost", func)
-    acquisitions_ = check_count(acquisitions, "acquisitions", func)
+    acquisitions_ = check_denominator_count(
+        acquisitions, "acquisitions", func, fractional=fractional
+    )
     policy = check_zero_division(zero_division, func)
     return divide(
         cost_,
@@ -84,8 +97,15 @@ class CostPerAcquisition(RatioKPI):
 
     @classmethod
     def from_totals(
-        cls, cost: float, acquisitions: int, *, zero_division: ZeroDivision = "warn"
+        cls,
+        cost: float,
+        acquisitions: float,
+        *,
+        zero_division: ZeroDivision = "warn",
+        fractional: bool = False,
     ) -> CostPerAcquisition:
         """Compute the cost per acquisition and keep its numerator and denominator."""
-        value = cost_per_acquisition(cost, acquisitions, zero_division=zero_division)
+        value = cost_per_acquisition(
+            cost, acquisitions, zero_division=zero_division, fractional=fractional
+        )
         return cls(value=value, numerator=cost, denominator=acquisitions)
