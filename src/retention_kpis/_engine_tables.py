@@ -34,7 +34,7 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from retention_kpis._aggregate import PERIOD, Key, _collect, _grouped, churned_plan
+from retention_kpis._aggregate import PERIOD, Key, WithPeriod, _collect, _grouped, churned_plan
 from retention_kpis._event_checks import COST, CUSTOMER, EVENT, ORDER, REVENUE, SCORE, TIMESTAMP
 from retention_kpis.events import EventTypes
 
@@ -99,11 +99,15 @@ def _distinct(row: dict[str, Any], name: str) -> int:
 
 
 def _purchasers(
-    lf: nw.LazyFrame[Any], keys: list[str], by: Sequence[str], types: EventTypes
+    lf: nw.LazyFrame[Any],
+    keys: list[str],
+    by: Sequence[str],
+    types: EventTypes,
+    with_period: WithPeriod,
 ) -> nw.LazyFrame[Any]:
     """Plan of the second query: new and retained customers per key, from purchases only."""
     per_customer = (
-        lf.filter(nw.col(EVENT) == types.purchase)
+        with_period(lf.filter(nw.col(EVENT) == types.purchase))
         .select(*keys, CUSTOMER, TIMESTAMP)
         .group_by(*keys, CUSTOMER)
         .agg(nw.col(TIMESTAMP).min().alias("_first"))
@@ -122,14 +126,18 @@ def _purchasers(
 
 
 def _money_and_surveys(
-    lf: nw.LazyFrame[Any], keys: list[str], types: EventTypes, columns: frozenset[str]
+    lf: nw.LazyFrame[Any],
+    keys: list[str],
+    types: EventTypes,
+    columns: frozenset[str],
+    with_period: WithPeriod,
 ) -> tuple[nw.LazyFrame[Any], list[str]]:
-    """Plan of the second query, and its group columns."""
+    """Plan of the third query, and its group columns."""
     kinds = [types.purchase]
     if "cost" in columns:
         kinds.append(types.spend)
     surveys = [types.nps_response, types.csat_response] if "score" in columns else []
-    rows = lf.filter(nw.col(EVENT).is_in([*kinds, *surveys]))
+    rows = with_period(lf.filter(nw.col(EVENT).is_in([*kinds, *surveys])))
     group = [*keys, EVENT]
     derived: list[nw.Expr] = []
     aggs = [nw.len().alias("rows")]
@@ -161,15 +169,18 @@ def engine_tables(
     types: EventTypes,
     columns: frozenset[str],
     churn: str | None,
+    with_period: WithPeriod,
 ) -> tuple[dict[str, dict[Key, dict[str, Any]]], dict[Key, dict[str, Any]] | None]:
     """Return the aggregated tables, and the survey responses per ``(*keys, type, score)``.
 
     The tables are those of the eager path: ``events``, ``purchases``, ``customers``
     (visitors, active, converted), ``new``, ``spend`` (with costs), ``retained`` and
     ``churned`` (with periods; ``churned`` when ``churn`` names the churn event).
+    ``with_period`` adds the period column (``PERIOD``) to a frame of events; each query
+    applies it after its filter.
     """
-    counts = _collect(_customer_counts(lf, keys, types), keys)
-    purchasers = _collect(_purchasers(lf, keys, by, types), keys)
+    counts = _collect(_customer_counts(with_period(lf), keys, types), keys)
+    purchasers = _collect(_purchasers(lf, keys, by, types, with_period), keys)
     customers: dict[Key, dict[str, Any]] = {}
     for key, row in counts.items():
         active = int(purchasers.get(key, {}).get("active") or 0)
@@ -189,7 +200,7 @@ def engine_tables(
         tables["retained"] = {key: {"retained": row["retained"]} for key, row in purchasers.items()}
     if "cost" in columns:
         tables["spend"] = {}
-    plan, group = _money_and_surveys(lf, keys, types, columns)
+    plan, group = _money_and_surveys(lf, keys, types, columns, with_period)
     responses: dict[Key, dict[str, Any]] | None = {} if "score" in columns else None
     for full_key, row in _collect(plan, group).items():
         key, kind = full_key[: len(keys)], full_key[len(keys)]
@@ -202,6 +213,7 @@ def engine_tables(
         elif responses is not None:
             responses[full_key] = {"responses": row["rows"]}
     if churn is not None and PERIOD in keys:
-        buyers = lf.filter(nw.col(EVENT) == types.purchase).select(*keys, CUSTOMER).unique()
-        tables["churned"] = _collect(churned_plan(lf, buyers, keys, churn), keys)
+        purchases = with_period(lf.filter(nw.col(EVENT) == types.purchase))
+        buyers = purchases.select(*keys, CUSTOMER).unique()
+        tables["churned"] = _collect(churned_plan(lf, buyers, keys, churn, with_period), keys)
     return tables, responses
