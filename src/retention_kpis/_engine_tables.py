@@ -73,12 +73,13 @@ def _customer_counts(
             nw.col("_either").n_unique().alias("_either_values"),
             nw.col("_either").null_count().alias("_either_nulls"),
         )
+    # Validated event types are never null: the comparisons need no null handling.
     per_customer = (
         lf.select(
             *keys,
             CUSTOMER,
-            _flag(visit).alias("_visited"),
-            _flag(purchase).alias("_bought"),
+            visit.cast(nw.Int64).alias("_visited"),
+            purchase.cast(nw.Int64).alias("_bought"),
         )
         .group_by(*keys, CUSTOMER)
         .agg(nw.len().alias("_events"), nw.col("_visited").max(), nw.col("_bought").max())
@@ -113,7 +114,8 @@ def _purchasers(
         .agg(nw.col(TIMESTAMP).min().alias("_first"))
     )
     windows = [nw.col("_first").min().over(CUSTOMER).alias("_first_all")]
-    flags = [_flag(nw.col("_first") == nw.col("_first_all")).alias("_new")]
+    # Timestamps are never null after validation; the previous period is null on a first row.
+    flags = [(nw.col("_first") == nw.col("_first_all")).cast(nw.Int64).alias("_new")]
     aggs = [nw.len().alias("active"), nw.col("_new").sum().alias("new_customers")]
     if PERIOD in keys:
         # A period appears once per (segment, customer): the previous row is the customer's

@@ -14,6 +14,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 import pytest
 
+from retention_kpis import InvalidInputError
 from retention_kpis.report import compute_kpis
 
 D = dt.datetime
@@ -118,3 +119,24 @@ def test_engines_run_four_queries(constructor, request, monkeypatch):
     compute_kpis(native, by="channel", engagement=False)
     polars = request.node.callspec.params["constructor"].startswith("polars")
     assert len(collected) == (5 if polars else 4)
+
+
+@pytest.mark.parametrize("customers", [[7, 7, 9], ["b", "b", "a"], [7.0, 7.0, 9.0]])
+def test_order_id_of_two_customers_is_found_with_any_customer_dtype(constructor, customers):
+    # Engines compare each id's smallest and largest customer (float ids: distinct counts);
+    # o1 belongs to two customers whatever the dtype and the row order.
+    events = pd.DataFrame(
+        {
+            "customer_id": customers,
+            "timestamp": [D(2024, 1, 3), D(2024, 1, 4), D(2024, 1, 5)],
+            "event_type": ["purchase"] * 3,
+            "revenue": [1.0, 2.0, 3.0],
+            "order_id": ["o2", "o1", "o1"],
+        }
+    )
+    with pytest.raises(
+        InvalidInputError, match=r"holds 1 order id shared .* \(2 rows; first: 'o1'"
+    ):
+        compute_kpis(constructor(events))
+    events["customer_id"] = [customers[0]] * 3  # one customer: no error
+    assert compute_kpis(constructor(events)).to_dict()["orders"] == [2]
