@@ -181,7 +181,7 @@ def test_null_customer_on_customer_event_but_not_on_spend():
     [
         (
             {"cost": [None, None, -5.0]},
-            "Column 'cost' of events must be >= 0. Got 1 row that do not (event types: 'spend').",
+            "Column 'cost' of events must be >= 0. Got 1 row that does not (event types: 'spend').",
         ),
         (
             {"revenue": [-1.0, -20.0, None]},
@@ -189,11 +189,11 @@ def test_null_customer_on_customer_event_but_not_on_spend():
         ),
         (
             {"revenue": [None, None, None]},
-            "Column 'revenue' of events must not be null on purchases. Got 1 row that do not (event types: 'purchase').",
+            "Column 'revenue' of events must not be null on purchases. Got 1 row that does not (event types: 'purchase').",
         ),
         (
             {"cost": [None, None, None]},
-            "Column 'cost' of events must not be null on spend rows. Got 1 row that do not (event types: 'spend').",
+            "Column 'cost' of events must not be null on spend rows. Got 1 row that does not (event types: 'spend').",
         ),
     ],
 )
@@ -237,7 +237,7 @@ def test_csat_scores_outside_the_scale_follow_csat_scale():
 def test_null_score_on_survey_rows():
     assert message(survey("nps_response", [9.0, None])) == (
         "Column 'score' of events must not be null on survey responses. "
-        "Got 1 row that do not (event types: 'nps_response')."
+        "Got 1 row that does not (event types: 'nps_response')."
     )
 
 

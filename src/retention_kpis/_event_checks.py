@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 
+from retention_kpis._text import count_rows
 from retention_kpis.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
@@ -34,10 +35,6 @@ ORDER = "__rk_order"
 FRACTION = "__rk_fraction"
 OPTIONAL = {"revenue": REVENUE, "cost": COST, "score": SCORE, "order_id": ORDER}
 _LARGEST = 1.7976931348623157e308  # the largest finite float: anything above is inf
-
-
-def _rows(count: int) -> str:
-    return f"{count} row{'s' if count != 1 else ''}"
 
 
 def row_flags(
@@ -202,14 +199,17 @@ def raise_on_problems(
 
     n, where = count("null_timestamp")
     if n:
-        msg = f"Column {schema.timestamp!r} of events is null on {_rows(n)} (event types: {where})."
+        msg = (
+            f"Column {schema.timestamp!r} of events is null on {count_rows(n)} "
+            f"(event types: {where})."
+        )
         raise InvalidInputError(msg)
     customer_kinds = [name for name in types.known() if name != types.spend]
     n, where = count("null_customer", customer_kinds)
     if n:
         msg = (
-            f"Column {schema.customer_id!r} of events is null on {_rows(n)} of customer events "
-            f"(event types: {where}). Only {types.spend!r} rows may have no customer."
+            f"Column {schema.customer_id!r} of events is null on {count_rows(n)} of customer "
+            f"events (event types: {where}). Only {types.spend!r} rows may have no customer."
         )
         raise InvalidInputError(msg)
     checks = [
@@ -241,7 +241,7 @@ def raise_on_problems(
         if n:
             msg = (
                 f"Column {column!r} of events {requirement}. "
-                f"Got {_rows(n)} that do not (event types: {where})."
+                f"Got {count_rows(n)} that {'does' if n == 1 else 'do'} not (event types: {where})."
             )
             raise InvalidInputError(msg)
 
@@ -275,7 +275,7 @@ def check_order_ids(canonical: nw.LazyFrame[Any], schema: EventSchema) -> None:
         msg = (
             f"Column {schema.order_id!r} of events holds {orders} order "
             f"id{'s' if orders != 1 else ''} shared by more than one customer "
-            f"({_rows(int(found.item(0, 'rows')))}; first: {first!r}).\n"
+            f"({count_rows(int(found.item(0, 'rows')))}; first: {first!r}).\n"
             "Hint: an order id must belong to one customer; make the ids unique per customer."
         )
         raise InvalidInputError(msg)

@@ -21,6 +21,7 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
+from retention_kpis._text import count_rows
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["parse_timestamps"]
@@ -40,10 +41,6 @@ _ISO = (
 )
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-def _rows(count: int) -> str:
-    return f"{count} row{'s' if count != 1 else ''}"
 
 
 def _canonical(raw: nw.Expr) -> nw.Expr:
@@ -92,14 +89,15 @@ def _check_strings(lf: nw.LazyFrame[Any], column: str, raw: nw.Expr, frame: str)
     if bad:
         first = lf.filter(~iso).select(raw.alias("value")).head(1).collect().item(0, "value")
         msg = (
-            f"Column {column!r} of {frame} holds {_rows(bad)} that cannot be parsed as ISO 8601 "
-            f"timestamps (first: {first!r}).\nHint: convert the column to datetimes first."
+            f"Column {column!r} of {frame} holds {count_rows(bad)} that cannot be parsed as "
+            f"ISO 8601 timestamps (first: {first!r}).\nHint: convert the column to datetimes first."
         )
         raise InvalidInputError(msg)
     if aware and naive:
         msg = (
-            f"Column {column!r} of {frame} mixes time zones: {_rows(aware)} with a UTC offset and "
-            f"{_rows(naive)} without.\nHint: convert every timestamp to one time zone first."
+            f"Column {column!r} of {frame} mixes time zones: {count_rows(aware)} with a UTC "
+            f"offset and {count_rows(naive)} without.\n"
+            "Hint: convert every timestamp to one time zone first."
         )
         raise InvalidInputError(msg)
     if aware and offsets > 1:

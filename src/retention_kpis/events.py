@@ -28,6 +28,7 @@ from retention_kpis._event_checks import (
     raise_on_problems,
 )
 from retention_kpis._event_checks import OPTIONAL as _OPTIONAL
+from retention_kpis._text import count_rows
 from retention_kpis._timestamps import parse_timestamps
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 
@@ -187,10 +188,6 @@ def plain(value: object) -> object:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
-
-
-def _rows(count: int) -> str:
-    return f"{count} row{'s' if count != 1 else ''}"
 
 
 def _lazy(events: object) -> nw.LazyFrame[Any]:
@@ -365,14 +362,14 @@ def validate_events(
     totals: dict[str, dict[str, int]] = {}
     for name, counts in event_totals(canonical, present, types, csat_scale):
         if name is None:
-            msg = f"Column {schema.event_type!r} of events is null on {_rows(counts['rows'])}."
+            msg = f"Column {schema.event_type!r} of events is null on {count_rows(counts['rows'])}."
             raise InvalidInputError(msg)
         totals[str(name)] = counts
     notes: list[str] = []
     known = types.known()
     unknown = {name: row["rows"] for name, row in totals.items() if name not in known}
     if unknown:
-        listed = ", ".join(f"{name!r} ({_rows(n)})" for name, n in sorted(unknown.items()))
+        listed = ", ".join(f"{name!r} ({count_rows(n)})" for name, n in sorted(unknown.items()))
         if unknown_events == "raise":
             msg = (
                 f"Column {schema.event_type!r} of events holds unknown event types: {listed}. "
@@ -380,7 +377,8 @@ def validate_events(
                 "other=(...))) or pass unknown_events='ignore'."
             )
             raise InvalidInputError(msg)
-        notes.append(f"Ignored {_rows(sum(unknown.values()))} with unknown event types: {listed}.")
+        ignored = count_rows(sum(unknown.values()))
+        notes.append(f"Ignored {ignored} with unknown event types: {listed}.")
         canonical = canonical.filter(nw.col(EVENT).is_in(sorted(known)))
         totals = {name: row for name, row in totals.items() if name in known}
     needs = {

@@ -30,6 +30,7 @@ from retention_kpis._report_model import (
     KPIReport,
     KPIRow,
 )
+from retention_kpis._text import count_rows
 from retention_kpis._validation import check_number, check_scale
 from retention_kpis.attribution import Model
 from retention_kpis.cohorts._events import parse_duration
@@ -147,10 +148,7 @@ def _rows(
             )
         )
         rows.append(KPIRow(period=period_start(period, index), segment=segment, **values))
-    notes = [
-        f"{cause} ({count} row{'s' if count != 1 else ''})."
-        for cause, count in sorted(causes.items())
-    ]
+    notes = [f"{cause} ({count_rows(count)})." for cause, count in sorted(causes.items())]
     return rows, notes
 
 

@@ -236,7 +236,7 @@ def test_bad_input_messages_are_the_same_on_every_backend(constructor):
         compute_kpis(constructor(events))
     assert str(excinfo.value) == (
         "Column 'revenue' of events must be >= 0 (refunds are not supported). "
-        "Got 1 row that do not (event types: 'purchase')."
+        "Got 1 row that does not (event types: 'purchase')."
     )
     unparseable = purchases(["2024-01-05", "yesterday"])
     with pytest.raises(InvalidInputError) as excinfo:

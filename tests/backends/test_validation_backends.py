@@ -70,7 +70,7 @@ def test_a_frame_that_may_break_a_rule_gets_the_exact_count(constructor, monkeyp
     [
         (
             {"cost": [None, None, None, -5.0]},
-            "Column 'cost' of events must be >= 0. Got 1 row that do not (event types: 'spend').",
+            "Column 'cost' of events must be >= 0. Got 1 row that does not (event types: 'spend').",
         ),
         (
             # 10.5 is fractional, 11 above 10; the visit row's score is not an NPS answer.
@@ -92,7 +92,7 @@ def test_a_frame_that_may_break_a_rule_gets_the_exact_count(constructor, monkeyp
             },
             (
                 "Column 'score' of events must hold whole CSAT scores in [1, 5] (csat_scale) on CSAT "
-                "responses. Got 1 row that do not (event types: 'csat_response')."
+                "responses. Got 1 row that does not (event types: 'csat_response')."
             ),
         ),
         (
@@ -100,7 +100,7 @@ def test_a_frame_that_may_break_a_rule_gets_the_exact_count(constructor, monkeyp
             {"score": [None, None, math.inf, None]},
             (
                 "Column 'score' of events must hold whole NPS scores in [0, 10] on NPS responses. "
-                "Got 1 row that do not (event types: 'nps_response')."
+                "Got 1 row that does not (event types: 'nps_response')."
             ),
         ),
     ],

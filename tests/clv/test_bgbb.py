@@ -254,9 +254,9 @@ def test_bgbb_new_customer_expectation_non_decreasing(params, t):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (([2, 1], [1, 1], 3), "Some values in frequency are larger than recency (1 rows)."),
-        (([1, 1], [1, 4], 3), "Some values in recency are larger than n_periods (1 rows)."),
-        (([0, 1], [2, 1], 3), "Some rows have frequency 0 but recency > 0 (1 rows)."),
+        (([2, 1], [1, 1], 3), "Some values in frequency are larger than recency (1 row)."),
+        (([1, 1], [1, 4], 3), "Some values in recency are larger than n_periods (1 row)."),
+        (([0, 1], [2, 1], 3), "Some rows have frequency 0 but recency > 0 (1 row)."),
         (([0.5, 1], [1, 1], 3), "frequency must hold whole numbers; 1 value(s) are fractional."),
         (([-1, 1], [1, 1], 3), "frequency must be >= 0; 1 value(s) are negative."),
         (
@@ -280,5 +280,5 @@ def test_bgbb_fit_rejects_weights_of_wrong_length():
 
 def test_bgbb_prediction_rejects_inconsistent_history():
     model = BetaGeoBetaBinomModel.from_params(**PAPER)
-    with pytest.raises(InvalidInputError, match=r"larger than n_periods \(1 rows\)"):
+    with pytest.raises(InvalidInputError, match=r"larger than n_periods \(1 row\)"):
         model.probability_alive(1, 7, 6)

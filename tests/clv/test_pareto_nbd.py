@@ -377,7 +377,7 @@ def test_pareto_nbd_unfitted_model_raises():
     [
         (
             lambda m: m.fit([1, 2], [3, 5], [2, 6]),
-            "Some values in recency are larger than T (1 rows).",
+            "Some values in recency are larger than T (1 row).",
         ),
         (
             lambda m: m.fit([1, 2], [1], [2, 6]),
@@ -409,7 +409,7 @@ def test_pareto_nbd_fit_bad_input_raises_named_error(call, message):
     [
         (
             lambda m: m.probability_alive([1, 2], [3, 5], 4),
-            "Some values in recency are larger than T (1 rows).",
+            "Some values in recency are larger than T (1 row).",
         ),
         (lambda m: m.expected_purchases(-1, 1, 1, 2), "t must be >= 0; 1 value(s) are negative."),
         (

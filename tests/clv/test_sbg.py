@@ -234,7 +234,7 @@ def test_sbg_fit_rejects_bad_survivors(survivors, message):
 @pytest.mark.parametrize(
     ("recency", "T", "message"),
     [
-        ([1, 5], [3, 3], "Some values in recency are larger than T (1 rows)."),
+        ([1, 5], [3, 3], "Some values in recency are larger than T (1 row)."),
         ([0, 1], [3, 3], "recency must be >= 1; 1 value(s) are smaller."),
         ([1, 1], [1, 3], "T must be >= 2; 1 value(s) are smaller."),
         ([1.5, 1], [3, 3], "recency must hold whole numbers; 1 value(s) are fractional."),

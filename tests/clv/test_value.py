@@ -346,7 +346,7 @@ def test_clv_rejects_missing_columns_naming_them(bgnbd, gamma_gamma):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"recency": [3.0]}, "Some values in recency are larger than T (1 rows)."),
+        ({"recency": [3.0]}, "Some values in recency are larger than T (1 row)."),
         ({"T": [-2.0], "recency": [-3.0]}, "recency must be >= 0; 1 value(s) are negative."),
         (
             {"monetary_value": [math.nan]},

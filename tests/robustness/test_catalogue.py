@@ -247,7 +247,7 @@ FACADE_ERRORS: list[tuple[str, Callable[[], pd.DataFrame], type[Exception], str]
         lambda: events(revenue=[0.0, np.nan, 0.0, 30.0]),
         InvalidInputError,
         (
-            "Column 'revenue' of events must not be null on purchases. Got 1 row that do not "
+            "Column 'revenue' of events must not be null on purchases. Got 1 row that does not "
             "(event types: 'purchase')."
         ),
     ),
@@ -256,7 +256,7 @@ FACADE_ERRORS: list[tuple[str, Callable[[], pd.DataFrame], type[Exception], str]
         lambda: events(revenue=[np.nan, np.inf, np.nan, 30.0]),
         InvalidInputError,
         (
-            "Column 'revenue' of events must be finite. Got 1 row that do not "
+            "Column 'revenue' of events must be finite. Got 1 row that does not "
             "(event types: 'purchase')."
         ),
     ),
@@ -264,7 +264,7 @@ FACADE_ERRORS: list[tuple[str, Callable[[], pd.DataFrame], type[Exception], str]
         "minus-inf-revenue",
         lambda: events(revenue=[-np.inf, 20.0, np.nan, 30.0]),
         InvalidInputError,
-        "Column 'revenue' of events must be finite. Got 1 row that do not (event types: 'visit').",
+        "Column 'revenue' of events must be finite. Got 1 row that does not (event types: 'visit').",
     ),
     (
         "negative-revenue",
@@ -272,7 +272,7 @@ FACADE_ERRORS: list[tuple[str, Callable[[], pd.DataFrame], type[Exception], str]
         InvalidInputError,
         (
             "Column 'revenue' of events must be >= 0 (refunds are not supported). Got 1 row "
-            "that do not (event types: 'purchase')."
+            "that does not (event types: 'purchase')."
         ),
     ),
     (
@@ -290,7 +290,7 @@ FACADE_ERRORS: list[tuple[str, Callable[[], pd.DataFrame], type[Exception], str]
         ),
         InvalidInputError,
         (
-            "Column 'cost' of events must not be null on spend rows. Got 1 row that do not "
+            "Column 'cost' of events must not be null on spend rows. Got 1 row that does not "
             "(event types: 'spend')."
         ),
     ),
@@ -300,7 +300,7 @@ FACADE_ERRORS: list[tuple[str, Callable[[], pd.DataFrame], type[Exception], str]
             customer_id=None, event_type="spend", revenue=np.nan, cost=[1.0, -2.0, 2.0, 3.0]
         ),
         InvalidInputError,
-        "Column 'cost' of events must be >= 0. Got 1 row that do not (event types: 'spend').",
+        "Column 'cost' of events must be >= 0. Got 1 row that does not (event types: 'spend').",
     ),
     (
         "nps-scores-out-of-range",
@@ -317,7 +317,7 @@ FACADE_ERRORS: list[tuple[str, Callable[[], pd.DataFrame], type[Exception], str]
         InvalidInputError,
         (
             "Column 'score' of events must hold whole NPS scores in [0, 10] on NPS responses. "
-            "Got 1 row that do not (event types: 'nps_response')."
+            "Got 1 row that does not (event types: 'nps_response')."
         ),
     ),
     (
@@ -325,7 +325,7 @@ FACADE_ERRORS: list[tuple[str, Callable[[], pd.DataFrame], type[Exception], str]
         lambda: events(event_type="nps_response", revenue=np.nan, score=[np.nan, 9.0, 10.0, 0.0]),
         InvalidInputError,
         (
-            "Column 'score' of events must not be null on survey responses. Got 1 row that do "
+            "Column 'score' of events must not be null on survey responses. Got 1 row that does "
             "not (event types: 'nps_response')."
         ),
     ),
@@ -829,7 +829,7 @@ CLV_ERRORS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "pareto-nbd-recency-above-T",
         lambda: ParetoNBDModel().fit([1, 2], [5, 2], [3, 4]),
         InvalidInputError,
-        "Some values in recency are larger than T (1 rows).",
+        "Some values in recency are larger than T (1 row).",
     ),
     (
         "pareto-nbd-empty",
@@ -871,7 +871,7 @@ CLV_ERRORS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "bgbb-recency-above-n-periods",
         lambda: BetaGeoBetaBinomModel().fit([1, 1], [7, 2], [5, 5]),
         InvalidInputError,
-        "Some values in recency are larger than n_periods (1 rows).",
+        "Some values in recency are larger than n_periods (1 row).",
     ),
 ]
 
@@ -1196,9 +1196,8 @@ def test_bad_purchase_revenue_is_always_rejected_and_counted(bad):
         expected = f"must be >= 0 (refunds are not supported). Got {n_negative} row"
     else:
         expected = f"must not be null on purchases. Got {n_nan} row"
-    assert (
-        f"{expected}{'s' if int(expected.rsplit(' ', 2)[-2]) != 1 else ''} that do not" in message
-    )
+    one = int(expected.rsplit(" ", 2)[-2]) == 1
+    assert f"{expected}{'' if one else 's'} that {'does' if one else 'do'} not" in message
 
 
 def test_order_ids_unique_per_customer_pass_the_shared_id_check():

@@ -12,6 +12,7 @@ from typing import ClassVar
 import numpy as np
 from typing_extensions import Self
 
+from retention_kpis._text import count_rows
 from retention_kpis.clv._base import (
     FloatArray,
     ModelParams,
@@ -51,10 +52,6 @@ class BetaGeoParams(ModelParams):
     b: float
 
 
-def _plural(count: int) -> str:
-    return f"{count} row{'s' if count != 1 else ''}"
-
-
 def _broadcast(**arrays: FloatArray) -> list[FloatArray]:
     """Broadcast length-1 arrays against the others; raise on other mismatches."""
     lengths = {len(array) for array in arrays.values()} - {1}
@@ -67,7 +64,7 @@ def _broadcast(**arrays: FloatArray) -> list[FloatArray]:
 def _check_whole(values: FloatArray, name: str) -> None:
     fractional = values != np.floor(values)
     if fractional.any():
-        msg = f"Some values in {name} are not whole numbers ({_plural(int(fractional.sum()))})."
+        msg = f"Some values in {name} are not whole numbers ({count_rows(int(fractional.sum()))})."
         raise InvalidInputError(msg)
 
 
@@ -83,12 +80,12 @@ def customer_arrays(
     _check_whole(x, "frequency")
     late = t_x > age
     if late.any():
-        msg = f"Some values in recency are larger than T ({_plural(int(late.sum()))})."
+        msg = f"Some values in recency are larger than T ({count_rows(int(late.sum()))})."
         raise InvalidInputError(msg)
     orphan = (x == 0) & (t_x > 0)
     if orphan.any():
         msg = (
-            f"Some customers have frequency 0 but recency > 0 ({_plural(int(orphan.sum()))}); "
+            f"Some customers have frequency 0 but recency > 0 ({count_rows(int(orphan.sum()))}); "
             "recency is the age at the last repeat purchase and must be 0 without one."
         )
         raise InvalidInputError(msg)

@@ -22,6 +22,7 @@ import narwhals.stable.v2 as nw
 from narwhals.exceptions import DuplicateError
 from narwhals.stable.v2.dependencies import is_pandas_like_dataframe
 
+from retention_kpis._text import count_rows
 from retention_kpis._validation import check_positive
 from retention_kpis.clv._rfm_periods import TIME_UNITS, TimeUnit, as_moment, period_expr, period_of
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
@@ -49,10 +50,6 @@ _RESULT_COLUMNS = (
     "duration_holdout",
     "monetary_value_holdout",
 )
-
-
-def _rows(count: int) -> str:
-    return f"{count} row{'s' if count != 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -175,7 +172,7 @@ def _check_counts(
     for key, template in problems:
         count = int(stats.get(key) or 0)
         if count:
-            raise InvalidInputError(template.format(_rows(count)))
+            raise InvalidInputError(template.format(count_rows(count)))
 
 
 def prepare(

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from typing_extensions import Self
 
+from retention_kpis._text import count_rows
 from retention_kpis.clv._base import (
     FloatArray,
     ModelParams,
@@ -89,7 +90,7 @@ def _check_history(
     ]
     for mask, text in problems:
         if mask.any():
-            msg = f"{text} ({int(mask.sum())} rows)."
+            msg = f"{text} ({count_rows(int(mask.sum()))})."
             raise InvalidInputError(msg)
     return x.astype(float), t_x.astype(float), n.astype(float)
 

@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 from typing_extensions import Self
 
+from retention_kpis._text import count_rows
 from retention_kpis.clv._base import (
     FloatArray,
     ModelParams,
@@ -83,7 +84,7 @@ def _summary(
         check_same_length(frequency=x, recency=t_x, T=age)
     late = t_x > age
     if late.any():
-        msg = f"Some values in recency are larger than T ({int(late.sum())} rows)."
+        msg = f"Some values in recency are larger than T ({count_rows(int(late.sum()))})."
         raise InvalidInputError(msg)
     return x, t_x, age
 

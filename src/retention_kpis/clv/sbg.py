@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from typing_extensions import Self
 
+from retention_kpis._text import count_rows
 from retention_kpis._validation import check_amount, check_count
 from retention_kpis.clv._base import (
     FloatArray,
@@ -193,7 +194,7 @@ class ShiftedBetaGeometricModel(ProbabilityModel[ShiftedBetaGeometricParams]):
             check_same_length(recency=recency_, T=T_, weights=w)
         late = recency_ > T_
         if late.any():
-            msg = f"Some values in recency are larger than T ({int(late.sum())} rows)."
+            msg = f"Some values in recency are larger than T ({count_rows(int(late.sum()))})."
             raise InvalidInputError(msg)
         if len(recency_) == 0:
             msg = "recency is empty: the sBG model needs at least one customer."

@@ -24,6 +24,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
+from retention_kpis._text import count_rows
 from retention_kpis._validation import check_amount, check_count, check_positive
 from retention_kpis.clv._base import FloatArray, ProbabilityModel, as_float_array
 from retention_kpis.clv.bgnbd import BetaGeoModel
@@ -187,7 +188,7 @@ def summary_arrays(summary: object, func: str) -> dict[str, FloatArray]:
     arrays = read_columns(raw, SUMMARY_COLUMNS, func, hint=hint)
     late = int(np.sum(arrays["recency"] > arrays["T"]))
     if late:
-        msg = f"Some values in recency are larger than T ({late} rows)."
+        msg = f"Some values in recency are larger than T ({count_rows(late)})."
         raise InvalidInputError(msg)
     return arrays
 

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retention_kpis._event_checks import CUSTOMER, EVENT
+from retention_kpis._text import count_rows
 from retention_kpis.cohorts._events import SECONDS, seconds_expr
 from retention_kpis.events import plain
 from retention_kpis.exceptions import InvalidInputError
@@ -92,8 +93,8 @@ def collect_units(
         missing = int(sessions.is_null().sum())
         if missing:
             msg = (
-                f"Column {session_column!r} (session_column) of events is null on {missing} "
-                f"funnel event row{'s' if missing != 1 else ''}."
+                f"Column {session_column!r} (session_column) of events is null on "
+                f"{count_rows(missing, 'funnel event row')}."
             )
             raise InvalidInputError(msg)
         starts = _run_starts(customers) | _run_starts(sessions.to_numpy())

@@ -17,6 +17,7 @@ import narwhals.stable.v2 as nw
 
 from retention_kpis._aggregate import PERIOD, Period, period_index, period_start
 from retention_kpis._event_checks import CUSTOMER, EVENT, OPTIONAL
+from retention_kpis._text import count_rows
 from retention_kpis.events import EventSchema, PreparedEvents, plain
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 from retention_kpis.spec.models import Measure
@@ -102,7 +103,7 @@ def _check_nothing_to_aggregate(
         name = getattr(schema, argument, argument)
         msg = (
             f"Missing column {name!r} in events, needed to {kind} {argument!r} over "
-            f"{rows} matching row{'s' if rows != 1 else ''}.\n"
+            f"{count_rows(rows, 'matching row')}.\n"
             "Hint: map the column with EventSchema (the spec's `events:` section)."
         )
         raise ColumnNotFoundError(msg)
