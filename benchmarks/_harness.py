@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import math
+import os
 import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -50,3 +53,54 @@ def peak_memory_mb(func: Callable[[], object]) -> float:
     finally:
         tracemalloc.stop()
     return peak / 2**20
+
+
+def _status_kib(pid: int, field: str) -> int:
+    """One ``kB`` field of ``/proc/<pid>/status`` (0 when the process is gone)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (PySpark's JVM is one), from the parent ids in /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def peak_rss_increase_mb(func: Callable[[], object]) -> float:
+    """Peak resident memory one call adds, in MiB: this process and its children.
+
+    Linux only (nan elsewhere): each process's high-water mark (``VmHWM``) is reset to its
+    current resident size through ``/proc/<pid>/clear_refs``, the call runs, and the rise of
+    the mark is summed. It sees what tracemalloc cannot: the engines' native buffers
+    (polars, DuckDB) and the JVM of PySpark.
+    """
+    if not Path("/proc/self/clear_refs").exists():
+        return math.nan
+    pids = [os.getpid(), *_descendants(os.getpid())]
+    before = {pid: _status_kib(pid, "VmRSS") for pid in pids}
+    try:
+        for pid in pids:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return math.nan
+    gc.collect()
+    func()
+    return sum(max(_status_kib(pid, "VmHWM") - before[pid], 0) for pid in pids) / 1024

@@ -8,7 +8,9 @@ numbers equal to ours, then timed:
 * pandas backend against the hand-written pandas code (target: within 1.5x, ratio >= 0.67);
 * polars, DuckDB and PySpark against the pandas backend (target for polars and DuckDB: >= 3x);
 * peak memory of the pandas backend (tracemalloc: numpy and pandas buffers) against the input
-  frame's size, ``df.memory_usage(deep=True).sum()`` (target: <= 3x);
+  frame's size, ``df.memory_usage(deep=True).sum()`` (target: <= 3x); and for every row the
+  peak resident memory its first call adds in its fresh process (with PySpark's JVM), which
+  also sees the engines' native buffers;
 * hand-written DuckDB SQL computing the same numbers (three queries, no validation; checked
   equal to ours) on the in-memory and the database-file table: what DuckDB itself needs,
   the floor for our DuckDB backend.
@@ -33,7 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from _harness import Result, best_time, peak_memory_mb
+from _harness import Result, best_time, peak_memory_mb, peak_rss_increase_mb
 
 from retention_kpis import compute_kpis
 from retention_kpis.datasets import make_events
@@ -229,14 +231,16 @@ def _ours(native: Any) -> Any:
     return compute_kpis(native, period="M", by="channel")
 
 
-def time_in_fresh_process(name: str, n_customers: int, parquet: Path) -> float:
+def time_in_fresh_process(name: str, n_customers: int, parquet: Path) -> dict[str, float]:
     """Best of 3 (2 for PySpark) in a new interpreter, so that no backend run before it
     changes its timing: after DuckDB ran in a process, pandas' large temporary arrays were
     measured 2.6x slower (get_group_index 0.25 -> 0.65 s), which skewed same-process ratios.
+    Also the peak resident memory the first call adds (process and children, in MiB).
     """
     command = [sys.executable, __file__, name, str(n_customers), str(parquet)]
     out = subprocess.run(command, check=True, capture_output=True, text=True)
-    return float(json.loads(out.stdout.strip().splitlines()[-1])["seconds"])
+    measured: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return measured
 
 
 def run(*, quick: bool = False) -> list[Result]:
@@ -289,12 +293,14 @@ def run(*, quick: bool = False) -> list[Result]:
             natives["pyspark"].sparkSession.stop()
         del natives
 
-        seconds = {
+        measured = {
             name: time_in_fresh_process(name, n_customers, parquet)
             for name in ["hand-written", "pandas", *names, *SQL_REFERENCES]
         }
     finally:
         tmp.cleanup()
+    seconds = {name: row["seconds"] for name, row in measured.items()}
+    rss = {name: round(row["peak_rss_mib"], 1) for name, row in measured.items()}
     pandas_s = seconds["pandas"]
     results = [
         Result(
@@ -308,6 +314,8 @@ def run(*, quick: bool = False) -> list[Result]:
                 "input_mib": round(size_mb, 1),
                 "peak/input": round(peak / size_mb, 2),
                 "hand_peak_mib": round(hand_peak, 1),
+                "peak_rss_mib": rss["pandas"],
+                "hand_peak_rss_mib": rss["hand-written"],
             },
         )
     ]
@@ -320,6 +328,7 @@ def run(*, quick: bool = False) -> list[Result]:
                 pandas_s,
                 "compute_kpis pandas",
                 target,
+                {"peak_rss_mib": rss[name]},
             )
         )
     for name, ours in SQL_REFERENCES.items():
@@ -330,7 +339,11 @@ def run(*, quick: bool = False) -> list[Result]:
                 seconds[name],
                 "hand-written DuckDB SQL",
                 "",
-                {"SQL vs pandas backend": round(pandas_s / seconds[name], 2)},
+                {
+                    "SQL vs pandas backend": round(pandas_s / seconds[name], 2),
+                    "peak_rss_mib": rss[ours],
+                    "sql_peak_rss_mib": rss[name],
+                },
             )
         )
     return results
@@ -346,10 +359,11 @@ def _main(name: str, n_customers: int, parquet: str) -> None:
         func = lambda: hand_written_duckdb(native)  # noqa: E731
     else:
         func = lambda: _ours(native)  # noqa: E731
+    peak = peak_rss_increase_mb(func)  # the first call: a fresh process's real peak
     seconds = best_time(func, repeat=2 if name == "pyspark" else 3)
     if name == "pyspark":
         native.sparkSession.stop()
-    print(json.dumps({"seconds": seconds}))
+    print(json.dumps({"seconds": seconds, "peak_rss_mib": peak}))
 
 
 if __name__ == "__main__":
