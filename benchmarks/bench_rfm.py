@@ -6,6 +6,9 @@ share a day (the merging into purchase periods is exercised). Every comparison
 first asserts that both sides give the same summary (frequency, recency and T
 exactly, monetary_value to 1e-12 relative).
 
+Backends: pandas, polars (eager and lazy), DuckDB and PySpark (``local[2]``, reading the
+transactions from Parquet), each when installed; a backend's time includes fetching its
+summary into Python (polars collect, DuckDB Arrow, PySpark ``toPandas``).
 At 1M transactions, lifetimes and each of our backends are called alternately,
 three rounds, best time each (the benchmark machine's load varies). At 10M,
 lifetimes is timed once per variant (one call takes 10-50 s); our backends get
@@ -14,6 +17,9 @@ the best of three.
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -64,8 +70,30 @@ def _assert_same(ours: Any, reference: Any, *, monetary: bool) -> None:
         )
 
 
-def _backends(frame: Any) -> dict[str, Any]:
-    """The same data on every backend installed here (polars and DuckDB are optional)."""
+def _spark(frame: Any, folder: Path) -> Any:
+    """The frame as a PySpark DataFrame read from Parquet (``local[2]``), as on a cluster."""
+    from pyspark.sql import SparkSession  # noqa: PLC0415 - optional backend
+
+    path = folder / "transactions.parquet"
+    # Spark reads microsecond timestamps only (the synthetic ones are whole seconds).
+    frame.to_parquet(path, index=False, coerce_timestamps="us")
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("retention_kpis-bench-rfm")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", "4g")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session.read.parquet(str(path))
+
+
+def _backends(frame: Any, folder: Path) -> dict[str, Any]:
+    """The same data on every backend installed here (polars, DuckDB, PySpark are optional)."""
     backends: dict[str, Any] = {"pandas": frame}
     try:
         import polars as pl  # noqa: PLC0415 - optional backend
@@ -80,10 +108,14 @@ def _backends(frame: Any) -> dict[str, Any]:
         backends["duckdb"] = duckdb.from_df(frame)
     except ImportError:
         pass
+    with contextlib.suppress(ImportError):  # pyspark is optional
+        backends["pyspark"] = _spark(frame, folder)
     return backends
 
 
 def _materialise(result: Any) -> Any:
+    if hasattr(result, "toPandas"):  # PySpark DataFrame: run the job, fetch the summary
+        return result.toPandas()
     if hasattr(result, "collect"):
         return result.collect()
     if hasattr(result, "to_arrow_table"):  # DuckDB relation: run the query
@@ -119,6 +151,8 @@ def run(quick: bool) -> list[Result]:
             else f"{n_transactions // 1_000}k"
         )
         big = n_transactions > 1_000_000
+        folder = tempfile.TemporaryDirectory()
+        natives = _backends(frame, Path(folder.name))
         for monetary in (None, "amount"):
 
             def reference(monetary: str | None = monetary, frame: Any = frame) -> Any:
@@ -128,7 +162,7 @@ def run(quick: bool) -> list[Result]:
 
             expected = reference()
             reference_s = best_time(reference, repeat=1) if big else None
-            for backend, native in _backends(frame).items():
+            for backend, native in natives.items():
 
                 def ours(native: Any = native, monetary: str | None = monetary) -> Any:
                     return _materialise(
@@ -158,4 +192,7 @@ def run(quick: bool) -> list[Result]:
                         extra=extra,
                     )
                 )
+        if "pyspark" in natives:
+            natives["pyspark"].sparkSession.stop()
+        folder.cleanup()
     return results
