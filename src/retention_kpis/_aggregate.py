@@ -26,7 +26,7 @@ from retention_kpis._event_checks import COST, CUSTOMER, EVENT, ORDER, REVENUE, 
 from retention_kpis.events import EventTypes, plain
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["PERIOD", "Aggregates", "Period", "aggregate", "period_start"]
+__all__ = ["PERIOD", "Aggregates", "Period", "aggregate", "period_adder", "period_start"]
 
 Period: TypeAlias = Literal["D", "W", "M", "Q", "Y"]
 Key: TypeAlias = tuple[Any, ...]
@@ -340,6 +340,25 @@ def _polars_periods(lf: nw.LazyFrame[Any], period: Period) -> WithPeriod:
     return by_lookup
 
 
+def period_adder(lf: nw.LazyFrame[Any], period: Period | None) -> WithPeriod:
+    """Return a function adding the ``PERIOD`` column to frames of ``lf``'s events.
+
+    Apply it after filtering: on polars it gathers from a per-day table
+    (:func:`_polars_periods`), which polars does not push filters below; elsewhere it
+    adds :func:`period_index`. With no period, frames are returned unchanged.
+    """
+    if period is None:
+        return _unchanged
+    if lf.implementation.is_polars():
+        return _polars_periods(lf, period)
+    expression = period_index(period).alias(PERIOD)
+
+    def with_period(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+        return frame.with_columns(expression)
+
+    return with_period
+
+
 def aggregate(
     lf: nw.LazyFrame[Any],
     *,
@@ -377,16 +396,7 @@ def aggregate(
     """
     keys = [PERIOD, *by] if period is not None else list(by)
     implementation = lf.implementation
-    if period is None:
-        with_period: WithPeriod = _unchanged
-    elif implementation.is_polars():
-        with_period = _polars_periods(lf, period)
-    else:
-        expression = period_index(period).alias(PERIOD)
-
-        def with_period(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-            return frame.with_columns(expression)
-
+    with_period = period_adder(lf, period)
     is_ = {kind: nw.col(EVENT) == name for kind, name in types.named().items()}
     churn = types.churn if churned else None
     scores: dict[Key, dict[str, dict[float, int]]] = {}

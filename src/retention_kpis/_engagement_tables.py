@@ -22,7 +22,15 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from retention_kpis._aggregate import PERIOD, Key, Period, _collect, _grouped, period_index
+from retention_kpis._aggregate import (
+    PERIOD,
+    Key,
+    Period,
+    WithPeriod,
+    _collect,
+    _grouped,
+    period_adder,
+)
 from retention_kpis._event_checks import CUSTOMER, EVENT, REVENUE, TIMESTAMP
 from retention_kpis.cohorts._events import seconds_expr
 from retention_kpis.events import EventTypes
@@ -170,92 +178,78 @@ def _flag(condition: nw.Expr) -> nw.Expr:
     return condition.fill_null(value=False).cast(nw.Int64)
 
 
-def _main_table(
+def _main_tables(
     lf: nw.LazyFrame[Any],
     types: EventTypes,
     keys: Sequence[str],
     *,
+    with_period: WithPeriod,
     referral_channel: str | None,
     has_revenue: bool,
     top_fraction: float,
-) -> nw.LazyFrame[Any]:
-    """One query per key: events, referrals, purchasers, referred purchasers and Pareto sums.
+) -> dict[str, nw.LazyFrame[Any]]:
+    """Two queries per key: events and referrals; purchasers, referred purchasers and sums.
 
-    One group-by of every event on ``(*keys, customer)`` (first time, first time on
-    the referral channel, referrals, bought, revenue), then window functions over
-    that much smaller frame: the customer's first event in the whole frame (and
-    whether a referral-channel event is at that time: referred), and each
-    purchaser's revenue rank within the key. Ranks are ordinal (ties in any
-    order: the top group's sum is the same); non-purchasers rank last. The top
-    group has :func:`~retention_kpis.metrics.pareto.top_customer_count` members,
-    in integer arithmetic: with ``top_fraction = p / q`` as the decimal it prints
-    as, ``ceil(n * p / q) = (n * p + q - 1) // q``.
+    ``"main"`` groups every event on the key alone. ``"main_purchasers"`` groups the
+    purchases on ``(*keys, customer)`` (revenue), joins each customer's referred flag
+    (:func:`first_touch`: the first event in the whole frame is on the referral channel),
+    then ranks the purchasers by revenue within the key. Ranks are ordinal (ties in any
+    order: the top group's sum is the same). The top group has
+    :func:`~retention_kpis.metrics.pareto.top_customer_count` members, in integer
+    arithmetic: with ``top_fraction = p / q`` as the decimal it prints as,
+    ``ceil(n * p / q) = (n * p + q - 1) // q``. Grouping only the purchases on the
+    customer (not every event) is what keeps this cheap: 1.0 -> 0.3 s on polars over
+    11.9M events.
     """
-    is_purchase = nw.col(EVENT) == types.purchase
+    counts = _grouped(
+        with_period(lf).select(*keys, _flag(nw.col(EVENT) == types.referral).alias("_referral")),
+        keys,
+        nw.len().alias("events"),
+        nw.col("_referral").sum().alias("referrals"),
+    )
     spent = nw.col(REVENUE) if has_revenue else nw.lit(0.0)
-    columns = [
-        _flag(nw.col(EVENT) == types.referral).alias("_referral"),
-        _flag(is_purchase).alias("_bought"),
-        nw.when(is_purchase).then(spent).otherwise(nw.lit(0.0)).alias("_spent"),
-    ]
-    aggs = [
-        nw.len().alias("_events"),
-        nw.col(TIMESTAMP).min().alias("_first"),
-        nw.col("_referral").sum(),
-        nw.col("_bought").max(),
-        nw.col("_spent").sum(),
-    ]
-    if referral_channel is not None:
-        on_channel = (nw.col(CHANNEL) == referral_channel).fill_null(value=False)
-        columns.append(nw.when(on_channel).then(nw.col(TIMESTAMP)).alias("_referral_at"))
-        aggs.append(nw.col("_referral_at").min())
     per_customer = (
-        lf.select(*keys, CUSTOMER, TIMESTAMP, *columns).group_by(*keys, CUSTOMER).agg(*aggs)
+        with_period(lf.filter(nw.col(EVENT) == types.purchase))
+        .select(*keys, CUSTOMER, spent.cast(nw.Float64()).alias("_spent"))
+        .group_by(*keys, CUSTOMER)
+        .agg(nw.col("_spent").sum())
     )
-    if per_customer.implementation is nw.Implementation.PYARROW:
-        # PyArrow has no window functions: the per-customer table is handed to pandas.
+    if referral_channel is not None:
+        # Purchases have a customer (validated), and every purchaser has a first event.
+        per_customer = per_customer.join(first_touch(lf, referral_channel), on=CUSTOMER)
+    else:
+        per_customer = per_customer.with_columns(nw.lit(0).cast(nw.Int64()).alias("referred"))
+    if per_customer.implementation.is_pyarrow():
+        # PyArrow has no window functions: the per-purchaser table is handed to pandas.
         per_customer = per_customer.collect(backend="pandas").lazy()
-    bought = nw.col("_bought") == 1
-    per_customer = per_customer.with_columns(
-        nw.when(bought).then(nw.col("_spent")).otherwise(nw.lit(-1.0)).alias("_value")
-    )
-    rank = nw.col("_value").rank(method="ordinal", descending=True)
-    purchasers = nw.col("_bought").sum()
-    windows = [
+    rank = nw.col("_spent").rank(method="ordinal", descending=True)
+    purchasers = nw.col(CUSTOMER).count()
+    ranked = per_customer.with_columns(
         (rank.over(*keys) if keys else rank).alias("_rank"),
         (purchasers.over(*keys) if keys else purchasers).alias("_purchasers"),
-    ]
-    if referral_channel is not None:
-        windows += [
-            nw.col("_first").min().over(CUSTOMER).alias("_first_all"),
-            nw.col("_referral_at").min().over(CUSTOMER).alias("_referral_all"),
-        ]
-    ranked = per_customer.with_columns(*windows)
+    )
     exact = fractions.Fraction(repr(float(top_fraction)))
     top = (nw.col("_purchasers").cast(nw.Int64) * exact.numerator + exact.denominator - 1) // (
         exact.denominator
     )
-    referred = (
-        _flag(bought & (nw.col("_referral_all") == nw.col("_first_all")))
-        if referral_channel is not None
-        else nw.lit(0, dtype=nw.Int64())
-    )
-    in_top = bought & (nw.col("_rank") <= top)
     flagged = ranked.with_columns(
-        referred.alias("_referred"),
-        nw.when(in_top).then(nw.col("_spent")).otherwise(nw.lit(0.0)).alias("_top_spent"),
-        nw.when(bought).then(nw.col("_spent")).otherwise(nw.lit(0.0)).alias("_revenue"),
+        nw.when(nw.col("_rank") <= top)
+        .then(nw.col("_spent"))
+        .otherwise(nw.lit(0.0))
+        .alias("_top_spent"),
     )
-    return _grouped(
+    buyers = _grouped(
         flagged,
         keys,
-        nw.col("_events").sum().alias("events"),
-        nw.col("_referral").sum().alias("referrals"),
-        nw.col("_bought").sum().alias("customers"),
-        nw.col("_referred").sum().alias("referred"),
+        nw.len().alias("customers"),
+        nw.col("referred").sum().alias("referred"),
         nw.col("_top_spent").sum().alias("top_revenue"),
-        nw.col("_revenue").sum().alias("revenue"),
+        nw.col("_spent").sum().alias("revenue"),
     )
+    return {"main": counts, "main_purchasers": buyers}
+
+
+_NO_PURCHASERS = {"customers": 0, "referred": 0, "top_revenue": 0.0, "revenue": 0.0}
 
 
 def engagement_tables(
@@ -271,21 +265,21 @@ def engagement_tables(
 ) -> EngagementTables:
     """Collect the tables behind :func:`~retention_kpis.engagement_kpis`, keyed by period."""
     keys = [PERIOD, *by] if period is not None else list(by)
-    if period is not None:
-        lf = lf.with_columns(period_index(period).alias(PERIOD))
+    with_period = period_adder(lf, period)  # applied after each query's filter
     kinds = [types.email_sent, types.email_open, types.email_click, types.unsubscribe]
-    timed = lf.filter(nw.col(EVENT).is_in([*kinds, types.purchase])).select(
+    timed = with_period(lf.filter(nw.col(EVENT).is_in([*kinds, types.purchase]))).select(
         *keys, CUSTOMER, EVENT, seconds_expr().alias(_SECONDS)
     )
-    if timed.implementation is nw.Implementation.PYARROW:
+    if timed.implementation.is_pyarrow():
         # PyArrow has no ordered window functions: the email and purchase rows (only the
         # columns needed) are handed to pandas.
         timed = timed.collect(backend="pandas").lazy()
     plans: dict[str, nw.LazyFrame[Any]] = {
-        "main": _main_table(
+        **_main_tables(
             lf,
             types,
             keys,
+            with_period=with_period,
             referral_channel=referral_channel,
             has_revenue=has_revenue,
             top_fraction=top_fraction,
@@ -294,4 +288,9 @@ def engagement_tables(
         "email_purchases": _email_purchases(timed, types, keys, click_window),
     }
     tables = {name: _collect(plan, keys) for name, plan in plans.items()}
+    buyers = tables.pop("main_purchasers")
+    # Every purchase is an event, so the event counts hold every key of the purchasers.
+    tables["main"] = {
+        key: {**row, **buyers.get(key, _NO_PURCHASERS)} for key, row in tables["main"].items()
+    }
     return EngagementTables(tables=tables)
