@@ -55,6 +55,29 @@ def peak_memory_mb(func: Callable[[], object]) -> float:
     return peak / 2**20
 
 
+def read_parquet_with_spark(path: Path, app_name: str) -> Any:
+    """A Parquet file as a PySpark DataFrame in a ``local[2]`` session (2 cores), as on a cluster.
+
+    The session (UTC, no UI, 4 GiB driver, 8 shuffle partitions, Arrow transfers) is the
+    one every benchmark uses; stop it with ``frame.sparkSession.stop()``.
+    """
+    from pyspark.sql import SparkSession  # noqa: PLC0415 - optional backend
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName(app_name)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", "4g")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session.read.parquet(str(path))
+
+
 def _status_kib(pid: int, field: str) -> int:
     """One ``kB`` field of ``/proc/<pid>/status`` (0 when the process is gone)."""
     try:

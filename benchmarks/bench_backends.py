@@ -35,7 +35,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from _harness import Result, best_time, peak_memory_mb, peak_rss_increase_mb
+from _harness import (
+    Result,
+    best_time,
+    peak_memory_mb,
+    peak_rss_increase_mb,
+    read_parquet_with_spark,
+)
 
 from retention_kpis import compute_kpis
 from retention_kpis.datasets import make_events
@@ -179,23 +185,6 @@ def _hand_as_report(frame: pd.DataFrame) -> dict[str, list[Any]]:
     return data
 
 
-def _spark(parquet: Path) -> Any:
-    from pyspark.sql import SparkSession  # noqa: PLC0415 - optional backend
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("retention_kpis-bench")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", "4g")
-        .config("spark.sql.shuffle.partitions", "8")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session.read.parquet(str(parquet))
-
-
 def _duckdb_table(table: Any, *, compressed: bool) -> Any:
     """The Arrow table copied into a table of a new in-memory DuckDB database.
 
@@ -242,7 +231,7 @@ def _natives(events: pd.DataFrame, parquet: Path, names: list[str]) -> dict[str,
         elif name == "duckdb-arrow":  # scans the in-memory Arrow table
             natives[name] = con.from_arrow(table)
         elif name == "pyspark":
-            natives[name] = _spark(parquet)
+            natives[name] = read_parquet_with_spark(parquet, "retention_kpis-bench")
     return natives
 
 

@@ -17,13 +17,13 @@ the best of three.
 
 from __future__ import annotations
 
-import contextlib
+import importlib.util
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _harness import Result, best_time, peak_memory_mb
+from _harness import Result, best_time, peak_memory_mb, read_parquet_with_spark
 
 SEED = 20240501
 _TARGET = ">= 5x vs lifetimes"
@@ -72,24 +72,10 @@ def _assert_same(ours: Any, reference: Any, *, monetary: bool) -> None:
 
 def _spark(frame: Any, folder: Path) -> Any:
     """The frame as a PySpark DataFrame read from Parquet (``local[2]``), as on a cluster."""
-    from pyspark.sql import SparkSession  # noqa: PLC0415 - optional backend
-
     path = folder / "transactions.parquet"
     # Spark reads microsecond timestamps only (the synthetic ones are whole seconds).
     frame.to_parquet(path, index=False, coerce_timestamps="us")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("retention_kpis-bench-rfm")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", "4g")
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session.read.parquet(str(path))
+    return read_parquet_with_spark(path, "retention_kpis-bench-rfm")
 
 
 def _backends(frame: Any, folder: Path) -> dict[str, Any]:
@@ -108,7 +94,7 @@ def _backends(frame: Any, folder: Path) -> dict[str, Any]:
         backends["duckdb"] = duckdb.from_df(frame)
     except ImportError:
         pass
-    with contextlib.suppress(ImportError):  # pyspark is optional
+    if importlib.util.find_spec("pyspark") is not None:  # pyspark is optional
         backends["pyspark"] = _spark(frame, folder)
     return backends
 
