@@ -20,22 +20,18 @@ conditional expectation was off by up to 3e-4 (frequency 1e5, short horizons,
 
 from __future__ import annotations
 
-import math
-
 import mpmath as mp
 import numpy as np
 import pytest
 
 from retention_kpis.clv import (
     BetaGeoModel,
-    GammaGammaModel,
     ModifiedBetaGeoModel,
     customer_lifetime_value,
 )
 from retention_kpis.clv._beta_geo_math import BetaGeoLikelihood
 
 mp.mp.dps = 50
-TINY = mp.mpf(10) ** -295
 
 PARAMS = [
     (0.243, 4.414, 0.793, 2.426),  # FHL 2005, CDNOW
@@ -57,14 +53,6 @@ HISTORIES = [  # (x, t_x, T)
 ]
 SHIFT = {BetaGeoModel: 0, ModifiedBetaGeoModel: 1}
 MODELS = [BetaGeoModel, ModifiedBetaGeoModel]
-
-
-def assert_close(got: float, expected: mp.mpf, rel: float = 1e-8) -> None:
-    assert math.isfinite(got)
-    if abs(expected) < TINY:
-        assert abs(got) < 1e-290
-    else:
-        assert abs(mp.mpf(got) - expected) <= rel * abs(expected), (got, expected)
 
 
 def mpf_all(*values):
@@ -106,7 +94,9 @@ def expected_while_alive_ref(t, r, alpha, a, b):
 @pytest.mark.parametrize("model_cls", MODELS)
 @pytest.mark.parametrize("params", PARAMS)
 @pytest.mark.parametrize(("x", "t_x", "T"), HISTORIES)
-def test_beta_geo_likelihood_and_probability_alive_match_mpmath(model_cls, params, x, t_x, T):
+def test_beta_geo_likelihood_and_probability_alive_match_mpmath(
+    model_cls, params, x, t_x, T, *, assert_close
+):
     """One customer's log-likelihood and P(alive), frequency up to 1e5, recency == T or far below."""
     s = SHIFT[model_cls]
     likelihood = BetaGeoLikelihood(
@@ -124,7 +114,9 @@ def test_beta_geo_likelihood_and_probability_alive_match_mpmath(model_cls, param
 @pytest.mark.parametrize("params", PARAMS)
 @pytest.mark.parametrize("history", [(0, 0.0, 10.0), (10, 5.0, 10.0), (100_000, 1e4, 1e4)])
 @pytest.mark.parametrize("t", [1e-5, 1e-3, 0.1, 1e4])
-def test_beta_geo_conditional_expected_purchases_match_mpmath(model_cls, params, history, t):
+def test_beta_geo_conditional_expected_purchases_match_mpmath(
+    model_cls, params, history, t, assert_close
+):
     """Eq. 10 with posterior (r+x, alpha+T, a, b+x+s), times P(alive); short and long horizons."""
     x, t_x, T = history
     s = SHIFT[model_cls]
@@ -138,7 +130,7 @@ def test_beta_geo_conditional_expected_purchases_match_mpmath(model_cls, params,
 @pytest.mark.parametrize("model_cls", MODELS)
 @pytest.mark.parametrize("params", PARAMS)
 @pytest.mark.parametrize("t", [1e-3, 39.0, 1e4])
-def test_beta_geo_new_customer_expected_purchases_match_mpmath(model_cls, params, t):
+def test_beta_geo_new_customer_expected_purchases_match_mpmath(model_cls, params, t, assert_close):
     """Eq. 9 (MBG/NBD: b -> b + 1 and a factor b/(a+b), the share alive after the first purchase)."""
     s = SHIFT[model_cls]
     r, alpha, a, b = mpf_all(*params)
@@ -184,7 +176,7 @@ def probability_of_purchases_ref(n, t, params, s):
 @pytest.mark.parametrize(
     ("n", "t"), [(0, 1e-3), (0, 1e4), (1, 39.0), (5, 1e-3), (100, 1e4), (100_000, "alpha")]
 )
-def test_beta_geo_probability_of_purchases_matches_mpmath(model_cls, params, n, t):
+def test_beta_geo_probability_of_purchases_matches_mpmath(model_cls, params, n, t, assert_close):
     """Eq. 8 for n from 0 to 1e5 (t = alpha for n = 1e5, where the NBD tail sum converges)."""
     s = SHIFT[model_cls]
     horizon = params[1] if t == "alpha" else t
@@ -196,12 +188,12 @@ def test_beta_geo_probability_of_purchases_matches_mpmath(model_cls, params, n, 
 @pytest.mark.parametrize("model_cls", MODELS)
 @pytest.mark.parametrize("params", [PARAMS[0], PARAMS[3], PARAMS[5]])
 @pytest.mark.parametrize("history", [(0, 0.0, 1e-3), (2, 30.43, 38.86), (100_000, 1e4, 1e4)])
-def test_beta_geo_customer_lifetime_value_matches_mpmath(model_cls, params, history):
+def test_beta_geo_customer_lifetime_value_matches_mpmath(
+    model_cls, params, history, assert_close, clv_reference
+):
     """Discounted CLV (12 months of 4.345 weeks, 1 % a month) from eq. 10 and Gamma-Gamma at 50 digits."""
     x, t_x, T = history
     s = SHIFT[model_cls]
-    p, q, v, zbar = mp.mpf(6.25), mp.mpf(3.74), mp.mpf(15.44), mp.mpf(22.35)
-    spend = p * (v + x * zbar) / (p * x + q - 1) if x else p * v / (q - 1)
     r, alpha, a, b = mpf_all(*params)
     alive = probability_alive_ref(params, x, t_x, T, s)
 
@@ -210,18 +202,8 @@ def test_beta_geo_customer_lifetime_value_matches_mpmath(model_cls, params, hist
             return mp.mpf(0)
         return alive * expected_while_alive_ref(t, r + x, alpha + mp.mpf(T), a, b + x + s)
 
-    month = mp.mpf("4.345")
-    expected = mp.fsum(
-        (cumulative(i * month) - cumulative((i - 1) * month)) * spend / mp.mpf("1.01") ** i
-        for i in range(1, 13)
-    )
-    summary = {
-        "frequency": [x],
-        "recency": [t_x],
-        "T": [T],
-        "monetary_value": [22.35 if x else 0.0],
-    }
-    spend_model = GammaGammaModel.from_params(p=6.25, q=3.74, v=15.44)
+    expected = clv_reference.expected(x, cumulative)
+    summary, spend_model = clv_reference.summary(x, t_x, T), clv_reference.spend_model
     model = model_cls.from_params(r=params[0], alpha=params[1], a=params[2], b=params[3])
     got = customer_lifetime_value(model, spend_model, summary, time_unit="W")[0]
     assert_close(got, expected)
