@@ -198,8 +198,8 @@ def _main_tables(
     :func:`~retention_kpis.metrics.pareto.top_customer_count` members, in integer
     arithmetic: with ``top_fraction = p / q`` as the decimal it prints as,
     ``ceil(n * p / q) = (n * p + q - 1) // q``. Grouping only the purchases on the
-    customer (not every event) is what keeps this cheap: 1.0 -> 0.3 s on polars over
-    11.9M events.
+    customer (not every event) is what keeps this cheap: on polars over 11.9M events the
+    two take 0.08 and 0.14 s, the one query over every event they replace took 0.99 s.
     """
     counts = _grouped(
         with_period(lf).select(*keys, _flag(nw.col(EVENT) == types.referral).alias("_referral")),
