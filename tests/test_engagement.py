@@ -1,4 +1,4 @@
-"""Tests of retention_kpis.engagement (engagement_kpis and referred_vs_organic)."""
+"""Tests of retention_kpis.report.engagement (engagement_kpis and referred_vs_organic)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ from hypothesis import strategies as st
 
 from retention_kpis import ColumnNotFoundError, EventSchema, InvalidInputError, compute_kpis
 from retention_kpis.datasets import make_events
-from retention_kpis.engagement import ENGAGEMENT_DEFINITIONS, engagement_kpis, referred_vs_organic
+from retention_kpis.report.engagement import (
+    ENGAGEMENT_DEFINITIONS,
+    engagement_kpis,
+    referred_vs_organic,
+)
 
 # Hand-built events. Customers a and d arrive through "referral" (their first event's channel);
 # b refers twice in January; e only has an open that follows no email of theirs.

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from retention_kpis import ColumnNotFoundError, InvalidInputError
-from retention_kpis._event_checks import TIMESTAMP
+from retention_kpis._core.columns import TIMESTAMP
 from retention_kpis.events import EventSchema, EventTypes, validate_events
 
 D = dt.datetime

@@ -36,8 +36,8 @@ def test_pure_metrics_do_not_load_the_dataframe_facade():
 def test_lazy_facade_names_resolve_to_their_modules():
     import retention_kpis  # noqa: PLC0415 - the subject of the test
 
-    assert retention_kpis.compute_kpis.__module__ == "retention_kpis.report"
-    assert retention_kpis.EventSchema.__module__ == "retention_kpis.events"
+    assert retention_kpis.compute_kpis.__module__ == "retention_kpis.report.compute"
+    assert retention_kpis.EventSchema.__module__ == "retention_kpis.events.schema"
     assert "compute_kpis" in dir(retention_kpis)
 
 

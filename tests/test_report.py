@@ -546,11 +546,11 @@ def test_purchases_without_order_id_count_one_order_each(constructor):
         ),
         (
             {"by": ["channel", "channel"]},
-            "The 'by' parameter of compute_kpis must be a column name or a list of distinct names. Got ['channel', 'channel'] instead.",
+            "The 'by' parameter of compute_kpis must be a column name or a sequence of distinct column names. Got ['channel', 'channel'] instead.",
         ),
         (
             {"churn_from": "x"},
-            "The 'churn_from' parameter of compute_kpis must be 'activity' or 'events'. Got 'x' instead.",
+            "The 'churn_from' parameter of compute_kpis must be one of 'activity', 'events'. Got 'x' instead.",
         ),
         (
             {"csat_threshold": 6},

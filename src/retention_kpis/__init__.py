@@ -56,9 +56,14 @@ from retention_kpis.metrics.retention import RetentionRate, retention_rate
 from retention_kpis.metrics.roas import ReturnOnAdSpend, return_on_ad_spend
 
 if TYPE_CHECKING:
-    from retention_kpis.engagement import engagement_kpis, referred_vs_organic
     from retention_kpis.events import EventSchema, EventTypes, validate_events
-    from retention_kpis.report import KPIReport, KPIRow, compute_kpis
+    from retention_kpis.report import (
+        KPIReport,
+        KPIRow,
+        compute_kpis,
+        engagement_kpis,
+        referred_vs_organic,
+    )
 
 # The events facade (narwhals, attribution, cohorts) loads on first use, so that
 # `import retention_kpis` for the pure metrics stays fast.
@@ -68,8 +73,8 @@ _LAZY = {
     "KPIReport": "retention_kpis.report",
     "KPIRow": "retention_kpis.report",
     "compute_kpis": "retention_kpis.report",
-    "engagement_kpis": "retention_kpis.engagement",
-    "referred_vs_organic": "retention_kpis.engagement",
+    "engagement_kpis": "retention_kpis.report",
+    "referred_vs_organic": "retention_kpis.report",
     "validate_events": "retention_kpis.events",
 }
 

@@ -207,7 +207,7 @@ def test_single_touch_paths_give_every_model_the_same_credit(events):
 
 
 def test_attributed_channel_totals_are_keyed_by_period_index_and_channel(worked_example):
-    # January 2024 is period index 2024 * 12 + 0 = 24288 (retention_kpis._aggregate).
+    # January 2024 is period index 2024 * 12 + 0 = 24288 (retention_kpis._core.calendar).
     totals = attributed_channel_totals(worked_example, model="markov", period="M")
     assert list(totals) == [(24288, "A"), (24288, "B"), (24288, "C")]
     assert totals[(24288, "A")] == pytest.approx(ChannelTotals(18 / 23, 150 * 9 / 23))
@@ -241,12 +241,12 @@ def test_attributed_channel_totals_need_the_channel_in_prepared_events(worked_ex
         ),
         (
             {"lookback": "0D"},
-            "The 'lookback' parameter of attribute must be > 0. Got '0D' instead.",
+            "The 'lookback' parameter of attribute must be a positive duration. Got '0D' instead.",
         ),
         (
             {"lookback": dt.timedelta(days=-1)},
             (
-                "The 'lookback' parameter of attribute must be > 0. Got datetime.timedelta(days=-1) "
+                "The 'lookback' parameter of attribute must be a positive duration. Got datetime.timedelta(days=-1) "
                 "instead."
             ),
         ),

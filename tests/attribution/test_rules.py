@@ -185,7 +185,7 @@ def test_path_credit_is_a_distribution(path, model, ages):
         ),
         (
             {"path": ["A"], "half_life": "0D"},
-            "The 'half_life' parameter of path_credit must be > 0. Got '0D' instead.",
+            "The 'half_life' parameter of path_credit must be a positive duration. Got '0D' instead.",
         ),
     ],
 )

@@ -1,4 +1,4 @@
-"""The engines' three-query aggregation (retention_kpis._engine_tables) against hand counts.
+"""The engines' three-query aggregation (retention_kpis.report.engine_tables) against hand counts.
 
 Engines count new and retained customers with window functions and polars counts
 distinct customers instead of grouping on them; each case below is small enough to

@@ -34,8 +34,8 @@ from retention_kpis.cohorts import (
     revenue_retention,
 )
 from retention_kpis.datasets import make_events
-from retention_kpis.engagement import engagement_kpis, referred_vs_organic
 from retention_kpis.funnels import CartKPIs, FunnelResult, cart_kpis, funnel
+from retention_kpis.report.engagement import engagement_kpis, referred_vs_organic
 
 END = dt.date(2025, 12, 31)
 

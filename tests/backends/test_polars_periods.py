@@ -1,4 +1,4 @@
-"""polars' period lookup table (retention_kpis._aggregate._polars_periods).
+"""polars' period lookup table (retention_kpis._core.calendar._polars_periods).
 
 On polars the period index of each row is gathered from a table of the days between
 the first and the last event; beyond ``_LOOKUP_DAYS`` days (or with no rows) the
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import retention_kpis._aggregate as aggregate_module
+import retention_kpis._core.calendar as aggregate_module
 from retention_kpis import compute_kpis
 
 PERIODS = ["D", "W", "M", "Q", "Y"]

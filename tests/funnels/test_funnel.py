@@ -321,17 +321,17 @@ def test_polars_eager_and_lazy_give_the_pandas_result():
         (
             (STEPS,),
             {"within": "0D"},
-            "The 'within' parameter of funnel must be a positive whole number of seconds. Got '0D' instead.",
+            "The 'within' parameter of funnel must be a positive duration. Got '0D' instead.",
         ),
         (
             (STEPS,),
             {"within": dt.timedelta(hours=-1)},
-            "The 'within' parameter of funnel must be a positive whole number of seconds. Got datetime.timedelta(days=-1, seconds=82800) instead.",
+            "The 'within' parameter of funnel must be a positive duration. Got datetime.timedelta(days=-1, seconds=82800) instead.",
         ),
         (
             (STEPS,),
             {"within": "a week"},
-            "The 'within' parameter of funnel must be a timedelta or a string such as '7D', '12h', '30min' (units s, min, h, D, W). Got 'a week' instead.",
+            "The 'within' parameter of funnel must be a timedelta or a string such as '7D', '1.5h', '30min', '45s' (units s, min, h, D, W). Got 'a week' instead.",
         ),
         (
             (STEPS,),

@@ -14,7 +14,7 @@ EVENTS = pd.DataFrame({"customer_id": ["a"], "timestamp": ["2024-01-01"], "event
 def test_by_that_is_not_a_name_or_list_raises_invalid_input_not_type_error(by, shown):
     # Regression: a float `by` raised TypeError ('float' object is not iterable).
     message = (
-        "The 'by' parameter of compute_kpis must be a column name or a list of distinct names. "
+        "The 'by' parameter of compute_kpis must be a column name or a sequence of distinct column names. "
         f"Got {shown} instead."
     )
     with pytest.raises(InvalidInputError) as caught:

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 import retention_kpis.spec.evaluate
-from retention_kpis._cli_progress import ProgressBar
 from retention_kpis.cli import main
+from retention_kpis.cli.progress import ProgressBar
 
 
 def run(capsys, *argv):

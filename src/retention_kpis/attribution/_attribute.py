@@ -8,15 +8,15 @@ from typing import Any, NamedTuple
 
 import narwhals.stable.v2 as nw
 
-from retention_kpis._aggregate import Period, period_start
-from retention_kpis._backends import native_kind
+from retention_kpis._core.backends import native_kind
+from retention_kpis._core.calendar import Period, period_start
+from retention_kpis._core.durations import Duration, parse_duration
+from retention_kpis._core.frames import as_lazy
 from retention_kpis.attribution._credit import credit
 from retention_kpis.attribution._options import (
-    Duration,
     Model,
     check_model,
     check_position_weights,
-    duration_seconds,
 )
 from retention_kpis.attribution._paths import build_journeys
 from retention_kpis.attribution._result import (
@@ -24,14 +24,8 @@ from retention_kpis.attribution._result import (
     AttributionResult,
     ChannelCredit,
 )
-from retention_kpis.events import (
-    EventSchema,
-    PreparedEvents,
-    UnknownEvents,
-    _check_present,
-    _lazy,
-    validate_events,
-)
+from retention_kpis.events import EventSchema, PreparedEvents, UnknownEvents, validate_events
+from retention_kpis.events.validate import require_columns
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["ChannelTotals", "attribute", "attributed_channel_totals"]
@@ -115,8 +109,8 @@ def _parameters(
             )
             raise InvalidInputError(msg)
     return AttributionParameters(
-        lookback_seconds=None if lookback is None else duration_seconds(lookback, "lookback", func),
-        half_life_seconds=duration_seconds(half_life, "half_life", func),
+        lookback_seconds=None if lookback is None else parse_duration(lookback, "lookback", func),
+        half_life_seconds=parse_duration(half_life, "half_life", func),
         position_weights=check_position_weights(position_weights, func),
         direct_channel=direct_channel,
         no_touch_label=no_touch_label,
@@ -143,10 +137,10 @@ def _prepared(
             f"the channel and 'by' columns of {func}; "
             f"validate with by=[{params.channel_column!r}, ...]"
         )
-        _check_present(needed, names, why)
+        require_columns(needed, names, why)
         return events.frame, "revenue" in events.columns
-    names = _lazy(events).collect_schema().names()
-    _check_present([params.channel_column], names, f"the touchpoint channel of {func}")
+    names = as_lazy(events).collect_schema().names()
+    require_columns([params.channel_column], names, f"the touchpoint channel of {func}")
     prepared = validate_events(events, schema=schema, by=needed, unknown_events=unknown)
     return prepared.frame, "revenue" in prepared.columns
 
@@ -393,7 +387,7 @@ def attributed_channel_totals(
         See :func:`attribute`.
     period : {"D", "W", "M", "Q", "Y"} or None, default="M"
         Period of the conversion; keys start with the integer period index of
-        ``retention_kpis._aggregate.period_index`` (None: no period in the key).
+        ``retention_kpis._core.calendar.period_index`` (None: no period in the key).
     schema, by, lookback, touch_events, conversion_event, direct_channel, \
 half_life, position_weights, unknown_events
         See :func:`attribute`.

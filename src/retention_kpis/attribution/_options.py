@@ -1,4 +1,7 @@
-"""Options of the attribution models: model names, durations and position weights.
+"""Options of the attribution models: model names and position weights.
+
+Durations (``lookback``, ``half_life``) use the one grammar of
+:func:`retention_kpis._core.durations.parse_duration`.
 
 Every check raises :class:`~retention_kpis.exceptions.InvalidInputError` with the
 library's message template (``The 'lookback' parameter of attribute must be ...``).
@@ -6,23 +9,18 @@ library's message template (``The 'lookback' parameter of attribute must be ...`
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import numbers
-import re
 from collections.abc import Sequence
 from typing import Literal, TypeAlias
 
-from retention_kpis._validation import check_number
+from retention_kpis._core.checks import check_number
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = [
     "MODELS",
-    "Duration",
     "Model",
     "check_model",
     "check_position_weights",
-    "duration_seconds",
 ]
 
 Model: TypeAlias = Literal[
@@ -48,13 +46,6 @@ MODELS: tuple[Model, ...] = (
     "shapley",
 )
 
-Duration: TypeAlias = str | dt.timedelta
-"""A duration: a :class:`datetime.timedelta` (pandas ``Timedelta`` included) or a
-string ``"<number><unit>"`` with unit ``W``, ``D``, ``h``, ``min`` or ``s``."""
-
-_UNITS = {"W": 604_800.0, "D": 86_400.0, "h": 3_600.0, "min": 60.0, "s": 1.0}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(W|D|h|min|s)\s*$")
-
 
 def _fail(name: str, func: str, requirement: str, got: object) -> InvalidInputError:
     return InvalidInputError(
@@ -74,48 +65,6 @@ def check_model(model: object, func: str) -> Model:
         if model == name:
             return name
     raise _fail("model", func, f"must be one of {list(MODELS)}", model)
-
-
-def duration_seconds(value: object, name: str, func: str) -> float:
-    """Return a strictly positive duration in seconds.
-
-    Parameters
-    ----------
-    value : str or datetime.timedelta
-        ``"30D"``, ``"12h"``, ``"90min"``, ``"45s"``, ``"2W"`` or a timedelta.
-    name, func : str
-        Parameter and function named in the error message.
-
-    Returns
-    -------
-    float
-        Seconds, ``> 0``.
-
-    Raises
-    ------
-    InvalidInputError
-        If the value is not a duration or is not positive.
-
-    Examples
-    --------
-    >>> duration_seconds("30D", "lookback", "attribute")
-    2592000.0
-    >>> import datetime as dt
-    >>> duration_seconds(dt.timedelta(hours=12), "half_life", "attribute")
-    43200.0
-    """
-    requirement = (
-        "must be a positive duration: a timedelta or a string like '30D', '12h', '90min', '45s'"
-    )
-    if isinstance(value, dt.timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    else:
-        raise _fail(name, func, requirement, value)
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise _fail(name, func, "must be > 0", value)
-    return seconds
 
 
 def check_position_weights(value: object, func: str) -> tuple[float, float, float]:

@@ -30,10 +30,10 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from retention_kpis._aggregate import Period, period_index
-from retention_kpis._event_checks import CUSTOMER, REVENUE, TIMESTAMP
-from retention_kpis._event_checks import EVENT as _EVENT
-from retention_kpis.events import plain
+from retention_kpis._core.calendar import Period, period_index
+from retention_kpis._core.columns import CUSTOMER, REVENUE, TIMESTAMP
+from retention_kpis._core.columns import EVENT as _EVENT
+from retention_kpis._core.frames import plain
 
 __all__ = [
     "BoolArray",

@@ -9,11 +9,11 @@ from typing import Any, TypeAlias
 import narwhals.stable.v2 as nw
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from retention_kpis._aggregate import Period
-from retention_kpis._backends import FrameBackend, from_columns
-from retention_kpis._result_kind import dtype_of
+from retention_kpis._core.backends import FrameBackend, from_columns
+from retention_kpis._core.calendar import Period
+from retention_kpis._core.kinds import dtype_of
+from retention_kpis._core.values import MaybeNaN, NonNegative
 from retention_kpis.attribution._options import Model
-from retention_kpis.metrics._base import MaybeNaN, NonNegative
 
 __all__ = [
     "AttributionParameters",

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from retention_kpis._validation import check_amount
+from retention_kpis._core.checks import check_amount
 from retention_kpis.attribution._paths import BoolArray, FloatArray, IntArray, expand
 from retention_kpis.exceptions import InvalidInputError
 

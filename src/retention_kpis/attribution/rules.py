@@ -27,11 +27,10 @@ from typing import Literal, TypeAlias
 
 import numpy as np
 
-from retention_kpis._validation import check_number
+from retention_kpis._core.checks import check_number
+from retention_kpis._core.durations import Duration, parse_duration
 from retention_kpis.attribution._options import (
-    Duration,
     check_position_weights,
-    duration_seconds,
 )
 from retention_kpis.attribution._paths import FloatArray, IntArray, expand
 from retention_kpis.exceptions import InvalidInputError
@@ -183,7 +182,7 @@ def path_credit(
         )
         raise InvalidInputError(msg)
     weights = check_position_weights(position_weights, func)
-    half_life_us = duration_seconds(half_life, "half_life", func) * 1e6
+    half_life_us = parse_duration(half_life, "half_life", func) * 1e6
     if ages is None:
         if model == "time_decay":
             msg = (

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from retention_kpis._validation import check_amount
+from retention_kpis._core.checks import check_amount
 from retention_kpis.attribution._paths import FloatArray, IntArray
 from retention_kpis.exceptions import InvalidInputError
 

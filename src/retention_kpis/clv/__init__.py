@@ -1,5 +1,6 @@
 """Predictive customer lifetime value: RFM summaries and buy-till-you-die models."""
 
+from retention_kpis.clv._base import NotFittedError, ProbabilityModel
 from retention_kpis.clv.bgbb import BetaGeoBetaBinomModel, BetaGeoBetaBinomParams
 from retention_kpis.clv.bgnbd import BetaGeoModel, BetaGeoParams
 from retention_kpis.clv.customers import customer_table
@@ -18,8 +19,10 @@ __all__ = [
     "GammaGammaModel",
     "GammaGammaParams",
     "ModifiedBetaGeoModel",
+    "NotFittedError",
     "ParetoNBDModel",
     "ParetoNBDParams",
+    "ProbabilityModel",
     "ShiftedBetaGeometricModel",
     "ShiftedBetaGeometricParams",
     "calibration_holdout_split",

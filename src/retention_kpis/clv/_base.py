@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
+from retention_kpis._core.arrays import FloatArray, as_float_array
 from retention_kpis._version import __version__
 from retention_kpis.exceptions import ConvergenceError, InvalidInputError, RetentionKPIsError
 
@@ -33,7 +33,6 @@ __all__ = [
     "collapse_rows",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 """Negative log-likelihood and its gradient, both in log-parameter space."""
 
@@ -55,32 +54,6 @@ class ModelParams(BaseModel):
 
 
 P = TypeVar("P", bound=ModelParams)
-
-
-def as_float_array(values: object, name: str, *, allow_negative: bool = False) -> FloatArray:
-    """Return ``values`` as a 1-D float array, rejecting nan, inf and negatives.
-
-    Scalars become arrays of length one. pandas/polars Series are accepted.
-    """
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        msg = f"{name} must be numeric; could not convert it to floats ({exc})."
-        raise InvalidInputError(msg) from exc
-    array = np.atleast_1d(array)
-    if array.ndim != 1:
-        msg = f"{name} must be one-dimensional; got shape {array.shape}."
-        raise InvalidInputError(msg)
-    bad = ~np.isfinite(array)
-    if bad.any():
-        msg = f"{name} must be finite; {int(bad.sum())} value(s) are nan or inf."
-        raise InvalidInputError(msg)
-    if not allow_negative:
-        negative = array < 0
-        if negative.any():
-            msg = f"{name} must be >= 0; {int(negative.sum())} value(s) are negative."
-            raise InvalidInputError(msg)
-    return array
 
 
 def check_same_length(**arrays: FloatArray) -> int:

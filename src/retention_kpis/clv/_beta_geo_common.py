@@ -12,7 +12,7 @@ from typing import ClassVar
 import numpy as np
 from typing_extensions import Self
 
-from retention_kpis._text import count_rows
+from retention_kpis._core.text import count_rows
 from retention_kpis.clv._base import (
     FloatArray,
     ModelParams,

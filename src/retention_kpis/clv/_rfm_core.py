@@ -22,8 +22,8 @@ import narwhals.stable.v2 as nw
 from narwhals.exceptions import DuplicateError
 from narwhals.stable.v2.dependencies import is_pandas_like_dataframe
 
-from retention_kpis._text import count_rows
-from retention_kpis._validation import check_positive
+from retention_kpis._core.checks import check_positive
+from retention_kpis._core.text import count_rows
 from retention_kpis.clv._rfm_periods import TIME_UNITS, TimeUnit, as_moment, period_expr, period_of
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from retention_kpis._timestamps import parse_timestamps
+from retention_kpis._core.timestamps import parse_timestamps
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["TIME_UNITS", "TimeUnit", "as_moment", "period_expr", "period_of"]
@@ -70,7 +70,7 @@ def period_expr(frame: nw.LazyFrame[Any], column: str, time_unit: TimeUnit) -> n
     """Return an Int64 expression with the period index of ``column``.
 
     ``column`` may hold datetimes (naive or zoned), dates or ISO 8601 strings
-    (checked and parsed by :func:`retention_kpis._timestamps.parse_timestamps`).
+    (checked and parsed by :func:`retention_kpis._core.timestamps.parse_timestamps`).
     """
     dtype = frame.collect_schema()[column]
     moment = parse_timestamps(frame, column, dtype, frame="transactions")

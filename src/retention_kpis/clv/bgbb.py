@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from typing_extensions import Self
 
-from retention_kpis._text import count_rows
+from retention_kpis._core.text import count_rows
 from retention_kpis.clv._base import (
     FloatArray,
     ModelParams,

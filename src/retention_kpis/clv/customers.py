@@ -7,8 +7,8 @@ from typing import Any, Final, Literal, TypeAlias
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from retention_kpis._event_checks import CUSTOMER, EVENT, REVENUE, TIMESTAMP
-from retention_kpis._validation import check_amount, check_positive
+from retention_kpis._core.checks import check_amount, check_positive
+from retention_kpis._core.columns import CUSTOMER, EVENT, REVENUE, TIMESTAMP
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._rfm_periods import TimeUnit
 from retention_kpis.clv.bgnbd import BetaGeoModel

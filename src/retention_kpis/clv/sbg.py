@@ -32,8 +32,8 @@ import numpy as np
 import numpy.typing as npt
 from typing_extensions import Self
 
-from retention_kpis._text import count_rows
-from retention_kpis._validation import check_amount, check_count
+from retention_kpis._core.checks import check_amount, check_count
+from retention_kpis._core.text import count_rows
 from retention_kpis.clv._base import (
     FloatArray,
     ModelParams,

@@ -24,8 +24,8 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from retention_kpis._text import count_rows
-from retention_kpis._validation import check_amount, check_count, check_positive
+from retention_kpis._core.checks import check_amount, check_count, check_positive
+from retention_kpis._core.text import count_rows
 from retention_kpis.clv._base import FloatArray, ProbabilityModel, as_float_array
 from retention_kpis.clv.bgnbd import BetaGeoModel
 from retention_kpis.clv.mbgnbd import ModifiedBetaGeoModel

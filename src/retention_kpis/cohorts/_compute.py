@@ -15,11 +15,10 @@ from typing import Any, Literal, cast
 
 import narwhals.stable.v2 as nw
 
-from retention_kpis._aggregate import period_index, period_start
-from retention_kpis._event_checks import CUSTOMER, EVENT, REVENUE, TIMESTAMP
-from retention_kpis.cohorts._events import SECONDS, seconds_expr
+from retention_kpis._core.calendar import period_index, period_start, seconds_expr
+from retention_kpis._core.columns import CUSTOMER, EVENT, REVENUE, SECONDS, TIMESTAMP
+from retention_kpis._core.frames import plain
 from retention_kpis.cohorts._table import Mode, Period, Window
-from retention_kpis.events import plain
 
 __all__ = ["LENGTH", "CohortCells", "cohort_cells", "last_complete_offset"]
 
@@ -40,7 +39,7 @@ def seconds_of(moment: dt.datetime) -> int:
 
 
 def _index_of(period: Period, moment: dt.datetime) -> int:
-    """Python twin of :func:`retention_kpis._aggregate.period_index` for one datetime."""
+    """Python twin of :func:`retention_kpis._core.calendar.period_index` for one datetime."""
     days = (moment.date() - _EPOCH.date()).days
     if period == "D":
         return days

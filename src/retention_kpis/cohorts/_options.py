@@ -8,19 +8,11 @@ import numbers
 from collections.abc import Sequence
 from typing import cast
 
+from retention_kpis._core.checks import check_choice
 from retention_kpis.cohorts._table import Mode, Period, Window
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["check_brackets", "check_choice", "check_observation_end"]
-
-
-def check_choice(value: object, name: str, func: str, choices: Sequence[str]) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise listing them."""
-    if not isinstance(value, str) or value not in choices:
-        listed = ", ".join(repr(choice) for choice in choices)
-        msg = f"The {name!r} parameter of {func} must be one of {listed}. Got {value!r} instead."
-        raise InvalidInputError(msg)
-    return value
+__all__ = ["check_brackets", "check_observation_end"]
 
 
 def check_period(value: object, func: str) -> Period:

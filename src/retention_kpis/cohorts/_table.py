@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 import narwhals.stable.v2 as nw
 from pydantic import ConfigDict, Field, model_validator
 
-from retention_kpis._result_kind import KindAwareResult
+from retention_kpis._core.kinds import KindAwareResult
 from retention_kpis.exceptions import InvalidInputError
 
 if TYPE_CHECKING:

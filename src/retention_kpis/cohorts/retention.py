@@ -21,14 +21,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from retention_kpis._result_kind import remember_kind
+from retention_kpis._core.checks import check_name
+from retention_kpis._core.frames import max_timestamp
+from retention_kpis._core.kinds import remember_kind
 from retention_kpis.cohorts._compute import CohortCells, cohort_cells, last_complete_offset
-from retention_kpis.cohorts._events import (
-    check_event_name,
-    check_schema,
-    max_timestamp,
-    prepare,
-)
 from retention_kpis.cohorts._options import (
     check_brackets,
     check_mode,
@@ -38,6 +34,8 @@ from retention_kpis.cohorts._options import (
 )
 from retention_kpis.cohorts._table import CohortTable, Mode, Period, Window
 from retention_kpis.events import EventSchema
+from retention_kpis.events.schema import check_schema
+from retention_kpis.events.validate import validate_with_types
 
 __all__ = ["cohort_retention"]
 
@@ -135,15 +133,15 @@ def cohort_retention(
     brackets_ = check_brackets(brackets, mode_, _FUNC)
     end = check_observation_end(observation_end, _FUNC)
     schema_ = check_schema(schema, _FUNC)
-    start_name = check_event_name(
+    start_name = check_name(
         schema_.event_types.purchase if cohort_event is None else cohort_event,
         "cohort_event",
         _FUNC,
     )
-    back_name = check_event_name(
+    back_name = check_name(
         start_name if return_event is None else return_event, "return_event", _FUNC
     )
-    prepared = prepare(events, schema=schema_, names=[start_name, back_name])
+    prepared = validate_with_types(events, schema=schema_, names=[start_name, back_name])
     end = end if end is not None else max_timestamp(prepared.frame)
     if end is None:
         end = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - empty input: an empty table

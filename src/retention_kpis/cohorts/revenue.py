@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from retention_kpis._result_kind import remember_kind
-from retention_kpis._validation import ZeroDivision, check_zero_division, divide
+from retention_kpis._core.checks import ZeroDivision, check_name, check_zero_division, divide
+from retention_kpis._core.frames import max_timestamp
+from retention_kpis._core.kinds import remember_kind
 from retention_kpis.cohorts._compute import cohort_cells
-from retention_kpis.cohorts._events import check_event_name, check_schema, max_timestamp, prepare
 from retention_kpis.cohorts._options import check_observation_end, check_period, check_window
 from retention_kpis.cohorts._table import Period, RevenueRetentionTable, Window
 from retention_kpis.cohorts.retention import observable_offsets
 from retention_kpis.events import EventSchema
+from retention_kpis.events.schema import check_schema
+from retention_kpis.events.validate import validate_with_types
 from retention_kpis.exceptions import ColumnNotFoundError
 
 __all__ = ["revenue_retention"]
@@ -94,10 +96,10 @@ def revenue_retention(
     schema_ = check_schema(schema, _FUNC)
     policy = check_zero_division(zero_division, _FUNC)
     purchase = schema_.event_types.purchase
-    start_name = check_event_name(
+    start_name = check_name(
         purchase if cohort_event is None else cohort_event, "cohort_event", _FUNC
     )
-    prepared = prepare(events, schema=schema_, names=[start_name, purchase])
+    prepared = validate_with_types(events, schema=schema_, names=[start_name, purchase])
     if "revenue" not in prepared.columns:
         msg = (
             f"Missing column {schema_.revenue!r} in events (needed by {_FUNC}).\n"

@@ -16,7 +16,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from retention_kpis._validation import check_count, check_fraction, check_positive
+from retention_kpis._core.checks import check_count, check_fraction, check_positive
 from retention_kpis.datasets._frame import (
     CAMPAIGNS,
     CHANNELS,

@@ -3,7 +3,7 @@
 ``to_frame`` returns the kind of frame the events came in (pandas, polars eager
 or lazy, pyarrow, a DuckDB relation or a PySpark DataFrame in the input's
 session); the kind is remembered outside the fields (see
-:mod:`retention_kpis._result_kind`), so equality and JSON ignore it.
+:mod:`retention_kpis._core.kinds`), so equality and JSON ignore it.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from retention_kpis._result_kind import KindAwareResult, dtype_of
-from retention_kpis._validation import ZeroDivision, divide
+from retention_kpis._core.checks import ZeroDivision, divide
+from retention_kpis._core.kinds import KindAwareResult, dtype_of
+from retention_kpis._core.values import Fraction
 from retention_kpis.funnels._match import NEVER
 from retention_kpis.funnels._units import IntArray, SegmentValue
-from retention_kpis.metrics._base import Fraction
 
 if TYPE_CHECKING:
     import pandas as pd

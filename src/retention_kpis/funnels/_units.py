@@ -18,10 +18,10 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from retention_kpis._event_checks import CUSTOMER, EVENT
-from retention_kpis._text import count_rows
-from retention_kpis.cohorts._events import SECONDS, seconds_expr
-from retention_kpis.events import plain
+from retention_kpis._core.calendar import seconds_expr
+from retention_kpis._core.columns import CUSTOMER, EVENT, SECONDS
+from retention_kpis._core.frames import plain
+from retention_kpis._core.text import count_rows
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["SegmentValue", "Units", "collect_units"]

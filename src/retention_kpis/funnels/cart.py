@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from retention_kpis._result_kind import remember_kind
-from retention_kpis._validation import ZeroDivision, check_zero_division
-from retention_kpis.cohorts._events import check_event_name, check_schema, parse_duration
+from retention_kpis._core.checks import ZeroDivision, check_name, check_zero_division
+from retention_kpis._core.durations import parse_duration
+from retention_kpis._core.kinds import remember_kind
 from retention_kpis.events import EventSchema
+from retention_kpis.events.schema import check_schema
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.funnels._match import NEVER, entry_rows, match
 from retention_kpis.funnels._result import CartKPIRow, CartKPIs, Unit, sort_key
@@ -112,19 +113,19 @@ def cart_kpis(
     """
     schema_ = check_schema(schema, _FUNC)
     types = schema_.event_types
-    cart = check_event_name(
+    cart = check_name(
         getattr(types, "cart_add", "cart_add") if cart_event is None else cart_event,
         "cart_event",
         _FUNC,
     )
-    checkout = check_event_name(
+    checkout = check_name(
         getattr(types, "checkout", "checkout") if checkout_event is None else checkout_event,
         "checkout_event",
         _FUNC,
     )
-    window = parse_duration(within, "within", _FUNC)
+    window = int(parse_duration(within, "within", _FUNC, whole_seconds=True))
     policy = check_zero_division(zero_division, _FUNC)
-    purchase = check_event_name(
+    purchase = check_name(
         types.purchase if purchase_event is None else purchase_event,
         "purchase_event",
         _FUNC,

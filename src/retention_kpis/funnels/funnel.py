@@ -22,17 +22,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from retention_kpis._result_kind import remember_kind
-from retention_kpis._validation import ZeroDivision, check_zero_division
-from retention_kpis.cohorts._events import (
+from retention_kpis._core.checks import (
+    ZeroDivision,
+    check_choice,
     check_columns,
-    check_event_name,
-    check_schema,
-    parse_duration,
-    prepare,
+    check_name,
+    check_zero_division,
 )
-from retention_kpis.cohorts._options import check_choice
+from retention_kpis._core.durations import parse_duration
+from retention_kpis._core.kinds import remember_kind
 from retention_kpis.events import EventSchema, PreparedEvents
+from retention_kpis.events.schema import check_schema
+from retention_kpis.events.validate import validate_with_types
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.funnels._match import entry_rows, match
 from retention_kpis.funnels._result import FunnelResult, FunnelStep, Unit, sort_key, step_rows
@@ -51,7 +52,7 @@ def check_steps(steps: object, func: str) -> tuple[str, ...]:
             f"Got {steps!r} instead."
         )
         raise InvalidInputError(msg)
-    names = tuple(check_event_name(step, "steps", func) for step in steps)
+    names = tuple(check_name(step, "steps", func) for step in steps)
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         msg = (
@@ -85,13 +86,13 @@ def prepare_units(
                 f"Got {session_column!r} instead."
             )
             raise InvalidInputError(msg)
-        session = check_event_name(session_column, "session_column", func)
+        session = check_name(session_column, "session_column", func)
     gap = (
-        parse_duration(session_gap, "session_gap", func)
+        int(parse_duration(session_gap, "session_gap", func, whole_seconds=True))
         if unit_ == "session" and session is None
         else None
     )
-    prepared = prepare(
+    prepared = validate_with_types(
         events, schema=schema_, names=names, keep=[*by_, *([session] if session else [])]
     )
     units = collect_units(
@@ -189,7 +190,7 @@ def funnel(
     300.0
     """
     names = check_steps(steps, _FUNC)
-    window = parse_duration(within, "within", _FUNC)
+    window = int(parse_duration(within, "within", _FUNC, whole_seconds=True))
     flag: object = ordered
     if not isinstance(flag, bool):
         msg = f"The 'ordered' parameter of {_FUNC} must be True or False. Got {ordered!r} instead."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from retention_kpis._validation import (
+from retention_kpis._core.checks import (
     ZeroDivision,
     check_amount,
     check_denominator_count,

@@ -7,7 +7,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import model_validator
 
-from retention_kpis._validation import (
+from retention_kpis._core.checks import (
     ZeroDivision,
     as_score_array,
     check_scale,

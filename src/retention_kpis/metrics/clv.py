@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import PlainSerializer
 
-from retention_kpis._validation import check_amount, check_fraction
+from retention_kpis._core.checks import check_amount, check_fraction
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.metrics._base import KPIResult, NonNegative
 

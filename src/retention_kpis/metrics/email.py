@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from retention_kpis._validation import (
-    ZeroDivision,
-    share_of,
-)
+from retention_kpis._core.checks import ZeroDivision, share_of
 from retention_kpis.metrics._base import Fraction, RatioKPI
 
 __all__ = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from retention_kpis._validation import (
+from retention_kpis._core.checks import (
     ZeroDivision,
     as_score_array,
     check_scores_in_range,

@@ -8,10 +8,10 @@ from typing import Literal
 
 import numpy as np
 
-from retention_kpis._validation import (
+from retention_kpis._core.checks import (
     ZeroDivision,
     as_score_array,
-    check_fraction,
+    check_top_fraction,
     check_zero_division,
     divide,
 )
@@ -19,17 +19,6 @@ from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.metrics._base import Fraction, RatioKPI
 
 __all__ = ["ParetoShare", "pareto_share", "top_customer_count"]
-
-
-def _check_top_fraction(top_fraction: object, func: str) -> float:
-    value = check_fraction(top_fraction, "top_fraction", func)
-    if value == 0:
-        msg = (
-            f"The 'top_fraction' parameter of {func} must be in (0, 1]. "
-            f"Got {top_fraction!r} instead."
-        )
-        raise InvalidInputError(msg)
-    return value
 
 
 def top_customer_count(customers: int, top_fraction: float) -> int:
@@ -111,7 +100,7 @@ def pareto_share(
     """
     func = "pareto_share"
     values = _values(revenue_per_customer, func)
-    fraction = _check_top_fraction(top_fraction, func)
+    fraction = check_top_fraction(top_fraction, func)
     policy = check_zero_division(zero_division, func)
     top = top_customer_count(values.size, fraction)
     return divide(

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from retention_kpis._validation import (
-    ZeroDivision,
-    check_amount,
-    check_zero_division,
-    divide,
-)
+from retention_kpis._core.checks import ZeroDivision, check_amount, check_zero_division, divide
 from retention_kpis.metrics._base import NonNegative, RatioKPI
 
 __all__ = ["ReturnOnAdSpend", "return_on_ad_spend"]

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from retention_kpis._validation import check_count, check_positive
-from retention_kpis.clv._base import FloatArray, ProbabilityModel, as_float_array
+from retention_kpis._core.arrays import FloatArray, as_float_array
+from retention_kpis._core.checks import check_count, check_positive
+from retention_kpis.clv import ProbabilityModel
 from retention_kpis.clv.value import read_columns
 from retention_kpis.exceptions import InvalidInputError
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
-from retention_kpis._validation import divide
+from retention_kpis._core.checks import divide
 
 __all__ = [
     "MAX_LENGTH",

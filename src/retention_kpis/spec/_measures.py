@@ -2,7 +2,7 @@
 
 Only counts and sums are computed here (narwhals expressions, collected as one
 small table per measure); the division of a ratio goes through
-:func:`retention_kpis._validation.divide` and session conversion through
+:func:`retention_kpis._core.checks.divide` and session conversion through
 :func:`~retention_kpis.conversion_rate`, so no KPI formula is written twice.
 """
 
@@ -15,10 +15,11 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from retention_kpis._aggregate import PERIOD, Period, period_index, period_start
-from retention_kpis._event_checks import CUSTOMER, EVENT, OPTIONAL
-from retention_kpis._text import count_rows
-from retention_kpis.events import EventSchema, PreparedEvents, plain
+from retention_kpis._core.calendar import Period, period_index, period_start
+from retention_kpis._core.columns import CUSTOMER, EVENT, OPTIONAL, PERIOD
+from retention_kpis._core.frames import plain
+from retention_kpis._core.text import count_rows
+from retention_kpis.events import EventSchema, PreparedEvents
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 from retention_kpis.spec.models import Measure
 

@@ -18,19 +18,22 @@ expression count as ratio and number.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from retention_kpis.spec._expr import fold, names, parse
-from retention_kpis.spec.models import (
+from retention_kpis.spec.metrics import (
     CSATMetric,
     DerivedMetric,
     Measure,
     Metric,
-    MetricSpec,
     PeriodCode,
     RatioMetric,
     RetentionMetric,
     SimpleMetric,
 )
+
+if TYPE_CHECKING:
+    from retention_kpis.spec.models import MetricSpec
 
 __all__ = ["BUILTIN_UNITS", "metric_unit", "metric_window", "reference_problems"]
 
@@ -110,6 +113,7 @@ def metric_unit(spec: MetricSpec, name: str) -> str:
 
     Examples
     --------
+    >>> from retention_kpis.spec.models import MetricSpec
     >>> spec = MetricSpec.model_validate({"version": 1, "metrics": [
     ...     {"name": "rev", "type": "builtin", "kpi": "revenue"},
     ...     {"name": "n", "type": "builtin", "kpi": "visitors"},
@@ -350,6 +354,7 @@ def reference_problems(spec: MetricSpec) -> list[Problem]:
 
     Examples
     --------
+    >>> from retention_kpis.spec.models import MetricSpec
     >>> spec = MetricSpec.model_validate(
     ...     {"version": 1, "metrics": [{"name": "a", "type": "derived", "expr": "b * 2"}]},
     ...     context={"skip_references": True})

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from retention_kpis._validation import divide
+from retention_kpis._core.checks import divide
 from retention_kpis.events import validate_events
 from retention_kpis.metrics.conversion import conversion_rate
 from retention_kpis.report import compute_kpis

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from retention_kpis._report_model import SegmentValue
-from retention_kpis.metrics._base import MaybeNaN
+from retention_kpis._core.values import MaybeNaN
+from retention_kpis.report.model import SegmentValue
 
 __all__ = ["CheckResult", "ExpectationResult", "MetricRow", "MetricValues", "SpecReport"]
 

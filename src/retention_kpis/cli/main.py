@@ -26,15 +26,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retention_kpis._cli_format import csv_text, text_table
-from retention_kpis._cli_io import InputError, read_data
-from retention_kpis._cli_spec import add_spec_commands, run_spec_command, run_spec_report
 from retention_kpis._version import __version__
-from retention_kpis.attribution._options import MODELS
+from retention_kpis.attribution import MODELS
+from retention_kpis.cli.format import csv_text, text_table
+from retention_kpis.cli.read import InputError, read_data
+from retention_kpis.cli.spec import add_spec_commands, run_spec_command, run_spec_report
 from retention_kpis.exceptions import RetentionKPIsError
 
 if TYPE_CHECKING:
-    from retention_kpis._aggregate import Period
+    from retention_kpis._core.calendar import Period
     from retention_kpis.report import KPIReport
 
 __all__ = ["DEMO_CUSTOMERS", "DEMO_SEED", "build_parser", "main"]

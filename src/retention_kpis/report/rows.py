@@ -2,7 +2,7 @@
 
 No formula is written here: each KPI calls its function in
 :mod:`retention_kpis.metrics` with ``zero_division=nan`` (the engagement columns
-through :func:`retention_kpis._engagement_rows.engagement_row`), and a KPI the
+through :func:`retention_kpis.report.engagement_rows.engagement_row`), and a KPI the
 data cannot support is nan with a note naming the cause (counted per cause).
 Attributed orders and new customers are fractional: with attribution ``aov``,
 ``cpa`` and ``cac`` call the same functions with ``fractional=True``.
@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from retention_kpis._aggregate import Aggregates, Key, Period
-from retention_kpis._engagement_rows import ENGAGEMENT_DEFINITIONS, engagement_row
-from retention_kpis._engagement_tables import EngagementTables
+from retention_kpis._core.calendar import Period
+from retention_kpis._core.frames import Key
 from retention_kpis.events import EventTypes
 from retention_kpis.metrics.aov import average_order_value
 from retention_kpis.metrics.cac import customer_acquisition_cost
@@ -32,75 +31,13 @@ from retention_kpis.metrics.nps import net_promoter_score
 from retention_kpis.metrics.purchase_frequency import purchase_frequency
 from retention_kpis.metrics.retention import retention_rate
 from retention_kpis.metrics.roas import return_on_ad_spend
+from retention_kpis.report.columns import ENGAGEMENT_COLUMNS, ENGAGEMENT_COUNTS
+from retention_kpis.report.engagement_rows import engagement_row
+from retention_kpis.report.engagement_tables import EngagementTables
+from retention_kpis.report.plan import Aggregates
 
-__all__ = [
-    "DEFINITIONS",
-    "ENGAGEMENT_COLUMNS",
-    "ENGAGEMENT_COUNTS",
-    "KPI_COLUMNS",
-    "RowInputs",
-    "engagement_values",
-    "kpi_values",
-]
+__all__ = ["RowInputs", "engagement_values", "kpi_values"]
 
-DEFINITIONS: dict[str, str] = {
-    "visitors": "distinct customers with a visit event in the period (and segment)",
-    "conversion_rate": "distinct visitors who also purchased in the period / visitors",
-    "orders": (
-        "purchase events; distinct order_id when the column is present "
-        "(a purchase without an order_id is its own order)"
-    ),
-    "revenue": "sum of purchase revenue",
-    "spend": "sum of spend cost; null when the events hold no spend rows",
-    "new_customers": (
-        "customers whose first purchase in the whole frame falls in the period "
-        "(in the segment of that purchase)"
-    ),
-    "cpa": "spend / orders",
-    "cac": "spend / new_customers",
-    "roas": "revenue / spend",
-    "aov": "revenue / orders",
-    "purchase_frequency": "orders / active_customers",
-    "csat": "share of CSAT responses >= csat_threshold",
-    "nps": "100 * (promoters 9-10 - detractors 0-6) / NPS responses",
-    "active_customers": "distinct purchasers",
-    "retention_rate": (
-        "share of the calendar-previous period's active customers (same segment) active again"
-    ),
-    "churn_rate": (
-        "1 - retention_rate (churn_from='activity'), or the share of the previous period's "
-        "active customers with a churn event (churn_from='events')"
-    ),
-    "clv": "aov * purchase_frequency * expected lifespan in periods (1 / churn_rate)",
-}
-ENGAGEMENT_COLUMNS: tuple[str, ...] = (
-    "referrals",
-    "referral_rate",
-    "referred_customers",
-    "referred_customer_share",
-    "emails_delivered",
-    "email_open_rate",
-    "email_ctr",
-    "email_cto_rate",
-    "email_unsubscribe_rate",
-    "email_attributed_repeat_purchases",
-    "pareto_share",
-)
-"""Engagement columns of the report, after the core KPIs (``customers`` = ``active_customers``)."""
-ENGAGEMENT_COUNTS = frozenset(
-    {"referrals", "referred_customers", "emails_delivered", "email_attributed_repeat_purchases"}
-)
-DEFINITIONS.update({name: ENGAGEMENT_DEFINITIONS[name] for name in ENGAGEMENT_COLUMNS})
-DEFINITIONS.update(  # the engagement "customers" are the report's active_customers
-    {
-        "referral_rate": "referrals / active_customers",
-        "referred_customer_share": "referred_customers / active_customers",
-        "pareto_share": (
-            "revenue of the top ceil(top_fraction * active_customers) purchasers / revenue"
-        ),
-    }
-)
-KPI_COLUMNS: tuple[str, ...] = tuple(DEFINITIONS)
 _NAN = math.nan
 _NO_ORDERS = "aov and cpa are null where there are no orders"
 _ENGAGEMENT_CAUSES = (
@@ -195,7 +132,18 @@ def _retention(
         churn = _kpi(causes, cause, churn_rate, start, lost)
         return _kpi({}, cause, retention_rate, start, start - lost, 0), churn
     retained = int(_get(aggregates, "retained", key, "retained"))
-    retention = _kpi(causes, cause, retention_rate, start, active, active - retained)
+    # Customers active now who were not active last period (new and reactivated) are not
+    # retained: passing them as new_customers keeps reactivated customers out of the
+    # numerator, so the rate is (active - not_retained) / start = retained / start <= 1.
+    not_retained = active - retained
+    retention = _kpi(
+        causes,
+        cause,
+        retention_rate,
+        customers_at_start=start,
+        customers_at_end=active,
+        new_customers=not_retained,
+    )
     return retention, _kpi({}, cause, churn_rate, start, start - retained)
 
 

@@ -3,7 +3,7 @@
 Cohort tables, funnels and cart KPIs are small frozen models; their
 ``to_frame`` hands them back as the input's kind (pandas, polars eager or lazy,
 pyarrow, a DuckDB relation or a PySpark DataFrame in the input's session) with
-:func:`retention_kpis._backends.from_columns`. The kind is a private attribute:
+:func:`retention_kpis._core.backends.from_columns`. The kind is a private attribute:
 it is not part of the result's value (results computed from different backends
 compare equal) nor of its JSON, so a result read back from JSON returns pandas.
 """
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import narwhals.stable.v2 as nw
 from pydantic import BaseModel, PrivateAttr
 
-from retention_kpis._backends import NativeKind, from_columns, native_kind
+from retention_kpis._core.backends import NativeKind, from_columns, native_kind
 
 __all__ = ["PANDAS", "KindAwareResult", "dtype_of", "remember_kind"]
 

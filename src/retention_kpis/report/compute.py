@@ -14,101 +14,36 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal, TypeAlias
 
-from retention_kpis._aggregate import Aggregates, Key, Period, aggregate, period_start
-from retention_kpis._attributed import attributed_orders, check_attribution, sorted_keys
-from retention_kpis._backends import native_kind
-from retention_kpis._engagement_rows import check_referral_channel
-from retention_kpis._engagement_tables import EngagementTables, engagement_tables, with_channel
-from retention_kpis._kpi_rows import (
-    DEFINITIONS,
-    KPI_COLUMNS,
-    RowInputs,
-    engagement_values,
-    kpi_values,
-)
-from retention_kpis._report_model import (
-    KPIReport,
-    KPIRow,
-)
-from retention_kpis._text import count_rows
-from retention_kpis._validation import check_number, check_scale
+from retention_kpis._core.backends import native_kind
+from retention_kpis._core.calendar import Period, period_start
+from retention_kpis._core.frames import Key, as_lazy, sorted_keys
+from retention_kpis._core.text import count_rows
 from retention_kpis.attribution import Model
-from retention_kpis.cohorts._events import parse_duration
-from retention_kpis.events import (
-    EventSchema,
-    PreparedEvents,
-    UnknownEvents,
-    _lazy,
-    validate_events,
+from retention_kpis.events import EventSchema, PreparedEvents, UnknownEvents, validate_events
+from retention_kpis.events.schema import check_schema
+from retention_kpis.report.attributed import attributed_orders, check_attribution
+from retention_kpis.report.columns import DEFINITIONS, KPI_COLUMNS
+from retention_kpis.report.engagement_tables import (
+    EngagementTables,
+    engagement_tables,
+    with_channel,
 )
-from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.metrics.pareto import _check_top_fraction
+from retention_kpis.report.model import KPIReport, KPIRow
+from retention_kpis.report.options import (
+    check_by,
+    check_churn_from,
+    check_csat,
+    check_engagement,
+    checked_period,
+)
+from retention_kpis.report.plan import Aggregates
+from retention_kpis.report.rows import RowInputs, engagement_values, kpi_values
+from retention_kpis.report.tables import aggregate
 
 __all__ = ["KPIReport", "KPIRow", "compute_kpis"]
 
 ChurnFrom: TypeAlias = Literal["activity", "events"]
 _FUNC = "compute_kpis"
-_PERIODS = ("D", "W", "M", "Q", "Y")
-
-
-def _by_columns(by: str | Sequence[str] | None) -> tuple[str, ...]:
-    if by is None:
-        return ()
-    names = (by,) if isinstance(by, str) else tuple(by) if isinstance(by, Sequence) else (by,)
-    if not all(isinstance(name, str) for name in names) or len(set(names)) != len(names):
-        msg = (
-            f"The 'by' parameter of {_FUNC} must be a column name or a list of distinct "
-            f"names. Got {by!r} instead."
-        )
-        raise InvalidInputError(msg)
-    clash = sorted(set(names) & {"period", *KPI_COLUMNS})
-    if clash:
-        msg = f"The 'by' parameter of {_FUNC} must not name report columns. Got {clash} instead."
-        raise InvalidInputError(msg)
-    return names
-
-
-def _check_options(
-    period: object, churn_from: object, csat_scale: object, csat_threshold: object
-) -> tuple[int, int]:
-    if period is not None and period not in _PERIODS:
-        msg = (
-            f"The 'period' parameter of {_FUNC} must be one of {list(_PERIODS)} or None. "
-            f"Got {period!r} instead."
-        )
-        raise InvalidInputError(msg)
-    if churn_from not in {"activity", "events"}:
-        msg = (
-            f"The 'churn_from' parameter of {_FUNC} must be 'activity' or 'events'. "
-            f"Got {churn_from!r} instead."
-        )
-        raise InvalidInputError(msg)
-    low, high = check_scale(csat_scale, "csat_scale", _FUNC)
-    threshold = check_number(csat_threshold, "csat_threshold", _FUNC)
-    if not (threshold.is_integer() and low <= threshold <= high):
-        msg = (
-            f"The 'csat_threshold' parameter of {_FUNC} must be a whole number in the "
-            f"csat_scale [{low}, {high}]. Got {csat_threshold!r} instead."
-        )
-        raise InvalidInputError(msg)
-    return low, high
-
-
-def _check_engagement(
-    engagement: object, click_window: object, top_fraction: object, referral_channel: object
-) -> dict[str, Any]:
-    if not isinstance(engagement, bool):
-        msg = (
-            f"The 'engagement' parameter of {_FUNC} must be True or False. "
-            f"Got {engagement!r} instead."
-        )
-        raise InvalidInputError(msg)
-    return {
-        "engagement": engagement,
-        "click_window": parse_duration(click_window, "click_window", _FUNC),
-        "top_fraction": _check_top_fraction(top_fraction, _FUNC),
-        "referral_channel": check_referral_channel(referral_channel, _FUNC, optional=True),
-    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -284,17 +219,20 @@ def compute_kpis(
     >>> [(str(r.period), r.visitors, r.conversion_rate, r.retention_rate) for r in report.rows]
     [('2024-01-01', 2, 0.5, nan), ('2024-02-01', 0, nan, 1.0)]
     """
-    schema = EventSchema() if schema is None else schema
-    by_ = _by_columns(by)
-    scale = _check_options(period, churn_from, csat_scale, csat_threshold)
-    options = _check_engagement(engagement, click_window, top_fraction, referral_channel)
+    schema = check_schema(schema, _FUNC)
+    period = checked_period(period, _FUNC)
+    by_ = check_by(by, _FUNC, KPI_COLUMNS, "report columns")
+    churn_from = check_churn_from(churn_from, _FUNC)  # type: ignore[assignment]  # checked
+    scale = check_csat(csat_scale, csat_threshold, _FUNC)
+    options = check_engagement(engagement, click_window, top_fraction, referral_channel, _FUNC)
     model = check_attribution(attribution, schema, by_, _FUNC)
+    lf = as_lazy(events)
     keep = by_
     wants_channel = options["engagement"] and options["referral_channel"] is not None
-    if wants_channel and schema.channel in _lazy(events).collect_schema().names():
+    if wants_channel and schema.channel in lf.collect_schema().names():
         keep = tuple(dict.fromkeys((*by_, schema.channel)))
     prepared = validate_events(
-        events, schema=schema, by=keep, unknown_events=unknown_events, csat_scale=scale
+        lf, schema=schema, by=keep, unknown_events=unknown_events, csat_scale=scale
     )
     aggregates = aggregate(
         prepared.frame,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Literal, TypeAlias
 
 import numpy as np
@@ -261,3 +261,69 @@ def check_scale(scale: object, name: str, func: str) -> tuple[int, int]:
     if low >= high:
         raise _fail(name, func, requirement, scale)
     return low, high
+
+
+def check_choice(value: object, name: str, func: str, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise listing them.
+
+    Examples
+    --------
+    >>> check_choice("rolling", "window", "cohort_retention", ("calendar", "rolling"))
+    'rolling'
+    """
+    options = tuple(choices)
+    if not isinstance(value, str) or value not in options:
+        listed = ", ".join(repr(choice) for choice in options)
+        raise _fail(name, func, f"must be one of {listed}", value)
+    return value
+
+
+def check_flag(value: object, name: str, func: str) -> bool:
+    """Return ``value`` if it is True or False (not 0/1 or a string), else raise."""
+    if not isinstance(value, bool):
+        raise _fail(name, func, "must be True or False", value)
+    return value
+
+
+def check_columns(value: object, name: str, func: str) -> tuple[str, ...]:
+    """Return ``by``-like column names as a tuple (None is empty), else raise.
+
+    Examples
+    --------
+    >>> check_columns("channel", "by", "funnel"), check_columns(None, "by", "funnel")
+    (('channel',), ())
+    """
+    if value is None:
+        return ()
+    if isinstance(value, str) and value:
+        return (value,)
+    if (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and all(isinstance(v, str) and v for v in value)
+    ):
+        names = tuple(value)
+        if len(set(names)) == len(names):
+            return names
+    raise _fail(name, func, "must be a column name or a sequence of distinct column names", value)
+
+
+def check_name(value: object, name: str, func: str) -> str:
+    """Return a non-empty string (an event type or channel name), else raise."""
+    if not isinstance(value, str) or not value:
+        raise _fail(name, func, "must be a non-empty string", value)
+    return value
+
+
+def check_top_fraction(value: object, func: str) -> float:
+    """Return a ``top_fraction`` in (0, 1], else raise.
+
+    Examples
+    --------
+    >>> check_top_fraction(0.2, "pareto_share")
+    0.2
+    """
+    fraction = check_fraction(value, "top_fraction", func)
+    if fraction == 0:
+        raise _fail("top_fraction", func, "must be in (0, 1]", value)
+    return fraction

@@ -21,14 +21,14 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from retention_kpis._aggregate import Key, Period
-from retention_kpis._event_checks import CUSTOMER, EVENT, REVENUE, TIMESTAMP
+from retention_kpis._core.calendar import Period
+from retention_kpis._core.columns import CUSTOMER, EVENT, REVENUE, TIMESTAMP
+from retention_kpis._core.frames import Key
 from retention_kpis.attribution import MODELS, Model, attributed_channel_totals
-from retention_kpis.attribution._options import check_model
 from retention_kpis.events import EventSchema, PreparedEvents
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["attributed_orders", "check_attribution", "first_purchase_events", "sorted_keys"]
+__all__ = ["attributed_orders", "check_attribution", "first_purchase_events"]
 
 NO_TOUCH = "(none)"
 """Channel of purchases without any touch (the attribution module's default label)."""
@@ -48,7 +48,7 @@ def check_attribution(
             f"Got {attribution!r} instead."
         )
         raise InvalidInputError(msg)
-    model = check_model(attribution, func)
+    model = next(name for name in MODELS if name == attribution)
     if schema.channel not in by:
         msg = (
             f"The 'attribution' parameter of {func} needs the channel column "
@@ -134,8 +134,3 @@ def attributed_orders(
             0.0 if new is None else new.revenue,
         )
     return keyed
-
-
-def sorted_keys(keys: Iterable[Key]) -> list[Key]:
-    """Sort report keys as the aggregation does (nulls last, values grouped by type)."""
-    return sorted(set(keys), key=lambda key: tuple((v is None, str(type(v)), v) for v in key))

@@ -21,7 +21,7 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from retention_kpis._text import count_rows
+from retention_kpis._core.text import count_rows
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["parse_timestamps"]

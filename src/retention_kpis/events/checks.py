@@ -13,27 +13,26 @@ the event types involved.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from retention_kpis._text import count_rows
+from retention_kpis._core.columns import (
+    CUSTOMER,
+    EVENT,
+    FRACTION,
+    OPTIONAL,
+    ORDER,
+    SCORE,
+    TIMESTAMP,
+)
+from retention_kpis._core.frames import flag, plain
+from retention_kpis._core.text import count_rows
+from retention_kpis.events.schema import EventSchema, EventTypes
 from retention_kpis.exceptions import InvalidInputError
-
-if TYPE_CHECKING:
-    from retention_kpis.events import EventSchema, EventTypes
 
 __all__ = ["check_order_ids", "event_totals", "raise_on_problems", "row_flags"]
 
-CUSTOMER = "__rk_customer"
-TIMESTAMP = "__rk_timestamp"
-EVENT = "__rk_event"
-REVENUE = "__rk_revenue"
-COST = "__rk_cost"
-SCORE = "__rk_score"
-ORDER = "__rk_order"
-FRACTION = "__rk_fraction"
-OPTIONAL = {"revenue": REVENUE, "cost": COST, "score": SCORE, "order_id": ORDER}
 _LARGEST = 1.7976931348623157e308  # the largest finite float: anything above is inf
 
 
@@ -41,10 +40,6 @@ def row_flags(
     present: frozenset[str], types: EventTypes, csat_scale: tuple[int, int]
 ) -> dict[str, Any]:
     """Return 0/1 indicator columns of every row-level problem, to sum per event type."""
-
-    def flag(condition: nw.Expr) -> nw.Expr:
-        return condition.fill_null(value=False).cast(nw.Int64)
-
     flags: dict[str, Any] = {
         "null_customer": nw.col(CUSTOMER).is_null().cast(nw.Int64),
         "null_timestamp": nw.col(TIMESTAMP).is_null().cast(nw.Int64),
@@ -151,10 +146,8 @@ def event_totals(
     """Return ``(event_type value, problem counts)`` per event type, counted in the backend.
 
     The counts are those of :func:`row_flags` summed per event type, plus ``rows``.
-    Values are plain Python (nan read as None, see :func:`~retention_kpis.events.plain`).
+    Values are plain Python (nan read as None, see :func:`~retention_kpis._core.frames.plain`).
     """
-    from retention_kpis.events import plain  # noqa: PLC0415 - events imports this module
-
     screened = canonical
     if "score" in present:
         # nan and infinities make the distance nan, which is not 0: the exact check then runs.
@@ -236,8 +229,8 @@ def raise_on_problems(
             ),
         ),
     ]
-    for flag, kinds, column, requirement in checks:
-        n, where = count(flag, kinds)
+    for problem, kinds, column, requirement in checks:
+        n, where = count(problem, kinds)
         if n:
             msg = (
                 f"Column {column!r} of events {requirement}. "

@@ -3,7 +3,7 @@
 Shared by :func:`~retention_kpis.engagement_kpis` and the facade
 :func:`~retention_kpis.compute_kpis`, so each engagement column is computed in
 one place, by the pure functions of :mod:`retention_kpis.metrics`. The counts
-behind it come from :func:`retention_kpis._engagement_tables.engagement_tables`.
+behind it come from :func:`retention_kpis.report.engagement_tables.engagement_tables`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from retention_kpis._aggregate import Key
-from retention_kpis._engagement_tables import EngagementTables
-from retention_kpis._validation import divide
-from retention_kpis.events import plain
-from retention_kpis.exceptions import InvalidInputError
+from retention_kpis._core.checks import divide
+from retention_kpis._core.frames import Key, plain
 from retention_kpis.metrics.email import (
     email_click_through_rate,
     email_click_to_open_rate,
@@ -23,54 +20,11 @@ from retention_kpis.metrics.email import (
     email_unsubscribe_rate,
 )
 from retention_kpis.metrics.referral import referral_rate, referred_customer_share
+from retention_kpis.report.engagement_tables import EngagementTables
 
-__all__ = [
-    "ENGAGEMENT_DEFINITIONS",
-    "REFERRED",
-    "check_referral_channel",
-    "engagement_row",
-]
-
-ENGAGEMENT_DEFINITIONS: dict[str, str] = {
-    "customers": "distinct purchasers in the period (and segment)",
-    "referrals": "referral events (each made by the referrer, its customer_id)",
-    "referral_rate": "referrals / customers",
-    "referred_customers": "customers whose first event's channel is referral_channel",
-    "referred_customer_share": "referred_customers / customers",
-    "emails_delivered": "distinct (customer, second) email_sent rows; no bounces modelled",
-    "email_opens": "delivered emails with an open or click linked to them",
-    "email_clicks": "delivered emails with a click linked to them",
-    "email_unsubscribes": "delivered emails with an unsubscribe linked to them",
-    "email_open_rate": "email_opens / emails_delivered",
-    "email_ctr": "email_clicks / emails_delivered",
-    "email_cto_rate": "email_clicks / email_opens",
-    "email_unsubscribe_rate": "email_unsubscribes / emails_delivered",
-    "email_attributed_repeat_purchases": (
-        "purchases after the customer's first, within click_window of their latest email click"
-    ),
-    "pareto_share": "revenue of the top ceil(top_fraction * customers) customers / revenue",
-}
-"""The definition of every engagement column (``customers`` = distinct purchasers)."""
-
-REFERRED = ("referred_customers", "referred_customer_share")
-"""The columns that need the ``channel`` column and a ``referral_channel``."""
+__all__ = ["engagement_row"]
 
 _NAN = math.nan
-
-
-def check_referral_channel(value: object, func: str, *, optional: bool) -> str | None:
-    """Return a valid ``referral_channel`` (a non-empty string, or None when optional).
-
-    Examples
-    --------
-    >>> check_referral_channel("referral", "engagement_kpis", optional=True)
-    'referral'
-    """
-    if (value is None and optional) or (isinstance(value, str) and value):
-        return value
-    allowed = "a non-empty string or None" if optional else "a non-empty string"
-    msg = f"The 'referral_channel' parameter of {func} must be {allowed}. Got {value!r} instead."
-    raise InvalidInputError(msg)
 
 
 def _count(tables: EngagementTables, table: str, key: Key, field: str) -> int:
@@ -84,7 +38,7 @@ def _pareto(tables: EngagementTables, key: Key) -> float:
 
     The division :func:`~retention_kpis.metrics.pareto.pareto_share` ends with,
     with the same zero-revenue rule (nan); the sums come from the backend
-    (:func:`retention_kpis._engagement_tables.engagement_tables`), so no revenue
+    (:func:`retention_kpis.report.engagement_tables.engagement_tables`), so no revenue
     per customer is collected.
     """
     row = tables.tables.get("main", {}).get(key) or {}

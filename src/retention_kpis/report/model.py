@@ -13,18 +13,17 @@ from typing import Any, TypeAlias
 import narwhals.stable.v2 as nw
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from retention_kpis._aggregate import Period
-from retention_kpis._backends import FrameBackend, from_columns
-from retention_kpis._kpi_rows import ENGAGEMENT_COUNTS, KPI_COLUMNS
-from retention_kpis._result_kind import dtype_of
+from retention_kpis._core.backends import FrameBackend, from_columns
+from retention_kpis._core.calendar import Period
+from retention_kpis._core.kinds import dtype_of
+from retention_kpis._core.values import Fraction, NonNegative, Signed100
 from retention_kpis.attribution import Model
 from retention_kpis.events import EventSchema
-from retention_kpis.metrics._base import Fraction, NonNegative, Signed100
+from retention_kpis.report.columns import COUNT_COLUMNS, KPI_COLUMNS
 
 __all__ = ["KPIReport", "KPIRow"]
 
 SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
-_COUNTS = frozenset({"visitors", "orders", "new_customers", "active_customers", *ENGAGEMENT_COUNTS})
 
 
 class KPIRow(BaseModel):
@@ -185,7 +184,11 @@ class KPIReport(BaseModel):
         data = self.to_dict()
         schema: dict[str, Any] = {"period": nw.Object() if target == "pandas" else nw.Date()}
         schema.update({name: dtype_of(data[name]) for name in self.by})
-        whole = _COUNTS - {"orders", "new_customers"} if self.attribution is not None else _COUNTS
+        whole = (
+            COUNT_COLUMNS - {"orders", "new_customers"}
+            if self.attribution is not None
+            else COUNT_COLUMNS
+        )
         schema.update(
             {
                 name: nw.Int64() if name in whole and None not in data[name] else nw.Float64()

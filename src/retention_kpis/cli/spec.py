@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retention_kpis._cli_format import csv_text, text_table
-from retention_kpis._cli_io import InputError, read_data
-from retention_kpis._cli_progress import ProgressBar
+from retention_kpis.cli.format import csv_text, text_table
+from retention_kpis.cli.progress import ProgressBar
+from retention_kpis.cli.read import InputError, read_data
 
 if TYPE_CHECKING:
     from retention_kpis.spec.results import CheckResult

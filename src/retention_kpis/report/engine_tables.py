@@ -1,4 +1,4 @@
-"""The aggregated tables of :func:`~retention_kpis._aggregate.aggregate` on query engines.
+"""The report's tables on query engines (polars, DuckDB, PySpark, ...): three queries.
 
 Engines (polars, DuckDB, PySpark, ...) pay for every scan of the events, so the
 tables come from three queries instead of one per table:
@@ -34,15 +34,22 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from retention_kpis._aggregate import PERIOD, Key, WithPeriod, _collect, _grouped, churned_plan
-from retention_kpis._event_checks import COST, CUSTOMER, EVENT, ORDER, REVENUE, SCORE, TIMESTAMP
+from retention_kpis._core.calendar import WithPeriod
+from retention_kpis._core.columns import (
+    COST,
+    CUSTOMER,
+    EVENT,
+    ORDER,
+    PERIOD,
+    REVENUE,
+    SCORE,
+    TIMESTAMP,
+)
+from retention_kpis._core.frames import Key, collect_table, flag, grouped
 from retention_kpis.events import EventTypes
+from retention_kpis.report.plan import churned_plan
 
 __all__ = ["engine_tables"]
-
-
-def _flag(condition: nw.Expr) -> nw.Expr:
-    return condition.fill_null(value=False).cast(nw.Int64)
 
 
 def _customer_counts(
@@ -64,7 +71,7 @@ def _customer_counts(
             nw.when(visit).then(customer).alias("_visitor"),
             nw.when(visit | purchase).then(customer).alias("_either"),
         )
-        return _grouped(
+        return grouped(
             either,
             keys,
             nw.len().alias("events"),
@@ -85,7 +92,7 @@ def _customer_counts(
         .agg(nw.len().alias("_events"), nw.col("_visited").max(), nw.col("_bought").max())
         .with_columns((nw.col("_visited") * nw.col("_bought")).alias("_converted"))
     )
-    return _grouped(
+    return grouped(
         per_customer,
         keys,
         nw.col("_events").sum().alias("events"),
@@ -122,9 +129,9 @@ def _purchasers(
         # previous purchasing period in the segment (null segments form one partition).
         previous = nw.col(PERIOD).shift(1).over(*by, CUSTOMER, order_by=PERIOD)
         windows.append(previous.alias("_previous"))
-        flags.append(_flag(nw.col("_previous") == nw.col(PERIOD) - 1).alias("_retained"))
+        flags.append(flag(nw.col("_previous") == nw.col(PERIOD) - 1).alias("_retained"))
         aggs.append(nw.col("_retained").sum().alias("retained"))
-    return _grouped(per_customer.with_columns(*windows).with_columns(*flags), keys, *aggs)
+    return grouped(per_customer.with_columns(*windows).with_columns(*flags), keys, *aggs)
 
 
 def _money_and_surveys(
@@ -181,8 +188,8 @@ def engine_tables(
     ``with_period`` adds the period column (``PERIOD``) to a frame of events; each query
     applies it after its filter.
     """
-    counts = _collect(_customer_counts(with_period(lf), keys, types), keys)
-    purchasers = _collect(_purchasers(lf, keys, by, types, with_period), keys)
+    counts = collect_table(_customer_counts(with_period(lf), keys, types), keys)
+    purchasers = collect_table(_purchasers(lf, keys, by, types, with_period), keys)
     customers: dict[Key, dict[str, Any]] = {}
     for key, row in counts.items():
         active = int(purchasers.get(key, {}).get("active") or 0)
@@ -204,7 +211,7 @@ def engine_tables(
         tables["spend"] = {}
     plan, group = _money_and_surveys(lf, keys, types, columns, with_period)
     responses: dict[Key, dict[str, Any]] | None = {} if "score" in columns else None
-    for full_key, row in _collect(plan, group).items():
+    for full_key, row in collect_table(plan, group).items():
         key, kind = full_key[: len(keys)], full_key[len(keys)]
         if kind == types.purchase:
             purchase_row = {"purchase_rows": row.pop("rows"), **row}
@@ -217,5 +224,5 @@ def engine_tables(
     if churn is not None and PERIOD in keys:
         purchases = with_period(lf.filter(nw.col(EVENT) == types.purchase))
         buyers = purchases.select(*keys, CUSTOMER).unique()
-        tables["churned"] = _collect(churned_plan(lf, buyers, keys, churn, with_period), keys)
+        tables["churned"] = collect_table(churned_plan(lf, buyers, keys, churn, with_period), keys)
     return tables, responses

@@ -1,0 +1,126 @@
+"""narwhals frame helpers: wrapping the input, grouping, collecting, plain scalars.
+
+Native frames come in through :func:`as_lazy` (every backend as a narwhals
+LazyFrame) and small aggregated tables go out through :func:`collect_table`
+as plain Python, keyed by their group columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeAlias
+
+import narwhals.stable.v2 as nw
+from narwhals.exceptions import DuplicateError
+
+from retention_kpis._core.columns import TIMESTAMP
+from retention_kpis.exceptions import InvalidInputError
+
+__all__ = [
+    "Key",
+    "as_lazy",
+    "collect_table",
+    "flag",
+    "grouped",
+    "key_order",
+    "max_timestamp",
+    "plain",
+    "sorted_keys",
+]
+
+Key: TypeAlias = tuple[Any, ...]
+"""The group values of one row of an aggregated table: ``(period index, *segments)``."""
+
+
+def plain(value: object) -> object:
+    """Turn a backend scalar into plain Python; float nan (pandas' null) into None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plain(np.int64(3)), plain(float("nan"))
+    (3, None)
+    """
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, (str, bytes)):
+        value = item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def as_lazy(frame: object, name: str = "events") -> nw.LazyFrame[Any]:
+    """Wrap any native frame narwhals supports as a narwhals LazyFrame, else raise.
+
+    An eager frame becomes the lazy view of itself (nothing is copied); a frame
+    that is already narwhals is taken as it is.
+    """
+    try:
+        wrapped = nw.from_native(frame)  # type: ignore[call-overload]  # any native frame
+    except TypeError as exc:
+        msg = (
+            f"The {name!r} parameter must be a dataframe narwhals supports (pandas, polars, "
+            f"pyarrow, DuckDB, ...). Got {type(frame).__name__} instead."
+        )
+        raise InvalidInputError(msg) from exc
+    except DuplicateError as exc:  # pandas allows repeated column names
+        names = [str(column) for column in getattr(frame, "columns", ())]
+        repeated = sorted({column for column in names if names.count(column) > 1})
+        msg = (
+            f"The {name!r} parameter must have distinct column names. Got {repeated} more "
+            "than once.\nHint: drop or rename the repeated columns first."
+        )
+        raise InvalidInputError(msg) from exc
+    if isinstance(wrapped, nw.DataFrame):
+        return wrapped.lazy()
+    if isinstance(wrapped, nw.LazyFrame):
+        return wrapped
+    msg = f"The {name!r} parameter must be a dataframe, not a series. Got {type(frame).__name__}."
+    raise InvalidInputError(msg)
+
+
+def flag(condition: nw.Expr) -> nw.Expr:
+    """Return a 0/1 integer column of a condition, null counting as 0 (sums on every backend)."""
+    return condition.fill_null(value=False).cast(nw.Int64)
+
+
+def grouped(lf: nw.LazyFrame[Any], keys: Sequence[str], *aggs: nw.Expr) -> nw.LazyFrame[Any]:
+    """Aggregate per ``keys``, or over the whole frame when there are none."""
+    if keys:
+        return lf.group_by(*keys).agg(*aggs)
+    return lf.select(*aggs)
+
+
+def collect_table(lf: nw.LazyFrame[Any], keys: Sequence[str]) -> dict[Key, dict[str, Any]]:
+    """Collect a small aggregated table as ``{key: {column: plain value}}``."""
+    table: dict[Key, dict[str, Any]] = {}
+    for row in lf.collect().rows(named=True):
+        key = tuple(plain(row[name]) for name in keys)
+        table[key] = {name: plain(value) for name, value in row.items() if name not in keys}
+    return table
+
+
+def key_order(key: Key) -> tuple[tuple[bool, str, Any], ...]:
+    """Sort key of a group key: nulls last, values of one type together, then by value."""
+    return tuple((value is None, str(type(value)), value) for value in key)
+
+
+def sorted_keys(keys: Iterable[Key]) -> list[Key]:
+    """Distinct group keys in report order (:func:`key_order`)."""
+    return sorted(set(keys), key=key_order)
+
+
+def max_timestamp(lf: nw.LazyFrame[Any]) -> dt.datetime | None:
+    """Return the latest canonical timestamp as a naive datetime (None when empty)."""
+    value = lf.select(nw.col(TIMESTAMP).max()).collect().item()
+    if value is None or value != value:  # noqa: PLR0124 - pandas' NaT on an empty frame
+        return None
+    to_pydatetime = getattr(value, "to_pydatetime", None)
+    if callable(to_pydatetime):
+        value = to_pydatetime()
+    if not isinstance(value, dt.datetime):  # pragma: no cover - backends return datetimes
+        msg = f"Unexpected timestamp type {type(value).__name__}."
+        raise InvalidInputError(msg)
+    return value.replace(microsecond=0)

@@ -1,0 +1,237 @@
+"""Event validation: :func:`validate_events` checks a frame against the contract.
+
+The checks run inside the frame's own backend (lazy frames stay lazy); the frame
+comes back with the canonical column names of :mod:`retention_kpis._core.columns`,
+ready for :func:`~retention_kpis.compute_kpis` and the journey analyses. The
+row-level checks themselves are in :mod:`retention_kpis.events.checks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import narwhals.stable.v2 as nw
+from narwhals.stable.v2.dtypes import DType
+
+from retention_kpis._core.columns import CUSTOMER, EVENT, OPTIONAL, TIMESTAMP
+from retention_kpis._core.frames import as_lazy
+from retention_kpis._core.text import count_rows
+from retention_kpis._core.timestamps import parse_timestamps
+from retention_kpis.events.checks import check_order_ids, event_totals, raise_on_problems
+from retention_kpis.events.schema import EventSchema, EventTypes, PreparedEvents, UnknownEvents
+from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
+
+__all__ = ["require_columns", "validate_events", "validate_with_types"]
+
+
+def require_columns(wanted: Sequence[str], available: Sequence[str], why: str) -> None:
+    """Raise ColumnNotFoundError naming the missing columns, the available ones and the fix."""
+    missing = [name for name in wanted if name not in available]
+    if missing:
+        msg = (
+            f"Missing column(s) {missing} in events ({why}). "
+            f"Available columns: {list(available)}.\n"
+            "Hint: map your column names with EventSchema(customer_id='user_id', ...), "
+            "or pass `by` columns that exist."
+        )
+        raise ColumnNotFoundError(msg)
+
+
+def _numeric(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
+    """Return a numeric column as Float64; an all-null column of another dtype reads as nulls.
+
+    Casting up front keeps sums exact and alike on every backend: polars sums an
+    Int32 column in Int32 (wrapping past 2**31), DuckDB sums decimals as Decimal.
+    A float nan becomes null, as pandas reads it, so every backend counts it as
+    a missing value (polars, pyarrow and DuckDB keep nan apart from null).
+    """
+    if dtype.is_float():
+        values = nw.col(column) if dtype == nw.Float64 else nw.col(column).cast(nw.Float64())
+        return values if _nan_is_null(lf, column) else values.fill_nan(None)
+    if dtype.is_numeric():  # integers and decimals hold no nan
+        return nw.col(column).cast(nw.Float64())
+    filled = lf.select((~nw.col(column).is_null()).cast(nw.Int64).sum()).collect().item()
+    if filled:
+        msg = f"Column {column!r} of events must be numeric. Got dtype {dtype} instead."
+        raise InvalidInputError(msg)
+    return nw.lit(None, dtype=nw.Float64())
+
+
+def _nan_is_null(lf: nw.LazyFrame[Any], column: str) -> bool:
+    """Whether nan already reads as null: pandas' numpy float columns (nan is their missing value).
+
+    Skipping ``fill_nan`` there saves a copy of the column; pandas' nullable and pyarrow
+    float dtypes, like polars, pyarrow and DuckDB, keep nan apart from null.
+    """
+    if not lf.implementation.is_pandas():
+        return False
+    return str(lf.to_native()[column].dtype) in {"float64", "float32", "float16"}
+
+
+def _coded(strings: nw.Expr, lf: nw.LazyFrame[Any]) -> nw.Expr:
+    """Dictionary-encode a string column on pandas; other backends get it unchanged.
+
+    pandas copies and hashes strings again in every filter and group-by (engines such as
+    polars, DuckDB and Spark need no help); categories make those integer operations.
+    """
+    if lf.implementation.is_pandas_like():
+        return strings.cast(nw.Categorical())
+    return strings
+
+
+def validate_events(
+    events: object,
+    *,
+    schema: EventSchema | None = None,
+    by: Sequence[str] = (),
+    unknown_events: UnknownEvents = "raise",
+    csat_scale: tuple[int, int] = (1, 5),
+) -> PreparedEvents:
+    """Check an event frame against the contract and return it with canonical columns.
+
+    All checks run as one aggregation inside the frame's backend (lazy frames
+    stay lazy); only per-event-type counts are collected. The input is never
+    modified.
+
+    Parameters
+    ----------
+    events : DataFrame or LazyFrame
+        One row per event, any frame narwhals accepts (pandas, polars eager or
+        lazy, pyarrow, DuckDB, ...).
+    schema : EventSchema, optional
+        Column and event type names; ``EventSchema()`` by default.
+    by : sequence of str, default=()
+        Segment columns that must exist and are kept as they are.
+    unknown_events : {"raise", "ignore"}, default="raise"
+        ``"raise"`` rejects ``event_type`` values the schema does not know;
+        ``"ignore"`` drops those rows and says so in ``notes``.
+    csat_scale : (int, int), default=(1, 5)
+        Range CSAT scores must fall in.
+
+    Returns
+    -------
+    PreparedEvents
+        The canonical lazy frame, rows per event type, optional columns present
+        and notes.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If a required column is missing (``customer_id``, ``timestamp``,
+        ``event_type`` and ``by`` always; ``revenue``/``cost``/``score`` when
+        purchases/spend rows/survey responses are present).
+    InvalidInputError
+        If timestamps are null, unparseable or mix time zones; if a customer
+        event has no customer; if revenue or cost is negative (or null where
+        needed); if scores are out of range; if event types are null or unknown
+        (with ``unknown_events="raise"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "customer_id": ["a", "a"],
+    ...     "timestamp": ["2024-01-05", "2024-01-06 10:00"],
+    ...     "event_type": ["visit", "purchase"],
+    ...     "revenue": [None, 20.0],
+    ... })
+    >>> validate_events(events).type_counts
+    {'purchase': 1, 'visit': 1}
+    """
+    schema = EventSchema() if schema is None else schema
+    types = schema.event_types
+    if unknown_events not in {"raise", "ignore"}:
+        msg = (
+            "The 'unknown_events' parameter of validate_events must be 'raise' or 'ignore'. "
+            f"Got {unknown_events!r} instead."
+        )
+        raise InvalidInputError(msg)
+    lf = as_lazy(events)
+    native_schema = lf.collect_schema()
+    available = native_schema.names()
+    require_columns(
+        [schema.customer_id, schema.timestamp, schema.event_type], available, "required"
+    )
+    require_columns(list(by), available, "'by' segments")
+    present = frozenset(role for role in OPTIONAL if getattr(schema, role) in available)
+    optional = {
+        role: nw.col(getattr(schema, role))
+        if role == "order_id"
+        else _numeric(lf, getattr(schema, role), native_schema[getattr(schema, role)])
+        for role in sorted(present)
+    }
+    timestamps = parse_timestamps(lf, schema.timestamp, native_schema[schema.timestamp])
+    canonical = lf.select(
+        nw.col(schema.customer_id).alias(CUSTOMER),
+        timestamps.alias(TIMESTAMP),
+        _coded(nw.col(schema.event_type).cast(nw.String), lf).alias(EVENT),
+        *[expr.alias(OPTIONAL[role]) for role, expr in optional.items()],
+        *[
+            _coded(nw.col(name), lf) if native_schema[name] == nw.String else nw.col(name)
+            for name in dict.fromkeys(by)
+        ],
+    )
+    totals: dict[str, dict[str, int]] = {}
+    for name, counts in event_totals(canonical, present, types, csat_scale):
+        if name is None:
+            msg = f"Column {schema.event_type!r} of events is null on {count_rows(counts['rows'])}."
+            raise InvalidInputError(msg)
+        totals[str(name)] = counts
+    notes: list[str] = []
+    known = types.known()
+    unknown = {name: row["rows"] for name, row in totals.items() if name not in known}
+    if unknown:
+        listed = ", ".join(f"{name!r} ({count_rows(n)})" for name, n in sorted(unknown.items()))
+        if unknown_events == "raise":
+            msg = (
+                f"Column {schema.event_type!r} of events holds unknown event types: {listed}. "
+                f"Known: {sorted(known)}.\nHint: name them in EventSchema(event_types=EventTypes("
+                "other=(...))) or pass unknown_events='ignore'."
+            )
+            raise InvalidInputError(msg)
+        ignored = count_rows(sum(unknown.values()))
+        notes.append(f"Ignored {ignored} with unknown event types: {listed}.")
+        canonical = canonical.filter(nw.col(EVENT).is_in(sorted(known)))
+        totals = {name: row for name, row in totals.items() if name in known}
+    needs = {
+        "revenue": [types.purchase],
+        "cost": [types.spend],
+        "score": [types.nps_response, types.csat_response],
+    }
+    for role, kinds in needs.items():
+        found = [kind for kind in kinds if kind in totals]
+        if found and role not in present:
+            require_columns([getattr(schema, role)], available, f"needed by {found[0]!r} events")
+    raise_on_problems(totals, schema, csat_scale)
+    if "order_id" in present and types.purchase in totals:
+        check_order_ids(canonical, schema)
+    return PreparedEvents(
+        frame=canonical,
+        type_counts={name: row["rows"] for name, row in sorted(totals.items())},
+        columns=present,
+        notes=tuple(notes),
+    )
+
+
+def validate_with_types(
+    events: object,
+    *,
+    schema: EventSchema,
+    names: Sequence[str],
+    keep: Sequence[str] = (),
+) -> PreparedEvents:
+    """Validate events, accepting ``names`` as event types and keeping ``keep`` columns.
+
+    The journey analyses (cohorts, funnels, attribution) take their event type
+    names as parameters: those are added to the schema's accepted types
+    (``EventTypes.other``) before validation, so a step such as ``"cart_add"``
+    needs no schema change. Rows of types the schema still does not know are
+    ignored and reported in ``notes``.
+    """
+    types = schema.event_types
+    extra = tuple(name for name in dict.fromkeys(names) if name not in types.known())
+    if extra:
+        widened = EventTypes(**{**types.model_dump(), "other": (*types.other, *extra)})
+        schema = EventSchema(**{**schema.model_dump(), "event_types": widened})
+    return validate_events(events, schema=schema, by=list(keep), unknown_events="ignore")

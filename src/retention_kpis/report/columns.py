@@ -1,0 +1,119 @@
+"""The report's columns and their definitions, as literal tables.
+
+:data:`DEFINITIONS` is every KPI column of :class:`~retention_kpis.KPIReport`, in
+column order, with the definition the report carries; :data:`ENGAGEMENT_DEFINITIONS`
+the columns of :func:`~retention_kpis.engagement_kpis` (whose ``customers`` are the
+report's ``active_customers``). ``docs/metrics.md`` explains each one.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "COUNT_COLUMNS",
+    "DEFINITIONS",
+    "ENGAGEMENT_COLUMNS",
+    "ENGAGEMENT_COUNTS",
+    "ENGAGEMENT_DEFINITIONS",
+    "ENGAGEMENT_TABLE_COUNTS",
+    "KPI_COLUMNS",
+    "REFERRED",
+]
+
+_EMAIL_ATTRIBUTED = (
+    "purchases after the customer's first, within click_window of their latest email click"
+)
+
+DEFINITIONS: dict[str, str] = {
+    "visitors": "distinct customers with a visit event in the period (and segment)",
+    "conversion_rate": "distinct visitors who also purchased in the period / visitors",
+    "orders": (
+        "purchase events; distinct order_id when the column is present "
+        "(a purchase without an order_id is its own order)"
+    ),
+    "revenue": "sum of purchase revenue",
+    "spend": "sum of spend cost; null when the events hold no spend rows",
+    "new_customers": (
+        "customers whose first purchase in the whole frame falls in the period "
+        "(in the segment of that purchase)"
+    ),
+    "cpa": "spend / orders",
+    "cac": "spend / new_customers",
+    "roas": "revenue / spend",
+    "aov": "revenue / orders",
+    "purchase_frequency": "orders / active_customers",
+    "csat": "share of CSAT responses >= csat_threshold",
+    "nps": "100 * (promoters 9-10 - detractors 0-6) / NPS responses",
+    "active_customers": "distinct purchasers",
+    "retention_rate": (
+        "share of the calendar-previous period's active customers (same segment) active again"
+    ),
+    "churn_rate": (
+        "1 - retention_rate (churn_from='activity'), or the share of the previous period's "
+        "active customers with a churn event (churn_from='events')"
+    ),
+    "clv": "aov * purchase_frequency * expected lifespan in periods (1 / churn_rate)",
+    "referrals": "referral events (each made by the referrer, its customer_id)",
+    "referral_rate": "referrals / active_customers",
+    "referred_customers": "customers whose first event's channel is referral_channel",
+    "referred_customer_share": "referred_customers / active_customers",
+    "emails_delivered": "distinct (customer, second) email_sent rows; no bounces modelled",
+    "email_open_rate": "email_opens / emails_delivered",
+    "email_ctr": "email_clicks / emails_delivered",
+    "email_cto_rate": "email_clicks / email_opens",
+    "email_unsubscribe_rate": "email_unsubscribes / emails_delivered",
+    "email_attributed_repeat_purchases": _EMAIL_ATTRIBUTED,
+    "pareto_share": "revenue of the top ceil(top_fraction * active_customers) purchasers / revenue",
+}
+"""Every KPI column of the report, in column order, with its definition."""
+
+KPI_COLUMNS: tuple[str, ...] = tuple(DEFINITIONS)
+"""The report's KPI columns (after ``period`` and the ``by`` columns)."""
+
+ENGAGEMENT_COLUMNS: tuple[str, ...] = KPI_COLUMNS[KPI_COLUMNS.index("referrals") :]
+"""Engagement columns of the report, after the core KPIs (null unless ``engagement=True``)."""
+
+ENGAGEMENT_COUNTS = frozenset(
+    {"referrals", "referred_customers", "emails_delivered", "email_attributed_repeat_purchases"}
+)
+"""Engagement columns that are counts (integers; null unless ``engagement=True``)."""
+
+COUNT_COLUMNS = frozenset(
+    {"visitors", "orders", "new_customers", "active_customers", *ENGAGEMENT_COUNTS}
+)
+"""Report columns that are counts (whole numbers unless attribution makes them fractional)."""
+
+ENGAGEMENT_DEFINITIONS: dict[str, str] = {
+    "customers": "distinct purchasers in the period (and segment)",
+    "referrals": "referral events (each made by the referrer, its customer_id)",
+    "referral_rate": "referrals / customers",
+    "referred_customers": "customers whose first event's channel is referral_channel",
+    "referred_customer_share": "referred_customers / customers",
+    "emails_delivered": "distinct (customer, second) email_sent rows; no bounces modelled",
+    "email_opens": "delivered emails with an open or click linked to them",
+    "email_clicks": "delivered emails with a click linked to them",
+    "email_unsubscribes": "delivered emails with an unsubscribe linked to them",
+    "email_open_rate": "email_opens / emails_delivered",
+    "email_ctr": "email_clicks / emails_delivered",
+    "email_cto_rate": "email_clicks / email_opens",
+    "email_unsubscribe_rate": "email_unsubscribes / emails_delivered",
+    "email_attributed_repeat_purchases": _EMAIL_ATTRIBUTED,
+    "pareto_share": "revenue of the top ceil(top_fraction * customers) customers / revenue",
+}
+"""The columns of :func:`~retention_kpis.engagement_kpis`, in order, with their definitions."""
+
+ENGAGEMENT_TABLE_COUNTS = frozenset(
+    {
+        "customers",
+        "referrals",
+        "referred_customers",
+        "emails_delivered",
+        "email_opens",
+        "email_clicks",
+        "email_unsubscribes",
+        "email_attributed_repeat_purchases",
+    }
+)
+"""Columns of :func:`~retention_kpis.engagement_kpis` that are counts (Int64)."""
+
+REFERRED = ("referred_customers", "referred_customer_share")
+"""The columns that need the ``channel`` column and a ``referral_channel``."""
