@@ -35,7 +35,7 @@ from retention_kpis.cohorts import (
 )
 from retention_kpis.datasets import make_events
 from retention_kpis.funnels import CartKPIs, FunnelResult, cart_kpis, funnel
-from retention_kpis.report.engagement import engagement_kpis, referred_vs_organic
+from retention_kpis.report import engagement_kpis, referred_vs_organic
 
 END = dt.date(2025, 12, 31)
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from retention_kpis import ColumnNotFoundError, EventSchema, InvalidInputError, compute_kpis
 from retention_kpis.datasets import make_events
-from retention_kpis.report.engagement import (
+from retention_kpis.report import (
     ENGAGEMENT_DEFINITIONS,
     engagement_kpis,
     referred_vs_organic,
