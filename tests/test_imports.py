@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("pandas", "scipy", "polars", "pyarrow", "duckdb", "pyspark", "matplotlib")
 
 
@@ -43,3 +45,18 @@ def test_lazy_facade_names_resolve_to_their_modules():
 
 def test_import_clv_does_not_load_scipy_or_pandas():
     assert _loaded_after("import retention_kpis.clv") == []
+
+
+def test_old_engagement_module_warns_and_re_exports_the_facades():
+    import importlib  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    import retention_kpis.report  # noqa: PLC0415
+
+    sys.modules.pop("retention_kpis.engagement", None)
+    with pytest.warns(
+        DeprecationWarning, match=r"import engagement_kpis .* from retention_kpis\.report"
+    ):
+        old = importlib.import_module("retention_kpis.engagement")
+    assert old.engagement_kpis is retention_kpis.report.engagement_kpis
+    assert old.referred_vs_organic is retention_kpis.report.referred_vs_organic

@@ -253,8 +253,8 @@ def test_attributed_channel_totals_need_the_channel_in_prepared_events(worked_ex
         (
             {"lookback": "30 days"},
             (
-                "The 'lookback' parameter of attribute must be a positive duration: a timedelta or a "
-                "string like '30D', '12h', '90min', '45s'. Got '30 days' instead."
+                "The 'lookback' parameter of attribute must be a timedelta or a string such as "
+                "'7D', '1.5h', '30min', '45s' (units s, min, h, D, W). Got '30 days' instead."
             ),
         ),
         ({"half_life": 7}, None),

@@ -254,7 +254,7 @@ def test_engagement_kpis_renamed_event_types_and_columns():
             {"click_window": "a week"},
             (
                 "The 'click_window' parameter of engagement_kpis must be a timedelta or a string "
-                "such as '7D', '12h', '30min' (units s, min, h, D, W). Got 'a week' instead."
+                "such as '7D', '1.5h', '30min', '45s' (units s, min, h, D, W). Got 'a week' instead."
             ),
         ),
         (

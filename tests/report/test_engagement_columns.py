@@ -220,7 +220,7 @@ def test_engagement_by_segment_equals_the_segment_alone(constructor):
             {"click_window": "7 days"},
             (
                 "The 'click_window' parameter of compute_kpis must be a timedelta or a string such "
-                "as '7D', '12h', '30min' (units s, min, h, D, W). Got '7 days' instead."
+                "as '7D', '1.5h', '30min', '45s' (units s, min, h, D, W). Got '7 days' instead."
             ),
         ),
         (

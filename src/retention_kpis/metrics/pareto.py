@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import fractions
 import math
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
+from typing_extensions import Self
 
 from retention_kpis._core.checks import (
     ZeroDivision,
@@ -21,19 +22,35 @@ from retention_kpis.metrics._base import Fraction, RatioKPI
 __all__ = ["ParetoShare", "pareto_share", "top_customer_count"]
 
 
-def top_customer_count(customers: int, top_fraction: float) -> int:
+class _Count(Protocol):
+    """An integer, or an integer expression of a dataframe engine (a narwhals ``Expr``)."""
+
+    def __mul__(self, other: int, /) -> Self: ...
+    def __add__(self, other: int, /) -> Self: ...
+    def __floordiv__(self, other: int, /) -> Self: ...
+
+
+_C = TypeVar("_C", bound=_Count)
+
+
+def top_customer_count(customers: _C, top_fraction: float) -> _C:
     """Return the size of the top group: ``ceil(customers * top_fraction)``.
 
     ``top_fraction`` is read as the decimal number it prints as (``0.2`` is
     exactly one fifth), so ``100 * 0.07`` gives 7, not 8 from binary rounding.
+    With ``top_fraction = p / q`` the count is ``(customers * p + q - 1) // q`` in
+    integer arithmetic, so ``customers`` may also be an integer column expression:
+    the events facade ranks purchasers inside the engine and sizes the top group
+    with this same function (``report/engagement_tables.py``); that ranking is the one
+    step of :func:`pareto_share` the facade cannot hand to this module.
 
     Examples
     --------
     >>> top_customer_count(100, 0.07), top_customer_count(11, 0.2), top_customer_count(0, 0.2)
     (7, 3, 0)
     """
-    exact = customers * fractions.Fraction(repr(float(top_fraction)))
-    return math.ceil(exact)
+    exact = fractions.Fraction(repr(float(top_fraction)))
+    return (customers * exact.numerator + (exact.denominator - 1)) // exact.denominator
 
 
 def _values(

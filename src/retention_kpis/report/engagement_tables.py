@@ -16,7 +16,6 @@ before the window expression runs (pandas evaluates a ``when/then`` inside
 from __future__ import annotations
 
 import dataclasses
-import fractions
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +33,7 @@ from retention_kpis._core.columns import (
 )
 from retention_kpis._core.frames import Key, collect_table, flag, grouped
 from retention_kpis.events import EventTypes
+from retention_kpis.metrics.pareto import top_customer_count
 
 __all__ = ["EngagementTables", "engagement_tables", "first_touch", "with_channel"]
 
@@ -189,9 +189,8 @@ def _main_tables(
     (:func:`first_touch`: the first event in the whole frame is on the referral channel),
     then ranks the purchasers by revenue within the key. Ranks are ordinal (ties in any
     order: the top group's sum is the same). The top group has
-    :func:`~retention_kpis.metrics.pareto.top_customer_count` members, in integer
-    arithmetic: with ``top_fraction = p / q`` as the decimal it prints as,
-    ``ceil(n * p / q) = (n * p + q - 1) // q``. Grouping only the purchases on the
+    :func:`~retention_kpis.metrics.pareto.top_customer_count` members (the same
+    function, applied to the purchaser count column). Grouping only the purchases on the
     customer (not every event) is what keeps this cheap: on polars over 11.9M events the
     two take 0.08 and 0.14 s, the one query over every event they replace took 0.99 s.
     """
@@ -222,10 +221,7 @@ def _main_tables(
         (rank.over(*keys) if keys else rank).alias("_rank"),
         (purchasers.over(*keys) if keys else purchasers).alias("_purchasers"),
     )
-    exact = fractions.Fraction(repr(float(top_fraction)))
-    top = (nw.col("_purchasers").cast(nw.Int64) * exact.numerator + exact.denominator - 1) // (
-        exact.denominator
-    )
+    top = top_customer_count(nw.col("_purchasers").cast(nw.Int64), top_fraction)
     flagged = ranked.with_columns(
         nw.when(nw.col("_rank") <= top)
         .then(nw.col("_spent"))
