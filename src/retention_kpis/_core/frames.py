@@ -21,6 +21,7 @@ from retention_kpis.exceptions import InvalidInputError
 __all__ = [
     "Key",
     "as_lazy",
+    "as_lazy_and_eager",
     "collect_table",
     "flag",
     "grouped",
@@ -51,17 +52,29 @@ def plain(value: object) -> object:
     return value
 
 
-def as_lazy(frame: object, name: str = "events") -> nw.LazyFrame[Any]:
+def as_lazy(frame: object, name: str = "events", func: str | None = None) -> nw.LazyFrame[Any]:
     """Wrap any native frame narwhals supports as a narwhals LazyFrame, else raise.
 
     An eager frame becomes the lazy view of itself (nothing is copied); a frame
     that is already narwhals is taken as it is.
     """
+    return as_lazy_and_eager(frame, name, func)[0]
+
+
+def as_lazy_and_eager(
+    frame: object, name: str = "events", func: str | None = None
+) -> tuple[nw.LazyFrame[Any], bool]:
+    """Return :func:`as_lazy` of ``frame`` and whether ``frame`` was eager.
+
+    ``name`` and ``func`` name the parameter in the error message
+    (``The 'events' parameter of compute_kpis must be ...``).
+    """
+    where = f"The {name!r} parameter" + (f" of {func}" if func else "")
     try:
         wrapped = nw.from_native(frame)  # type: ignore[call-overload]  # any native frame
     except TypeError as exc:
         msg = (
-            f"The {name!r} parameter must be a dataframe narwhals supports (pandas, polars, "
+            f"{where} must be a dataframe narwhals supports (pandas, polars, "
             f"pyarrow, DuckDB, ...). Got {type(frame).__name__} instead."
         )
         raise InvalidInputError(msg) from exc
@@ -69,15 +82,15 @@ def as_lazy(frame: object, name: str = "events") -> nw.LazyFrame[Any]:
         names = [str(column) for column in getattr(frame, "columns", ())]
         repeated = sorted({column for column in names if names.count(column) > 1})
         msg = (
-            f"The {name!r} parameter must have distinct column names. Got {repeated} more "
+            f"{where} must have distinct column names. Got {repeated} more "
             "than once.\nHint: drop or rename the repeated columns first."
         )
         raise InvalidInputError(msg) from exc
     if isinstance(wrapped, nw.DataFrame):
-        return wrapped.lazy()
+        return wrapped.lazy(), True
     if isinstance(wrapped, nw.LazyFrame):
-        return wrapped
-    msg = f"The {name!r} parameter must be a dataframe, not a series. Got {type(frame).__name__}."
+        return wrapped, False
+    msg = f"{where} must be a dataframe, not a series. Got {type(frame).__name__}."
     raise InvalidInputError(msg)
 
 

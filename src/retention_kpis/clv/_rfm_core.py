@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
-from narwhals.exceptions import DuplicateError
 from narwhals.stable.v2.dependencies import is_pandas_like_dataframe
 
 from retention_kpis._core.checks import check_positive
+from retention_kpis._core.frames import as_lazy_and_eager
 from retention_kpis._core.text import count_rows
 from retention_kpis.clv._rfm_periods import TIME_UNITS, TimeUnit, as_moment, period_expr, period_of
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
@@ -80,28 +80,6 @@ class Prepared:
         if is_pandas_like_dataframe(native):  # sorting left a shuffled index
             native = native.reset_index(drop=True)
         return native
-
-
-def _as_lazy(transactions: object, func: str) -> tuple[nw.LazyFrame[Any], bool]:
-    try:
-        frame = nw.from_native(transactions)  # type: ignore[call-overload]  # any native frame
-    except TypeError as exc:
-        msg = (
-            f"The 'transactions' parameter of {func} must be a dataframe narwhals supports "
-            f"(pandas, polars, pyarrow, DuckDB, ...). Got {type(transactions).__name__} instead."
-        )
-        raise InvalidInputError(msg) from exc
-    except DuplicateError as exc:  # pandas allows repeated column names
-        names = [str(name) for name in getattr(transactions, "columns", ())]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        msg = (
-            f"The 'transactions' parameter of {func} must have distinct column names. "
-            f"Got {repeated} more than once.\nHint: drop or rename the repeated columns first."
-        )
-        raise InvalidInputError(msg) from exc
-    if isinstance(frame, nw.DataFrame):
-        return frame.lazy(), True
-    return frame, False
 
 
 def _check_columns(
@@ -193,7 +171,7 @@ def prepare(
         )
         raise InvalidInputError(msg)
     scaler = check_positive(time_scaler, "time_scaler", func)
-    lf, eager = _as_lazy(transactions, func)
+    lf, eager = as_lazy_and_eager(transactions, "transactions", func)
     schema = lf.collect_schema()
     _check_columns(schema, func, customer_id, timestamp, monetary_value)
     time_dtype = schema[timestamp]

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from retention_kpis.attribution import Model
 from retention_kpis.spec._fields import Column, Identifier, Scalar
 
 __all__ = ["AttributionSpec", "Expectation"]
@@ -109,14 +110,5 @@ class AttributionSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    model: Literal[
-        "first_touch",
-        "last_touch",
-        "last_non_direct",
-        "linear",
-        "time_decay",
-        "position_based",
-        "markov",
-        "shapley",
-    ]
+    model: Model
     lookback_days: int = Field(30, gt=0, le=3660)

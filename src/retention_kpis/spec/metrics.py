@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from retention_kpis.attribution import MODELS
 from retention_kpis.spec._expr import ExpressionError, parse
 from retention_kpis.spec._fields import Column, Identifier, Scalar
 
@@ -37,16 +38,7 @@ __all__ = [
     "SimpleMetric",
 ]
 
-ATTRIBUTION_MODELS = (
-    "first_touch",
-    "last_touch",
-    "last_non_direct",
-    "linear",
-    "time_decay",
-    "position_based",
-    "markov",
-    "shapley",
-)
+ATTRIBUTION_MODELS = MODELS
 """Attribution model names a spec may declare."""
 
 _MODEL = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
