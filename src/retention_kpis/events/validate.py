@@ -80,6 +80,33 @@ def _coded(strings: nw.Expr, lf: nw.LazyFrame[Any]) -> nw.Expr:
     return strings
 
 
+def _unknown_events(
+    totals: dict[str, dict[str, int]],
+    canonical: nw.LazyFrame[Any],
+    schema: EventSchema,
+    unknown_events: UnknownEvents,
+) -> tuple[dict[str, dict[str, int]], nw.LazyFrame[Any], list[str]]:
+    """Raise on event types the schema does not know, or drop them with a note ("ignore")."""
+    types = schema.event_types
+    notes: list[str] = []
+    known = types.known()
+    unknown = {name: row["rows"] for name, row in totals.items() if name not in known}
+    if unknown:
+        listed = ", ".join(f"{name!r} ({count_rows(n)})" for name, n in sorted(unknown.items()))
+        if unknown_events == "raise":
+            msg = (
+                f"Column {schema.event_type!r} of events holds unknown event types: {listed}. "
+                f"Known: {sorted(known)}.\nHint: name them in EventSchema(event_types=EventTypes("
+                "other=(...))) or pass unknown_events='ignore'."
+            )
+            raise InvalidInputError(msg)
+        ignored = count_rows(sum(unknown.values()))
+        notes.append(f"Ignored {ignored} with unknown event types: {listed}.")
+        canonical = canonical.filter(nw.col(EVENT).is_in(sorted(known)))
+        totals = {name: row for name, row in totals.items() if name in known}
+    return totals, canonical, notes
+
+
 def validate_events(
     events: object,
     *,
@@ -178,22 +205,7 @@ def validate_events(
             msg = f"Column {schema.event_type!r} of events is null on {count_rows(counts['rows'])}."
             raise InvalidInputError(msg)
         totals[str(name)] = counts
-    notes: list[str] = []
-    known = types.known()
-    unknown = {name: row["rows"] for name, row in totals.items() if name not in known}
-    if unknown:
-        listed = ", ".join(f"{name!r} ({count_rows(n)})" for name, n in sorted(unknown.items()))
-        if unknown_events == "raise":
-            msg = (
-                f"Column {schema.event_type!r} of events holds unknown event types: {listed}. "
-                f"Known: {sorted(known)}.\nHint: name them in EventSchema(event_types=EventTypes("
-                "other=(...))) or pass unknown_events='ignore'."
-            )
-            raise InvalidInputError(msg)
-        ignored = count_rows(sum(unknown.values()))
-        notes.append(f"Ignored {ignored} with unknown event types: {listed}.")
-        canonical = canonical.filter(nw.col(EVENT).is_in(sorted(known)))
-        totals = {name: row for name, row in totals.items() if name in known}
+    totals, canonical, notes = _unknown_events(totals, canonical, schema, unknown_events)
     needs = {
         "revenue": [types.purchase],
         "cost": [types.spend],

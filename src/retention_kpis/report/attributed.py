@@ -28,7 +28,12 @@ from retention_kpis.attribution import MODELS, Model, attributed_channel_totals
 from retention_kpis.events import EventSchema, PreparedEvents
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["attributed_orders", "check_attribution", "first_purchase_events"]
+__all__ = [
+    "attributed_orders",
+    "check_attribution",
+    "first_purchase_events",
+    "report_attribution",
+]
 
 NO_TOUCH = "(none)"
 """Channel of purchases without any touch (the attribution module's default label)."""
@@ -134,3 +139,37 @@ def attributed_orders(
             0.0 if new is None else new.revenue,
         )
     return keyed
+
+
+def report_attribution(
+    prepared: PreparedEvents,
+    *,
+    model: Model | None,
+    schema: EventSchema,
+    period: Period | None,
+    by: tuple[str, ...],
+    keys: Iterable[Key],
+) -> tuple[dict[Key, tuple[float, float, float]] | None, tuple[str, ...]]:
+    """Return the attributed totals of the report's keys and the note saying so.
+
+    Without a model: ``(None, ())``.
+    """
+    if model is None:
+        return None, ()
+    position = by.index(schema.channel) + (1 if period is not None else 0)
+    attributed = attributed_orders(
+        prepared,
+        model=model,
+        schema=schema,
+        period=period,
+        by=by,
+        channel_values=[key[position] for key in keys],
+    )
+    note = (
+        "orders, revenue, new_customers, aov, cpa, cac and roas are attributed to "
+        f"channels with the {model!r} model (visits within 30 days before each purchase "
+        "are its touches; purchases without one are the channel '(none)'; new_customers "
+        "credits each customer's first purchase); the other columns count each event in "
+        "its own channel."
+    )
+    return attributed, (note,)

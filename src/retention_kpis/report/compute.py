@@ -21,7 +21,7 @@ from retention_kpis._core.text import count_rows
 from retention_kpis.attribution import Model
 from retention_kpis.events import EventSchema, PreparedEvents, UnknownEvents, validate_events
 from retention_kpis.events.schema import check_schema
-from retention_kpis.report.attributed import attributed_orders, check_attribution
+from retention_kpis.report.attributed import check_attribution, report_attribution
 from retention_kpis.report.columns import DEFINITIONS, KPI_COLUMNS
 from retention_kpis.report.engagement_tables import (
     EngagementTables,
@@ -254,25 +254,10 @@ def compute_kpis(
     tables, no_referred = _engagement_extras(
         prepared, schema, {**options, "period": period, "by": by_}
     )
-    attributed = None
-    notes = list(prepared.notes)
-    if model is not None:
-        position = by_.index(schema.channel) + (1 if period is not None else 0)
-        attributed = attributed_orders(
-            prepared,
-            model=model,
-            schema=schema,
-            period=period,
-            by=by_,
-            channel_values=[key[position] for key in aggregates.keys],
-        )
-        notes.append(
-            "orders, revenue, new_customers, aov, cpa, cac and roas are attributed to "
-            f"channels with the {model!r} model (visits within 30 days before each purchase "
-            "are its touches; purchases without one are the channel '(none)'; new_customers "
-            "credits each customer's first purchase); the other columns count each event in "
-            "its own channel."
-        )
+    attributed, attribution_notes = report_attribution(
+        prepared, model=model, schema=schema, period=period, by=by_, keys=aggregates.keys
+    )
+    notes = [*prepared.notes, *attribution_notes]
     extras = _Extras(tables, no_referred, attributed)
     rows, row_notes = _rows(aggregates, inputs, extras, by_, period)
     kind = native_kind(events)

@@ -147,21 +147,18 @@ def _retention(
     return retention, _kpi({}, cause, churn_rate, start, start - retained)
 
 
-def kpi_values(
+def _money(
     aggregates: Aggregates,
     key: Key,
     inputs: RowInputs,
     causes: dict[str, int],
-    attributed: tuple[float, float, float] | None = None,
-) -> dict[str, Any]:
-    """Return the 17 core KPIs of one (period, segment) key; counts undefined KPIs by cause.
+    attributed: tuple[float, float, float] | None,
+) -> tuple[dict[str, float], int, float]:
+    """Return orders, revenue, spend, new customers, cpa, cac, roas and aov of one key.
 
-    ``attributed`` replaces the key's orders, revenue and new customers (then
-    ``aov``, ``cpa``, ``cac`` and ``roas``); ``purchase_frequency`` and ``clv``
-    keep the key's own purchases.
+    Also returns the key's own orders and AOV (before attribution), which purchase
+    frequency and CLV keep using.
     """
-    visitors = int(_get(aggregates, "customers", key, "visitors"))
-    active = int(_get(aggregates, "customers", key, "active"))
     own_orders = _orders(aggregates, key, has_orders=inputs.has_orders)
     own_revenue = float(_get(aggregates, "purchases", key, "revenue"))
     spend = float(_get(aggregates, "spend", key, "spend")) if inputs.has_spend else _NAN
@@ -187,6 +184,36 @@ def kpi_values(
         cac = _kpi(causes, no_new, customer_acquisition_cost, spend, new, fractional=True)
     else:
         cac = _kpi(causes, no_new, customer_acquisition_cost, spend, new)
+    roas = _kpi(causes, "roas is null where spend is 0", return_on_ad_spend, revenue, spend)
+    values = {
+        "orders": orders,
+        "revenue": revenue,
+        "spend": spend,
+        "new_customers": new,
+        "cpa": cpa,
+        "cac": cac,
+        "roas": roas,
+        "aov": aov,
+    }
+    return values, own_orders, own_aov
+
+
+def kpi_values(
+    aggregates: Aggregates,
+    key: Key,
+    inputs: RowInputs,
+    causes: dict[str, int],
+    attributed: tuple[float, float, float] | None = None,
+) -> dict[str, Any]:
+    """Return the 17 core KPIs of one (period, segment) key; counts undefined KPIs by cause.
+
+    ``attributed`` replaces the key's orders, revenue and new customers (then
+    ``aov``, ``cpa``, ``cac`` and ``roas``); ``purchase_frequency`` and ``clv``
+    keep the key's own purchases.
+    """
+    visitors = int(_get(aggregates, "customers", key, "visitors"))
+    active = int(_get(aggregates, "customers", key, "active"))
+    money, own_orders, own_aov = _money(aggregates, key, inputs, causes, attributed)
     frequency = _kpi(
         causes,
         "purchase_frequency is null where there are no purchasers",
@@ -218,14 +245,7 @@ def kpi_values(
             int(_get(aggregates, "customers", key, "converted")),
             visitors,
         ),
-        "orders": orders,
-        "revenue": revenue,
-        "spend": spend,
-        "new_customers": new,
-        "cpa": cpa,
-        "cac": cac,
-        "roas": _kpi(causes, "roas is null where spend is 0", return_on_ad_spend, revenue, spend),
-        "aov": aov,
+        **money,
         "purchase_frequency": frequency,
         "csat": _NAN
         if csat_scores is None
