@@ -28,6 +28,7 @@ http://brucehardie.com/notes/025/
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -39,7 +40,6 @@ from retention_kpis.clv._base import (
     ProbabilityModel,
     as_float_array,
     check_same_length,
-    collapse_rows,
 )
 from retention_kpis.clv._special import log_gamma_ratio
 from retention_kpis.exceptions import InvalidInputError
@@ -91,52 +91,142 @@ _LARGE_SHAPE = 1e3
 """Above this ``p x``, ``log Gamma(p x + q) - log Gamma(p x)`` is taken from Stirling's series."""
 
 
-def _log_density(px: FloatArray, q: float, v: float, x: FloatArray, zbar: FloatArray) -> FloatArray:
-    """``log f(zbar | x)``, free of the cancellations of the textbook form.
+def _log_gamma_ratio(px: FloatArray, q: float) -> FloatArray:
+    """Return ``log Gamma(p x + q) - log Gamma(p x)`` (Stirling's series for large ``p x``).
 
-    ``q log v + (p x - 1) log zbar + p x log x - (p x + q) log(v + x zbar)``
-    equals ``-log zbar - q log1p(x zbar / v) - p x log1p(v / (x zbar))``, terms
-    that do not cancel when ``p x`` is large (frequency 1e5, ``p`` 1e4), and
-    ``log Gamma(p x + q) - log Gamma(p x)`` comes from the differenced Stirling
-    series there (``gammaln`` would lose about ``1e-16 p x log(p x)``).
+    ``gammaln`` would lose about ``1e-16 p x log(p x)`` there.
     """
     from scipy.special import gammaln  # noqa: PLC0415 - scipy is imported lazily
 
     large = px > _LARGE_SHAPE
-    ratio = np.where(large, 0.0, gammaln(px + q) - gammaln(np.where(large, 1.0, px)))
+    ratio: FloatArray = np.where(large, 0.0, gammaln(px + q) - gammaln(np.where(large, 1.0, px)))
     if large.any():
         ratio[large] = log_gamma_ratio(px[large], q)
-    out: FloatArray = (
-        ratio
-        - gammaln(q)
-        - np.log(zbar)
-        - q * np.log1p(x * zbar / v)
-        - px * np.log1p(v / (x * zbar))
+    return ratio
+
+
+class _Sufficient:
+    """The repeat buyers arranged once per fit, so a likelihood evaluation is cheap.
+
+    The special functions depend on a customer only through ``x``, which takes few
+    distinct values (35 in a million simulated customers): they are evaluated per
+    distinct ``x`` and weighted by the customers having it. The rest depends on
+    ``r = x zbar`` and ``v`` through ``a = log1p(r / v)`` and ``b = log1p(v / r)``,
+    with ``b = a - log(r / v)``: rows are sorted by ``r`` once, so those with ``r <= v``
+    (a prefix) take one ``log1p`` for ``a`` and those with ``r > v`` one for ``b``; the
+    other enters the sums as that value plus ``log(v / r)`` or ``log(r / v)``, terms of
+    one sign (``b`` is computed directly where it is small, as the cancellation-free
+    form of the density needs).
+    """
+
+    def __init__(self, x: FloatArray, zbar: FloatArray, weights: FloatArray) -> None:
+        r = x * zbar
+        order = np.argsort(r, kind="stable")
+        self.x = x[order]
+        self.zbar = zbar[order]
+        self.r = r[order]
+        self.log_r = np.log(self.r)
+        self.w = weights[order]
+        self.wx = self.w * x[order]
+        self.total = float(self.w.sum())
+        self.log_zbar = float(weights @ np.log(zbar))
+        self.x_values, inverse = np.unique(x, return_inverse=True)
+        self.x_weights = np.bincount(inverse, weights=weights, minlength=len(self.x_values))
+
+    def every(self, step: int) -> _Sufficient:
+        """Every ``step``-th row in ``r`` order: a sample spread over the whole range of ``r``."""
+        return _Sufficient(self.x[::step], self.zbar[::step], self.w[::step])
+
+    def log1p_sums(self, v: float) -> tuple[float, float]:
+        """Return ``sum w a`` and ``sum w x b`` (``a = log1p(r / v)``, ``b = log1p(v / r)``).
+
+        They are the only sums of ``a`` and ``b`` the likelihood and its gradient need.
+        """
+        k = int(np.searchsorted(self.r, v, side="right"))
+        log_v = math.log(v)
+        w1, wx1, r1, log_r1 = self.w[:k], self.wx[:k], self.r[:k], self.log_r[:k]
+        w2, wx2, r2, log_r2 = self.w[k:], self.wx[k:], self.r[k:], self.log_r[k:]
+        a1 = np.log1p(r1 / v)  # r <= v: a is small, b = a + log(v / r) adds two terms >= 0
+        b2 = np.log1p(v / r2)  # r > v: b is small, a = b + log(r / v) adds two terms > 0
+        sum_w_a = float(w1 @ a1) + float(w2 @ b2) + float(w2 @ log_r2) - log_v * float(w2.sum())
+        sum_wx_b = float(wx1 @ a1) + log_v * float(wx1.sum()) - float(wx1 @ log_r1)
+        sum_wx_b += float(wx2 @ b2)
+        return sum_w_a, sum_wx_b
+
+
+def _negative_log_likelihood_sums(
+    log_params: FloatArray, data: _Sufficient
+) -> tuple[float, FloatArray]:
+    """Total negative log-likelihood and its gradient in log-parameter space.
+
+    Per customer, ``log f(zbar | x) = log Gamma(p x + q) - log Gamma(p x) - log Gamma(q)
+    - log zbar - q log1p(x zbar / v) - p x log1p(v / (x zbar))``, which equals the
+    textbook ``q log v + (p x - 1) log zbar + p x log x - (p x + q) log(v + x zbar) + ...``
+    without its cancellations when ``p x`` is large (frequency 1e5, ``p`` 1e4).
+    """
+    from scipy.special import digamma, gammaln  # noqa: PLC0415 - scipy is imported lazily
+
+    params = np.exp(log_params)
+    p, q, v = (float(value) for value in params)
+    px = p * data.x_values
+    sum_w_a, sum_wx_b = data.log1p_sums(v)
+    inverse_rate = 1.0 / (v + data.r)
+    log_l = (
+        float(data.x_weights @ _log_gamma_ratio(px, q))
+        - float(gammaln(q)) * data.total
+        - data.log_zbar
+        - q * sum_w_a
+        - p * sum_wx_b
     )
-    return out
+    shared = digamma(px + q)
+    grad = np.array(
+        [
+            float(data.x_weights @ (data.x_values * (shared - digamma(px)))) - sum_wx_b,
+            float(data.x_weights @ shared) - float(digamma(q)) * data.total - sum_w_a,
+            q * data.total / v
+            - p * float(data.wx @ inverse_rate)
+            - q * float(data.w @ inverse_rate),
+        ]
+    )
+    gradient: FloatArray = -grad * params
+    return -log_l, gradient
 
 
 def _negative_log_likelihood(
     log_params: FloatArray, x: FloatArray, zbar: FloatArray, weights: FloatArray
 ) -> tuple[float, FloatArray]:
-    """Total negative log-likelihood and its gradient in log-parameter space."""
-    from scipy.special import digamma  # noqa: PLC0415 - scipy is imported lazily
+    """Total negative log-likelihood of repeat buyers and its gradient in log-parameter space."""
+    return _negative_log_likelihood_sums(log_params, _Sufficient(x, zbar, weights))
 
-    params = np.exp(log_params)
-    p, q, v = params
-    px = p * x
-    log_rate = np.log(v + x * zbar)
-    log_l = _log_density(px, q, v, x, zbar)
-    shared = digamma(px + q)
-    grad = np.stack(
-        [
-            x * (shared - digamma(px) + np.log(zbar) + np.log(x) - log_rate),
-            shared - digamma(q) + np.log(v) - log_rate,
-            q / v - (px + q) / (v + x * zbar),
-        ]
-    )
-    gradient: FloatArray = -(grad @ weights) * params
-    return -float(weights @ log_l), gradient
+
+_WARM_START_ROWS = 20_000
+"""Above twice this many repeat buyers, the fit starts from the MLE of a sample of this size."""
+
+
+def _starting_point(data: _Sufficient) -> FloatArray:
+    """Log parameters to start the fit from: zeros, or the MLE of an evenly spread sample.
+
+    On large data most L-BFGS iterations are spent walking from the zeros to the optimum;
+    a sample of ``_WARM_START_ROWS`` rows (every k-th in ``r`` order) gets close to it at a
+    fraction of the cost, and the full fit then only polishes. The optimum, and so the
+    result, is the full data's: only the path to it changes.
+    """
+    from scipy.optimize import minimize  # noqa: PLC0415 - scipy is imported lazily
+
+    zeros = np.zeros(3)
+    if len(data.r) < 2 * _WARM_START_ROWS:
+        return zeros
+    sample = data.every(len(data.r) // _WARM_START_ROWS)
+
+    def scaled(log_params: FloatArray) -> tuple[float, FloatArray]:
+        value, gradient = _negative_log_likelihood_sums(log_params, sample)
+        if not math.isfinite(value):
+            return 1e300, np.zeros(3)
+        return value / sample.total, gradient / sample.total
+
+    result = minimize(scaled, zeros, jac=True, method="L-BFGS-B", bounds=[(-30.0, 30.0)] * 3)
+    start = np.asarray(result.x, dtype=np.float64)
+    return start if np.all(np.isfinite(start)) and np.all(np.abs(start) < 29.0) else zeros
 
 
 class GammaGammaModel(ProbabilityModel[GammaGammaParams]):
@@ -197,14 +287,15 @@ class GammaGammaModel(ProbabilityModel[GammaGammaParams]):
         if len(x) == 0 or w.sum() <= 0:
             msg = "GammaGammaModel.fit needs at least one customer with frequency > 0; got none."
             raise InvalidInputError(msg)
-        (x_, spend_), w_ = collapse_rows([x, spend], w)
-        keep = w_ > 0
-        x_, spend_, w_ = x_[keep], spend_[keep], w_[keep]
+        # No collapsing of equal rows: spend is continuous, so few rows are equal, and
+        # _Sufficient already evaluates the special functions once per distinct x.
+        keep = w > 0
+        data = _Sufficient(x[keep], spend[keep], w[keep])
 
         def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
-            return _negative_log_likelihood(log_params, x_, spend_, w_)
+            return _negative_log_likelihood_sums(log_params, data)
 
-        self._fit_log_params(objective, np.zeros(3), total_weight=float(w_.sum()))
+        self._fit_log_params(objective, _starting_point(data), total_weight=data.total)
         return self
 
     def population_mean_value(self) -> float:
