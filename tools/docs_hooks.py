@@ -33,7 +33,9 @@ _workdir: tempfile.TemporaryDirectory[str] | None = None
 
 def _docs_plots() -> ModuleType:
     """Import ``tools/docs_plots.py`` by path (``tools`` is not a package)."""
-    spec = importlib.util.spec_from_file_location("_rk_docs_plots", ROOT / "tools" / "docs_plots.py")
+    spec = importlib.util.spec_from_file_location(
+        "_rk_docs_plots", ROOT / "tools" / "docs_plots.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -53,11 +55,10 @@ def _gallery(plots: tuple[Any, ...]) -> str:
         "",
     ]
     for plot in plots:
-        doc = (plot.draw.__doc__ or "").strip().splitlines()[0]
         lines += [
             f"## {plot.caption}",
             "",
-            doc,
+            plot.description,
             "",
             f"![{plot.caption}]({PLOT_DIR}/{plot.name}.png){{ .rk-plot }}",
             "",
@@ -75,9 +76,7 @@ def on_files(files: Files, config: Any) -> Files:  # noqa: ANN401 - mkdocs' conf
     _workdir = tempfile.TemporaryDirectory(prefix="rk-docs-")
     plots = _docs_plots()
     for path in plots.draw_all(Path(_workdir.name)):
-        files.append(
-            File.generated(config, f"{PLOT_DIR}/{path.name}", abs_src_path=str(path))
-        )
+        files.append(File.generated(config, f"{PLOT_DIR}/{path.name}", abs_src_path=str(path)))
     files.append(File.generated(config, GALLERY, content=_gallery(plots.PLOTS)))
     # A plain File whose src_dir is examples/ (not File.generated: mkdocs-jupyter's wrapper
     # recomputes the source path from src_dir, which a generated file does not have).
