@@ -45,6 +45,7 @@ MODELS: tuple[Model, ...] = (
     "markov",
     "shapley",
 )
+"""Every attribution model name, in the order the docs present them."""
 
 
 def _fail(name: str, func: str, requirement: str, got: object) -> InvalidInputError:

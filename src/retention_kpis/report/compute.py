@@ -43,6 +43,7 @@ from retention_kpis.report.tables import aggregate
 __all__ = ["KPIReport", "KPIRow", "compute_kpis"]
 
 ChurnFrom: TypeAlias = Literal["activity", "events"]
+"""Where :func:`compute_kpis` counts churned customers from (its ``churn_from`` option)."""
 _FUNC = "compute_kpis"
 
 
