@@ -11,11 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from retention_kpis._core.backends import FrameBackend, from_columns
 from retention_kpis._core.calendar import Period
+from retention_kpis._core.display import Table, Unit, short_repr
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis._core.values import MaybeNaN, NonNegative
 from retention_kpis.attribution._options import Model
 
 __all__ = [
+    "CREDIT_UNITS",
     "AttributionParameters",
     "AttributionResult",
     "ChannelCredit",
@@ -24,6 +26,14 @@ __all__ = [
 ]
 
 SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
+
+CREDIT_UNITS: dict[str, Unit] = {
+    "channel": "text",
+    "conversions": "count",
+    "revenue": "money",
+    "removal_effect": "percent",
+}
+"""How ``str(result)`` and notebooks show the credit (``removal_effect``: Markov only)."""
 
 
 class AttributionParameters(BaseModel):
@@ -124,6 +134,44 @@ class AttributionResult(BaseModel):
     backend: FrameBackend
     lazy: bool = False
     _session: Any = PrivateAttr(default=None)
+
+    def _table(self) -> Table:
+        data = self.to_dict()
+        columns = list(data)
+        if self.model == "markov":
+            columns.append("removal_effect")
+            data["removal_effect"] = [credit.removal_effect for credit in self.credits]
+        units: dict[str, Unit] = {"period": "text", **dict.fromkeys(self.parameters.by, "text")}
+        units.update(CREDIT_UNITS)
+        title = (
+            f"AttributionResult: {self.model} model, {self.conversions:,} conversions "
+            f"({self.converting_paths:,} with a touch, {self.conversions_without_touch:,} "
+            f"without), revenue {self.revenue:,.2f}"
+        )
+        return Table(columns, data, units, (), title)
+
+    def __str__(self) -> str:
+        """Return a fixed-width table of the credit, one row per (period, segment, channel)."""
+        return self._table().text()
+
+    def _repr_html_(self) -> str:
+        """Return a compact HTML table of the credit for notebooks."""
+        return self._table().html()
+
+    def __repr__(self) -> str:
+        """Return one line: the model, the totals and the shape; no per-channel values."""
+        return short_repr(
+            type(self).__name__,
+            {
+                "model": self.model,
+                "credits": len(self.credits),
+                "conversions": self.conversions,
+                "revenue": round(self.revenue, 2),
+                "period": self.parameters.period,
+                "by": self.parameters.by,
+                "backend": self.backend,
+            },
+        )
 
     @property
     def columns(self) -> list[str]:

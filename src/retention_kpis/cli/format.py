@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import math
 from collections.abc import Collection, Sequence
 from typing import Any
 
-__all__ = ["cell", "csv_text", "text_table"]
+from retention_kpis._core.display import Unit, format_value
+from retention_kpis._core.display import text_table as render_text
+
+__all__ = ["NULL", "cell", "csv_text", "text_table"]
+
+NULL = "-"
+"""How the console prints an undefined value."""
 
 
 def cell(value: object, *, percent: bool = False) -> str:
@@ -20,17 +24,7 @@ def cell(value: object, *, percent: bool = False) -> str:
     >>> cell(0.25, percent=True), cell(1234), cell(None), cell(float("nan"))
     ('25.0%', '1,234', '-', '-')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.1%}" if percent else f"{value:,.2f}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
+    return format_value(value, "percent" if percent else "auto", null=NULL)
 
 
 def text_table(
@@ -43,6 +37,11 @@ def text_table(
 ) -> str:
     """Render columns as an aligned table: numbers right, text left; notes after it.
 
+    The console's units: ``text_columns`` as text, ``percent_columns`` as
+    percentages, the rest by value type; undefined values print as ``-``. The
+    rendering is :func:`retention_kpis._core.display.text_table`, the one every
+    result's ``__str__`` uses.
+
     Examples
     --------
     >>> print(text_table(["k", "n"], {"k": ["a"], "n": [3]}, text_columns={"k"},
@@ -51,33 +50,11 @@ def text_table(
     -  -
     a  3
     """
-    rows = len(data[columns[0]]) if columns else 0
-    cells = {
-        name: [cell(value, percent=name in percent_columns) for value in data[name]]
+    units: dict[str, Unit] = {
+        name: "text" if name in text_columns else "percent" if name in percent_columns else "auto"
         for name in columns
     }
-    numeric = {
-        name: name not in text_columns
-        and all(isinstance(v, (int, float)) or v is None for v in data[name])
-        for name in columns
-    }
-    widths = {name: max([len(name), *(len(text) for text in cells[name])]) for name in columns}
-
-    def line(values: dict[str, str]) -> str:
-        parts = [
-            values[name].rjust(widths[name]) if numeric[name] else values[name].ljust(widths[name])
-            for name in columns
-        ]
-        return "  ".join(parts).rstrip()
-
-    lines = [line({name: name for name in columns})]
-    lines.append("  ".join("-" * widths[name] for name in columns))
-    lines.extend(line({name: cells[name][i] for name in columns}) for i in range(rows))
-    if not rows:
-        lines.append("(no rows)")
-    if notes:
-        lines.extend(["", "Notes:", *(f"- {note}" for note in notes)])
-    return "\n".join(lines) + "\n"
+    return render_text(columns, data, units=units, notes=notes, null=NULL)
 
 
 def csv_text(columns: Sequence[str], data: dict[str, list[Any]]) -> str:

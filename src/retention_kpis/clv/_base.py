@@ -13,17 +13,22 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
 from retention_kpis._core.arrays import FloatArray, as_float_array
+from retention_kpis._core.display import Table, Unit
 from retention_kpis._version import __version__
 from retention_kpis.exceptions import ConvergenceError, InvalidInputError, RetentionKPIsError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
+    "SUMMARY_COLUMNS",
     "FloatArray",
     "ModelParams",
     "NotFittedError",
@@ -37,6 +42,11 @@ Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 """Negative log-likelihood and its gradient, both in log-parameter space."""
 
 _Z_95 = 1.959963984540054
+
+SUMMARY_COLUMNS = ("coef", "se(coef)", "lower 95% bound", "upper 95% bound")
+"""Columns of :meth:`ProbabilityModel.summary`, named as lifetimes names them."""
+
+_SUMMARY_UNITS: dict[str, Unit] = {"parameter": "text", **dict.fromkeys(SUMMARY_COLUMNS, "general")}
 
 
 class NotFittedError(RetentionKPIsError):
@@ -135,6 +145,31 @@ class ProbabilityModel(Generic[P]):
         body = ", ".join(f"{k}={v:.4g}" for k, v in self._params.model_dump().items())
         return f"{type(self).__name__}({body})"
 
+    def _table(self) -> Table:
+        summary = self.summary()
+        data: dict[str, list[Any]] = {"parameter": list(summary.index)}
+        data.update({name: summary[name].tolist() for name in SUMMARY_COLUMNS})
+        n = self._n_customers
+        fitted = "not fitted" if self._params is None else "from parameters"
+        if not math.isnan(n):
+            fitted = f"fitted to {n:,.0f} customers"
+        notes = (
+            f"log-likelihood: {self._log_likelihood:,.4f}"
+            if not math.isnan(self._log_likelihood)
+            else "log-likelihood: not available (not fitted to data)",
+            "95 % bounds are Wald intervals built on the log scale (never <= 0)",
+        )
+        title = f"{type(self).__name__}: {fitted}"
+        return Table(["parameter", *SUMMARY_COLUMNS], data, _SUMMARY_UNITS, notes, title)
+
+    def __str__(self) -> str:
+        """Return the :meth:`summary` as a fixed-width table, with the log-likelihood and n."""
+        return self._table().text()
+
+    def _repr_html_(self) -> str:
+        """Return the :meth:`summary` as an HTML table, with the log-likelihood and n."""
+        return self._table().html()
+
     # -- construction -------------------------------------------------------
     @classmethod
     def from_params(cls, **params: float) -> Self:
@@ -184,6 +219,59 @@ class ProbabilityModel(Generic[P]):
             spread = math.exp(_Z_95 * se / value)
             out[name] = (value / spread, value * spread)
         return out
+
+    @property
+    def n_customers(self) -> float:
+        """Customers (sum of weights) the model was fitted to; nan when built by ``from_params``."""
+        return self._n_customers
+
+    def summary(self) -> pd.DataFrame:
+        """Return the parameters with their standard errors and 95 % bounds, as lifetimes does.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index: the parameter names, in the model's order. Columns ``coef``
+            (the estimate), ``se(coef)`` (:attr:`standard_errors`), ``lower 95%
+            bound`` and ``upper 95% bound`` (:attr:`confidence_intervals`: built on
+            the log scale, so unlike lifetimes' ``coef +- 1.96 se`` they are
+            asymmetric and never include 0). ``attrs`` holds ``log_likelihood``
+            and ``n`` (:attr:`n_customers`). A model built by :meth:`from_params`
+            has nan standard errors, bounds, log-likelihood and n.
+
+        Raises
+        ------
+        NotFittedError
+            If the model has neither been fitted nor built from parameters.
+
+        Examples
+        --------
+        >>> from retention_kpis.clv import BetaGeoModel
+        >>> BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426).summary()["coef"]
+        r        0.243
+        alpha    4.414
+        a        0.793
+        b        2.426
+        Name: coef, dtype: float64
+        """
+        import pandas as pd  # noqa: PLC0415 - pandas is imported only when a table is asked for
+
+        params = self.params.model_dump()
+        names = list(params)
+        if self._covariance is None:
+            missing = [math.nan] * len(names)
+            se, lower, upper = missing, missing, missing
+        else:
+            errors, bounds = self.standard_errors, self.confidence_intervals
+            se = [errors[name] for name in names]
+            lower = [bounds[name][0] for name in names]
+            upper = [bounds[name][1] for name in names]
+        coef = [float(params[name]) for name in names]
+        columns = dict(zip(SUMMARY_COLUMNS, (coef, se, lower, upper), strict=True))
+        frame: pd.DataFrame = pd.DataFrame(columns, index=pd.Index(names))
+        frame.attrs["log_likelihood"] = self._log_likelihood
+        frame.attrs["n"] = self._n_customers
+        return frame
 
     # -- fitting ------------------------------------------------------------
     def _fit_log_params(

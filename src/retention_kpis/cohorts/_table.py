@@ -11,11 +11,13 @@ frame the events came in (pandas, polars eager or lazy, pyarrow, DuckDB, PySpark
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 import narwhals.stable.v2 as nw
 from pydantic import ConfigDict, Field, model_validator
 
+from retention_kpis._core.display import Table, Unit, short_repr
 from retention_kpis._core.kinds import KindAwareResult
 from retention_kpis.exceptions import InvalidInputError
 
@@ -59,6 +61,51 @@ class _CohortGrid(KindAwareResult):
     def columns(self) -> tuple[str, ...]:
         """Column labels: ``"3"`` for offset 3, ``"2-3"`` for the bracket of offsets 2 to 3."""
         return tuple(_label(lo, hi) for lo, hi in self.offsets)
+
+    def _display(
+        self, shares: tuple[tuple[float | None, ...], ...], average: Sequence[float | None]
+    ) -> Table:
+        """Return the shares grid as a display table: a row per cohort, then the average row."""
+        labels = self.columns
+        data: dict[str, list[Any]] = {
+            "cohort": [*self.cohorts, "average"],
+            "cohort_size": [*self.cohort_sizes, None],
+        }
+        for position, label in enumerate(labels):
+            data[label] = [*(row[position] for row in shares), average[position]]
+        units: dict[str, Unit] = {"cohort": "text", "cohort_size": "count"}
+        units.update(dict.fromkeys(labels, "percent"))
+        title = (
+            f"{type(self).__name__}: {len(self.cohorts):,} cohorts x {len(labels):,} offsets, "
+            f"period {self.period}, {self.window} window (shares of offset 0)"
+        )
+        return Table(["cohort", "cohort_size", *labels], data, units, self.notes, title)
+
+    def __str__(self) -> str:
+        """Return the shares as a fixed-width table, one row per cohort, then the average row."""
+        return self._table().text()
+
+    def _repr_html_(self) -> str:
+        """Return the shares as a compact HTML table for notebooks, with the notes under it."""
+        return self._table().html()
+
+    def __repr__(self) -> str:
+        """Return one line: the shape, period, window and observation end; no values."""
+        return short_repr(
+            type(self).__name__,
+            {
+                "cohorts": len(self.cohorts),
+                "offsets": len(self.offsets),
+                "period": self.period,
+                "window": self.window,
+                "cohort_event": self.cohort_event,
+                "observation_end": self.observation_end.isoformat(),
+                "notes": len(self.notes),
+            },
+        )
+
+    def _table(self) -> Table:
+        raise NotImplementedError  # pragma: no cover - each table defines it
 
     def _check_grid(self, *grids: tuple[tuple[object, ...], ...]) -> None:
         if len(self.cohort_sizes) != len(self.cohorts):
@@ -182,6 +229,9 @@ class CohortTable(_CohortGrid):
     shares: tuple[tuple[Share | None, ...], ...]
     average: tuple[Share | None, ...]
 
+    def _table(self) -> Table:
+        return self._display(self.shares, self.average)
+
     @model_validator(mode="after")
     def _check_shapes(self) -> CohortTable:
         self._check_grid(self.counts, self.shares)
@@ -258,6 +308,9 @@ class RevenueRetentionTable(_CohortGrid):
     revenue: tuple[tuple[Amount | None, ...], ...]
     shares: tuple[tuple[Ratio | None, ...], ...]
     average: tuple[Ratio | None, ...]
+
+    def _table(self) -> Table:
+        return self._display(self.shares, self.average)
 
     @model_validator(mode="after")
     def _check_shapes(self) -> RevenueRetentionTable:

@@ -17,6 +17,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from retention_kpis._core.checks import ZeroDivision, divide
+from retention_kpis._core.display import Table, short_repr
+from retention_kpis._core.display import Unit as DisplayUnit
 from retention_kpis._core.kinds import KindAwareResult, dtype_of
 from retention_kpis._core.values import Fraction
 from retention_kpis.funnels._match import NEVER
@@ -25,11 +27,57 @@ from retention_kpis.funnels._units import IntArray, SegmentValue
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CartKPIRow", "CartKPIs", "FunnelResult", "FunnelStep", "sort_key", "step_rows"]
+__all__ = [
+    "CART_UNITS",
+    "FUNNEL_UNITS",
+    "CartKPIRow",
+    "CartKPIs",
+    "FunnelResult",
+    "FunnelStep",
+    "sort_key",
+    "step_rows",
+]
 
 Unit = Literal["user", "session"]
 Count = Annotated[int, Field(ge=0)]
 _CONFIG = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+
+FUNNEL_UNITS: dict[str, DisplayUnit] = {
+    "step": "count",
+    "event_type": "text",
+    "entrants": "count",
+    "conversion_from_first": "percent",
+    "conversion_from_previous": "percent",
+    "drop_off": "count",
+    "drop_off_share": "percent",
+    "median_seconds_from_previous": "number",
+}
+"""How ``str(funnel)`` and the notebook show each step column (segment columns are text)."""
+
+CART_UNITS: dict[str, DisplayUnit] = {
+    "carts_created": "count",
+    "carts_converted": "count",
+    "cart_abandonment_rate": "percent",
+    "checkouts_started": "count",
+    "checkouts_completed": "count",
+    "checkout_conversion_rate": "percent",
+}
+"""How ``str(cart_kpis)`` and the notebook show each column (segment columns are text)."""
+
+
+def _display_table(
+    by: tuple[str, ...],
+    rows: Sequence[FunnelStep | CartKPIRow],
+    units: dict[str, DisplayUnit],
+    notes: tuple[str, ...],
+    title: str,
+) -> Table:
+    """Rows as a display table: the ``by`` columns (text) first, then ``units``' columns."""
+    data: dict[str, list[Any]] = {
+        name: [row.segment[i] for row in rows] for i, name in enumerate(by)
+    }
+    data.update({name: [getattr(row, name) for row in rows] for name in units})
+    return Table([*by, *units], data, {**dict.fromkeys(by, "text"), **units}, notes, title)
 
 
 def _rows_frame(
@@ -124,6 +172,37 @@ class FunnelResult(KindAwareResult):
     rows: tuple[FunnelStep, ...]
     notes: tuple[str, ...] = ()
 
+    def _table(self) -> Table:
+        order = "ordered" if self.ordered else "unordered"
+        by = f", by {', '.join(self.by)}" if self.by else ""
+        title = (
+            f"FunnelResult: {len(self.steps)} steps, {len(self.rows):,} rows, per {self.unit}, "
+            f"{order}, within {self.within_seconds:,} s{by}"
+        )
+        return _display_table(self.by, self.rows, FUNNEL_UNITS, self.notes, title)
+
+    def __str__(self) -> str:
+        """Return a fixed-width table, one row per segment and step, with the notes."""
+        return self._table().text()
+
+    def _repr_html_(self) -> str:
+        """Return a compact HTML table for notebooks, with the notes under it."""
+        return self._table().html()
+
+    def __repr__(self) -> str:
+        """Return one line: the steps, shape and options; no values."""
+        return short_repr(
+            type(self).__name__,
+            {
+                "steps": self.steps,
+                "rows": len(self.rows),
+                "by": self.by,
+                "unit": self.unit,
+                "within_seconds": self.within_seconds,
+                "notes": len(self.notes),
+            },
+        )
+
     def to_frame(self) -> Any:  # noqa: ANN401 - a native frame of the input's kind
         """Return one row per segment and step (``by`` columns first) as the input's kind.
 
@@ -181,6 +260,35 @@ class CartKPIs(KindAwareResult):
     by: tuple[str, ...]
     rows: tuple[CartKPIRow, ...]
     notes: tuple[str, ...] = ()
+
+    def _table(self) -> Table:
+        by = f", by {', '.join(self.by)}" if self.by else ""
+        title = (
+            f"CartKPIs: {len(self.rows):,} rows, per {self.unit}, "
+            f"within {self.within_seconds:,} s{by}"
+        )
+        return _display_table(self.by, self.rows, CART_UNITS, self.notes, title)
+
+    def __str__(self) -> str:
+        """Return a fixed-width table, one row per segment, with the notes."""
+        return self._table().text()
+
+    def _repr_html_(self) -> str:
+        """Return a compact HTML table for notebooks, with the notes under it."""
+        return self._table().html()
+
+    def __repr__(self) -> str:
+        """Return one line: the shape and options; no values."""
+        return short_repr(
+            type(self).__name__,
+            {
+                "rows": len(self.rows),
+                "by": self.by,
+                "unit": self.unit,
+                "within_seconds": self.within_seconds,
+                "notes": len(self.notes),
+            },
+        )
 
     def to_frame(self) -> Any:  # noqa: ANN401 - a native frame of the input's kind
         """Return one row per segment (``by`` columns first) as the input's kind of frame.

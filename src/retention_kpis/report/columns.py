@@ -8,6 +8,8 @@ report's ``active_customers``). ``docs/metrics.md`` explains each one.
 
 from __future__ import annotations
 
+from typing import Literal, TypeAlias
+
 __all__ = [
     "COUNT_COLUMNS",
     "DEFINITIONS",
@@ -17,6 +19,8 @@ __all__ = [
     "ENGAGEMENT_TABLE_COUNTS",
     "KPI_COLUMNS",
     "REFERRED",
+    "UNITS",
+    "ReportUnit",
 ]
 
 _EMAIL_ATTRIBUTED = (
@@ -65,6 +69,45 @@ DEFINITIONS: dict[str, str] = {
     "pareto_share": "revenue of the top ceil(top_fraction * active_customers) purchasers / revenue",
 }
 """Every KPI column of the report, in column order, with its definition."""
+
+ReportUnit: TypeAlias = Literal["count", "percent", "money", "number"]
+"""How a report column is shown: a count, a fraction as a percentage, money, a plain number."""
+
+UNITS: dict[str, ReportUnit] = {
+    "visitors": "count",
+    "conversion_rate": "percent",
+    "orders": "count",
+    "revenue": "money",
+    "spend": "money",
+    "new_customers": "count",
+    "cpa": "money",
+    "cac": "money",
+    "roas": "number",
+    "aov": "money",
+    "purchase_frequency": "number",
+    "csat": "percent",
+    "nps": "number",
+    "active_customers": "count",
+    "retention_rate": "percent",
+    "churn_rate": "percent",
+    "clv": "money",
+    "referrals": "count",
+    "referral_rate": "number",
+    "referred_customers": "count",
+    "referred_customer_share": "percent",
+    "emails_delivered": "count",
+    "email_open_rate": "percent",
+    "email_ctr": "percent",
+    "email_cto_rate": "percent",
+    "email_unsubscribe_rate": "percent",
+    "email_attributed_repeat_purchases": "count",
+    "pareto_share": "percent",
+}
+"""The unit of every KPI column, in column order: how ``str(report)`` and the notebook show it.
+
+``roas``, ``purchase_frequency`` and ``referral_rate`` are ratios that may exceed 1
+and ``nps`` is a score in [-100, 100]: plain numbers, not percentages.
+"""
 
 KPI_COLUMNS: tuple[str, ...] = tuple(DEFINITIONS)
 """The report's KPI columns (after ``period`` and the ``by`` columns)."""

@@ -15,13 +15,24 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from retention_kpis._core.backends import FrameBackend, from_columns
 from retention_kpis._core.calendar import Period
+from retention_kpis._core.display import Table, Unit, short_repr
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis._core.values import Fraction, NonNegative, Signed100
 from retention_kpis.attribution import Model
 from retention_kpis.events import EventSchema
-from retention_kpis.report.columns import COUNT_COLUMNS, KPI_COLUMNS
+from retention_kpis.report.columns import (
+    COUNT_COLUMNS,
+    ENGAGEMENT_COLUMNS,
+    KPI_COLUMNS,
+    UNITS,
+)
 
 __all__ = ["KPIReport", "KPIRow"]
+
+_ENGAGEMENT_HIDDEN = (
+    "engagement columns (referrals to pareto_share) are null in every row "
+    "(engagement=False) and not shown; to_frame() has them"
+)
 
 SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
 
@@ -131,6 +142,53 @@ class KPIReport(BaseModel):
     def columns(self) -> list[str]:
         """Column names of the report: ``period``, the ``by`` columns, then the KPIs."""
         return ["period", *self.by, *KPI_COLUMNS]
+
+    def _table(self) -> Table:
+        """Return the report as a display table, units from ``report.columns.UNITS``."""
+        data = self.to_dict()
+        if self.period is None:
+            data["period"] = ["all"] * len(self.rows)
+        units: dict[str, Unit] = {"period": "text", **dict.fromkeys(self.by, "text"), **UNITS}
+        columns = self.columns
+        notes = self.notes
+        if self.rows and all(v is None for name in ENGAGEMENT_COLUMNS for v in data[name]):
+            columns = [name for name in columns if name not in ENGAGEMENT_COLUMNS]
+            notes = (*notes, _ENGAGEMENT_HIDDEN)
+        by = f", by {', '.join(self.by)}" if self.by else ""
+        attributed = f", {self.attribution} attribution" if self.attribution else ""
+        period = self.period or "none"
+        title = f"KPIReport: {len(self.rows):,} rows, period {period}{by}{attributed}"
+        return Table(columns, data, units, notes, title)
+
+    def __str__(self) -> str:
+        """Return a fixed-width table of the report with its notes (long reports cut in the middle).
+
+        Examples
+        --------
+        >>> report = KPIReport(rows=(), period="M", by=(), event_schema=EventSchema(),
+        ...                    definitions={}, notes=("no events",), backend="pandas")
+        >>> print(str(report).splitlines()[0])
+        KPIReport: 0 rows, period M
+        """
+        return self._table().text()
+
+    def _repr_html_(self) -> str:
+        """Return a compact HTML table for notebooks: the first and last rows, then the notes."""
+        return self._table().html()
+
+    def __repr__(self) -> str:
+        """Return one line: the shape, period, segments, backend and attribution; no values."""
+        return short_repr(
+            type(self).__name__,
+            {
+                "shape": (len(self.rows), len(self.columns)),
+                "period": self.period,
+                "by": self.by,
+                "backend": self.backend,
+                "attribution": self.attribution,
+                "notes": len(self.notes),
+            },
+        )
 
     def to_dict(self) -> dict[str, list[Any]]:
         """Return the report column by column, with undefined KPIs as None (not nan).

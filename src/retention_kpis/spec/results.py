@@ -8,13 +8,49 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from retention_kpis._core.display import Table, Unit, short_repr
 from retention_kpis._core.values import MaybeNaN
 from retention_kpis.report.model import SegmentValue
 
-__all__ = ["CheckResult", "ExpectationResult", "MetricRow", "MetricValues", "SpecReport"]
+__all__ = [
+    "CHECK_UNITS",
+    "SPEC_UNITS",
+    "CheckResult",
+    "ExpectationResult",
+    "MetricRow",
+    "MetricValues",
+    "SpecReport",
+]
 
 _MODEL = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
 Outcome = Literal["pass", "fail", "undefined", "missing", "skipped"]
+
+SPEC_UNITS: dict[str, Unit] = {
+    "count": "count",
+    "fraction": "percent",
+    "currency": "money",
+    "ratio": "number",
+    "nps": "number",
+    "score": "number",
+    "number": "number",
+}
+"""How ``str(report)`` and the notebook show a metric of each spec unit (others: ``number``)."""
+
+CHECK_UNITS: dict[str, Unit] = {
+    "expectation": "text",
+    "metric": "text",
+    "period": "text",
+    "segment": "text",
+    "actual": "general",
+    "bound": "text",
+    "outcome": "text",
+}
+"""The columns ``str(check)`` and the notebook show, one row per expectation outcome."""
+
+
+def _segment_text(segment: dict[str, Any]) -> str:
+    """``k=v, ...`` of a segment ("" for none)."""
+    return ", ".join(f"{key}={value}" for key, value in segment.items())
 
 
 def _plain(value: float, unit: str) -> float | int | None:
@@ -74,6 +110,40 @@ class SpecReport(BaseModel):
     segments: tuple[str, ...]
     metrics: tuple[MetricValues, ...]
     notes: tuple[str, ...]
+
+    def _table(self) -> Table:
+        data = self.to_dict()
+        if self.period is None:
+            data["period"] = ["all"] * len(data["period"])
+        units: dict[str, Unit] = {"period": "text", **dict.fromkeys(self.segments, "text")}
+        units.update({m.name: SPEC_UNITS.get(m.unit, "number") for m in self.metrics})
+        rows = len(data["period"])
+        by = f", by {', '.join(self.segments)}" if self.segments else ""
+        title = (
+            f"SpecReport: {len(self.metrics)} metrics, {rows:,} rows, "
+            f"period {self.period or 'none'}{by}"
+        )
+        return Table(list(data), data, units, self.notes, title)
+
+    def __str__(self) -> str:
+        """Return a fixed-width table, one column per metric, with the notes."""
+        return self._table().text()
+
+    def _repr_html_(self) -> str:
+        """Return a compact HTML table for notebooks, with the notes under it."""
+        return self._table().html()
+
+    def __repr__(self) -> str:
+        """Return one line: the metric names, period and segments; no values."""
+        return short_repr(
+            type(self).__name__,
+            {
+                "metrics": tuple(m.name for m in self.metrics),
+                "period": self.period,
+                "segments": self.segments,
+                "notes": len(self.notes),
+            },
+        )
 
     def values(self, name: str) -> MetricValues:
         """Return the values of the metric called ``name``."""
@@ -150,3 +220,42 @@ class CheckResult(BaseModel):
     failures: int = Field(ge=0)
     results: tuple[ExpectationResult, ...]
     notes: tuple[str, ...]
+
+    def _table(self) -> Table:
+        results = self.results
+        data: dict[str, list[Any]] = {
+            "expectation": [r.name for r in results],
+            "metric": [r.metric for r in results],
+            "period": [r.period for r in results],
+            "segment": [_segment_text(r.segment) for r in results],
+            "actual": [r.actual for r in results],
+            "bound": [r.bound for r in results],
+            "outcome": [r.outcome for r in results],
+        }
+        verdict = "passed" if self.passed else "FAILED"
+        title = (
+            f"CheckResult: {verdict}, {self.failures:,} of {len(results):,} outcomes failed "
+            f"({self.source})"
+        )
+        return Table(list(CHECK_UNITS), data, CHECK_UNITS, self.notes, title)
+
+    def __str__(self) -> str:
+        """Return a fixed-width table of the outcomes, one row per expectation and segment."""
+        return self._table().text()
+
+    def _repr_html_(self) -> str:
+        """Return a compact HTML table of the outcomes for notebooks, with the notes under it."""
+        return self._table().html()
+
+    def __repr__(self) -> str:
+        """Return one line: the verdict and counts; no values."""
+        return short_repr(
+            type(self).__name__,
+            {
+                "source": self.source,
+                "passed": self.passed,
+                "failures": self.failures,
+                "results": len(self.results),
+                "notes": len(self.notes),
+            },
+        )
