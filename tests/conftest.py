@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +114,59 @@ def constructor(request: pytest.FixtureRequest) -> Constructor:
 def in_process_constructor(request: pytest.FixtureRequest) -> Constructor:
     """Every backend but PySpark, for tests that run PySpark once in a slow test of their own."""
     return Constructor(request.param, request)
+
+
+# --- Display ----------------------------------------------------------------------------------
+@dataclasses.dataclass
+class HTMLCells:
+    """What an HTML table parses to: header texts, row cell texts, every tag name, list items."""
+
+    headers: list[str] = dataclasses.field(default_factory=list)
+    rows: list[list[str]] = dataclasses.field(default_factory=list)
+    tags: list[str] = dataclasses.field(default_factory=list)
+    items: list[str] = dataclasses.field(default_factory=list)
+
+
+class _TableParser(HTMLParser):
+    """Collect the texts of <th>, <td> and <li> elements and every tag name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = HTMLCells()
+        self._open: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:  # noqa: ARG002 - HTMLParser's signature
+        self.found.tags.append(tag)
+        if tag == "tr":
+            self.found.rows.append([])
+        targets = {"th": self.found.headers, "li": self.found.items}
+        if tag in targets:
+            self._open = targets[tag]
+        elif tag == "td":
+            self._open = self.found.rows[-1]
+        if tag in {"th", "td", "li"} and self._open is not None:
+            self._open.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"th", "td", "li"}:
+            self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open[-1] += data
+
+
+def parse_html(page: str) -> HTMLCells:
+    """Parse ``page`` with the standard library's ``html.parser``."""
+    parser = _TableParser()
+    parser.feed(page)
+    parser.close()
+    found = parser.found
+    found.rows = [row for row in found.rows if row]  # the header row holds <th> cells only
+    return found
+
+
+@pytest.fixture
+def html_cells() -> Any:
+    """The :func:`parse_html` function: ``html_cells(page).rows`` etc."""
+    return parse_html

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from html.parser import HTMLParser
 
 import pytest
 
@@ -16,40 +15,6 @@ from retention_kpis._core.display import (
     short_repr,
     text_table,
 )
-
-
-class Cells(HTMLParser):
-    """Collect the text of every <td>/<th> and every tag name of an HTML fragment."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cells: list[str] = []
-        self.headers: list[str] = []
-        self.tags: list[str] = []
-        self._open: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:  # noqa: ARG002 - the signature HTMLParser calls
-        self.tags.append(tag)
-        if tag in {"td", "th"}:
-            self._open = tag
-            (self.cells if tag == "td" else self.headers).append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in {"td", "th"}:
-            self._open = None
-
-    def handle_data(self, data: str) -> None:
-        if self._open == "td":
-            self.cells[-1] += data
-        elif self._open == "th":
-            self.headers[-1] += data
-
-
-def parse(text: str) -> Cells:
-    parser = Cells()
-    parser.feed(text)
-    parser.close()
-    return parser
 
 
 @pytest.mark.parametrize(
@@ -65,6 +30,8 @@ def parse(text: str) -> Cells:
         (0.125, "number", "0.12"),  # round-half-even of the binary 0.125
         (0.031234, "general", "0.031234"),
         (1234567.0, "general", "1.23457e+06"),
+        (93784, "duration", "1 day, 2:03:04"),  # 86,400 + 2 * 3,600 + 3 * 60 + 4
+        (59.6, "duration", "0:01:00"),
         (3, "auto", "3"),
         (3.0, "auto", "3.00"),
         (None, "money", NULL),
@@ -117,7 +84,7 @@ def test_text_table_truncates_to_head_and_tail_with_a_count():
     assert text.splitlines() == [" i", "--", " 0", " 1", "...", "23", "24", "(4 of 25 rows shown)"]
 
 
-def test_html_table_parses_and_holds_the_formatted_cells():
+def test_html_table_parses_and_holds_the_formatted_cells(html_cells):
     """Headers and cells parse back to the hand-formatted strings; nulls are em dashes."""
     page = html_table(
         ["name", "revenue", "rate"],
@@ -125,37 +92,37 @@ def test_html_table_parses_and_holds_the_formatted_cells():
         units={"name": "text", "revenue": "money", "rate": "percent"},
         notes=["a note"],
     )
-    cells = parse(page)
+    cells = html_cells(page)
     assert cells.headers == ["name", "revenue", "rate"]
-    assert cells.cells == ["x", "1,234.50", "12.5%", "y", "\u2014", "100.0%"]
-    assert "<li>a note</li>" in page
+    assert cells.rows == [["x", "1,234.50", "12.5%"], ["y", "\u2014", "100.0%"]]
+    assert cells.items == ["a note"]
     assert "rows shown" not in page
 
 
-def test_html_table_escapes_values_headers_titles_and_notes():
+def test_html_table_escapes_values_headers_titles_and_notes(html_cells):
     """A user's <script> shows as text everywhere: no script tag reaches the page."""
     evil = "<script>alert('x')</script>"
     page = html_table([evil], {evil: [evil]}, units={evil: "text"}, notes=[evil], title=evil)
-    cells = parse(page)
+    cells = html_cells(page)
     assert "script" not in cells.tags
     assert cells.headers == [evil]
-    assert cells.cells == [evil]
+    assert cells.rows == [[evil]]
     assert page.count("&lt;script&gt;") == 4  # header, cell, note, title
 
 
-def test_html_table_truncates_with_the_rows_shown_message():
+def test_html_table_truncates_with_the_rows_shown_message(html_cells):
     """1,000 rows, max_rows=20: the first 10 and last 10 rows, an ellipsis row, the count."""
     page = html_table(["i"], {"i": list(range(1000))}, units={"i": "count"}, max_rows=20)
-    cells = parse(page).cells
+    cells = [row[0] for row in html_cells(page).rows]
     assert cells == [*map(str, range(10)), "\u2026", *map(str, range(990, 1000))]
     assert "20 of 1,000 rows shown" in page
 
 
-def test_table_text_and_html_share_the_formatting():
+def test_table_text_and_html_share_the_formatting(html_cells):
     """Table renders the same cells as text and as HTML."""
     table = Table(["v"], {"v": [0.5]}, {"v": "percent"})
     assert table.text().splitlines()[-1] == "50.0%"
-    assert parse(table.html()).cells == ["50.0%"]
+    assert html_cells(table.html()).rows == [["50.0%"]]
 
 
 def test_short_repr_is_cut_to_its_limit():

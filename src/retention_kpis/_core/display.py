@@ -15,6 +15,9 @@ only formats. Units:
     Two decimals with thousands separators (``1,234.50``).
 ``"general"``
     Six significant digits (``0.0312``, ``1.23457e+06``): a value of unknown unit.
+``"duration"``
+    Seconds as ``[D days, ]H:MM:SS`` rounded to the second (``93784`` ->
+    ``1 day, 2:03:04``).
 ``"auto"``
     By the value's type: ints as counts, floats with two decimals (the console
     script's historical format).
@@ -45,7 +48,9 @@ __all__ = [
     "text_table",
 ]
 
-Unit: TypeAlias = Literal["text", "count", "percent", "money", "number", "general", "auto"]
+Unit: TypeAlias = Literal[
+    "text", "count", "percent", "money", "number", "general", "duration", "auto"
+]
 
 NULL = "\u2014"
 """How an undefined value (None or nan) prints: an em dash."""
@@ -56,7 +61,9 @@ HEAD_ROWS = 10
 TEXT_ROWS = 60
 """Rows ``str(result)`` shows before it cuts the middle out (as pandas does)."""
 
-_NUMERIC: frozenset[str] = frozenset({"count", "percent", "money", "number", "general", "auto"})
+_NUMERIC: frozenset[str] = frozenset(
+    {"count", "percent", "money", "number", "general", "duration", "auto"}
+)
 
 _STYLE = (
     ".rk-table{border-collapse:collapse;font-size:12px;font-family:sans-serif}"
@@ -81,7 +88,7 @@ def format_value(value: object, unit: Unit, *, null: str = NULL) -> str:
     ----------
     value : object
         The value (a number, date, string, bool or None).
-    unit : {"text", "count", "percent", "money", "number", "general", "auto"}
+    unit : {"text", "count", "percent", "money", "number", "general", "duration", "auto"}
         How numbers are shown (see the module docstring).
     null : str, default="\u2014"
         What an undefined value prints as.
@@ -112,6 +119,8 @@ def format_value(value: object, unit: Unit, *, null: str = NULL) -> str:
 def _format_number(value: float, unit: Unit) -> str:
     if unit == "percent":
         return f"{value:.1%}"
+    if unit == "duration":
+        return str(dt.timedelta(seconds=round(value)))
     if unit == "count" and float(value).is_integer():
         return f"{int(value):,}"
     if unit in {"auto", "general"} and isinstance(value, int):

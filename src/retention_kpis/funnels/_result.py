@@ -50,7 +50,7 @@ FUNNEL_UNITS: dict[str, DisplayUnit] = {
     "conversion_from_previous": "percent",
     "drop_off": "count",
     "drop_off_share": "percent",
-    "median_seconds_from_previous": "number",
+    "median_seconds_from_previous": "duration",
 }
 """How ``str(funnel)`` and the notebook show each step column (segment columns are text)."""
 
