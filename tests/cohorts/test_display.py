@@ -9,6 +9,7 @@ import pandas as pd
 from retention_kpis.cohorts import CohortTable, RevenueRetentionTable, cohort_retention
 
 JAN, FEB = dt.date(2024, 1, 1), dt.date(2024, 2, 1)
+END = dt.datetime(2024, 3, 1)  # noqa: DTZ001 - observation ends are naive wall-clock times
 
 
 def table(notes: tuple[str, ...] = ("Feb offset 1 is not fully observed",)) -> CohortTable:
@@ -19,7 +20,7 @@ def table(notes: tuple[str, ...] = ("Feb offset 1 is not fully observed",)) -> C
         mode="on",
         cohort_event="purchase",
         return_event="purchase",
-        observation_end=dt.datetime(2024, 3, 1),
+        observation_end=END,
         cohorts=(JAN, FEB),
         offsets=((0, 0), (1, 1)),
         cohort_sizes=(4, 1000),
@@ -64,7 +65,7 @@ def test_revenue_retention_shows_expansion_above_100_percent(html_cells):
         period="M",
         window="calendar",
         cohort_event="purchase",
-        observation_end=dt.datetime(2024, 3, 1),
+        observation_end=END,
         cohorts=(JAN,),
         offsets=((0, 0), (1, 1)),
         cohort_sizes=(2,),
