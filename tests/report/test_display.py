@@ -83,8 +83,8 @@ def test_str_of_a_small_report_is_the_expected_table():
         "\n"
         "Notes:\n"
         "- a note\n"
-        "- engagement columns (referrals to pareto_share) are null in every row "
-        "(engagement=False) and not shown; to_frame() has them\n"
+        "- not shown: the engagement columns (referrals to pareto_share), null in every row; "
+        "to_frame() has them\n"
     )
     assert str(two_rows()) == expected
 

@@ -30,8 +30,8 @@ from retention_kpis.report.columns import (
 __all__ = ["KPIReport", "KPIRow"]
 
 _ENGAGEMENT_HIDDEN = (
-    "engagement columns (referrals to pareto_share) are null in every row "
-    "(engagement=False) and not shown; to_frame() has them"
+    "not shown: the engagement columns (referrals to pareto_share), null in every row; "
+    "to_frame() has them"
 )
 
 SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
