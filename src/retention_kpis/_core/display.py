@@ -32,14 +32,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, overload
 
 __all__ = [
     "HEAD_ROWS",
     "NULL",
     "TEXT_ROWS",
+    "Column",
     "Table",
     "Unit",
     "format_value",
@@ -75,6 +76,38 @@ _STYLE = (
     ".rk-more{color:#666;font-size:11px;margin:4px 0}"
     ".rk-notes{font-size:11px;color:#444;margin:4px 0 0 0;padding-left:18px}"
 )
+
+
+class Column(Sequence[Any]):
+    """A column read from result rows only where it is shown: ``value(rows[i])``.
+
+    The renderers read the rows they show (20 of a 100,000-row report), so a
+    long result displays in constant time.
+
+    Examples
+    --------
+    >>> column = Column(["a", "bb"], len)
+    >>> len(column), column[1]
+    (2, 2)
+    """
+
+    def __init__(self, rows: Sequence[Any], value: Callable[[Any], Any]) -> None:
+        self._rows = rows
+        self._value = value
+
+    def __len__(self) -> int:
+        """Return the number of rows."""
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...  # noqa: ANN401 - any cell value
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        """Return the value of row ``index`` (a list for a slice)."""
+        if isinstance(index, slice):
+            return [self._value(row) for row in self._rows[index]]
+        return self._value(self._rows[index])
 
 
 def _is_null(value: object) -> bool:
@@ -205,7 +238,9 @@ def text_table(
     cells = _cells(columns, data, units, indices, null)
     right = {
         name: units.get(name, "auto") in _NUMERIC
-        and all(_is_null(v) or isinstance(v, (int, float)) for v in data[name])
+        and all(
+            _is_null(v) or isinstance(v, (int, float)) for v in (data[name][i] for i in indices)
+        )
         for name in columns
     }
     widths = {name: max([len(name), *(len(text) for text in cells[name])]) for name in columns}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import narwhals.stable.v2 as nw
@@ -17,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from retention_kpis._core.checks import ZeroDivision, divide
-from retention_kpis._core.display import Table, short_repr
+from retention_kpis._core.display import Column, Table, short_repr
 from retention_kpis._core.display import Unit as DisplayUnit
 from retention_kpis._core.kinds import KindAwareResult, dtype_of
 from retention_kpis._core.values import Fraction
@@ -73,10 +74,9 @@ def _display_table(
     title: str,
 ) -> Table:
     """Rows as a display table: the ``by`` columns (text) first, then ``units``' columns."""
-    data: dict[str, list[Any]] = {
-        name: [row.segment[i] for row in rows] for i, name in enumerate(by)
-    }
-    data.update({name: [getattr(row, name) for row in rows] for name in units})
+    segments = Column(rows, attrgetter("segment"))
+    data = {name: Column(segments, itemgetter(i)) for i, name in enumerate(by)}
+    data.update({name: Column(rows, attrgetter(name)) for name in units})
     return Table([*by, *units], data, {**dict.fromkeys(by, "text"), **units}, notes, title)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, TypeAlias
 
 import narwhals.stable.v2 as nw
@@ -15,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from retention_kpis._core.backends import FrameBackend, from_columns
 from retention_kpis._core.calendar import Period
-from retention_kpis._core.display import Table, Unit, short_repr
+from retention_kpis._core.display import Column, Table, Unit, short_repr
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis._core.values import Fraction, NonNegative, Signed100
 from retention_kpis.attribution import Model
@@ -23,6 +25,7 @@ from retention_kpis.events import EventSchema
 from retention_kpis.report.columns import (
     COUNT_COLUMNS,
     ENGAGEMENT_COLUMNS,
+    ENGAGEMENT_COUNTS,
     KPI_COLUMNS,
     UNITS,
 )
@@ -33,6 +36,17 @@ _ENGAGEMENT_HIDDEN = (
     "not shown: the engagement columns (referrals to pareto_share), null in every row; "
     "to_frame() has them"
 )
+
+
+def _whole_frame(row: KPIRow) -> str:  # noqa: ARG001 - one label for every row
+    """Label the single period of a report over the whole frame, as the CLI does."""
+    return "all"
+
+
+def _segment_value(name: str) -> Callable[[KPIRow], SegmentValue]:
+    """Read segment column ``name`` of a row."""
+    return lambda row: row.segment.get(name)
+
 
 SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
 
@@ -145,13 +159,18 @@ class KPIReport(BaseModel):
 
     def _table(self) -> Table:
         """Return the report as a display table, units from ``report.columns.UNITS``."""
-        data = self.to_dict()
-        if self.period is None:
-            data["period"] = ["all"] * len(self.rows)
+        rows = self.rows
+        period_of = _whole_frame if self.period is None else attrgetter("period")
+        data: dict[str, Column] = {"period": Column(rows, period_of)}
+        data.update({name: Column(rows, _segment_value(name)) for name in self.by})
+        data.update({name: Column(rows, attrgetter(name)) for name in KPI_COLUMNS})
         units: dict[str, Unit] = {"period": "text", **dict.fromkeys(self.by, "text"), **UNITS}
         columns = self.columns
         notes = self.notes
-        if self.rows and all(v is None for name in ENGAGEMENT_COLUMNS for v in data[name]):
+        # engagement=True makes every engagement count an int (0 when none), so counts that
+        # are None in every row mean the engagement columns were not computed at all.
+        counts = attrgetter(*sorted(ENGAGEMENT_COUNTS))
+        if rows and all(value is None for row in rows for value in counts(row)):
             columns = [name for name in columns if name not in ENGAGEMENT_COLUMNS]
             notes = (*notes, _ENGAGEMENT_HIDDEN)
         by = f", by {', '.join(self.by)}" if self.by else ""
