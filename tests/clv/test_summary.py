@@ -12,6 +12,7 @@ from retention_kpis.clv import (
     BetaGeoModel,
     GammaGammaModel,
     ModifiedBetaGeoModel,
+    NotFittedError,
     ParetoNBDModel,
     ShiftedBetaGeometricModel,
     rfm_summary,
@@ -138,3 +139,12 @@ def test_sbg_summary_matches_fader_hardie_2007():
     summary = ShiftedBetaGeometricModel().fit(REGULAR_SURVIVORS).summary()
     assert summary.loc["alpha", "coef"] == pytest.approx(0.704, abs=5e-4)
     assert summary.loc["beta", "coef"] == pytest.approx(1.182, abs=5e-4)
+
+
+def test_unfitted_model_shows_itself_and_summary_says_why():
+    """Before fit there is nothing to tabulate: str and HTML say so; summary() raises."""
+    model = BetaGeoModel()
+    assert str(model) == repr(model) == "BetaGeoModel(<not fitted>)"
+    assert model._repr_html_() == "<pre>BetaGeoModel(&lt;not fitted&gt;)</pre>"
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        model.summary()

@@ -10,6 +10,7 @@ space, so they never include non-positive values.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -150,7 +151,7 @@ class ProbabilityModel(Generic[P]):
         data: dict[str, list[Any]] = {"parameter": list(summary.index)}
         data.update({name: summary[name].tolist() for name in SUMMARY_COLUMNS})
         n = self._n_customers
-        fitted = "not fitted" if self._params is None else "from parameters"
+        fitted = "from parameters"
         if not math.isnan(n):
             fitted = f"fitted to {n:,.0f} customers"
         notes = (
@@ -164,10 +165,14 @@ class ProbabilityModel(Generic[P]):
 
     def __str__(self) -> str:
         """Return the :meth:`summary` as a fixed-width table, with the log-likelihood and n."""
+        if self._params is None:
+            return repr(self)
         return self._table().text()
 
     def _repr_html_(self) -> str:
         """Return the :meth:`summary` as an HTML table, with the log-likelihood and n."""
+        if self._params is None:
+            return f"<pre>{html.escape(repr(self))}</pre>"
         return self._table().html()
 
     # -- construction -------------------------------------------------------
