@@ -67,6 +67,7 @@ _NUMERIC: frozenset[str] = frozenset(
 )
 
 _STYLE = (
+    ".rk-result{overflow-x:auto}"
     ".rk-table{border-collapse:collapse;font-size:12px;font-family:sans-serif}"
     ".rk-table th,.rk-table td{padding:2px 8px;border-bottom:1px solid #ddd;white-space:nowrap}"
     ".rk-table th{text-align:left;background:#f4f4f4}"
