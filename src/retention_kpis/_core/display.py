@@ -67,8 +67,8 @@ _NUMERIC: frozenset[str] = frozenset(
 )
 
 _STYLE = (
-    ".rk-result{overflow-x:auto}"
-    ".rk-table{border-collapse:collapse;font-size:12px;font-family:sans-serif}"
+    ".rk-result{overflow-x:auto;font-family:sans-serif}"
+    ".rk-table{border-collapse:collapse;font-size:12px}"
     ".rk-table th,.rk-table td{padding:2px 8px;border-bottom:1px solid #ddd;white-space:nowrap}"
     ".rk-table th{text-align:left;background:#f4f4f4}"
     ".rk-table td.n,.rk-table th.n{text-align:right;font-variant-numeric:tabular-nums}"
@@ -320,7 +320,11 @@ def html_table(
     parts.append("</tr></thead><tbody>")
     for position in range(len(indices)):
         if position == gap:
-            parts.append("<tr>" + "<td>\u2026</td>" * len(columns) + "</tr>")
+            gap_cells = (
+                '<td class="n">\u2026</td>' if numeric[name] else "<td>\u2026</td>"
+                for name in columns
+            )
+            parts.append("<tr>" + "".join(gap_cells) + "</tr>")
         parts.append("<tr>" + "".join(td(name, position) for name in columns) + "</tr>")
     if not rows:
         parts.append(f'<tr><td colspan="{max(len(columns), 1)}">(no rows)</td></tr>')
