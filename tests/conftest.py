@@ -1,4 +1,4 @@
-"""Shared pytest configuration: reference data paths and the backend ``constructor`` fixture."""
+"""Shared pytest configuration: reference data fixtures and the backend ``constructor`` fixture."""
 
 from __future__ import annotations
 
@@ -12,15 +12,80 @@ from typing import Any
 import pandas as pd
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from retention_kpis.datasets import load_donations, load_sbg_cohorts
+
+# --- Reference data ---------------------------------------------------------------------------
+# The data users need ships with the package (retention_kpis.datasets); what only the tests read
+# is in tests/data (provenance and md5 in tests/data/README.md). Nothing is read from outside
+# the repository: tests/test_self_contained.py fails if a test points there.
+TEST_DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """Folder of the reference datasets (``../shared/data``, see its SOURCES.md)."""
-    if not SHARED_DATA.is_dir():  # pragma: no cover - the data ships beside the repo
-        pytest.fail(f"reference data not found at {SHARED_DATA}")
-    return SHARED_DATA
+def data_dir() -> Path:
+    """Folder of the test-only reference files (``tests/data``, see its README.md)."""
+    return TEST_DATA
+
+
+@pytest.fixture
+def cdnow_sample() -> pd.DataFrame:
+    """CDNOW 1/10 sample: master id, sample id (1..2357), YYYYMMDD, CDs, dollars; no header."""
+    transactions = pd.read_csv(
+        TEST_DATA / "CDNOW_sample.txt.gz",
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "id", "date", "cds", "value"],
+    )
+    transactions["date"] = pd.to_datetime(transactions["date"].astype(str), format="%Y%m%d")
+    return transactions
+
+
+@pytest.fixture
+def donors() -> pd.DataFrame:
+    """pymc-marketing's ``bgbb_donations.csv``: ``load_donations()`` one row per donor.
+
+    Each of the 22 weighted rows repeated ``weights`` times in file order, with
+    ``customer_id`` 0..11103 and ``T`` = the 6 opportunities. tests/datasets checks that this
+    frame written as CSV is byte for byte the published file (md5 in tests/data/README.md).
+    """
+    table = load_donations()
+    rows = table.loc[table.index.repeat(table["weights"])].reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "customer_id": range(len(rows)),
+            "frequency": rows["frequency"],
+            "recency": rows["recency"],
+            "T": rows["periods"],
+        }
+    )
+
+
+@pytest.fixture
+def sbg_customers() -> pd.DataFrame:
+    """pymc-marketing's ``sbg_paper.csv``: the sBG cohorts of years 0-7, one row per customer.
+
+    High end then regular (ids 1..2000). ``survivors[t-1] - survivors[t]`` customers churned
+    in year ``t`` (``recency = t``, t = 1..7); ``survivors[7]`` are still active
+    (``recency = T = 8``). tests/datasets checks this frame written as CSV is byte for byte
+    the published file (md5 in tests/data/README.md).
+    """
+    cohorts = load_sbg_cohorts()
+    recency: list[int] = []
+    names: list[str] = []
+    for cohort in ("highend", "regular"):
+        survivors = cohorts[cohort].tolist()[:8]
+        for year in range(1, 8):
+            recency += [year] * (survivors[year - 1] - survivors[year])
+        recency += [8] * survivors[7]
+        names += [cohort] * survivors[0]
+    return pd.DataFrame(
+        {
+            "customer_id": range(1, len(recency) + 1),
+            "recency": recency,
+            "T": 8,
+            "cohorts": names,
+        }
+    )
 
 
 # --- Backends -------------------------------------------------------------------------------

@@ -18,14 +18,15 @@ from retention_kpis.clv._beta_geo_math import (
     _closed_form,
     expected_count,
 )
+from retention_kpis.datasets import load_cdnow_summary
 from retention_kpis.exceptions import ConvergenceError, InvalidInputError
 
 FHL_2005 = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
 @pytest.fixture(scope="module")
-def cdnow(shared_data):
-    return pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary.csv")
+def cdnow():
+    return load_cdnow_summary()
 
 
 @pytest.fixture(scope="module")

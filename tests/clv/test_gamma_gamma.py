@@ -5,19 +5,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retention_kpis.clv import GammaGammaModel, GammaGammaParams
 from retention_kpis.clv.gamma_gamma import _negative_log_likelihood
+from retention_kpis.datasets import load_cdnow_summary
 from retention_kpis.exceptions import InvalidInputError
 
 
 @pytest.fixture(scope="module")
-def cdnow(shared_data):
-    return pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary_with_transactions.csv")
+def cdnow():
+    # columns x, zbar of lifetimes' cdnow_customers_summary_with_transactions.csv
+    return load_cdnow_summary().rename(columns={"frequency": "x", "monetary_value": "zbar"})
 
 
 @pytest.fixture(scope="module")

@@ -5,21 +5,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retention_kpis.clv import BetaGeoModel, ModifiedBetaGeoModel
 from retention_kpis.clv._beta_geo_math import BetaGeoLikelihood
+from retention_kpis.datasets import load_cdnow_summary
 from retention_kpis.exceptions import ConvergenceError, InvalidInputError
 
 FHL_2005 = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
 @pytest.fixture(scope="module")
-def cdnow(shared_data):
-    return pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary.csv")
+def cdnow():
+    return load_cdnow_summary()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from retention_kpis.clv._base import NotFittedError, collapse_rows
 from retention_kpis.clv._pareto_integral import log_integral, log_integral_value
 from retention_kpis.clv._pareto_solver import equal_scale_objective, quasi_newton
 from retention_kpis.clv.pareto_nbd import _negative_log_likelihood
+from retention_kpis.datasets import load_cdnow_summary
 from retention_kpis.exceptions import InvalidInputError
 
 # Fader, Hardie & Lee (2005), "Counting your customers the easy way", section 4:
@@ -25,8 +26,8 @@ PUBLISHED_LL = -9595.0
 
 
 @pytest.fixture(scope="module")
-def cdnow(shared_data):
-    return pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary.csv")
+def cdnow():
+    return load_cdnow_summary()
 
 
 @pytest.fixture(scope="module")

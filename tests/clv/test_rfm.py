@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from retention_kpis import ColumnNotFoundError, InvalidInputError
 from retention_kpis.clv import calibration_holdout_split, rfm_summary
+from retention_kpis.datasets import load_cdnow_summary
 
 SUMMARY = ["frequency", "recency", "T"]
 
@@ -35,18 +36,6 @@ def ts(values):
     return pd.to_datetime(values, format="ISO8601")
 
 
-def load_cdnow_sample(shared_data):
-    """CDNOW 1/10 sample: master id, sample id (1..2357), YYYYMMDD, CDs, dollars; no header."""
-    transactions = pd.read_csv(
-        shared_data / "cdnow" / "CDNOW_sample.txt",
-        sep=r"\s+",
-        header=None,
-        names=["master_id", "id", "date", "cds", "value"],
-    )
-    transactions["date"] = pd.to_datetime(transactions["date"].astype(str), format="%Y%m%d")
-    return transactions
-
-
 def tiny():
     # a: 2024-01-01 (10 + 5, one day), 2024-01-08 (20); b: 2024-01-03 (7); c: 2024-01-20 (4).
     return pd.DataFrame(
@@ -63,21 +52,22 @@ def tiny():
 # ----------------------------------------------------------------------------- published data
 
 
-def test_rfm_summary_matches_cdnow_customers_summary_39_weeks(shared_data):
-    # cdnow_customers_summary.csv (lifetimes' copy of Fader-Hardie-Lee 2005 BG/NBD data):
-    # x, t_x, T in weeks over the 39-week calibration ending 1997-09-30, rounded to 2 decimals.
+def test_rfm_summary_matches_cdnow_customers_summary_39_weeks(cdnow_sample):
+    # load_cdnow_summary() (lifetimes' copy of Fader-Hardie-Lee 2005 BG/NBD data; its x, t_x,
+    # T equal cdnow_customers_summary.csv): x, t_x, T in weeks over the 39-week calibration
+    # ending 1997-09-30, rounded to 2 decimals. cdnow_sample: tests/data/CDNOW_sample.txt.gz.
     # The convention that reproduces it: days, observation_end = 1997-09-30 inclusive, /7.
     summary = rfm_summary(
-        load_cdnow_sample(shared_data),
+        cdnow_sample,
         customer_id="id",
         timestamp="date",
         observation_end="1997-09-30",
         time_unit="D",
         time_scaler=7,
     )
-    expected = pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary.csv")
+    expected = load_cdnow_summary()
     assert len(summary) == len(expected) == 2357
-    merged = summary.merge(expected, left_on="id", right_on="ID", suffixes=("", "_paper"))
+    merged = summary.merge(expected, left_on="id", right_on="customer_id", suffixes=("", "_paper"))
     assert len(merged) == 2357
     assert (merged["frequency"] == merged["frequency_paper"]).all()
     assert (merged["recency"].round(2) == merged["recency_paper"]).all()
@@ -88,20 +78,21 @@ def test_rfm_summary_matches_cdnow_customers_summary_39_weeks(shared_data):
     assert (first["frequency"], first["recency"], first["T"]) == (2, 213 / 7, 272 / 7)
 
 
-def test_monetary_value_matches_cdnow_zbar_rounded_half_up(shared_data):
-    # zbar in cdnow_customers_summary_with_transactions.csv is the mean of the repeat
+def test_monetary_value_matches_cdnow_zbar_rounded_half_up(cdnow_sample):
+    # zbar in cdnow_customers_summary_with_transactions.csv (load_cdnow_summary()'s
+    # monetary_value) is the mean of the repeat
     # purchase days' spend (same-day purchases summed), 0 with no repeats, written to
     # cents with round-half-up (e.g. customer 1: (14.96 + 29.73) / 2 = 22.345 -> 22.35).
     summary = rfm_summary(
-        load_cdnow_sample(shared_data),
+        cdnow_sample,
         customer_id="id",
         timestamp="date",
         monetary_value="value",
         observation_end="1997-09-30",
         time_scaler=7,
     )
-    expected = pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary_with_transactions.csv")
-    merged = summary.merge(expected, left_on="id", right_on="ID")
+    expected = load_cdnow_summary().rename(columns={"frequency": "x", "monetary_value": "zbar"})
+    merged = summary.merge(expected, left_on="id", right_on="customer_id")
     assert len(merged) == 2357
     cents = [
         float(Decimal(f"{value:.9f}").quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
@@ -115,7 +106,7 @@ def test_monetary_value_matches_cdnow_zbar_rounded_half_up(shared_data):
     ("options", "sums", "rows"),
     [
         # lifetimes 0.11.3, summary_data_from_transaction_data(df, "id", "date", **kwargs) on
-        # transactions/example_transactions.csv read with pd.read_csv (dates as strings);
+        # example_transactions.csv (tests/data) read with pd.read_csv (dates as strings);
         # sums of the columns and .loc[[0, 1, 7]] (run in /work/benchvenv, pandas 3.0).
         (
             {},
@@ -139,9 +130,9 @@ def test_monetary_value_matches_cdnow_zbar_rounded_half_up(shared_data):
         ),
     ],
 )
-def test_rfm_summary_matches_lifetimes_on_example_transactions(shared_data, options, sums, rows):
+def test_rfm_summary_matches_lifetimes_on_example_transactions(data_dir, options, sums, rows):
     frequency, recency, T = sums
-    transactions = pd.read_csv(shared_data / "transactions" / "example_transactions.csv")
+    transactions = pd.read_csv(data_dir / "example_transactions.csv.gz")
     summary = rfm_summary(transactions, customer_id="id", timestamp="date", **options)
     assert summary["frequency"].sum() == frequency
     assert summary["recency"].sum() == pytest.approx(recency, rel=1e-12)
@@ -152,13 +143,13 @@ def test_rfm_summary_matches_lifetimes_on_example_transactions(shared_data, opti
     assert len(summary) == (3711 if "observation_end" in options else 5000)
 
 
-def test_calibration_holdout_split_matches_lifetimes_on_example_transactions(shared_data):
+def test_calibration_holdout_split_matches_lifetimes_on_example_transactions(data_dir):
     # lifetimes 0.11.3 calibration_and_holdout_data(df, "id", "date", calibration_period_end=
     # "2014-09-01", observation_period_end="2014-12-31", monetary_value_col="one") with a
     # constant column one = 1.0 (lifetimes fails without a value column under pandas 3).
     # Sums: frequency_cal 7346, recency_cal 75496, T_cal 606978, monetary_value_cal
     # 2556.279370397218, frequency_holdout 1924, duration_holdout 605000 (= 5000 * 121).
-    transactions = pd.read_csv(shared_data / "transactions" / "example_transactions.csv")
+    transactions = pd.read_csv(data_dir / "example_transactions.csv.gz")
     transactions["one"] = 1.0
     split = calibration_holdout_split(
         transactions,
@@ -179,7 +170,7 @@ def test_calibration_holdout_split_matches_lifetimes_on_example_transactions(sha
     assert tuple(row7[["frequency", "recency", "T", "frequency_holdout"]]) == (1, 1.0, 195.0, 0)
 
 
-def test_calibration_holdout_split_matches_lifetimes_on_cdnow(shared_data):
+def test_calibration_holdout_split_matches_lifetimes_on_cdnow(cdnow_sample):
     # lifetimes 0.11.3 calibration_and_holdout_data(tx, "id", "date", monetary_value_col="value",
     # calibration_period_end="1997-09-30", observation_period_end="1998-06-30", freq="D",
     # freq_multiplier=7). Sums: frequency_cal 2457, recency_cal 16135.57142857143,
@@ -187,7 +178,7 @@ def test_calibration_holdout_split_matches_lifetimes_on_cdnow(shared_data):
     # duration_holdout 91923 (= 2357 * 39 weeks). monetary_value_holdout differs on purpose:
     # lifetimes averages single holdout transactions, we average purchase days.
     split = calibration_holdout_split(
-        load_cdnow_sample(shared_data),
+        cdnow_sample,
         customer_id="id",
         timestamp="date",
         monetary_value="value",

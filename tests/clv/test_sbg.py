@@ -13,17 +13,20 @@ from scipy.special import betaln
 
 from retention_kpis.clv import ShiftedBetaGeometricModel, ShiftedBetaGeometricParams
 from retention_kpis.clv.sbg import _negative_log_likelihood
+from retention_kpis.datasets import load_sbg_cohorts
 from retention_kpis.exceptions import InvalidInputError
 
 
 @pytest.fixture(scope="module")
-def retention(shared_data):
-    return pd.read_csv(shared_data / "sbg" / "retention_paper.csv")
+def retention():
+    return load_sbg_cohorts()
 
 
-@pytest.fixture(scope="module")
-def individual(shared_data):
-    return pd.read_csv(shared_data / "sbg" / "sbg_paper.csv")
+@pytest.fixture
+def individual(sbg_customers):
+    # pymc-marketing's sbg_paper.csv (the tests/conftest.py fixture, checked byte for byte
+    # against that file in tests/datasets)
+    return sbg_customers
 
 
 def _survival_by_hand(alpha, beta, t):

@@ -18,6 +18,7 @@ from retention_kpis.clv.gamma_gamma import GammaGammaModel
 from retention_kpis.clv.mbgnbd import ModifiedBetaGeoModel
 from retention_kpis.clv.pareto_nbd import ParetoNBDModel
 from retention_kpis.clv.value import _discounted_purchases, discounted_value
+from retention_kpis.datasets import load_cdnow_summary
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 
 # Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way", CDNOW, weeks.
@@ -54,9 +55,8 @@ LIFETIMES_CLV_3M_5PCT_TOTAL = 20786.94464968163
 
 
 @pytest.fixture(scope="module")
-def cdnow_summary(shared_data):
-    frame = pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary_with_transactions.csv")
-    return frame.rename(columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"})
+def cdnow_summary():
+    return load_cdnow_summary()
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,32 @@
-"""Tests of retention_kpis.datasets.cdnow against the raw shared CDNOW file."""
+"""Tests of retention_kpis.datasets.cdnow against the raw CDNOW file shipped in the package."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import math
+from importlib import resources
 
 import pandas as pd
 import pytest
 
 from retention_kpis.datasets import load_cdnow
 
+# lifetimes/datasets/CDNOW_master.txt (datasets/data/README.md): 1,950,500 bytes, this md5.
+CDNOW_MASTER_MD5 = "37ee2da5127d4a369d6fe0052678624d"
+
 
 @pytest.fixture(scope="module")
-def raw_rows(shared_data):
-    """The shared CDNOW_master.txt parsed with str.split only (independent of the loader)."""
-    lines = (shared_data / "cdnow" / "CDNOW_master.txt").read_text().splitlines()
+def raw_rows():
+    """The shipped CDNOW_master.txt.gz parsed with gzip and str.split (independent of the loader).
+
+    Its md5 is that of lifetimes' CDNOW_master.txt, so the rows are the published file's.
+    """
+    packed = resources.files("retention_kpis.datasets").joinpath("data", "CDNOW_master.txt.gz")
+    data = gzip.decompress(packed.read_bytes())
+    assert len(data) == 1_950_500
+    assert hashlib.md5(data, usedforsecurity=False).hexdigest() == CDNOW_MASTER_MD5
+    lines = data.decode("ascii").splitlines()
     assert lines[0].split() == ["customer_id", "date", "number_of_cds", "dollar_value"]
     return [line.split() for line in lines[1:] if line.strip()]
 

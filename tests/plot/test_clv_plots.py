@@ -13,6 +13,7 @@ import pytest
 from retention_kpis.clv._base import NotFittedError
 from retention_kpis.clv.bgnbd import BetaGeoModel
 from retention_kpis.clv.sbg import ShiftedBetaGeometricModel
+from retention_kpis.datasets import load_sbg_cohorts
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.plot import (
     plot_calibration_purchases_vs_holdout_purchases,
@@ -94,8 +95,8 @@ def test_calibration_holdout_plot_skips_empty_groups():
     assert ax.lines[0].get_xdata().tolist() == [0, 4]
 
 
-def test_survival_curve_plots_model_and_observed_shares(shared_data):
-    survivors = pd.read_csv(shared_data / "sbg" / "retention_paper.csv")["regular"].to_numpy()
+def test_survival_curve_plots_model_and_observed_shares():
+    survivors = load_sbg_cohorts()["regular"].to_numpy()
     # Fader & Hardie (2007) sBG estimates for the "regular" cohort: alpha=0.704, beta=1.182.
     model = ShiftedBetaGeometricModel.from_params(alpha=0.704, beta=1.182)
     ax = plot_survival_curve(model, survivors[:8], n_periods=12)

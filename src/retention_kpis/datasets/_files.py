@@ -1,0 +1,16 @@
+"""Read the data files shipped in ``retention_kpis/datasets/data`` (see the README there)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+
+def read_data_csv(name: str, **options: Any) -> pd.DataFrame:
+    """Return ``pandas.read_csv`` of the shipped file ``data/<name>`` (a new frame each call)."""
+    source = resources.files("retention_kpis.datasets").joinpath("data").joinpath(name)
+    with source.open("rb") as handle:
+        frame: pd.DataFrame = pd.read_csv(handle, **options)
+    return frame
