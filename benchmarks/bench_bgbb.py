@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from _harness import Result, best_time
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "donations"
 
 
 def run(quick: bool) -> list[Result]:
     from lifetimes import BetaGeoBetaBinomFitter  # noqa: PLC0415 - only in the benchmark venv
 
     from retention_kpis.clv import BetaGeoBetaBinomModel  # noqa: PLC0415 - after sys.path setup
+    from retention_kpis.datasets import load_donations  # noqa: PLC0415 - same
 
-    table = pd.read_csv(DATA / "donations.csv")
-    rows = pd.read_csv(DATA / "bgbb_donations.csv")
+    table = load_donations()
+    # one row per donor (pymc-marketing's bgbb_donations.csv is this expansion)
+    rows = table.loc[table.index.repeat(table["weights"])].rename(columns={"periods": "T"})
     x, t_x, n, w = (table[c] for c in ("frequency", "recency", "periods", "weights"))
     results: list[Result] = []
 

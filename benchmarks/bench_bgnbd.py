@@ -11,18 +11,10 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 from _harness import Result, best_time
 
-DATA = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "cdnow"
-    / "cdnow_customers_summary.csv"
-)
 PAPER = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
@@ -48,10 +40,11 @@ def run(quick: bool) -> list[Result]:
     from lifetimes import BetaGeoFitter  # noqa: PLC0415 - only in the benchmark venv
 
     from retention_kpis.clv import BetaGeoModel  # noqa: PLC0415 - after sys.path setup
+    from retention_kpis.datasets import load_cdnow_summary  # noqa: PLC0415 - same
 
     warnings.simplefilter("ignore")  # lifetimes' own deprecation warnings
     results: list[Result] = []
-    cdnow = pd.read_csv(DATA)
+    cdnow = load_cdnow_summary()
     f, r, T = cdnow["frequency"], cdnow["recency"], cdnow["T"]
     ours = best_time(lambda: BetaGeoModel().fit(f, r, T), repeat=5)
     theirs = best_time(lambda: BetaGeoFitter().fit(f, r, T), repeat=5)

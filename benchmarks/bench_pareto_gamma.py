@@ -14,22 +14,20 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 from _harness import Result, best_time
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cdnow"
 PUBLISHED = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 
 
 def _pareto(results: list[Result], repeat: int) -> None:
-    import pandas as pd  # noqa: PLC0415 - imported in run() like lifetimes
     from lifetimes import ParetoNBDFitter  # noqa: PLC0415 - only in the benchmark venv
 
     from retention_kpis.clv import ParetoNBDModel  # noqa: PLC0415 - after sys.path setup
+    from retention_kpis.datasets import load_cdnow_summary  # noqa: PLC0415 - same
 
-    cdnow = pd.read_csv(DATA / "cdnow_customers_summary.csv")
+    cdnow = load_cdnow_summary()
     f, r, T = cdnow["frequency"], cdnow["recency"], cdnow["T"]
     model = ParetoNBDModel().fit(f, r, T)
     ours = best_time(lambda: ParetoNBDModel().fit(f, r, T), repeat=repeat)
@@ -119,14 +117,14 @@ def _pareto(results: list[Result], repeat: int) -> None:
 
 
 def _gamma_gamma(results: list[Result], repeat: int) -> None:
-    import pandas as pd  # noqa: PLC0415 - imported in run() like lifetimes
     from lifetimes import GammaGammaFitter  # noqa: PLC0415 - only in the benchmark venv
 
     from retention_kpis.clv import GammaGammaModel  # noqa: PLC0415 - after sys.path setup
+    from retention_kpis.datasets import load_cdnow_summary  # noqa: PLC0415 - same
 
-    summary = pd.read_csv(DATA / "cdnow_customers_summary_with_transactions.csv")
-    buyers = summary[summary["x"] > 0]
-    x, zbar = buyers["x"], buyers["zbar"]
+    summary = load_cdnow_summary()
+    buyers = summary[summary["frequency"] > 0]
+    x, zbar = buyers["frequency"], buyers["monetary_value"]
     model = GammaGammaModel().fit(x, zbar)
     fitter = GammaGammaFitter()
     results.append(
