@@ -15,7 +15,8 @@ def run(quick: bool) -> list[Result]:
 
     table = load_donations()
     # one row per donor (pymc-marketing's bgbb_donations.csv is this expansion)
-    rows = table.loc[table.index.repeat(table["weights"])].rename(columns={"periods": "T"})
+    rows = table.loc[table.index.repeat(table["weights"])].reset_index(drop=True)
+    rows = rows.rename(columns={"periods": "T"})
     x, t_x, n, w = (table[c] for c in ("frequency", "recency", "periods", "weights"))
     results: list[Result] = []
 
