@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import pytest
 
 from retention_kpis.clv import (
@@ -17,7 +16,7 @@ from retention_kpis.clv import (
     ShiftedBetaGeometricModel,
     rfm_summary,
 )
-from retention_kpis.datasets import make_events
+from retention_kpis.datasets import load_cdnow_summary, make_events
 
 # lifetimes' BaseFitter.summary names its columns so (checked in lifetimes/fitters/__init__.py).
 LIFETIMES_COLUMNS = ["coef", "se(coef)", "lower 95% bound", "upper 95% bound"]
@@ -28,8 +27,8 @@ REGULAR_SURVIVORS = [1000, 631, 468, 382, 326, 289, 262, 241]
 
 
 @pytest.fixture(scope="module")
-def cdnow_bgnbd(shared_data):
-    cdnow = pd.read_csv(shared_data / "cdnow" / "cdnow_customers_summary.csv")
+def cdnow_bgnbd():
+    cdnow = load_cdnow_summary()
     return BetaGeoModel().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
 
 
