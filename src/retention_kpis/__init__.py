@@ -54,6 +54,19 @@ from retention_kpis.metrics.referral import (
 from retention_kpis.metrics.repeat_purchase import RepeatPurchaseRate, repeat_purchase_rate
 from retention_kpis.metrics.retention import RetentionRate, retention_rate
 from retention_kpis.metrics.roas import ReturnOnAdSpend, return_on_ad_spend
+from retention_kpis.stats import (
+    IntervalEstimate,
+    NPSEstimate,
+    ProportionEstimate,
+    RatioEstimate,
+    benjamini_hochberg,
+    nps_interval,
+    proportion_difference_interval,
+    proportion_interval,
+    ratio_interval,
+    ratio_interval_from_sums,
+    two_proportion_ztest,
+)
 
 if TYPE_CHECKING:
     from retention_kpis.events import EventSchema, EventTypes, validate_events
@@ -113,12 +126,16 @@ __all__ = [
     "EmailUnsubscribeRate",
     "EventSchema",
     "EventTypes",
+    "IntervalEstimate",
     "InvalidInputError",
     "KPIReport",
     "KPIRow",
+    "NPSEstimate",
     "NetPromoterScore",
     "ParetoShare",
+    "ProportionEstimate",
     "PurchaseFrequency",
+    "RatioEstimate",
     "ReferralRate",
     "ReferredCustomerShare",
     "RepeatPurchaseRate",
@@ -128,6 +145,7 @@ __all__ = [
     "UndefinedKPIWarning",
     "__version__",
     "average_order_value",
+    "benjamini_hochberg",
     "cart_abandonment_rate",
     "checkout_conversion_rate",
     "churn_rate",
@@ -144,13 +162,19 @@ __all__ = [
     "email_unsubscribe_rate",
     "engagement_kpis",
     "net_promoter_score",
+    "nps_interval",
     "pareto_share",
+    "proportion_difference_interval",
+    "proportion_interval",
     "purchase_frequency",
+    "ratio_interval",
+    "ratio_interval_from_sums",
     "referral_rate",
     "referred_customer_share",
     "referred_vs_organic",
     "repeat_purchase_rate",
     "retention_rate",
     "return_on_ad_spend",
+    "two_proportion_ztest",
     "validate_events",
 ]
