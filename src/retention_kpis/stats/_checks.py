@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from retention_kpis._core.checks import check_choice, check_number
-from retention_kpis.exceptions import InvalidInputError
+from retention_kpis._core.checks import check_choice, check_confidence
 
 __all__ = ["check_confidence", "check_method", "normal_quantile"]
-
-
-def check_confidence(value: object, func: str) -> float:
-    """Return a confidence level in (0, 1) as float, else raise naming ``confidence``."""
-    level = check_number(value, "confidence", func)
-    if not 0.0 < level < 1.0:
-        msg = f"The 'confidence' parameter of {func} must be in (0, 1). Got {value!r} instead."
-        raise InvalidInputError(msg)
-    return level
 
 
 def check_method(value: object, func: str, choices: tuple[str, ...]) -> str:
