@@ -19,7 +19,7 @@ from retention_kpis._core.frames import Key
 from retention_kpis.report.plan import Aggregates
 from retention_kpis.stats import nps_interval, proportion_interval, ratio_interval_from_sums
 
-__all__ = ["IntervalParts", "interval_values"]
+__all__ = ["IntervalParts", "interval_inputs", "interval_values"]
 
 _NAN_PAIR = (math.nan, math.nan)
 
@@ -46,59 +46,75 @@ def _share(successes: int, trials: int, confidence: float) -> tuple[float, float
     return proportion_interval(successes, trials, confidence=confidence)
 
 
-def _ratios(
-    aggregates: Aggregates, key: Key, parts: IntervalParts, confidence: float
-) -> dict[str, tuple[float, float]]:
+def _ratio_sums(
+    aggregates: Aggregates, key: Key, parts: IntervalParts
+) -> dict[str, tuple[float, ...]]:
+    """``(n, sum_x, sum_y, sum_xx, sum_yy, sum_xy)`` of ``aov`` and ``purchase_frequency``."""
     sums = aggregates.tables.get("moments", {}).get(key)
-    if sums is None or parts.active < 2:
-        return {"aov": _NAN_PAIR, "purchase_frequency": _NAN_PAIR}
+    if sums is None:
+        return {}
+    n = float(parts.active)
     orders, orders_sq = float(sums["sum_orders"] or 0), float(sums["sum_orders_sq"] or 0)
-    aov = _NAN_PAIR
-    if not parts.attributed:
-        aov = ratio_interval_from_sums(
-            parts.active,
-            sum_x=orders,
-            sum_y=float(sums["sum_revenue"] or 0),
-            sum_xx=orders_sq,
-            sum_yy=float(sums["sum_revenue_sq"] or 0),
-            sum_xy=float(sums["sum_orders_revenue"] or 0),
-            confidence=confidence,
-        )
-    frequency = ratio_interval_from_sums(
-        parts.active,
-        sum_x=float(parts.active),
-        sum_y=orders,
-        sum_xx=float(parts.active),
-        sum_yy=orders_sq,
-        sum_xy=orders,
-        confidence=confidence,
-    )
-    return {"aov": aov, "purchase_frequency": frequency}
-
-
-def interval_values(
-    aggregates: Aggregates, key: Key, parts: IntervalParts, confidence: float
-) -> dict[str, float]:
-    """Return the ``<kpi>_low`` / ``<kpi>_high`` values of one (period, segment) key."""
-    bounds: dict[str, tuple[float, float]] = {
-        "conversion_rate": _share(parts.converted, parts.visitors, confidence),
-        **_ratios(aggregates, key, parts, confidence),
-        "csat": _NAN_PAIR,
-        "nps": _NAN_PAIR,
-        "retention_rate": _NAN_PAIR,
-        "churn_rate": _NAN_PAIR,
+    inputs: dict[str, tuple[float, ...]] = {
+        "purchase_frequency": (n, n, orders, n, orders_sq, orders)
     }
+    if not parts.attributed:
+        revenue = float(sums["sum_revenue"] or 0)
+        revenue_sq = float(sums["sum_revenue_sq"] or 0)
+        product = float(sums["sum_orders_revenue"] or 0)
+        inputs["aov"] = (n, orders, revenue, orders_sq, revenue_sq, product)
+    return inputs
+
+
+def _ratio_bound(sums: tuple[float, ...] | None, confidence: float) -> tuple[float, float]:
+    if sums is None:
+        return _NAN_PAIR
+    n, sx, sy, sxx, syy, sxy = sums
+    return ratio_interval_from_sums(
+        int(n), sum_x=sx, sum_y=sy, sum_xx=sxx, sum_yy=syy, sum_xy=sxy, confidence=confidence
+    )
+
+
+def interval_inputs(
+    aggregates: Aggregates, key: Key, parts: IntervalParts
+) -> dict[str, tuple[float, ...]]:
+    """Return what each interval KPI's interval (and a comparison) is computed from.
+
+    Shares: ``(successes, trials)``; ``nps``: ``(promoters, passives, detractors)``;
+    ``aov`` and ``purchase_frequency``: ``(n, sum_x, sum_y, sum_xx, sum_yy, sum_xy)`` over
+    customers. A KPI without its inputs (no responses, no previous period) is left out.
+    """
+    inputs: dict[str, tuple[float, ...]] = {"conversion_rate": (parts.converted, parts.visitors)}
+    inputs.update(_ratio_sums(aggregates, key, parts))
     if parts.csat_scores is not None:
         satisfied = int((parts.csat_scores >= parts.csat_threshold).sum())
-        bounds["csat"] = _share(satisfied, parts.csat_scores.size, confidence)
+        inputs["csat"] = (satisfied, parts.csat_scores.size)
     if parts.nps_scores is not None:
         promoters = int((parts.nps_scores >= 9).sum())
         detractors = int((parts.nps_scores <= 6).sum())
-        passives = parts.nps_scores.size - promoters - detractors
-        bounds["nps"] = nps_interval(promoters, passives, detractors, confidence=confidence)
+        inputs["nps"] = (promoters, parts.nps_scores.size - promoters - detractors, detractors)
     if parts.retained is not None and parts.start:
-        bounds["retention_rate"] = _share(parts.retained, parts.start, confidence)
-        bounds["churn_rate"] = _share(parts.start - parts.retained, parts.start, confidence)
+        inputs["retention_rate"] = (parts.retained, parts.start)
+        inputs["churn_rate"] = (parts.start - parts.retained, parts.start)
+    return inputs
+
+
+def interval_values(inputs: dict[str, tuple[float, ...]], confidence: float) -> dict[str, float]:
+    """Return the ``<kpi>_low`` / ``<kpi>_high`` values from :func:`interval_inputs`."""
+    bounds: dict[str, tuple[float, float]] = {}
+    for name in ("conversion_rate", "csat", "retention_rate", "churn_rate"):
+        share = inputs.get(name)
+        bounds[name] = (
+            _NAN_PAIR if share is None else _share(int(share[0]), int(share[1]), confidence)
+        )
+    for name in ("aov", "purchase_frequency"):
+        bounds[name] = _ratio_bound(inputs.get(name), confidence)
+    nps = inputs.get("nps")
+    bounds["nps"] = (
+        _NAN_PAIR
+        if nps is None
+        else nps_interval(int(nps[0]), int(nps[1]), int(nps[2]), confidence=confidence)
+    )
     values: dict[str, float] = {}
     for name, (low, high) in bounds.items():
         values[f"{name}_low"], values[f"{name}_high"] = low, high

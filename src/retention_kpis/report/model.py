@@ -112,6 +112,7 @@ class KPIRow(BaseModel):
     churn_rate_low: Fraction = _bound()
     churn_rate_high: Fraction = _bound()
     clv: NonNegative = math.nan
+    interval_inputs: dict[str, tuple[float, ...]] | None = Field(default=None, exclude_if=_absent)
     referrals: int | None = Field(default=None, ge=0)
     referral_rate: NonNegative = math.nan
     referred_customers: int | None = Field(default=None, ge=0)

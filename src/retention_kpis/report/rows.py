@@ -34,7 +34,7 @@ from retention_kpis.metrics.roas import return_on_ad_spend
 from retention_kpis.report.columns import ENGAGEMENT_COLUMNS, ENGAGEMENT_COUNTS
 from retention_kpis.report.engagement_rows import engagement_row
 from retention_kpis.report.engagement_tables import EngagementTables
-from retention_kpis.report.interval_rows import IntervalParts, interval_values
+from retention_kpis.report.interval_rows import IntervalParts, interval_inputs, interval_values
 from retention_kpis.report.plan import Aggregates
 
 __all__ = ["RowInputs", "engagement_values", "kpi_values"]
@@ -243,7 +243,7 @@ def kpi_values(
             cause = f"{name} is null where there are no {name.upper()} responses"
             _note(causes, cause)
     converted = int(_get(aggregates, "customers", key, "converted"))
-    intervals: dict[str, float] = {}
+    intervals: dict[str, Any] = {}
     if inputs.confidence is not None:
         parts = IntervalParts(
             converted=converted,
@@ -256,7 +256,8 @@ def kpi_values(
             nps_scores=nps_scores,
             attributed=attributed is not None,
         )
-        intervals = interval_values(aggregates, key, parts, inputs.confidence)
+        used = interval_inputs(aggregates, key, parts)
+        intervals = {**interval_values(used, inputs.confidence), "interval_inputs": used}
     return {
         "visitors": visitors,
         "conversion_rate": _kpi(
