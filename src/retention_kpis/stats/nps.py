@@ -21,7 +21,7 @@ from typing import Literal, TypeAlias
 from retention_kpis._core.checks import check_count
 from retention_kpis.stats._checks import check_confidence, check_method, normal_quantile
 
-__all__ = ["NPSMethod", "nps_interval"]
+__all__ = ["NPSMethod", "nps_interval", "nps_standard_error"]
 
 NPSMethod: TypeAlias = Literal["adjusted_wald", "wald"]
 _METHODS = ("adjusted_wald", "wald")
@@ -91,3 +91,39 @@ def nps_interval(
     score = p - d
     half = normal_quantile(level) * math.sqrt(max(0.0, p + d - score * score) / n)
     return max(-100.0, 100.0 * (score - half)), min(100.0, 100.0 * (score + half))
+
+
+def nps_standard_error(promoters: int, passives: int, detractors: int) -> float:
+    r"""Return the standard error of the NPS (-100..100 scale) from the trinomial variance.
+
+    ``100 * sqrt((p + d - (p - d)^2) / n)``, the Wald form of :func:`nps_interval`.
+
+    Parameters
+    ----------
+    promoters, passives, detractors : int
+        Respondents answering 9-10, 7-8 and 0-6.
+
+    Returns
+    -------
+    float
+        The standard error; nan without respondents.
+
+    Raises
+    ------
+    InvalidInputError
+        If a count is negative or not whole.
+
+    Examples
+    --------
+    >>> round(nps_standard_error(50, 30, 20), 4)
+    7.8102
+    """
+    func = "nps_standard_error"
+    p_count = check_count(promoters, "promoters", func)
+    n_count = check_count(passives, "passives", func)
+    d_count = check_count(detractors, "detractors", func)
+    n = p_count + n_count + d_count
+    if n == 0:
+        return math.nan
+    p, d = p_count / n, d_count / n
+    return 100.0 * math.sqrt(max(0.0, p + d - (p - d) ** 2) / n)

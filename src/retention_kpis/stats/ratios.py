@@ -33,11 +33,63 @@ from retention_kpis._core.checks import check_count, check_number
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.stats._checks import check_confidence, check_method, normal_quantile
 
-__all__ = ["RatioMethod", "ratio_interval", "ratio_interval_from_sums"]
+__all__ = ["RatioMethod", "ratio_interval", "ratio_interval_from_sums", "ratio_standard_error"]
 
 RatioMethod: TypeAlias = Literal["delta", "bootstrap"]
 _METHODS = ("delta", "bootstrap")
 _CELLS_PER_BATCH = 4_000_000  # resampled indices held at once (32 MB of int64)
+
+
+def ratio_standard_error(
+    n: int,
+    *,
+    sum_x: float,
+    sum_y: float,
+    sum_xx: float,
+    sum_yy: float,
+    sum_xy: float,
+) -> float:
+    """Return the delta-method standard error of ``R = sum_y / sum_x``.
+
+    Parameters
+    ----------
+    n : int
+        Customers (clusters).
+    sum_x, sum_y, sum_xx, sum_yy, sum_xy : float
+        Sums over customers of ``x_i``, ``y_i``, ``x_i^2``, ``y_i^2`` and ``x_i y_i``.
+
+    Returns
+    -------
+    float
+        The standard error; nan when ``n < 2`` or ``sum_x == 0``.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``n`` is not a count or a sum is not finite.
+
+    Examples
+    --------
+    >>> round(ratio_standard_error(3, sum_x=4, sum_y=80, sum_xx=6, sum_yy=3000, sum_xy=130), 4)
+    4.3301
+    """
+    func = "ratio_standard_error"
+    count = check_count(n, "n", func)
+    sx, sy, sxx, syy, sxy = (
+        check_number(value, name, func)
+        for value, name in (
+            (sum_x, "sum_x"),
+            (sum_y, "sum_y"),
+            (sum_xx, "sum_xx"),
+            (sum_yy, "sum_yy"),
+            (sum_xy, "sum_xy"),
+        )
+    )
+    if count < 2 or sx == 0:
+        return math.nan
+    ratio = sy / sx
+    residual_squares = max(0.0, syy - 2.0 * ratio * sxy + ratio * ratio * sxx)
+    return math.sqrt(count / (count - 1) * residual_squares) / abs(sx)
 
 
 def ratio_interval_from_sums(
@@ -92,24 +144,13 @@ def ratio_interval_from_sums(
     (11.51, 28.49)
     """
     func = "ratio_interval_from_sums"
-    count = check_count(n, "n", func)
-    sums = [
-        check_number(value, name, func)
-        for value, name in (
-            (sum_x, "sum_x"),
-            (sum_y, "sum_y"),
-            (sum_xx, "sum_xx"),
-            (sum_yy, "sum_yy"),
-            (sum_xy, "sum_xy"),
-        )
-    ]
     level = check_confidence(confidence, func)
-    sx, sy, sxx, syy, sxy = sums
-    if count < 2 or sx == 0:
+    se = ratio_standard_error(
+        n, sum_x=sum_x, sum_y=sum_y, sum_xx=sum_xx, sum_yy=sum_yy, sum_xy=sum_xy
+    )
+    if math.isnan(se):
         return math.nan, math.nan
-    ratio = sy / sx
-    residual_squares = max(0.0, syy - 2.0 * ratio * sxy + ratio * ratio * sxx)
-    se = math.sqrt(count / (count - 1) * residual_squares) / abs(sx)
+    ratio = float(sum_y) / float(sum_x)
     half = normal_quantile(level) * se
     return max(0.0, ratio - half), ratio + half
 
