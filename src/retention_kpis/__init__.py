@@ -74,12 +74,15 @@ from retention_kpis.stats import (
 if TYPE_CHECKING:
     from retention_kpis.events import EventSchema, EventTypes, validate_events
     from retention_kpis.report import (
+        ChangeReport,
+        KPIChange,
         KPIComparison,
         KPIDifference,
         KPIReport,
         KPIRow,
         compare_kpis,
         compute_kpis,
+        detect_changes,
         engagement_kpis,
         referred_vs_organic,
     )
@@ -87,6 +90,8 @@ if TYPE_CHECKING:
 # The events facade (narwhals, attribution, cohorts) loads on first use, so that
 # `import retention_kpis` for the pure metrics stays fast.
 _LAZY = {
+    "ChangeReport": "retention_kpis.report",
+    "KPIChange": "retention_kpis.report",
     "EventSchema": "retention_kpis.events",
     "EventTypes": "retention_kpis.events",
     "KPIComparison": "retention_kpis.report",
@@ -95,6 +100,7 @@ _LAZY = {
     "KPIRow": "retention_kpis.report",
     "compare_kpis": "retention_kpis.report",
     "compute_kpis": "retention_kpis.report",
+    "detect_changes": "retention_kpis.report",
     "engagement_kpis": "retention_kpis.report",
     "referred_vs_organic": "retention_kpis.report",
     "validate_events": "retention_kpis.events",
@@ -119,6 +125,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "AverageOrderValue",
     "CartAbandonmentRate",
+    "ChangeReport",
     "CheckoutConversionRate",
     "ChurnRate",
     "ColumnNotFoundError",
@@ -137,6 +144,7 @@ __all__ = [
     "EventTypes",
     "IntervalEstimate",
     "InvalidInputError",
+    "KPIChange",
     "KPIComparison",
     "KPIDifference",
     "KPIReport",
@@ -168,6 +176,7 @@ __all__ = [
     "customer_effort_score",
     "customer_lifetime_value",
     "customer_satisfaction_score",
+    "detect_changes",
     "email_click_through_rate",
     "email_click_to_open_rate",
     "email_open_rate",

@@ -5,7 +5,8 @@
 * :func:`engagement_kpis` and :func:`referred_vs_organic`
   (:mod:`~retention_kpis.report.engagement`);
 * :func:`compare_kpis` and its result :class:`KPIComparison`
-  (:mod:`~retention_kpis.report.compare`).
+  (:mod:`~retention_kpis.report.compare`); :func:`detect_changes` and
+  :class:`ChangeReport` (:mod:`~retention_kpis.report.changes`).
 
 Where things are computed: the option checks are in
 :mod:`~retention_kpis.report.options`; the report's columns and their definitions in
@@ -22,6 +23,7 @@ on :mod:`~retention_kpis.report.plan`; the engagement counts come from
 
 from __future__ import annotations
 
+from retention_kpis.report.changes import ChangeReport, KPIChange, detect_changes
 from retention_kpis.report.columns import ENGAGEMENT_DEFINITIONS
 from retention_kpis.report.compare import KPIComparison, KPIDifference, compare_kpis
 from retention_kpis.report.compute import ChurnFrom, compute_kpis
@@ -30,13 +32,16 @@ from retention_kpis.report.model import KPIReport, KPIRow
 
 __all__ = [
     "ENGAGEMENT_DEFINITIONS",
+    "ChangeReport",
     "ChurnFrom",
+    "KPIChange",
     "KPIComparison",
     "KPIDifference",
     "KPIReport",
     "KPIRow",
     "compare_kpis",
     "compute_kpis",
+    "detect_changes",
     "engagement_kpis",
     "referred_vs_organic",
 ]
