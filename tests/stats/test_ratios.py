@@ -114,3 +114,13 @@ def test_errors_name_the_parameter():
         match=r"^The 'n_resamples' parameter of ratio_interval must be >= 1\. Got 0 instead\.$",
     ):
         ratio_interval([1.0, 2.0], [1, 1], n_resamples=0)
+
+
+def test_roas_with_fixed_spend_is_the_total_over_spend():
+    # ROAS = sum(y) / spend with customers iid: Var = n * s_y^2 / spend^2 (s_y with n - 1).
+    revenue = np.array([120.0, 0.0, 45.0, 300.0, 80.0])
+    spend = 200.0
+    half = stats.norm.ppf(0.975) * math.sqrt(revenue.size * revenue.var(ddof=1)) / spend
+    expected = (max(0.0, revenue.sum() / spend - half), revenue.sum() / spend + half)
+    got = ratio_interval(revenue, np.full(revenue.size, spend / revenue.size))
+    assert got == pytest.approx(expected)
