@@ -175,3 +175,23 @@ def test_invalid_confidence_raises(bad):
         InvalidInputError, match=r"^The 'confidence' parameter of compute_kpis must"
     ):
         compute_kpis(events, confidence=bad)
+
+
+@pytest.mark.parametrize("period", ["M", "Q"])
+def test_every_defined_interval_holds_its_value(synthetic, period):
+    # Wilson and adjusted-Wald intervals always contain the estimate for these counts,
+    # delta-method ones are centred on it (clipped at 0).
+    data = compute_kpis(synthetic, period=period, by="channel", confidence=0.9).to_dict()
+    checked = 0
+    for name in INTERVAL_METHODS:
+        for value, low, high in zip(
+            data[name], data[f"{name}_low"], data[f"{name}_high"], strict=True
+        ):
+            if low is None:
+                continue
+            checked += 1
+            if name == "nps":  # adjusted Wald is centred on the adjusted score
+                assert low <= high
+                continue
+            assert low <= value <= high, (name, value, low, high)
+    assert checked > 100
