@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from retention_kpis._core.checks import check_choice, check_confidence
 
 __all__ = ["check_confidence", "check_method", "normal_quantile"]
@@ -12,6 +14,7 @@ def check_method(value: object, func: str, choices: tuple[str, ...]) -> str:
     return check_choice(value, "method", func, choices)
 
 
+@functools.lru_cache(maxsize=64)
 def normal_quantile(confidence: float) -> float:
     """Two-sided standard normal quantile ``z`` with ``P(|Z| <= z) = confidence``."""
     from scipy.special import ndtri  # noqa: PLC0415 - scipy loads only when an interval is asked for

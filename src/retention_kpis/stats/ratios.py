@@ -85,6 +85,12 @@ def ratio_standard_error(
             (sum_xy, "sum_xy"),
         )
     )
+    return _standard_error(count, (sx, sy, sxx, syy, sxy))
+
+
+def _standard_error(count: int, sums: tuple[float, float, float, float, float]) -> float:
+    """Return the delta-method standard error from checked sums (nan when undefined)."""
+    sx, sy, sxx, syy, sxy = sums
     if count < 2 or sx == 0:
         return math.nan
     ratio = sy / sx
@@ -144,13 +150,22 @@ def ratio_interval_from_sums(
     (11.51, 28.49)
     """
     func = "ratio_interval_from_sums"
-    level = check_confidence(confidence, func)
-    se = ratio_standard_error(
-        n, sum_x=sum_x, sum_y=sum_y, sum_xx=sum_xx, sum_yy=sum_yy, sum_xy=sum_xy
+    count = check_count(n, "n", func)
+    sx, sy, sxx, syy, sxy = (
+        check_number(value, name, func)
+        for value, name in (
+            (sum_x, "sum_x"),
+            (sum_y, "sum_y"),
+            (sum_xx, "sum_xx"),
+            (sum_yy, "sum_yy"),
+            (sum_xy, "sum_xy"),
+        )
     )
+    level = check_confidence(confidence, func)
+    se = _standard_error(count, (sx, sy, sxx, syy, sxy))
     if math.isnan(se):
         return math.nan, math.nan
-    ratio = float(sum_y) / float(sum_x)
+    ratio = sy / sx
     half = normal_quantile(level) * se
     return max(0.0, ratio - half), ratio + half
 
