@@ -126,6 +126,17 @@ def test_metrics_stand_on_core_only():
     assert {module: deps for module, deps in wrong.items() if deps} == {}
 
 
+def test_stats_stand_on_core_only():
+    allowed = {"_core", "exceptions", "stats"}
+    wrong = {
+        module: sorted(d for d in deps if _wing(d) not in allowed)
+        for module, deps in EDGES.items()
+        if _wing(module) == "stats"
+    }
+    assert "retention_kpis.stats.proportions" in EDGES
+    assert {module: deps for module, deps in wrong.items() if deps} == {}
+
+
 def test_events_stand_on_core_only():
     allowed = {"_core", "exceptions", "events"}
     wrong = {

@@ -42,6 +42,20 @@ def check_number(value: object, name: str, func: str) -> float:
     return as_float
 
 
+def check_confidence(value: object, func: str) -> float:
+    """Return a confidence level in (0, 1) as float, else raise naming ``confidence``.
+
+    Examples
+    --------
+    >>> check_confidence(0.95, "proportion_interval")
+    0.95
+    """
+    level = check_number(value, "confidence", func)
+    if not 0.0 < level < 1.0:
+        raise _fail("confidence", func, "must be in (0, 1)", value)
+    return level
+
+
 def check_amount(value: object, name: str, func: str) -> float:
     """Return a finite, non-negative money amount (cost, revenue) as float."""
     as_float = check_number(value, name, func)

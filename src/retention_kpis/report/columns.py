@@ -17,10 +17,13 @@ __all__ = [
     "ENGAGEMENT_COUNTS",
     "ENGAGEMENT_DEFINITIONS",
     "ENGAGEMENT_TABLE_COUNTS",
+    "INTERVAL_METHODS",
     "KPI_COLUMNS",
     "REFERRED",
     "UNITS",
     "ReportUnit",
+    "interval_definitions",
+    "report_columns",
 ]
 
 _EMAIL_ATTRIBUTED = (
@@ -160,3 +163,49 @@ ENGAGEMENT_TABLE_COUNTS = frozenset(
 
 REFERRED = ("referred_customers", "referred_customer_share")
 """The columns that need the ``channel`` column and a ``referral_channel``."""
+
+INTERVAL_METHODS: dict[str, str] = {
+    "conversion_rate": "Wilson score interval of converted / visitors",
+    "aov": "delta-method interval of revenue / orders, customers as clusters",
+    "purchase_frequency": "delta-method interval of the mean orders per active customer",
+    "csat": "Wilson score interval of satisfied / responses",
+    "nps": "adjusted-Wald interval (Rocks 2016), bounded to [-100, 100]",
+    "retention_rate": "Wilson score interval of retained / previous period's active customers",
+    "churn_rate": "Wilson score interval of churned / previous period's active customers",
+}
+"""The KPIs that carry ``<kpi>_low`` / ``<kpi>_high`` with ``compute_kpis(confidence=...)``,
+with the interval each gets (formulas in ``docs/metrics/intervals.md``)."""
+
+
+def report_columns(*, intervals: bool) -> tuple[str, ...]:
+    """Return the report's KPI columns; with ``intervals``, each interval KPI and its bounds.
+
+    Examples
+    --------
+    >>> report_columns(intervals=True)[:4]
+    ('visitors', 'conversion_rate', 'conversion_rate_low', 'conversion_rate_high')
+    """
+    if not intervals:
+        return KPI_COLUMNS
+    names: list[str] = []
+    for name in KPI_COLUMNS:
+        names.append(name)
+        if name in INTERVAL_METHODS:
+            names += [f"{name}_low", f"{name}_high"]
+    return tuple(names)
+
+
+def interval_definitions(confidence: float) -> dict[str, str]:
+    """Return the definitions of the interval columns at a confidence level.
+
+    Examples
+    --------
+    >>> interval_definitions(0.95)["nps_high"]
+    'upper bound of the 95% adjusted-Wald interval (Rocks 2016), bounded to [-100, 100]'
+    """
+    level = f"{100 * confidence:g}%"
+    definitions = {}
+    for name, method in INTERVAL_METHODS.items():
+        definitions[f"{name}_low"] = f"lower bound of the {level} {method}"
+        definitions[f"{name}_high"] = f"upper bound of the {level} {method}"
+    return definitions

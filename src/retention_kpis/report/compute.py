@@ -16,13 +16,14 @@ from typing import Any, Literal, TypeAlias
 
 from retention_kpis._core.backends import native_kind
 from retention_kpis._core.calendar import Period, period_start
+from retention_kpis._core.checks import check_confidence
 from retention_kpis._core.frames import Key, as_lazy, sorted_keys
 from retention_kpis._core.text import count_rows
 from retention_kpis.attribution import Model
 from retention_kpis.events import EventSchema, PreparedEvents, UnknownEvents, validate_events
 from retention_kpis.events.schema import check_schema
 from retention_kpis.report.attributed import check_attribution, report_attribution
-from retention_kpis.report.columns import DEFINITIONS, KPI_COLUMNS
+from retention_kpis.report.columns import DEFINITIONS, KPI_COLUMNS, interval_definitions
 from retention_kpis.report.engagement_tables import (
     EngagementTables,
     engagement_tables,
@@ -139,6 +140,7 @@ def compute_kpis(
     top_fraction: float = 0.2,
     referral_channel: str | None = "referral",
     attribution: Model | None = None,
+    confidence: float | None = None,
 ) -> KPIReport:
     """Compute every KPI per period (and segment) from a frame of events.
 
@@ -192,6 +194,15 @@ def compute_kpis(
         each customer's first purchase credited the same way (fractional,
         summing to the period's new customers over all channels) and ``cac``
         uses it. Other columns still count each event in its own channel.
+    confidence : float or None, default=None
+        Add ``<kpi>_low`` and ``<kpi>_high`` columns at this level (in (0, 1)) after
+        ``conversion_rate``, ``aov``, ``purchase_frequency``, ``csat``, ``nps``,
+        ``retention_rate`` and ``churn_rate``: Wilson score intervals for the shares,
+        the adjusted-Wald interval for NPS, and delta-method intervals with customers as
+        clusters for ``aov`` and ``purchase_frequency`` (from per-customer sums and
+        squares computed in the engine; ``aov``'s is null with ``attribution``). Null
+        where undefined (fewer than two purchasers for the ratios). None adds nothing.
+        Methods and references: ``docs/metrics/intervals.md``.
 
     Returns
     -------
@@ -227,6 +238,7 @@ def compute_kpis(
     scale = check_csat(csat_scale, csat_threshold, _FUNC)
     options = check_engagement(engagement, click_window, top_fraction, referral_channel, _FUNC)
     model = check_attribution(attribution, schema, by_, _FUNC)
+    level = None if confidence is None else check_confidence(confidence, _FUNC)
     lf = as_lazy(events)
     keep = by_
     wants_channel = options["engagement"] and options["referral_channel"] is not None
@@ -242,6 +254,7 @@ def compute_kpis(
         by=by_,
         columns=prepared.columns,
         churned=churn_from == "events",
+        moments=level is not None,
     )
     inputs = RowInputs(
         types=schema.event_types,
@@ -251,6 +264,7 @@ def compute_kpis(
         churn_from=churn_from,
         csat_scale=scale,
         csat_threshold=int(csat_threshold),
+        confidence=level,
     )
     tables, no_referred = _engagement_extras(
         prepared, schema, {**options, "period": period, "by": by_}
@@ -267,11 +281,12 @@ def compute_kpis(
         period=period,
         by=by_,
         event_schema=schema,
-        definitions=dict(DEFINITIONS),
+        definitions={**DEFINITIONS, **({} if level is None else interval_definitions(level))},
         notes=(*notes, *row_notes),
         backend=kind.backend,
         lazy=kind.lazy,
         attribution=model,
+        confidence=level,
     )
     report._session = kind.session  # noqa: SLF001 - the private attribute of this very model
     return report

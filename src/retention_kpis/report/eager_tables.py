@@ -15,7 +15,13 @@ import narwhals.stable.v2 as nw
 
 from retention_kpis._core.columns import COST, CUSTOMER, EVENT, ORDER, PERIOD, REVENUE, TIMESTAMP
 from retention_kpis._core.frames import Key, collect_table, grouped
-from retention_kpis.report.plan import churned_plan, same_segment
+from retention_kpis.report.plan import (
+    churned_plan,
+    customer_total_aggs,
+    moment_columns,
+    moment_sums,
+    same_segment,
+)
 
 __all__ = ["eager_tables"]
 
@@ -110,11 +116,14 @@ def eager_tables(
     *,
     columns: frozenset[str],
     churn: str | None,
+    moments: bool = False,
 ) -> dict[str, dict[Key, dict[str, Any]]]:
     """Tables of the eager backends (pandas, pyarrow): one small aggregation per table.
 
     Eager backends run each step once anyway; sharing the filtered purchases between
-    tables and joining distinct pairs is what makes them fast.
+    tables and joining distinct pairs is what makes them fast. ``moments`` adds the
+    ``moments`` table (sums and squares of per-customer orders and revenue) from the
+    per-customer group the new customers already need.
     """
     purchases = lf.filter(is_["purchase"])
     purchase_aggs = [nw.len().alias("purchase_rows")]
@@ -132,7 +141,13 @@ def eager_tables(
     else:
         purchases_for_orders = purchases
     active = purchases.select(*keys, CUSTOMER).unique()
-    firsts = purchases.group_by(*keys, CUSTOMER).agg(nw.col(TIMESTAMP).min().alias("_first"))
+    first = nw.col(TIMESTAMP).min().alias("_first")
+    if moments:
+        firsts = purchases_for_orders.group_by(*keys, CUSTOMER).agg(
+            first, *customer_total_aggs(columns)
+        )
+    else:
+        firsts = purchases.group_by(*keys, CUSTOMER).agg(first)
     first_overall = firsts.group_by(CUSTOMER).agg(nw.col("_first").min().alias("_first_all"))
     new = firsts.join(first_overall, on=CUSTOMER).filter(nw.col("_first") == nw.col("_first_all"))
     plans: dict[str, nw.LazyFrame[Any]] = {
@@ -147,6 +162,10 @@ def eager_tables(
             keys,
             nw.col(COST).sum().alias("spend"),
             nw.len().alias("spend_rows"),
+        )
+    if moments:
+        plans["moments"] = grouped(
+            firsts.with_columns(*moment_columns(columns)), keys, *moment_sums()
         )
     if PERIOD in keys:
         plans.update(_retention_tables(lf, active, keys, by, churn))

@@ -47,7 +47,13 @@ from retention_kpis._core.columns import (
 )
 from retention_kpis._core.frames import Key, collect_table, flag, grouped
 from retention_kpis.events import EventTypes
-from retention_kpis.report.plan import churned_plan
+from retention_kpis.report.plan import (
+    churned_plan,
+    customer_total_aggs,
+    customer_total_inputs,
+    moment_columns,
+    moment_sums,
+)
 
 __all__ = ["engine_tables"]
 
@@ -112,18 +118,30 @@ def _purchasers(
     by: Sequence[str],
     types: EventTypes,
     with_period: WithPeriod,
+    *,
+    moments: frozenset[str] | None = None,
 ) -> nw.LazyFrame[Any]:
-    """Plan of the second query: new and retained customers per key, from purchases only."""
+    """Plan of the second query: new and retained customers per key, from purchases only.
+
+    ``moments`` (the optional columns present) also sums each customer's orders and
+    revenue, and their squares and product, per key (interval inputs).
+    """
+    totals = [] if moments is None else customer_total_aggs(moments)
     per_customer = (
         with_period(lf.filter(nw.col(EVENT) == types.purchase))
-        .select(*keys, CUSTOMER, TIMESTAMP)
+        .select(
+            *keys, CUSTOMER, TIMESTAMP, *([] if moments is None else customer_total_inputs(moments))
+        )
         .group_by(*keys, CUSTOMER)
-        .agg(nw.col(TIMESTAMP).min().alias("_first"))
+        .agg(nw.col(TIMESTAMP).min().alias("_first"), *totals)
     )
     windows = [nw.col("_first").min().over(CUSTOMER).alias("_first_all")]
     # Timestamps are never null after validation; the previous period is null on a first row.
     flags = [(nw.col("_first") == nw.col("_first_all")).cast(nw.Int64).alias("_new")]
     aggs = [nw.len().alias("active"), nw.col("_new").sum().alias("new_customers")]
+    if moments is not None:
+        flags += moment_columns(moments)
+        aggs += moment_sums()
     if PERIOD in keys:
         # A period appears once per (segment, customer): the previous row is the customer's
         # previous purchasing period in the segment (null segments form one partition).
@@ -170,6 +188,23 @@ def _money_and_surveys(
     return rows.group_by(*group).agg(*aggs), group
 
 
+def _purchaser_tables(
+    purchasers: dict[Key, dict[str, Any]], keys: list[str]
+) -> dict[str, dict[Key, dict[str, Any]]]:
+    """Split the second query into the ``new``, ``retained`` and ``moments`` tables."""
+    tables = {
+        "new": {key: {"new_customers": row["new_customers"]} for key, row in purchasers.items()}
+    }
+    if PERIOD in keys:
+        tables["retained"] = {key: {"retained": row["retained"]} for key, row in purchasers.items()}
+    if any("sum_orders" in row for row in purchasers.values()):
+        tables["moments"] = {
+            key: {name: value for name, value in row.items() if name.startswith("sum_")}
+            for key, row in purchasers.items()
+        }
+    return tables
+
+
 def engine_tables(
     lf: nw.LazyFrame[Any],
     keys: list[str],
@@ -179,6 +214,7 @@ def engine_tables(
     columns: frozenset[str],
     churn: str | None,
     with_period: WithPeriod,
+    moments: bool = False,
 ) -> tuple[dict[str, dict[Key, dict[str, Any]]], dict[Key, dict[str, Any]] | None]:
     """Return the aggregated tables, and the survey responses per ``(*keys, type, score)``.
 
@@ -186,10 +222,14 @@ def engine_tables(
     (visitors, active, converted), ``new``, ``spend`` (with costs), ``retained`` and
     ``churned`` (with periods; ``churned`` when ``churn`` names the churn event).
     ``with_period`` adds the period column (``PERIOD``) to a frame of events; each query
-    applies it after its filter.
+    applies it after its filter. ``moments`` adds the ``moments`` table (sums and squares of
+    per-customer orders and revenue) to the second query.
     """
     counts = collect_table(_customer_counts(with_period(lf), keys, types), keys)
-    purchasers = collect_table(_purchasers(lf, keys, by, types, with_period), keys)
+    purchasers = collect_table(
+        _purchasers(lf, keys, by, types, with_period, moments=columns if moments else None),
+        keys,
+    )
     customers: dict[Key, dict[str, Any]] = {}
     for key, row in counts.items():
         active = int(purchasers.get(key, {}).get("active") or 0)
@@ -203,10 +243,8 @@ def engine_tables(
         "events": {key: {"events": row["events"]} for key, row in counts.items()},
         "customers": customers,
         "purchases": {},
-        "new": {key: {"new_customers": row["new_customers"]} for key, row in purchasers.items()},
+        **_purchaser_tables(purchasers, keys),
     }
-    if PERIOD in keys:
-        tables["retained"] = {key: {"retained": row["retained"]} for key, row in purchasers.items()}
     if "cost" in columns:
         tables["spend"] = {}
     plan, group = _money_and_surveys(lf, keys, types, columns, with_period)

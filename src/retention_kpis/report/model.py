@@ -26,8 +26,9 @@ from retention_kpis.report.columns import (
     COUNT_COLUMNS,
     ENGAGEMENT_COLUMNS,
     ENGAGEMENT_COUNTS,
-    KPI_COLUMNS,
+    INTERVAL_METHODS,
     UNITS,
+    report_columns,
 )
 
 __all__ = ["KPIReport", "KPIRow"]
@@ -51,6 +52,21 @@ def _segment_value(name: str) -> Callable[[KPIRow], SegmentValue]:
 SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
 
 
+def _undefined(value: float) -> bool:
+    """Leave an interval bound out of JSON when it is nan (no interval asked for, or none)."""
+    return math.isnan(value)
+
+
+def _absent(value: object) -> bool:
+    """Leave an option out of JSON when it is None (reports without intervals)."""
+    return value is None
+
+
+def _bound() -> Any:  # noqa: ANN401 - a pydantic FieldInfo
+    """Return an interval bound's field: nan by default, left out of JSON while nan."""
+    return Field(default=math.nan, exclude_if=_undefined)
+
+
 class KPIRow(BaseModel):
     """The KPIs of one period and segment; undefined KPIs are nan (``null`` in JSON).
 
@@ -67,6 +83,8 @@ class KPIRow(BaseModel):
     segment: dict[str, SegmentValue] = Field(default_factory=dict)
     visitors: int = Field(ge=0)
     conversion_rate: Fraction = math.nan
+    conversion_rate_low: Fraction = _bound()
+    conversion_rate_high: Fraction = _bound()
     orders: int | float = Field(ge=0)
     revenue: NonNegative = math.nan
     spend: NonNegative = math.nan
@@ -75,13 +93,26 @@ class KPIRow(BaseModel):
     cac: NonNegative = math.nan
     roas: NonNegative = math.nan
     aov: NonNegative = math.nan
+    aov_low: NonNegative = _bound()
+    aov_high: NonNegative = _bound()
     purchase_frequency: NonNegative = math.nan
+    purchase_frequency_low: NonNegative = _bound()
+    purchase_frequency_high: NonNegative = _bound()
     csat: Fraction = math.nan
+    csat_low: Fraction = _bound()
+    csat_high: Fraction = _bound()
     nps: Signed100 = math.nan
+    nps_low: Signed100 = _bound()
+    nps_high: Signed100 = _bound()
     active_customers: int = Field(ge=0)
     retention_rate: Fraction = math.nan
+    retention_rate_low: Fraction = _bound()
+    retention_rate_high: Fraction = _bound()
     churn_rate: Fraction = math.nan
+    churn_rate_low: Fraction = _bound()
+    churn_rate_high: Fraction = _bound()
     clv: NonNegative = math.nan
+    interval_inputs: dict[str, tuple[float, ...]] | None = Field(default=None, exclude_if=_absent)
     referrals: int | None = Field(default=None, ge=0)
     referral_rate: NonNegative = math.nan
     referred_customers: int | None = Field(default=None, ge=0)
@@ -121,6 +152,9 @@ class KPIReport(BaseModel):
     attribution : str or None
         The attribution model of ``orders``, ``revenue``, ``aov``, ``cpa`` and
         ``roas`` (their values are then fractional), or None.
+    confidence : float or None
+        Level of the ``<kpi>_low`` / ``<kpi>_high`` columns, or None (no interval
+        columns).
 
     Examples
     --------
@@ -150,12 +184,18 @@ class KPIReport(BaseModel):
     backend: FrameBackend
     lazy: bool = False
     attribution: Model | None = None
+    confidence: float | None = Field(default=None, gt=0.0, lt=1.0, exclude_if=_absent)
     _session: Any = PrivateAttr(default=None)
+
+    @property
+    def kpi_columns(self) -> tuple[str, ...]:
+        """The KPI columns, with each interval KPI's bounds when :attr:`confidence` is set."""
+        return report_columns(intervals=self.confidence is not None)
 
     @property
     def columns(self) -> list[str]:
         """Column names of the report: ``period``, the ``by`` columns, then the KPIs."""
-        return ["period", *self.by, *KPI_COLUMNS]
+        return ["period", *self.by, *self.kpi_columns]
 
     def _table(self) -> Table:
         """Return the report as a display table, units from ``report.columns.UNITS``."""
@@ -163,8 +203,12 @@ class KPIReport(BaseModel):
         period_of = _whole_frame if self.period is None else attrgetter("period")
         data: dict[str, Column] = {"period": Column(rows, period_of)}
         data.update({name: Column(rows, _segment_value(name)) for name in self.by})
-        data.update({name: Column(rows, attrgetter(name)) for name in KPI_COLUMNS})
+        data.update({name: Column(rows, attrgetter(name)) for name in self.kpi_columns})
         units: dict[str, Unit] = {"period": "text", **dict.fromkeys(self.by, "text"), **UNITS}
+        # An interval bound is shown in its KPI's unit.
+        units.update(
+            {f"{kpi}_{side}": UNITS[kpi] for kpi in INTERVAL_METHODS for side in ("low", "high")}
+        )
         columns = self.columns
         notes = self.notes
         # engagement=True makes every engagement count an int (0 when none), so counts that
@@ -223,7 +267,7 @@ class KPIReport(BaseModel):
             data["period"].append(row.period)
             for name in self.by:
                 data[name].append(row.segment.get(name))
-            for name in KPI_COLUMNS:
+            for name in self.kpi_columns:
                 value = getattr(row, name)
                 data[name].append(None if isinstance(value, float) and math.isnan(value) else value)
         return data
@@ -269,7 +313,7 @@ class KPIReport(BaseModel):
         schema.update(
             {
                 name: nw.Int64() if name in whole and None not in data[name] else nw.Float64()
-                for name in KPI_COLUMNS
+                for name in self.kpi_columns
             }
         )
         lazy = self.lazy and backend is None

@@ -34,6 +34,7 @@ from retention_kpis.metrics.roas import return_on_ad_spend
 from retention_kpis.report.columns import ENGAGEMENT_COLUMNS, ENGAGEMENT_COUNTS
 from retention_kpis.report.engagement_rows import engagement_row
 from retention_kpis.report.engagement_tables import EngagementTables
+from retention_kpis.report.interval_rows import IntervalParts, interval_inputs, interval_values
 from retention_kpis.report.plan import Aggregates
 
 __all__ = ["RowInputs", "engagement_values", "kpi_values"]
@@ -67,6 +68,7 @@ class RowInputs:
     churn_from: str
     csat_scale: tuple[int, int]
     csat_threshold: int
+    confidence: float | None = None
 
 
 def _note(causes: dict[str, int], cause: str) -> None:
@@ -114,13 +116,14 @@ def _survey(
 
 def _retention(
     aggregates: Aggregates, key: Key, inputs: RowInputs, active: int, causes: dict[str, int]
-) -> tuple[float, float]:
+) -> tuple[float, float, int | None, int | None]:
+    """Return retention and churn rates, and the retained and previous-period customers."""
     if inputs.period is None:
         _note(
             causes,
             "retention_rate, churn_rate and clv are null: period=None has no previous period",
         )
-        return _NAN, _NAN
+        return _NAN, _NAN, None, None
     previous = (key[0] - 1, *key[1:])
     start = int(_get(aggregates, "customers", previous, "active"))
     cause = (
@@ -130,7 +133,7 @@ def _retention(
     if inputs.churn_from == "events":
         lost = int(_get(aggregates, "churned", key, "churned"))
         churn = _kpi(causes, cause, churn_rate, start, lost)
-        return _kpi({}, cause, retention_rate, start, start - lost, 0), churn
+        return _kpi({}, cause, retention_rate, start, start - lost, 0), churn, start - lost, start
     retained = int(_get(aggregates, "retained", key, "retained"))
     # Customers active now who were not active last period (new and reactivated) are not
     # retained: passing them as new_customers keeps reactivated customers out of the
@@ -144,7 +147,7 @@ def _retention(
         customers_at_end=active,
         new_customers=not_retained,
     )
-    return retention, _kpi({}, cause, churn_rate, start, start - retained)
+    return retention, _kpi({}, cause, churn_rate, start, start - retained), retained, start
 
 
 def _money(
@@ -207,6 +210,9 @@ def kpi_values(
 ) -> dict[str, Any]:
     """Return the 17 core KPIs of one (period, segment) key; counts undefined KPIs by cause.
 
+    With ``inputs.confidence`` also the interval bounds of
+    :func:`~retention_kpis.report.interval_rows.interval_values`.
+
     ``attributed`` replaces the key's orders, revenue and new customers (then
     ``aov``, ``cpa``, ``cac`` and ``roas``); ``purchase_frequency`` and ``clv``
     keep the key's own purchases.
@@ -221,7 +227,7 @@ def kpi_values(
         own_orders,
         active,
     )
-    retention, churn = _retention(aggregates, key, inputs, active, causes)
+    retention, churn, kept, start = _retention(aggregates, key, inputs, active, causes)
     clv = _NAN
     if not any(math.isnan(value) for value in (own_aov, frequency, churn)):
         if churn == 0:
@@ -236,13 +242,29 @@ def kpi_values(
         if scores is None:
             cause = f"{name} is null where there are no {name.upper()} responses"
             _note(causes, cause)
+    converted = int(_get(aggregates, "customers", key, "converted"))
+    intervals: dict[str, Any] = {}
+    if inputs.confidence is not None:
+        parts = IntervalParts(
+            converted=converted,
+            visitors=visitors,
+            active=active,
+            retained=kept,
+            start=start,
+            csat_scores=csat_scores,
+            csat_threshold=inputs.csat_threshold,
+            nps_scores=nps_scores,
+            attributed=attributed is not None,
+        )
+        used = interval_inputs(aggregates, key, parts)
+        intervals = {**interval_values(used, inputs.confidence), "interval_inputs": used}
     return {
         "visitors": visitors,
         "conversion_rate": _kpi(
             causes,
             "conversion_rate is null where there are no visitors",
             conversion_rate,
-            int(_get(aggregates, "customers", key, "converted")),
+            converted,
             visitors,
         ),
         **money,
@@ -257,6 +279,7 @@ def kpi_values(
         "retention_rate": retention,
         "churn_rate": churn,
         "clv": clv,
+        **intervals,
     }
 
 

@@ -44,6 +44,7 @@ def aggregate(
     by: Sequence[str],
     columns: frozenset[str],
     churned: bool = True,
+    moments: bool = False,
 ) -> Aggregates:
     """Aggregate validated events per period and segment inside their backend.
 
@@ -66,6 +67,10 @@ def aggregate(
     churned : bool, default=True
         Also count the previous period's active customers with a churn event (the
         ``"churned"`` table, needed by ``churn_from="events"`` only).
+    moments : bool, default=False
+        Also sum per-customer orders and revenue and their squares and product per key
+        (the ``"moments"`` table: the inputs of the ``aov`` and ``purchase_frequency``
+        intervals), in the query that already groups purchases per customer.
 
     Returns
     -------
@@ -80,14 +85,21 @@ def aggregate(
     scores: dict[Key, dict[str, dict[float, int]]] = {}
     if implementation.is_pandas_like() or implementation.is_pyarrow():
         lf = with_period(lf)
-        tables = eager_tables(lf, keys, by, is_, columns=columns, churn=churn)
+        tables = eager_tables(lf, keys, by, is_, columns=columns, churn=churn, moments=moments)
         if "score" in columns:
             surveys = lf.filter(is_["nps_response"] | is_["csat_response"])
             counts = surveys.group_by(*keys, EVENT, SCORE).agg(nw.len().alias("responses"))
             scores = _scores(collect_table(counts, [*keys, EVENT, SCORE]))
     else:
         tables, responses = engine_tables(
-            lf, keys, by, types=types, columns=columns, churn=churn, with_period=with_period
+            lf,
+            keys,
+            by,
+            types=types,
+            columns=columns,
+            churn=churn,
+            with_period=with_period,
+            moments=moments,
         )
         scores = _scores(responses or {})
     ordered = sorted(tables["events"], key=key_order)

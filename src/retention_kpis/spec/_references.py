@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from retention_kpis.spec._drops import NoSignificantDrop, drop_problems
 from retention_kpis.spec._expr import fold, names, parse
 from retention_kpis.spec.metrics import (
     CSATMetric,
@@ -280,6 +281,9 @@ def _expectation_problems(spec: MetricSpec, clean: set[str]) -> list[Problem]:
     defined = [metric.name for metric in spec.metrics]
     for index, expectation in enumerate(spec.expectations):
         where = f"expectations[{index}]"
+        if isinstance(expectation, NoSignificantDrop):
+            problems += drop_problems(where, expectation, spec.period, spec.segments)
+            continue
         if expectation.metric not in defined:
             problems.append(
                 (f"{where}.metric", f"unknown metric {expectation.metric!r}; defined: {defined}")

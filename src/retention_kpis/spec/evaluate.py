@@ -19,6 +19,7 @@ from retention_kpis._core.checks import divide
 from retention_kpis.events import validate_events
 from retention_kpis.metrics.conversion import conversion_rate
 from retention_kpis.report import compute_kpis
+from retention_kpis.spec._drops import NoSignificantDrop, drop_outcomes
 from retention_kpis.spec._expr import evaluate, parse
 from retention_kpis.spec._measures import (
     Key,
@@ -34,6 +35,7 @@ from retention_kpis.spec.models import (
     ConversionMetric,
     CSATMetric,
     DerivedMetric,
+    Expectation,
     Measure,
     Metric,
     MetricSpec,
@@ -333,12 +335,24 @@ def check_spec(
     source = "<spec>" if isinstance(spec, MetricSpec) else str(spec)
     model = spec if isinstance(spec, MetricSpec) else load_spec(spec)
     report = compute_spec(model, events, progress=progress)
-    results = [
-        result
-        for expectation in model.expectations
-        for result in outcomes(expectation, report.values(expectation.metric))
-    ]
-    failures = sum(not result.passed for result in results)
+    results = []
+    failures = 0
+    for expectation in model.expectations:
+        if isinstance(expectation, NoSignificantDrop) and model.period_code is not None:
+            found = drop_outcomes(
+                expectation,
+                events,
+                period=model.period_code,
+                segments=model.segments,
+                schema=model.events,
+                unknown_events=model.unknown_events,
+            )
+            # severity "warning": reported (outcome fail, message "[warning]"), not counted.
+            failures += 0 if expectation.severity == "warning" else sum(not r.passed for r in found)
+        elif isinstance(expectation, Expectation):
+            found = outcomes(expectation, report.values(expectation.metric))
+            failures += sum(not result.passed for result in found)
+        results += found
     return CheckResult(
         source=source,
         passed=failures == 0,

@@ -37,6 +37,7 @@ _UNION_TAG = re.compile(
     r"^(date|str|int|float|bool|none|literal\[.*\]|list\[.*\]|dict\[.*\]|tuple\[.*\])$"
 )
 _USER_KEYS = frozenset({"filter", "segment"})
+_EXPECTATION_TAGS = frozenset({"bound", "no_significant_drop"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,6 +206,8 @@ def _is_tag(loc: tuple[int | str, ...], index: int, *, in_metric: bool) -> bool:
         return False
     if in_metric and isinstance(previous, int) and item in _METRIC_TYPES:
         return True
+    if isinstance(previous, int) and index >= 2 and loc[index - 2] == "expectations":
+        return item in _EXPECTATION_TAGS
     if in_metric and previous == "builtin" and item in _KPI_TAGS:
         return True
     return bool(_UNION_TAG.match(item))

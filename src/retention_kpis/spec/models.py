@@ -10,18 +10,21 @@ is validated.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from retention_kpis.events import EventSchema
+from retention_kpis.spec._drops import NoSignificantDrop
 from retention_kpis.spec._expectation import AttributionSpec, Expectation
 from retention_kpis.spec._fields import Column
 from retention_kpis.spec._references import reference_problems
@@ -52,11 +55,25 @@ __all__ = [
     "Metric",
     "MetricSpec",
     "NPSMetric",
+    "NoSignificantDrop",
     "PeriodCode",
     "RatioMetric",
     "RetentionMetric",
     "SimpleMetric",
 ]
+
+
+def _expectation_kind(value: object) -> str:
+    """Tag an expectation: ``no_significant_drop`` by its key, else a bound."""
+    has_key = isinstance(value, dict) and "no_significant_drop" in value
+    return "no_significant_drop" if has_key or isinstance(value, NoSignificantDrop) else "bound"
+
+
+AnyExpectation = Annotated[
+    Annotated[Expectation, Tag("bound")] | Annotated[NoSignificantDrop, Tag("no_significant_drop")],
+    Discriminator(_expectation_kind),
+]
+"""An item of ``expectations``: a bound on a metric, or a ``no_significant_drop`` check."""
 
 
 class MetricSpec(BaseModel):
@@ -92,7 +109,7 @@ class MetricSpec(BaseModel):
     unknown_events: Literal["raise", "ignore"] = "raise"
     attribution: AttributionSpec | None = None
     metrics: tuple[Metric, ...] = Field(json_schema_extra={"minItems": 1})
-    expectations: tuple[Expectation, ...] = ()
+    expectations: tuple[AnyExpectation, ...] = ()
 
     @field_validator("metrics")
     @classmethod

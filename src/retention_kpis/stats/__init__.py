@@ -1,0 +1,56 @@
+"""Uncertainty of the KPIs: confidence intervals, comparisons and multiple testing.
+
+Pure functions returning floats (they import only :mod:`retention_kpis._core`), and
+frozen models carrying a value with its interval:
+
+* :mod:`~retention_kpis.stats.proportions`: Wilson and Jeffreys intervals for a share,
+  Newcombe's interval for a difference of shares, the two-proportion z-test;
+* :mod:`~retention_kpis.stats.nps`: the NPS's Wald and adjusted-Wald intervals;
+* :mod:`~retention_kpis.stats.ratios`: delta-method and bootstrap intervals for a
+  ratio of customer-level totals (AOV, purchase frequency, survey means, ROAS);
+* :mod:`~retention_kpis.stats.differences`: the normal test of two independent estimates;
+* :mod:`~retention_kpis.stats.multiple`: Benjamini-Hochberg adjustment;
+* :mod:`~retention_kpis.stats.models`: :class:`ProportionEstimate`,
+  :class:`NPSEstimate`, :class:`RatioEstimate`.
+
+Formulas and references: ``docs/metrics/intervals.md``.
+"""
+
+from __future__ import annotations
+
+from retention_kpis.stats.differences import normal_difference_test
+from retention_kpis.stats.models import (
+    IntervalEstimate,
+    NPSEstimate,
+    ProportionEstimate,
+    RatioEstimate,
+)
+from retention_kpis.stats.multiple import benjamini_hochberg
+from retention_kpis.stats.nps import nps_interval, nps_standard_error
+from retention_kpis.stats.proportions import (
+    proportion_difference_interval,
+    proportion_interval,
+    two_proportion_ztest,
+)
+from retention_kpis.stats.ratios import (
+    ratio_interval,
+    ratio_interval_from_sums,
+    ratio_standard_error,
+)
+
+__all__ = [
+    "IntervalEstimate",
+    "NPSEstimate",
+    "ProportionEstimate",
+    "RatioEstimate",
+    "benjamini_hochberg",
+    "normal_difference_test",
+    "nps_interval",
+    "nps_standard_error",
+    "proportion_difference_interval",
+    "proportion_interval",
+    "ratio_interval",
+    "ratio_interval_from_sums",
+    "ratio_standard_error",
+    "two_proportion_ztest",
+]
