@@ -248,7 +248,9 @@ def test_unknown_event_types_are_listed_with_counts():
         "['cart_add', 'checkout', 'churn', 'csat_response', 'email_click', 'email_open', "
         "'email_sent', 'nps_response', 'purchase', 'referral', 'signup', 'spend', 'unsubscribe', "
         "'visit'].\n"
-        "Hint: name them in EventSchema(event_types=EventTypes(other=(...))) or pass unknown_events='ignore'."
+        "Hint: map each to its kind: EventTypes(purchase='...') (console script: --event "
+        "purchase=...); name the others in EventSchema(event_types=EventTypes(other=(...))), or "
+        "pass unknown_events='ignore' (their rows are dropped)."
     )
 
 

@@ -238,8 +238,10 @@ FACADE_ERRORS: list[tuple[str, Callable[[], pd.DataFrame], type[Exception], str]
             "Column 'event_type' of events holds unknown event types: 'page_view' (1 row). "
             "Known: ['cart_add', 'checkout', 'churn', 'csat_response', 'email_click', "
             "'email_open', 'email_sent', 'nps_response', 'purchase', 'referral', 'signup', "
-            "'spend', 'unsubscribe', 'visit'].\nHint: name them in EventSchema(event_types="
-            "EventTypes(other=(...))) or pass unknown_events='ignore'."
+            "'spend', 'unsubscribe', 'visit'].\nHint: map each to its kind: "
+            "EventTypes(purchase='...') (console script: --event purchase=...); name the "
+            "others in EventSchema(event_types=EventTypes(other=(...))), or pass "
+            "unknown_events='ignore' (their rows are dropped)."
         ),
     ),
     (

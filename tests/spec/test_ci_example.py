@@ -109,9 +109,10 @@ def test_broken_spec_exits_2(script, tmp_path):
     for command in (["validate", spec], ["check", spec, "--data", DATA]):
         result = cli(script, *command)
         assert result.returncode == 2
+        # "    window: M" is line 46 of examples/ci/kpis.yaml; its value starts at column 13.
         assert (
-            f"{spec}: metrics[3].window: Input should be 'D', 'W', 'M', 'Q' or 'Y' (got 'fortnight')"
-            in result.stderr
+            f"{spec}:46:13: metrics[3].window: Input should be 'D', 'W', 'M', 'Q' or 'Y' "
+            "(got 'fortnight')" in result.stderr
         )
         assert "Traceback" not in result.stderr
 

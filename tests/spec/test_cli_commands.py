@@ -41,6 +41,11 @@ def failing_spec(tmp_path, base_spec):
     return path
 
 
+WINDOW_LINE = 23
+"""Line of ``window: fortnight`` in yaml.safe_dump of the broken base spec (keys sorted);
+``    window: `` puts the value at column 11 (the metric's keys are indented by 4)."""
+
+
 @pytest.fixture
 def broken_spec(tmp_path, base_spec):
     path = tmp_path / "broken.yaml"
@@ -74,7 +79,7 @@ def test_validate_invalid_spec_exits_2_with_each_problem(capsys, broken_spec):
     assert (code, out) == (2, "")
     assert err == (
         "error: invalid spec (1 problem):\n"
-        f"{broken_spec}: metrics[3].window: Input should be 'D', 'W', 'M', 'Q' or 'Y' (got 'fortnight')\n"
+        f"{broken_spec}:{WINDOW_LINE}:11: metrics[3].window: Input should be 'D', 'W', 'M', 'Q' or 'Y' (got 'fortnight')\n"
     )
 
 
@@ -113,7 +118,7 @@ def test_check_failed_expectation_exits_1_and_lists_value_bound_segment(
 def test_check_invalid_spec_exits_2(capsys, broken_spec, data_csv):
     code, out, err = run(capsys, "check", broken_spec, "--data", data_csv)
     assert (code, out) == (2, "")
-    assert f"{broken_spec}: metrics[3].window: " in err
+    assert f"{broken_spec}:{WINDOW_LINE}:11: metrics[3].window: " in err
 
 
 def test_check_invalid_data_exits_2_with_the_library_message(capsys, spec_file, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -17,10 +18,14 @@ def write_yaml(tmp_path, document, name="spec.yaml"):
     return path
 
 
-def problems_of(path):
+def problems_of(path, *, lines=False):
+    """The problems as printed; without ``lines``, the ``:line:column`` after the file is cut."""
     with pytest.raises(SpecError) as info:
         load_spec(path)
-    return [str(problem) for problem in info.value.problems]
+    printed = [str(problem) for problem in info.value.problems]
+    if lines:
+        return printed
+    return [re.sub(r"^(" + re.escape(str(path)) + r"):\d+:\d+: ", r"\1: ", p) for p in printed]
 
 
 def test_valid_base_spec_loads_with_its_definitions(tmp_path, base_spec):
@@ -263,7 +268,7 @@ BROKEN = [
         "expectation without bound",
         _append_expectation({"metric": "revenue"}),
         "expectations[2]",
-        "give at least one bound: min, max or equals",
+        "give at least one bound: min, max, equals or change",
     ),
     (
         "expectation min above max",
@@ -354,9 +359,9 @@ def test_broken_spec_is_reported_with_file_path_and_expectation(
 ):
     mutate(base_spec)
     path = write_yaml(tmp_path, base_spec)
-    problems = problems_of(path)
-    prefix = f"{path}: {where}: "
-    matching = [p for p in problems if p.startswith(prefix)]
+    located = re.compile(re.escape(str(path)) + r":\d+:\d+: " + re.escape(where) + ": ")
+    problems = problems_of(path, lines=True)
+    matching = [p for p in problems if located.match(p)]
     assert matching, problems
     assert any(expected in p for p in matching), matching
 
@@ -478,3 +483,34 @@ def test_models_are_frozen_and_construction_checks_references(base_spec):
     base_spec["metrics"][4]["expr"] = "nope * 2"
     with pytest.raises(ValueError, match=r"metrics\[4\]\.expr: unknown metric\(s\) \['nope'\]"):
         MetricSpec.model_validate(base_spec)
+
+
+SPEC_WITH_TYPOS = """\
+version: 1
+metrics:
+  - name: conversion
+    type: builtin
+    kpi: conversion_rate
+  - {name: nps, type: builtin, kpi: nps, scale: [1, 10]}
+expectations:
+  - metric: conversion
+    min: 0.1
+    maxx: 0.5
+  - metric: revenue
+    min: 0
+"""
+
+
+def test_spec_problems_carry_the_line_and_column_of_the_yaml_node(tmp_path):
+    # Lines and columns counted by hand in SPEC_WITH_TYPOS (1-based, as editors show them):
+    # scale[0] is the "1" on line 6 at column 50 (after "  - {name: nps, type: builtin,
+    # kpi: nps, scale: [", 49 characters); the unknown key "maxx" takes the position of its
+    # value "0.5" (line 10, column 11).
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC_WITH_TYPOS, encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    located = {(p.path, p.line, p.column) for p in info.value.problems}
+    assert ("metrics[1].scale[0]", 6, 50) in located
+    assert ("expectations[0].maxx", 10, 11) in located
+    assert str(info.value.problems[0]).startswith(f"{path}:6:50: metrics[1].scale[0]: ")

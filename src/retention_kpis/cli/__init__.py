@@ -2,8 +2,10 @@
 
 * :mod:`~retention_kpis.cli.main`: the parser, ``report`` and :func:`main`;
 * :mod:`~retention_kpis.cli.spec`: ``validate``, ``check``, ``schema`` and spec reports;
-* :mod:`~retention_kpis.cli.read`: reading event files;
-* :mod:`~retention_kpis.cli.format`: text tables and CSV;
+* :mod:`~retention_kpis.cli.read`: reading event files (DuckDB, polars or pandas);
+* :mod:`~retention_kpis.cli.mapping`: ``--column``/``--event`` and the reader options;
+* :mod:`~retention_kpis.cli.format`: text tables (wrapped to a width) and CSV (formulas escaped);
+* :mod:`~retention_kpis.cli.check_output`: ``check`` as text, GitHub annotations, Markdown;
 * :mod:`~retention_kpis.cli.progress`: the progress bar on a terminal.
 """
 

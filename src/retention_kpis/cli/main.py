@@ -28,21 +28,36 @@ from typing import TYPE_CHECKING
 
 from retention_kpis._version import __version__
 from retention_kpis.attribution import MODELS
-from retention_kpis.cli.format import csv_text, text_table
-from retention_kpis.cli.read import InputError, read_data
-from retention_kpis.cli.spec import add_spec_commands, run_spec_command, run_spec_report
+from retention_kpis.cli.format import csv_text, drop_empty_columns, fit_table, table_width
+from retention_kpis.cli.mapping import add_data_options, event_schema
+from retention_kpis.cli.progress import ProgressBar
+from retention_kpis.cli.read import (
+    DEMO_CUSTOMERS,
+    DEMO_SEED,
+    InputError,
+    Loaded,
+    demo_events,
+    read_data,
+    text_columns,
+)
+from retention_kpis.cli.spec import (
+    add_output_options,
+    add_spec_commands,
+    engine_errors,
+    model_json,
+    run_spec_command,
+    run_spec_report,
+    say_reader,
+)
 from retention_kpis.exceptions import RetentionKPIsError
 
 if TYPE_CHECKING:
     from retention_kpis._core.calendar import Period
+    from retention_kpis.events import EventSchema
     from retention_kpis.report import KPIReport
 
 __all__ = ["DEMO_CUSTOMERS", "DEMO_SEED", "build_parser", "main"]
 
-DEMO_CUSTOMERS = 3_000
-"""Visitors in the ``--demo`` stream (about 280,000 events over 2024-2025)."""
-DEMO_SEED = 2024
-"""Seed of the ``--demo`` stream, so the demo report never changes."""
 
 _PERIODS = ("D", "W", "M", "Q", "Y", "none")
 _PERCENT_COLUMNS = frozenset({"conversion_rate", "csat", "retention_rate", "churn_rate"})
@@ -147,8 +162,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout"
     )
     report.add_argument(
+        "--kpis",
+        metavar="NAMES",
+        help="only these KPI columns (comma-separated), after period and the segments",
+    )
+    report.add_argument(
+        "--columns",
+        metavar="NAMES",
+        help="only these columns (comma-separated, any of period, the segments and the KPIs)",
+    )
+    add_output_options(report)
+    report.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar and no notes on stderr"
     )
+    add_data_options(report)
     add_spec_commands(commands)
     return parser
 
@@ -161,18 +188,62 @@ def _segments(values: Sequence[str] | None) -> list[str] | None:
     return [name for name in names if name] or None
 
 
-def _table(report: KPIReport, *, quiet: bool = False) -> str:
-    """Render the report as an aligned text table: numbers right, text left."""
+def _names(value: str | None) -> list[str] | None:
+    """Split a comma-separated ``--kpis``/``--columns`` value."""
+    if value is None:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def _selected(report: KPIReport, args: argparse.Namespace) -> list[str]:
+    """Return the report columns ``--kpis`` / ``--columns`` select (all by default)."""
+    columns = report.columns
+    kpis, chosen = _names(args.kpis), _names(args.columns)
+    if kpis is not None and chosen is not None:
+        msg = "give --kpis or --columns, not both"
+        raise InputError(msg)
+    keys = ["period", *report.by]
+    wanted = chosen if chosen is not None else (None if kpis is None else [*keys, *kpis])
+    if wanted is None:
+        return columns
+    allowed = columns if chosen is not None else columns[len(keys) :]
+    unknown = [name for name in (chosen or kpis or []) if name not in allowed]
+    if unknown or not wanted:
+        flag = "--columns" if chosen is not None else "--kpis"
+        msg = f"{flag}: unknown column(s) {unknown}; choose from {', '.join(allowed)}"
+        raise InputError(msg)
+    return list(dict.fromkeys(wanted))
+
+
+def _table(report: KPIReport, columns: list[str], args: argparse.Namespace) -> str:
+    """Render the report as an aligned text table: numbers right, text left.
+
+    Columns null on every row are left out (a line under the table names them);
+    the table is wrapped into blocks of columns to fit :func:`table_width`.
+    """
+    from retention_kpis._core.text import notes_about  # noqa: PLC0415 - fast --help
+    from retention_kpis.report.columns import KPI_COLUMNS  # noqa: PLC0415 - fast --help
+
     data = report.to_dict()
     if report.period is None:
         data["period"] = ["all"] * len(data["period"])
-    return text_table(
-        report.columns,
+    keys = ["period", *report.by]
+    shown, dropped = drop_empty_columns(columns, data, keep=keys)
+    text = fit_table(
+        shown,
         data,
-        text_columns={"period", *report.by},
+        key_columns=keys,
+        text_columns=set(keys),
         percent_columns=_PERCENT_COLUMNS,
-        notes=() if quiet else report.notes,
+        width=table_width(args),
     )
+    lines = [text.rstrip("\n")]
+    if dropped:
+        lines.append(f"(null on every row, not shown: {', '.join(dropped)})")
+    notes = () if args.quiet else notes_about(report.notes, columns, KPI_COLUMNS)
+    if notes:
+        lines += ["", "Notes:", *(f"- {note}" for note in notes)]
+    return "\n".join(lines) + "\n"
 
 
 def _spec_source(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
@@ -198,48 +269,79 @@ def _spec_source(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     return spec, events or args.data
 
 
+def _read(
+    source: Path, args: argparse.Namespace, segments: list[str], schema: EventSchema
+) -> Loaded:
+    """Read the events with the chosen reader; say which with ``--verbose``."""
+    loaded = read_data(
+        source,
+        text=text_columns(schema, segments),
+        reader=args.reader,
+        timestamp=str(schema.timestamp),
+    )
+    if args.verbose:
+        say_reader(loaded)
+    return loaded
+
+
 def _run_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    from retention_kpis._core.text import notes_about  # noqa: PLC0415 - keep --help fast
     from retention_kpis.report import compute_kpis  # noqa: PLC0415 - keep --help fast
+    from retention_kpis.report.columns import KPI_COLUMNS  # noqa: PLC0415 - keep --help fast
 
     spec, data = _spec_source(args)
     if not args.demo and (data if spec is not None else args.events) is None:
         parser.error(
             "one of the arguments events --demo is required (with a spec: --data FILE_OR_DIR)"
         )
-    source: Path | None = data if spec is not None else args.events
-    if args.demo or source is None:
-        from retention_kpis.datasets import make_events  # noqa: PLC0415 - only for --demo
-
-        events = make_events(DEMO_CUSTOMERS, seed=DEMO_SEED)
-    else:
-        events = read_data(source)
     if spec is not None:
-        text = run_spec_report(spec, events, args)
-    else:
-        period: Period | None = None if args.period == "none" else (args.period or "M")
-        report = compute_kpis(
-            events,
-            period=period,
-            by=_segments(args.by),
-            attribution=args.attribution,
-            engagement=args.engagement,
-        )
-        if args.format == "json":
-            text = report.model_dump_json(indent=2) + "\n"
-        elif args.format == "csv":
-            text = csv_text(report.columns, report.to_dict())
-            if not args.quiet:
-                for note in report.notes:
-                    sys.stderr.write(f"note: {note}\n")
+        text = run_spec_report(spec, data, args)
+        _write_output(text, args.output)
+        return
+    schema = event_schema(None, args.column, args.event)
+    by = _segments(args.by)
+    bar = ProgressBar(sys.stderr, quiet=args.quiet)
+    try:
+        if args.demo or args.events is None:
+            bar(0, 4, "making the demo events")
+            events: object = demo_events()
         else:
-            text = _table(report, quiet=args.quiet)
-    if args.output is None:
+            bar(0, 4, f"reading {args.events}")
+            events = _read(args.events, args, by or [], schema).frame
+        period: Period | None = None if args.period == "none" else (args.period or "M")
+        with engine_errors():
+            report = compute_kpis(
+                events,
+                schema=schema,
+                period=period,
+                by=by,
+                attribution=args.attribution,
+                engagement=args.engagement,
+                progress=lambda done, total, label: bar(done + 1, total + 1, label),
+            )
+    finally:
+        bar.close()
+    columns = _selected(report, args)
+    if args.format == "json":
+        text = model_json(report)
+    elif args.format == "csv":
+        text = csv_text(columns, report.to_dict(), escape_formulas=args.csv_formulas == "escape")
+        if not args.quiet:
+            for note in notes_about(report.notes, columns, KPI_COLUMNS):
+                sys.stderr.write(f"note: {note}\n")
+    else:
+        text = _table(report, columns, args)
+    _write_output(text, args.output)
+
+
+def _write_output(text: str, output: Path | None) -> None:
+    if output is None:
         sys.stdout.write(text)
         return
     try:
-        args.output.write_text(text, encoding="utf-8")
+        output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        msg = f"cannot write {str(args.output)!r}: {exc}"
+        msg = f"cannot write {str(output)!r}: {exc}"
         raise InputError(msg) from exc
 
 

@@ -8,7 +8,9 @@ row-level checks themselves are in :mod:`retention_kpis.events.checks`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+import re
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
@@ -36,6 +38,39 @@ def require_columns(wanted: Sequence[str], available: Sequence[str], why: str) -
             "or pass `by` columns that exist."
         )
         raise ColumnNotFoundError(msg)
+
+
+def _closest_kind(value: str, kinds: Sequence[str]) -> str | None:
+    """Return the kind a value most likely means (difflib on it and its words), or None."""
+    words = [value.lower(), *re.split(r"[^a-z0-9]+", value.lower())]
+    for word in words:
+        close = difflib.get_close_matches(word, kinds, n=1, cutoff=0.75)
+        if close:
+            return close[0]
+    return None
+
+
+def _mapping_hint(unknown: Sequence[str], types: EventTypes, present: Collection[str]) -> str:
+    """Suggest mapping unknown event types to kinds whose own name the data lacks."""
+    free = [kind for kind, value in types.named().items() if value not in present]
+    pairs: dict[str, str] = {}
+    for value in unknown:
+        kind = _closest_kind(value, [kind for kind in free if kind not in pairs])
+        if kind is not None:
+            pairs[kind] = value
+    if pairs:
+        python = ", ".join(f"{kind}={value!r}" for kind, value in pairs.items())
+        flags = " ".join(f"--event {kind}={value}" for kind, value in pairs.items())
+        first = f"map them to their kinds: EventTypes({python}) (console script: {flags}); "
+    else:
+        first = (
+            "map each to its kind: EventTypes(purchase='...') "
+            "(console script: --event purchase=...); "
+        )
+    return (
+        f"{first}name the others in EventSchema(event_types=EventTypes(other=(...))), or pass "
+        "unknown_events='ignore' (their rows are dropped)."
+    )
 
 
 def _numeric(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
@@ -96,8 +131,7 @@ def _unknown_events(
         if unknown_events == "raise":
             msg = (
                 f"Column {schema.event_type!r} of events holds unknown event types: {listed}. "
-                f"Known: {sorted(known)}.\nHint: name them in EventSchema(event_types=EventTypes("
-                "other=(...))) or pass unknown_events='ignore'."
+                f"Known: {sorted(known)}.\nHint: {_mapping_hint(sorted(unknown), types, totals)}"
             )
             raise InvalidInputError(msg)
         ignored = count_rows(sum(unknown.values()))

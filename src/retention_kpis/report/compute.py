@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeAlias
 
 from retention_kpis._core.backends import native_kind
@@ -46,6 +46,10 @@ __all__ = ["KPIReport", "KPIRow", "compute_kpis"]
 ChurnFrom: TypeAlias = Literal["activity", "events"]
 """Where :func:`compute_kpis` counts churned customers from (its ``churn_from`` option)."""
 _FUNC = "compute_kpis"
+
+
+def _no_progress(done: int, total: int, label: str) -> None:
+    """Report no progress (``progress=None``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +145,7 @@ def compute_kpis(
     referral_channel: str | None = "referral",
     attribution: Model | None = None,
     confidence: float | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> KPIReport:
     """Compute every KPI per period (and segment) from a frame of events.
 
@@ -203,6 +208,10 @@ def compute_kpis(
         squares computed in the engine; ``aov``'s is null with ``attribution``). Null
         where undefined (fewer than two purchasers for the ratios). None adds nothing.
         Methods and references: ``docs/metrics/intervals.md``.
+    progress : callable, optional
+        Called as ``progress(done, total, label)`` before each long step
+        (validating, aggregating, building the rows) and once at the end; the
+        console script draws its progress bar with it.
 
     Returns
     -------
@@ -239,6 +248,8 @@ def compute_kpis(
     options = check_engagement(engagement, click_window, top_fraction, referral_channel, _FUNC)
     model = check_attribution(attribution, schema, by_, _FUNC)
     level = None if confidence is None else check_confidence(confidence, _FUNC)
+    step = progress or _no_progress
+    step(0, 3, "validating events")
     lf = as_lazy(events)
     keep = by_
     wants_channel = options["engagement"] and options["referral_channel"] is not None
@@ -247,6 +258,7 @@ def compute_kpis(
     prepared = validate_events(
         lf, schema=schema, by=keep, unknown_events=unknown_events, csat_scale=scale
     )
+    step(1, 3, "aggregating")
     aggregates = aggregate(
         prepared.frame,
         types=schema.event_types,
@@ -274,6 +286,7 @@ def compute_kpis(
     )
     notes = [*prepared.notes, *attribution_notes]
     extras = _Extras(tables, no_referred, attributed)
+    step(2, 3, "computing KPIs")
     rows, row_notes = _rows(aggregates, inputs, extras, by_, period)
     kind = native_kind(events)
     report = KPIReport(
@@ -289,4 +302,5 @@ def compute_kpis(
         confidence=level,
     )
     report._session = kind.session  # noqa: SLF001 - the private attribute of this very model
+    step(3, 3, "done")
     return report

@@ -19,11 +19,12 @@ from retention_kpis._core.backends import FrameBackend, from_columns
 from retention_kpis._core.calendar import Period
 from retention_kpis._core.display import Column, Table, Unit, short_repr
 from retention_kpis._core.kinds import dtype_of
-from retention_kpis._core.values import Fraction, NonNegative, Signed100
+from retention_kpis._core.values import Fraction, NonNegative, Signed100, null_nan_defaults
 from retention_kpis.attribution import Model
 from retention_kpis.events import EventSchema
 from retention_kpis.report.columns import (
     COUNT_COLUMNS,
+    DEFINITIONS,
     ENGAGEMENT_COLUMNS,
     ENGAGEMENT_COUNTS,
     INTERVAL_METHODS,
@@ -50,6 +51,27 @@ def _segment_value(name: str) -> Callable[[KPIRow], SegmentValue]:
 
 
 SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | None
+_ROW_FIELDS = {
+    "period": "first day of the period (null: the whole data is one period)",
+    "segment": "the value of each `by` column for this row",
+    **DEFINITIONS,
+    **{
+        f"{kpi}_{end}": (
+            f"{'lower' if end == 'low' else 'upper'} bound of the {kpi} interval at "
+            f"compute_kpis(confidence=...): {method}; left out of JSON without confidence"
+        )
+        for kpi, method in INTERVAL_METHODS.items()
+        for end in ("low", "high")
+    },
+}
+
+
+def _row_schema(schema: dict[str, Any]) -> None:
+    """Describe every KPIRow field from the report's definitions table; nan defaults as null."""
+    for name, field in schema.get("properties", {}).items():
+        if name in _ROW_FIELDS:
+            field["description"] = _ROW_FIELDS[name]
+    null_nan_defaults(schema)
 
 
 def _undefined(value: float) -> bool:
@@ -77,7 +99,9 @@ class KPIRow(BaseModel):
     nan
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", ser_json_inf_nan="null", json_schema_extra=_row_schema
+    )
 
     period: dt.date | None
     segment: dict[str, SegmentValue] = Field(default_factory=dict)

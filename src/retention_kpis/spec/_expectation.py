@@ -6,12 +6,100 @@ import datetime as dt
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from retention_kpis.attribution import Model
 from retention_kpis.spec._fields import Column, Identifier, Scalar
 
-__all__ = ["AttributionSpec", "Expectation"]
+__all__ = ["AttributionSpec", "Change", "Expectation"]
+
+
+class Change(BaseModel):
+    """A bound on a metric's change against a reference value of the same segment.
+
+    The reference is the metric in the calendar-previous period (``previous``),
+    in the same period a year earlier (``year_ago``: 52 weeks earlier for
+    weekly periods) or the median of its defined values over the ``periods``
+    periods before (``trailing_median``). The change is ``value - reference``
+    (in the metric's unit: points for a fraction), or ``(value - reference) /
+    |reference|`` with ``relative: true``. ``min``/``max`` bound the change;
+    ``within: k`` is ``min: -k, max: k``. A row without a reference (the first
+    period, a gap, a null reference) is skipped.
+
+    Examples
+    --------
+    >>> Change(against="previous", relative=True, min=-0.2).bound
+    'relative change against the previous period >= -0.2'
+    >>> Change(against="trailing_median", periods=8, within=0.03).bound
+    'change against the median of the 8 periods before within +-0.03'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    against: Literal["previous", "year_ago", "trailing_median"] = Field(
+        description="The reference: previous period, same period a year ago, trailing median."
+    )
+    periods: int | None = Field(
+        None, ge=1, le=1000, description="Periods of the trailing median (trailing_median only)."
+    )
+    relative: bool = Field(
+        default=False,
+        description="Bound (value - reference) / |reference| instead of the difference.",
+    )
+    min: float | None = None
+    max: float | None = None
+    within: float | None = Field(None, ge=0, description="Shorthand for min: -within, max: within.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Change:
+        if (self.against == "trailing_median") != (self.periods is not None):
+            msg = "periods goes with against: trailing_median, and it needs periods"
+            raise ValueError(msg)
+        if self.within is None and self.min is None and self.max is None:
+            msg = "give a bound on the change: min, max or within"
+            raise ValueError(msg)
+        if self.within is not None and (self.min is not None or self.max is not None):
+            msg = "within cannot be combined with min or max"
+            raise ValueError(msg)
+        if self.min is not None and self.max is not None and self.min > self.max:
+            msg = f"min ({self.min:g}) must be <= max ({self.max:g})"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def low(self) -> float:
+        """The lowest change allowed."""
+        if self.within is not None:
+            return -self.within
+        return -math.inf if self.min is None else self.min
+
+    @property
+    def high(self) -> float:
+        """The highest change allowed."""
+        if self.within is not None:
+            return self.within
+        return math.inf if self.max is None else self.max
+
+    @property
+    def reference(self) -> str:
+        """The reference in words."""
+        if self.against == "previous":
+            return "the previous period"
+        if self.against == "year_ago":
+            return "the same period a year ago"
+        return f"the median of the {self.periods} periods before"
+
+    @property
+    def bound(self) -> str:
+        """The bound in words."""
+        what = f"{'relative ' if self.relative else ''}change against {self.reference}"
+        if self.within is not None:
+            return f"{what} within +-{self.within:g}"
+        if self.min is not None and self.max is not None:
+            return f"{self.min:g} <= {what} <= {self.max:g}"
+        if self.min is not None:
+            return f"{what} >= {self.min:g}"
+        return f"{what} <= {self.max:g}"
 
 
 class Expectation(BaseModel):
@@ -34,7 +122,12 @@ class Expectation(BaseModel):
         extra="forbid",
         allow_inf_nan=False,
         json_schema_extra={
-            "anyOf": [{"required": ["min"]}, {"required": ["max"]}, {"required": ["equals"]}]
+            "anyOf": [
+                {"required": ["min"]},
+                {"required": ["max"]},
+                {"required": ["equals"]},
+                {"required": ["change"]},
+            ]
         },
     )
 
@@ -50,11 +143,34 @@ class Expectation(BaseModel):
     undefined: Literal["fail", "skip"] = Field(
         "fail", description="Whether an undefined (null) value fails or is skipped."
     )
+    change: Change | None = Field(
+        None, description="A bound on the change against a reference period, per segment."
+    )
+    severity: Literal["error", "warn"] = Field(
+        "error",
+        description=(
+            "error: a failure fails the check (exit 1); warn (or warning): it is printed, exit 0."
+        ),
+    )
+    tags: tuple[Identifier, ...] = Field(
+        (), description="Labels that `check --select tag:NAME` selects expectations by."
+    )
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _warning_is_warn(cls, value: object) -> object:
+        """Accept ``warning`` (the spelling of ``no_significant_drop``) for ``warn``."""
+        return "warn" if value == "warning" else value
 
     @model_validator(mode="after")
     def _check_bounds(self) -> Expectation:
+        if self.change is not None:
+            if self.min is not None or self.max is not None or self.equals is not None:
+                msg = "change cannot be combined with min, max or equals"
+                raise ValueError(msg)
+            return self
         if self.min is None and self.max is None and self.equals is None:
-            msg = "give at least one bound: min, max or equals"
+            msg = "give at least one bound: min, max, equals or change"
             raise ValueError(msg)
         if self.equals is not None and (self.min is not None or self.max is not None):
             msg = "equals cannot be combined with min or max"
@@ -75,6 +191,8 @@ class Expectation(BaseModel):
     @property
     def bound(self) -> str:
         """The bound in words, e.g. ``'>= 0.02'`` or ``'0.02 <= x <= 0.1'``."""
+        if self.change is not None:
+            return self.change.bound
         if self.equals is not None:
             return f"== {self.equals:g} (abs_tol {self.abs_tol:g}, rel_tol {self.rel_tol:g})"
         if self.min is not None and self.max is not None:

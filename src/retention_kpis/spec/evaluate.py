@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from retention_kpis._core.checks import divide
+from retention_kpis._core.text import notes_about
 from retention_kpis.events import validate_events
 from retention_kpis.metrics.conversion import conversion_rate
 from retention_kpis.report import compute_kpis
+from retention_kpis.report.columns import KPI_COLUMNS
 from retention_kpis.spec._drops import NoSignificantDrop, drop_outcomes
-from retention_kpis.spec._expr import evaluate, parse
+from retention_kpis.spec._expr import evaluate, names, parse
 from retention_kpis.spec._measures import (
     Key,
     MeasureFrame,
@@ -49,6 +51,7 @@ from retention_kpis.spec.results import (
     MetricValues,
     SpecReport,
 )
+from retention_kpis.spec.selection import needed_metrics, select_expectations
 
 __all__ = ["Progress", "check_spec", "compute_spec"]
 
@@ -127,7 +130,8 @@ def _builtin_values(
             )
             for row in report.rows
         }
-    return values, report.notes
+    kpis = [str(getattr(metric, "kpi")) for metric in group.metrics]  # noqa: B009
+    return values, notes_about(report.notes, kpis, KPI_COLUMNS)
 
 
 def _ratio(
@@ -182,8 +186,6 @@ def _derived(
     spec: MetricSpec, metric: DerivedMetric, values: dict[str, dict[Key, float]]
 ) -> dict[Key, float]:
     tree = parse(metric.expr)
-    from retention_kpis.spec._expr import names  # noqa: PLC0415 - keep the import list short
-
     refs = names(tree)
     for ref in refs:
         if ref not in values:
@@ -247,7 +249,8 @@ def compute_spec(
         values.update(group_values)
         notes += [note for note in group_notes if note not in notes]
         if progress is not None:
-            progress(done, total, f"built-in KPIs ({group.window or 'whole data'})")
+            named = ", ".join(metric.name for metric in group.metrics)
+            progress(done, total, f"{named} ({group.window or 'whole data'})")
     computed = [m for m in custom if not isinstance(m, DerivedMetric)]
     if computed:
         sessions = [m.session_column for m in computed if isinstance(m, ConversionMetric)]
@@ -266,7 +269,7 @@ def compute_spec(
         if isinstance(derived, DerivedMetric) and derived.name not in values:
             values[derived.name] = _derived(spec, derived, values)
     if custom and progress is not None:
-        progress(total, total, "custom metrics")
+        progress(total, total, ", ".join(metric.name for metric in custom))
     metrics = tuple(
         MetricValues(
             name=metric.name,
@@ -294,6 +297,7 @@ def check_spec(
     events: object,
     *,
     progress: Progress | None = None,
+    select: Sequence[str] | None = None,
 ) -> CheckResult:
     """Compute a spec's metrics on events and check every expectation.
 
@@ -305,12 +309,18 @@ def check_spec(
         Events in any frame narwhals accepts; not modified.
     progress : callable, optional
         Called as ``progress(done, total, label)`` after each step.
+    select : sequence of str, optional
+        Check only the expectations named here (by ``name``, or by metric), or
+        tagged ``NAME`` for a ``tag:NAME`` item (see
+        :func:`~retention_kpis.spec.selection.select_expectations`); only the
+        metrics they need are computed.
 
     Returns
     -------
     CheckResult
         One result per expectation and matching period/segment; ``passed``
-        is False if any is ``fail``, ``undefined`` or ``missing``.
+        is False if any of severity ``error`` is ``fail``, ``undefined`` or
+        ``missing`` (``warnings`` counts those of severity ``warn``).
 
     Raises
     ------
@@ -334,29 +344,38 @@ def check_spec(
     """
     source = "<spec>" if isinstance(spec, MetricSpec) else str(spec)
     model = spec if isinstance(spec, MetricSpec) else load_spec(spec)
-    report = compute_spec(model, events, progress=progress)
+    chosen = select_expectations(model, select)
+    report = compute_spec(
+        needed_metrics(model, [model.expectations[i] for i in chosen]), events, progress=progress
+    )
     results = []
-    failures = 0
-    for expectation in model.expectations:
+    for index in chosen:
+        expectation = model.expectations[index]
         if isinstance(expectation, NoSignificantDrop) and model.period_code is not None:
-            found = drop_outcomes(
-                expectation,
-                events,
-                period=model.period_code,
-                segments=model.segments,
-                schema=model.events,
-                unknown_events=model.unknown_events,
-            )
             # severity "warning": reported (outcome fail, message "[warning]"), not counted.
-            failures += 0 if expectation.severity == "warning" else sum(not r.passed for r in found)
+            severity = "warn" if expectation.severity == "warning" else "error"
+            found = [
+                result.model_copy(update={"severity": severity, "index": index})
+                for result in drop_outcomes(
+                    expectation,
+                    events,
+                    period=model.period_code,
+                    segments=model.segments,
+                    schema=model.events,
+                    unknown_events=model.unknown_events,
+                )
+            ]
         elif isinstance(expectation, Expectation):
-            found = outcomes(expectation, report.values(expectation.metric))
-            failures += sum(not result.passed for result in found)
+            found = outcomes(expectation, report.values(expectation.metric), index=index)
+        else:
+            found = []
         results += found
+    failures = sum(not result.passed for result in results)
     return CheckResult(
         source=source,
         passed=failures == 0,
         failures=failures,
         results=tuple(results),
         notes=report.notes,
+        warnings=sum(result.warning for result in results),
     )

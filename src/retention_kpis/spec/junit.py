@@ -28,7 +28,9 @@ def junit_xml(result: CheckResult, *, suite: str = "retention-kpis check") -> st
     """Return a check as a JUnit XML document: one test case per expectation outcome.
 
     ``fail``, ``undefined`` and ``missing`` outcomes are ``<failure>`` elements
-    (their ``type`` is the outcome), ``skipped`` ones ``<skipped>``. Text is
+    (their ``type`` is the outcome), ``skipped`` ones ``<skipped>``; a failed
+    expectation of severity ``warn`` is a passing case whose ``<system-out>``
+    says ``warning: <message>``. Text is
     escaped by :mod:`xml.etree.ElementTree`; characters XML 1.0 cannot hold
     are dropped.
 
@@ -72,6 +74,8 @@ def junit_xml(result: CheckResult, *, suite: str = "retention-kpis check") -> st
         )
         if outcome.outcome == "skipped":
             ET.SubElement(case, "skipped", {"message": _text(outcome.message)})
+        elif outcome.warning:  # JUnit has no warnings: a passing case that says so
+            ET.SubElement(case, "system-out").text = _text(f"warning: {outcome.message}")
         elif not outcome.passed:
             failure = ET.SubElement(
                 case, "failure", {"message": _text(outcome.message), "type": outcome.outcome}

@@ -25,6 +25,7 @@ from pydantic_core import ErrorDetails
 from retention_kpis.exceptions import RetentionKPIsError
 from retention_kpis.spec._references import BUILTIN_UNITS, reference_problems
 from retention_kpis.spec.models import MetricSpec
+from retention_kpis.spec.yaml12 import Yaml12Loader, with_positions
 
 __all__ = ["SPEC_SUFFIXES", "SpecError", "SpecProblem", "load_spec", "read_spec_document"]
 
@@ -47,13 +48,14 @@ class SpecProblem:
     source: str
     path: str
     message: str
+    line: int | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
-        return (
-            f"{self.source}: {self.path}: {self.message}"
-            if self.path
-            else (f"{self.source}: {self.message}")
-        )
+        where = self.source
+        if self.line is not None:
+            where += f":{self.line}:{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
 class SpecError(RetentionKPIsError):
@@ -75,14 +77,8 @@ class SpecError(RetentionKPIsError):
         super().__init__("\n".join(lines))
 
 
-class _SpecLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that keeps dates as text and rejects duplicate keys."""
-
-
-_SpecLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+class _SpecLoader(Yaml12Loader):
+    """The YAML 1.2 core-schema safe loader (dates stay text) that rejects duplicate keys."""
 
 
 def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -329,8 +325,12 @@ def load_spec(spec: str | Path | Mapping[str, Any], *, source: str | None = None
     try:
         model = MetricSpec.model_validate(document, context={"skip_references": True})
     except ValidationError as exc:
-        raise SpecError(_validation_problems(exc, name)) from None
+        found = _validation_problems(exc, name)
+        raise SpecError(
+            found if isinstance(spec, Mapping) else with_positions(found, spec)
+        ) from None
     problems = reference_problems(model)
     if problems:
-        raise SpecError([SpecProblem(name, path, message) for path, message in problems])
+        found = [SpecProblem(name, path, message) for path, message in problems]
+        raise SpecError(found if isinstance(spec, Mapping) else with_positions(found, spec))
     return model

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from retention_kpis._core.display import Table, Unit, short_repr
-from retention_kpis._core.values import MaybeNaN
+from retention_kpis._core.values import MaybeNaN, null_nan_defaults
 from retention_kpis.report.model import SegmentValue
 
 __all__ = [
@@ -22,7 +22,9 @@ __all__ = [
     "SpecReport",
 ]
 
-_MODEL = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+_MODEL = ConfigDict(
+    frozen=True, extra="forbid", ser_json_inf_nan="null", json_schema_extra=null_nan_defaults
+)
 Outcome = Literal["pass", "fail", "undefined", "missing", "skipped"]
 
 SPEC_UNITS: dict[str, Unit] = {
@@ -177,7 +179,10 @@ class ExpectationResult(BaseModel):
 
     ``outcome`` is ``pass``, ``fail``, ``undefined`` (the value is null and the
     expectation says ``undefined: fail``), ``skipped`` (null, ``undefined:
-    skip``) or ``missing`` (no row matches the period and segment).
+    skip``, or no reference value for a ``change`` expectation) or ``missing``
+    (no row matches the period and segment). With ``severity="warn"`` a failed
+    outcome is a warning: it does not fail the check. ``reference`` is the value
+    a ``change`` expectation compares with (nan otherwise).
 
     Examples
     --------
@@ -197,11 +202,19 @@ class ExpectationResult(BaseModel):
     actual: MaybeNaN
     outcome: Outcome
     message: str
+    severity: Literal["error", "warn"] = "error"
+    reference: MaybeNaN = math.nan
+    index: int | None = Field(None, ge=0, description="Position of the expectation in the spec.")
 
     @property
     def passed(self) -> bool:
-        """Whether the outcome does not fail the check (``pass`` or ``skipped``)."""
-        return self.outcome in {"pass", "skipped"}
+        """Whether the outcome does not fail the check (``pass``, ``skipped`` or a warning)."""
+        return self.outcome in {"pass", "skipped"} or self.severity == "warn"
+
+    @property
+    def warning(self) -> bool:
+        """Whether this is a failed expectation of severity ``warn``."""
+        return self.severity == "warn" and self.outcome not in {"pass", "skipped"}
 
 
 class CheckResult(BaseModel):
@@ -220,6 +233,7 @@ class CheckResult(BaseModel):
     failures: int = Field(ge=0)
     results: tuple[ExpectationResult, ...]
     notes: tuple[str, ...]
+    warnings: int = Field(0, ge=0)
 
     def _table(self) -> Table:
         results = self.results
