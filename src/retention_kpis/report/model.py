@@ -54,6 +54,11 @@ SegmentValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | Non
 _ROW_FIELDS = {
     "period": "first day of the period (null: the whole data is one period)",
     "segment": "the value of each `by` column for this row",
+    "interval_inputs": (
+        "per interval KPI, the sufficient statistics its interval was computed from (counts, "
+        "sums and sums of squares), for compare_kpis and detect_changes; left out of JSON "
+        "without confidence"
+    ),
     **DEFINITIONS,
     **{
         f"{kpi}_{end}": (
