@@ -3,68 +3,30 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from retention_kpis._core.arrays import FloatArray, as_float_array
 from retention_kpis._core.checks import check_count, check_positive
-from retention_kpis.clv import ProbabilityModel
-from retention_kpis.clv.value import read_columns
 from retention_kpis.exceptions import InvalidInputError
+from retention_kpis.plot._layout import figure_size, new_axes, percent_formatter, plural
+from retention_kpis.plot._models import (
+    AliveModel,
+    PurchaseModel,
+    SurvivalModel,
+    check_model,
+    check_unit,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
-    "plot_calibration_purchases_vs_holdout_purchases",
     "plot_frequency_recency_matrix",
     "plot_probability_alive_matrix",
     "plot_survival_curve",
 ]
-
-_INSTALL_HINT = "pip install 'retention-kpis[plot]'"
-HOLDOUT_COLUMNS = ("frequency", "recency", "T", "frequency_holdout", "duration_holdout")
-
-
-class _PurchaseModel(Protocol):
-    def expected_purchases(
-        self, t: FloatArray, frequency: FloatArray, recency: FloatArray, T: FloatArray, /
-    ) -> npt.ArrayLike: ...
-
-
-class _AliveModel(Protocol):
-    def probability_alive(
-        self, frequency: FloatArray, recency: FloatArray, T: FloatArray, /
-    ) -> npt.ArrayLike: ...
-
-
-class _SurvivalModel(Protocol):
-    def survival(self, t: FloatArray, /) -> npt.ArrayLike: ...
-
-
-def _axes(ax: Axes | None, func: str) -> Axes:
-    """Return ``ax`` or the axes of a new figure, importing matplotlib lazily."""
-    try:
-        import matplotlib.pyplot as plt  # noqa: PLC0415 - optional dependency, imported lazily
-    except ImportError as exc:
-        msg = f"{func} needs matplotlib, which is not installed. Install it with: {_INSTALL_HINT}"
-        raise ImportError(msg) from exc
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
-
-
-def _check_model(model: object, method: str, func: str) -> None:
-    if not callable(getattr(model, method, None)):
-        msg = (
-            f"The 'model' parameter of {func} must have a {method}() method. "
-            f"Got {type(model).__name__} instead."
-        )
-        raise InvalidInputError(msg)
-    if isinstance(model, ProbabilityModel):
-        _ = model.params  # raises NotFittedError
 
 
 def _grid(
@@ -98,24 +60,36 @@ def _grid(
     return age, frequency, recency
 
 
-def _draw_matrix(ax: Axes, values: FloatArray, title: str, *, vmin: float, vmax: float) -> Axes:
-    image = ax.imshow(
-        values, origin="lower", aspect="auto", interpolation="none", vmin=vmin, vmax=vmax
+def _draw_matrix(
+    ax: Axes | None,
+    func: str,
+    values: FloatArray,
+    title: str,
+    *,
+    unit: str,
+    vmax: float,
+    colour_label: str,
+) -> Axes:
+    rows, columns = values.shape
+    axes = new_axes(ax, func, size=figure_size(columns, rows, cell=(0.2, 0.15)))
+    image = axes.imshow(
+        values, origin="lower", aspect="auto", interpolation="none", vmin=0.0, vmax=vmax
     )
-    ax.figure.colorbar(image, ax=ax)
-    ax.set_title(title)
-    ax.set_xlabel("Customer's recency (age at last purchase)")
-    ax.set_ylabel("Customer's frequency (repeat purchases)")
-    return ax
+    axes.figure.colorbar(image, ax=axes, label=colour_label)
+    axes.set_title(title)
+    axes.set_xlabel(f"Customer's recency (age at last purchase, {unit}s)")
+    axes.set_ylabel("Customer's frequency (repeat purchases)")
+    return axes
 
 
 def plot_frequency_recency_matrix(
-    model: _PurchaseModel,
+    model: PurchaseModel,
     *,
     T: float,
     max_frequency: int | None = None,
     max_recency: float | None = None,
     t: float = 1,
+    unit: str = "period",
     ax: Axes | None = None,
 ) -> Axes:
     """Heat map of the expected purchases in the next ``t`` by frequency and recency.
@@ -139,8 +113,11 @@ def plot_frequency_recency_matrix(
         Highest recency shown, ``<= T``; default ``T``.
     t : float, default=1
         Length of the prediction window, ``> 0``.
+    unit : str, default="period"
+        The model's time unit, singular (``"week"`` for CDNOW): the title reads
+        ``next 1 week (T = 38.9 weeks)`` and the recency axis names it.
     ax : matplotlib.axes.Axes, optional
-        Axes to draw on; default the axes of a new figure.
+        Axes to draw on; default the axes of a new figure, sized to the grid.
 
     Returns
     -------
@@ -153,13 +130,16 @@ def plot_frequency_recency_matrix(
     >>> matplotlib.use("Agg")
     >>> from retention_kpis.clv import BetaGeoModel
     >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    >>> ax = plot_frequency_recency_matrix(model, T=38.86, max_frequency=20, t=4)
+    >>> ax = plot_frequency_recency_matrix(model, T=38.86, max_frequency=20, t=4, unit="week")
     >>> ax.images[0].get_array().shape
     (21, 39)
+    >>> ax.get_title()
+    'Expected purchases in the next 4 weeks (T = 38.9 weeks)'
     """
     func = "plot_frequency_recency_matrix"
-    _check_model(model, "expected_purchases", func)
+    check_model(model, "expected_purchases", func)
     horizon = check_positive(t, "t", func)
+    name = check_unit(unit, func)
     age, frequency, recency = _grid(T, max_frequency, max_recency, func)
     flat = frequency.ravel()
     values = np.asarray(
@@ -168,17 +148,25 @@ def plot_frequency_recency_matrix(
         ),
         dtype=np.float64,
     ).reshape(frequency.shape)
-    axes = _axes(ax, func)
-    title = f"Expected purchases in the next {horizon:g} time units (T = {age:g})"
-    return _draw_matrix(axes, values, title, vmin=0.0, vmax=float(values.max()))
+    title = f"Expected purchases in the next {plural(horizon, name)} (T = {plural(age, name)})"
+    return _draw_matrix(
+        ax,
+        func,
+        values,
+        title,
+        unit=name,
+        vmax=float(values.max()),
+        colour_label=f"Expected purchases in the next {plural(horizon, name)}",
+    )
 
 
 def plot_probability_alive_matrix(
-    model: _AliveModel,
+    model: AliveModel,
     *,
     T: float,
     max_frequency: int | None = None,
     max_recency: float | None = None,
+    unit: str = "period",
     ax: Axes | None = None,
 ) -> Axes:
     """Heat map of the probability that a customer is alive, by frequency and recency.
@@ -196,8 +184,11 @@ def plot_probability_alive_matrix(
         Highest frequency shown; default ``floor(T)``.
     max_recency : float, optional
         Highest recency shown, ``<= T``; default ``T``.
+    unit : str, default="period"
+        The model's time unit, singular (``"week"`` for CDNOW), for the title
+        (``T = 38.9 weeks``) and the recency axis.
     ax : matplotlib.axes.Axes, optional
-        Axes to draw on; default the axes of a new figure.
+        Axes to draw on; default the axes of a new figure, sized to the grid.
 
     Returns
     -------
@@ -210,105 +201,29 @@ def plot_probability_alive_matrix(
     >>> matplotlib.use("Agg")
     >>> from retention_kpis.clv import BetaGeoModel
     >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    >>> ax = plot_probability_alive_matrix(model, T=38.86, max_frequency=20)
+    >>> ax = plot_probability_alive_matrix(model, T=38.86, max_frequency=20, unit="week")
     >>> float(ax.images[0].get_array()[0, 0])
     1.0
+    >>> ax.get_title()
+    'Probability a customer is alive (T = 38.9 weeks)'
     """
     func = "plot_probability_alive_matrix"
-    _check_model(model, "probability_alive", func)
+    check_model(model, "probability_alive", func)
+    name = check_unit(unit, func)
     age, frequency, recency = _grid(T, max_frequency, max_recency, func)
     flat = frequency.ravel()
     values = np.asarray(
         model.probability_alive(flat, recency.ravel(), np.full(flat.shape, age)),
         dtype=np.float64,
     ).reshape(frequency.shape)
-    axes = _axes(ax, func)
-    title = f"Probability a customer is alive (T = {age:g})"
-    return _draw_matrix(axes, values, title, vmin=0.0, vmax=1.0)
-
-
-def _holdout_columns(summary: object, func: str) -> dict[str, FloatArray]:
-    return read_columns(summary, HOLDOUT_COLUMNS, func, hint="calibration_holdout_split(...)")
-
-
-def plot_calibration_purchases_vs_holdout_purchases(
-    model: _PurchaseModel,
-    calibration_holdout_summary: object,
-    *,
-    n: int = 7,
-    ax: Axes | None = None,
-) -> Axes:
-    """Mean holdout purchases, actual and predicted, by calibration frequency.
-
-    Customers are grouped by their calibration-period ``frequency``, with
-    every frequency ``>= n`` pooled into one group ``"n+"`` (Fader, Hardie &
-    Lee 2005, Figure 3, uses ``n = 7``). Per group the plot shows the mean of
-    ``frequency_holdout`` (actual) and the mean of
-    ``model.expected_purchases(duration_holdout, frequency, recency, T)``
-    (model). Groups without customers are left out.
-
-    Parameters
-    ----------
-    model : BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
-        A transaction model fitted on the calibration period.
-    calibration_holdout_summary : dataframe or mapping of arrays
-        Columns ``frequency``, ``recency``, ``T``, ``frequency_holdout`` and
-        ``duration_holdout``, as :func:`calibration_holdout_split` builds them.
-    n : int, default=7
-        Number of single-frequency groups (``0..n-1``) before the pooled one, ``>= 1``.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw on; default the axes of a new figure.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes; ``ax.lines[0]`` is the actual series, ``ax.lines[1]`` the model's.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> from retention_kpis.clv import BetaGeoModel
-    >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    >>> summary = {"frequency": [0, 1, 9], "recency": [0, 10, 30], "T": [39, 39, 39],
-    ...            "frequency_holdout": [0, 1, 4], "duration_holdout": [39, 39, 39]}
-    >>> ax = plot_calibration_purchases_vs_holdout_purchases(model, summary, n=2)
-    >>> ax.lines[0].get_ydata().tolist()
-    [0.0, 1.0, 4.0]
-    """
-    func = "plot_calibration_purchases_vs_holdout_purchases"
-    _check_model(model, "expected_purchases", func)
-    groups_ = check_positive(n, "n", func)
-    groups = check_count(groups_, "n", func)
-    columns = _holdout_columns(calibration_holdout_summary, func)
-    predicted = np.asarray(
-        model.expected_purchases(
-            columns["duration_holdout"], columns["frequency"], columns["recency"], columns["T"]
-        ),
-        dtype=np.float64,
+    title = f"Probability a customer is alive (T = {plural(age, name)})"
+    return _draw_matrix(
+        ax, func, values, title, unit=name, vmax=1.0, colour_label="P(alive)"
     )
-    group = np.minimum(columns["frequency"], groups).astype(np.int64)
-    counts = np.bincount(group, minlength=groups + 1)
-    present = counts > 0
-    actual = np.bincount(group, weights=columns["frequency_holdout"], minlength=groups + 1)
-    model_mean = np.bincount(group, weights=predicted, minlength=groups + 1)
-    positions = np.arange(groups + 1)[present]
-    labels = [*(str(k) for k in range(groups)), f"{groups}+"]
-    axes = _axes(ax, func)
-    axes.plot(positions, actual[present] / counts[present], marker="o", label="Actual")
-    axes.plot(
-        positions, model_mean[present] / counts[present], marker="s", linestyle="--", label="Model"
-    )
-    axes.set_xticks(positions, [labels[k] for k in positions])
-    axes.set_title("Actual vs predicted purchases in the holdout period")
-    axes.set_xlabel("Purchases in the calibration period")
-    axes.set_ylabel("Average purchases in the holdout period")
-    axes.legend()
-    return axes
 
 
 def plot_survival_curve(
-    sbg_model: _SurvivalModel,
+    sbg_model: SurvivalModel,
     survivors: object = None,
     *,
     n_periods: int | None = None,
@@ -349,14 +264,7 @@ def plot_survival_curve(
     [1.0, 0.5, 0.333]
     """
     func = "plot_survival_curve"
-    if not callable(getattr(sbg_model, "survival", None)):
-        msg = (
-            f"The 'sbg_model' parameter of {func} must have a survival() method. "
-            f"Got {type(sbg_model).__name__} instead."
-        )
-        raise InvalidInputError(msg)
-    if isinstance(sbg_model, ProbabilityModel):
-        _ = sbg_model.params
+    check_model(sbg_model, "survival", func, name="sbg_model")
     observed = None if survivors is None else as_float_array(survivors, "survivors")
     if observed is not None and (len(observed) == 0 or observed[0] <= 0):
         msg = (
@@ -370,7 +278,7 @@ def plot_survival_curve(
         periods = 12 if observed is None else len(observed) - 1
     t = np.arange(periods + 1, dtype=np.float64)
     share = np.asarray(sbg_model.survival(t), dtype=np.float64)
-    axes = _axes(ax, func)
+    axes = new_axes(ax, func)
     axes.plot(t, share, linestyle="--", label="Model (sBG)")
     if observed is not None:
         axes.plot(
@@ -381,8 +289,9 @@ def plot_survival_curve(
             label="Actual",
         )
     axes.set_ylim(0.0, 1.05)
+    axes.yaxis.set_major_formatter(percent_formatter())
     axes.set_title("Share of the cohort still active")
-    axes.set_xlabel("Period")
+    axes.set_xlabel("Periods since acquisition")
     axes.set_ylabel("Share still active")
     axes.legend()
     return axes

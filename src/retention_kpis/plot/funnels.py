@@ -8,7 +8,7 @@ import numpy as np
 
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.funnels import FunnelResult
-from retention_kpis.plot.cohorts import new_axes
+from retention_kpis.plot._layout import new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

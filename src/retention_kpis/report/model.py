@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any, TypeAlias
 
@@ -281,6 +281,37 @@ class KPIReport(BaseModel):
                 "notes": len(self.notes),
             },
         )
+
+    def plot(
+        self,
+        kpis: Sequence[str] | str | None = None,
+        *,
+        by: Sequence[str] | str | None = None,
+        currency: str = "",
+    ) -> Any:  # noqa: ANN401 - a matplotlib Figure (matplotlib is optional)
+        """Draw the KPIs over the periods: one axis per KPI, one line per segment.
+
+        Needs the ``plot`` extra (matplotlib); see
+        :func:`retention_kpis.plot.plot_kpis` for the parameters.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            One axes per KPI, sharing the period axis.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from retention_kpis import compute_kpis
+        >>> from retention_kpis.datasets import make_events
+        >>> report = compute_kpis(make_events(n_customers=100, seed=3), period="M")
+        >>> len(report.plot(["orders", "conversion_rate"]).axes)
+        2
+        """
+        from retention_kpis.plot.report import plot_kpis  # noqa: PLC0415 - optional matplotlib
+
+        return plot_kpis(self, kpis, by=by, currency=currency)
 
     def to_dict(self) -> dict[str, list[Any]]:
         """Return the report column by column, with undefined KPIs as None (not nan).
