@@ -36,7 +36,7 @@ def test_frequency_recency_matrix_cells_are_model_predictions():
     # no repeat purchase: recency is 0 for every column of row 0
     assert np.all(matrix[0] == pytest.approx(BGNBD.expected_purchases(4, 0, 0.0, 38.86)[0]))
     assert ax.images[0].origin == "lower"
-    assert "next 4 time units" in ax.get_title()
+    assert ax.get_title() == "Expected purchases in the next 4 periods (T = 38.9 periods)"
 
 
 def test_frequency_recency_matrix_defaults_to_whole_age_grid():

@@ -91,9 +91,9 @@ def period_transactions(
     >>> summary = {"frequency": [0, 0, 1, 4], "T": [39, 39, 39, 30]}
     >>> period_transactions(model, summary, max_frequency=2).round(3)
       frequency  actual  model
-    0         0       2  2.336
-    1         1       1  0.824
-    2        2+       1  0.840
+    0         0       2  2.328
+    1         1       1  0.792
+    2        2+       1  0.880
     """
     func = "period_transactions"
     check_model(model, "probability_of_purchases", func)
@@ -102,9 +102,9 @@ def period_transactions(
     frequency, age = columns["frequency"], columns["T"]
     _whole_frequencies(frequency, func)
     ages, weights = np.unique(age, return_counts=True)
-    counts = np.arange(top, dtype=np.float64)
+    counts = np.repeat(np.arange(top, dtype=np.float64), len(ages))
     probabilities = np.asarray(
-        model.probability_of_purchases(counts[:, None], ages[None, :]), dtype=np.float64
+        model.probability_of_purchases(counts, np.tile(ages, top)), dtype=np.float64
     ).reshape(top, len(ages))
     expected = probabilities @ weights.astype(np.float64)
     customers = float(len(frequency))
@@ -148,7 +148,7 @@ def plot_period_transactions(
     >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
     >>> summary = {"frequency": [0, 0, 1, 4], "T": [39, 39, 39, 30]}
     >>> ax = plot_period_transactions(model, summary, max_frequency=2)
-    >>> [bar.get_height() for bar in ax.containers[0]]
+    >>> [float(bar.get_height()) for bar in ax.containers[0]]
     [2.0, 1.0, 1.0]
     """
     func = "plot_period_transactions"
@@ -204,9 +204,9 @@ def calibration_vs_holdout_purchases(
     ...            "frequency_holdout": [0, 1, 4], "duration_holdout": [39, 39, 39]}
     >>> calibration_vs_holdout_purchases(model, summary, n=2).round(3)
       frequency  customers  actual  model
-    0         0          1     0.0  0.136
-    1         1          1     1.0  0.587
-    2        2+          1     4.0  6.418
+    0         0          1     0.0  0.195
+    1         1          1     1.0  0.418
+    2        2+          1     4.0  3.978
     """
     func = "calibration_vs_holdout_purchases"
     return _holdout_table(model, calibration_holdout_summary, n, func)

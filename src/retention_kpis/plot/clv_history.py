@@ -88,9 +88,9 @@ def probability_alive_history(
     0  0.0        0.0      0.0              1.000
     1  1.0        0.0      0.0              1.000
     2  2.0        0.0      0.0              1.000
-    3  2.5        1.0      2.5              0.717
-    4  3.0        1.0      2.5              0.710
-    5  4.0        1.0      2.5              0.695
+    3  2.5        1.0      2.5              0.754
+    4  3.0        1.0      2.5              0.737
+    5  4.0        1.0      2.5              0.706
     """
     frame, _ = _history(model, purchases, T, step, "probability_alive_history")
     return frame

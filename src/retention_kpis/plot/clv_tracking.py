@@ -138,8 +138,10 @@ def _tracking(  # noqa: PLR0913 - the tracking's inputs, all keyword-only in the
     repeat_times = (pairs[1][keep] - origin) / scaler
     births, born = np.unique((first[cohort] - origin) / scaler, return_counts=True)
     end = (last - origin) / scaler
+    boundary = (calibration - origin) / scaler
     steps = max(1, math.ceil(end / width - 1e-9))
     grid = np.minimum(np.arange(1, steps + 1, dtype=np.float64) * width, end)
+    grid = np.union1d(grid, [boundary]) if boundary > 0 else grid
     actual = np.searchsorted(np.sort(repeat_times), grid, side="right").astype(np.float64)
     ages = np.clip(grid[:, None] - births[None, :], 0.0, None)
     expected = np.asarray(
@@ -153,10 +155,10 @@ def _tracking(  # noqa: PLR0913 - the tracking's inputs, all keyword-only in the
             "model_cumulative": model_cumulative,
             "actual": np.diff(actual, prepend=0.0),
             "model": np.diff(model_cumulative, prepend=0.0),
-            "holdout": grid > (calibration - origin) / scaler,
+            "holdout": grid > boundary,
         }
     )
-    frame.attrs["calibration_end"] = (calibration - origin) / scaler
+    frame.attrs["calibration_end"] = boundary
     return frame
 
 
@@ -210,8 +212,8 @@ def transaction_tracking(  # noqa: PLR0913 - keyword-only options of one data so
     time_scaler : float, default=1.0
         Periods per model time unit (7 for days counted in weeks, as for CDNOW).
     step : float, default=1.0
-        Spacing of the rows, in model time units; the last row is at the
-        observation end.
+        Spacing of the rows, in model time units; one more row sits at the
+        calibration end and the last row at the observation end.
 
     Returns
     -------
@@ -231,12 +233,12 @@ def transaction_tracking(  # noqa: PLR0913 - keyword-only options of one data so
     ... })
     >>> tracking = transaction_tracking(
     ...     model, purchases, customer_id="customer", timestamp="day",
-    ...     calibration_end="2024-01-07", observation_end="2024-01-14", time_scaler=7,
+    ...     calibration_end="2024-01-08", observation_end="2024-01-15", time_scaler=7,
     ... )
-    >>> tracking[["t", "actual_cumulative", "holdout"]]
-         t  actual_cumulative  holdout
-    0  1.0                1.0    False
-    1  1.857143                3.0     True
+    >>> tracking[["t", "actual_cumulative", "actual", "holdout"]]
+         t  actual_cumulative  actual  holdout
+    0  1.0                1.0     1.0    False
+    1  2.0                3.0     2.0     True
     """
     func = "transaction_tracking"
     return _tracking(
@@ -325,7 +327,7 @@ def plot_cumulative_transactions(  # noqa: PLR0913 - transaction_tracking's opti
     ...     "day": ["2024-01-01", "2024-01-03", "2024-01-02", "2024-01-12"]})
     >>> ax = plot_cumulative_transactions(
     ...     model, purchases, customer_id="customer", timestamp="day",
-    ...     calibration_end="2024-01-07", observation_end="2024-01-14", time_scaler=7,
+    ...     calibration_end="2024-01-08", observation_end="2024-01-15", time_scaler=7,
     ...     unit="week",
     ... )
     >>> ax.lines[0].get_ydata().tolist(), ax.get_xlabel()
@@ -388,7 +390,7 @@ def plot_incremental_transactions(  # noqa: PLR0913 - transaction_tracking's opt
     ...     "day": ["2024-01-01", "2024-01-03", "2024-01-02", "2024-01-12"]})
     >>> ax = plot_incremental_transactions(
     ...     model, purchases, customer_id="customer", timestamp="day",
-    ...     calibration_end="2024-01-07", observation_end="2024-01-14", time_scaler=7,
+    ...     calibration_end="2024-01-08", observation_end="2024-01-15", time_scaler=7,
     ...     unit="week",
     ... )
     >>> ax.lines[0].get_ydata().tolist(), ax.get_title()

@@ -201,7 +201,7 @@ def plot_retention_curves(
     func = "plot_retention_curves"
     table = _check_table(table, func)
     columns, cohorts = len(table.offsets), len(table.cohorts)
-    ax = new_axes(ax, func, size=figure_size(columns, 0, extra=(4.0, 4.5)))
+    ax = new_axes(ax, func, size=figure_size(columns, 0, extra=(5.0, 4.5), high=(12.0, 12.0)))
     from matplotlib import colormaps  # noqa: PLC0415 - matplotlib is optional
     from matplotlib.cm import ScalarMappable  # noqa: PLC0415
     from matplotlib.colors import Normalize  # noqa: PLC0415

@@ -251,11 +251,17 @@ def plot_kpis(
             ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     if len(lines) > 1:
         title = ", ".join(segments)
+        handles, labels = axes[0].get_legend_handles_labels()  # the same lines on every axes
         if len(lines) <= MAX_LEGEND_ENTRIES:
-            fig.legend(loc="outside right upper", title=title, fontsize=8)
+            fig.legend(handles, labels, loc="outside right upper", title=title, fontsize=8)
         else:
             fig.legend(
-                loc="outside lower center", title=title, fontsize=7, ncols=min(len(lines), 6)
+                handles,
+                labels,
+                loc="outside lower center",
+                title=title,
+                fontsize=7,
+                ncols=min(len(lines), 6),
             )
     period = {"D": "Day", "W": "Week", "M": "Month", "Q": "Quarter", "Y": "Year"}
     fig.supxlabel(period.get(str(report.period), "Whole frame (no period)"), fontsize=9)
