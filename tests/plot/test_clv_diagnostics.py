@@ -184,7 +184,7 @@ def test_history_plot_marks_the_purchases_and_names_the_unit():
     assert ax.get_xlabel() == "Weeks since the first purchase"
 
 
-def test_history_rejects_a_T_before_the_last_purchase():
+def test_history_rejects_an_age_before_the_last_purchase():
     with pytest.raises(InvalidInputError) as error:
         probability_alive_history(BGNBD, [0, 4], T=3)
     assert str(error.value) == (

@@ -36,9 +36,7 @@ def _cohorts(n: int, period: str) -> CohortTable:
     else:
         starts = [dt.date(2022, 1, 3) + dt.timedelta(weeks=w) for w in range(n)]
     sizes = [100 + 7 * i for i in range(n)]
-    shares = tuple(
-        tuple(0.9**k if k < n - i else None for k in range(n)) for i in range(n)
-    )
+    shares = tuple(tuple(0.9**k if k < n - i else None for k in range(n)) for i in range(n))
     counts = tuple(
         tuple(None if s is None else round(s * size) for s in row)
         for row, size in zip(shares, sizes, strict=True)
@@ -54,7 +52,7 @@ def _cohorts(n: int, period: str) -> CohortTable:
         mode="on",
         cohort_event="purchase",
         return_event="purchase",
-        observation_end=dt.datetime(2030, 1, 1),
+        observation_end=dt.datetime(2030, 1, 1),  # noqa: DTZ001 - naive, as the tables hold
         cohorts=tuple(starts),
         offsets=tuple((k, k) for k in range(n)),
         cohort_sizes=tuple(sizes),
@@ -71,7 +69,9 @@ def _shown(labels):
 def _overlapping(labels) -> list[tuple[str, str]]:
     boxes = [(label.get_text(), label.get_window_extent()) for label in _shown(labels)]
     return [
-        (a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2) if box_a.overlaps(box_b)
+        (a, b)
+        for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+        if box_a.overlaps(box_b)
     ]
 
 
@@ -162,7 +162,7 @@ def test_plots_drawn_on_given_axes_still_thin_their_labels():
     assert len(ax.texts) == 0  # cells of 105 cohorts on 5 x 4 inches are far too small
 
 
-def test_clv_matrix_titles_name_the_unit_and_round_T():
+def test_clv_matrix_titles_name_the_unit_and_round_the_age():
     ax = plot_frequency_recency_matrix(BGNBD, T=38.8571, t=1, unit="week")
     assert ax.get_title() == "Expected purchases in the next 1 week (T = 38.9 weeks)"
     assert ax.get_xlabel() == "Customer's recency (age at last purchase, weeks)"

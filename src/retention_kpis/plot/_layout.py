@@ -6,13 +6,13 @@ module (and :mod:`retention_kpis.plot`) never imports matplotlib.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 __all__ = [
     "INSTALL_HINT",
@@ -110,18 +110,18 @@ def plural(value: float, unit: str) -> str:
 
 def _overlaps(boxes: Sequence[Any]) -> bool:
     """Whether two consecutive boxes (in axis order) touch or overlap."""
-    return any(
-        first.overlaps(second) for first, second in zip(boxes, boxes[1:], strict=False)
-    )
+    return any(first.overlaps(second) for first, second in itertools.pairwise(boxes))
 
 
 def _label_boxes(ax: Axes, axis: str) -> list[Any]:
     labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
-    return [label.get_window_extent() for label in labels if label.get_visible() and label.get_text()]
+    return [
+        label.get_window_extent() for label in labels if label.get_visible() and label.get_text()
+    ]
 
 
 def _first_step(count: int, length_points: float, label_points: float) -> int:
-    """The smallest step that leaves each shown label ``label_points`` plus a gap."""
+    """Return the smallest step leaving each shown label ``label_points`` plus a gap."""
     if count <= 1 or length_points <= 0:
         return 1
     fits = max(1, math.floor(length_points / (label_points * (1 + _TICK_GAP))))
@@ -146,7 +146,7 @@ def thin_ticks(
     2 step, ...``.
     """
     count = len(positions)
-    figure: Figure = ax.figure
+    figure = ax.figure
     bbox = ax.get_window_extent()
     to_points = 72.0 / figure.dpi
     longest = max((len(label) for label in labels), default=1)

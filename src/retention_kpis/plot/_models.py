@@ -27,7 +27,7 @@ class PurchaseModel(Protocol):
     def expected_purchases(
         self, t: FloatArray, frequency: FloatArray, recency: FloatArray, T: FloatArray, /
     ) -> npt.ArrayLike:
-        """Expected purchases in ``(T, T + t]`` given the customer's history."""
+        """Return the expected purchases in ``(T, T + t]`` given the history."""
 
 
 class AliveModel(Protocol):

@@ -217,9 +217,7 @@ def plot_probability_alive_matrix(
         dtype=np.float64,
     ).reshape(frequency.shape)
     title = f"Probability a customer is alive (T = {plural(age, name)})"
-    return _draw_matrix(
-        ax, func, values, title, unit=name, vmax=1.0, colour_label="P(alive)"
-    )
+    return _draw_matrix(ax, func, values, title, unit=name, vmax=1.0, colour_label="P(alive)")
 
 
 def plot_survival_curve(

@@ -57,7 +57,7 @@ def _whole_frequencies(frequency: FloatArray, func: str) -> None:
 def period_transactions(
     model: PurchaseCountModel, summary: object, *, max_frequency: int = 7
 ) -> pd.DataFrame:
-    """Customers by number of repeat purchases in the calibration period: actual and model.
+    """Count customers by repeat purchases in the calibration period: actual and model.
 
     Row ``n`` (``0 <= n < max_frequency``) counts the customers with exactly
     ``n`` repeat purchases (``frequency == n``) and the model's expectation
@@ -110,9 +110,10 @@ def period_transactions(
     customers = float(len(frequency))
     model_counts = [*expected.tolist(), customers - float(expected.sum())]
     actual = np.bincount(np.minimum(frequency, top).astype(np.int64), minlength=top + 1)
-    return pd.DataFrame(
+    table: pd.DataFrame = pd.DataFrame(
         {"frequency": _bin_labels(top), "actual": actual.astype(np.int64), "model": model_counts}
     )
+    return table
 
 
 def plot_period_transactions(
@@ -212,9 +213,7 @@ def calibration_vs_holdout_purchases(
     return _holdout_table(model, calibration_holdout_summary, n, func)
 
 
-def _holdout_table(
-    model: PurchaseModel, summary: object, n: object, func: str
-) -> pd.DataFrame:
+def _holdout_table(model: PurchaseModel, summary: object, n: object, func: str) -> pd.DataFrame:
     check_model(model, "expected_purchases", func)
     groups = check_count(check_positive(n, "n", func), "n", func)
     columns = read_columns(summary, HOLDOUT_COLUMNS, func, hint="calibration_holdout_split(...)")
@@ -230,7 +229,7 @@ def _holdout_table(
     actual = np.bincount(group, weights=columns["frequency_holdout"], minlength=groups + 1)
     model_sum = np.bincount(group, weights=predicted, minlength=groups + 1)
     labels = np.array(_bin_labels(groups))
-    return pd.DataFrame(
+    table: pd.DataFrame = pd.DataFrame(
         {
             "frequency": labels[present],
             "customers": counts[present].astype(np.int64),
@@ -238,6 +237,7 @@ def _holdout_table(
             "model": model_sum[present] / counts[present],
         }
     )
+    return table
 
 
 def plot_calibration_purchases_vs_holdout_purchases(
@@ -247,7 +247,7 @@ def plot_calibration_purchases_vs_holdout_purchases(
     n: int = 7,
     ax: Axes | None = None,
 ) -> Axes:
-    """Draw :func:`calibration_vs_holdout_purchases`: actual and predicted, by calibration frequency.
+    """Draw :func:`calibration_vs_holdout_purchases`: actual vs predicted, by frequency.
 
     Parameters
     ----------

@@ -96,7 +96,7 @@ def probability_alive_history(
     return frame
 
 
-def plot_history_alive(  # noqa: PLR0913 - the history's inputs, the unit and the axes
+def plot_history_alive(
     model: AliveModel,
     purchases: object,
     *,

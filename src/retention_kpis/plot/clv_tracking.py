@@ -41,7 +41,7 @@ _INT = np.int64
 
 
 def _moment(value: object, name: str, func: str) -> np.datetime64:
-    """A date-like argument as a naive (wall-clock) numpy datetime64[us]."""
+    """Return a date-like argument as a naive (wall-clock) numpy datetime64[us]."""
     if isinstance(value, (dt.date, np.datetime64, str)):
         try:
             stamp = pd.Timestamp(value)
@@ -50,7 +50,8 @@ def _moment(value: object, name: str, func: str) -> np.datetime64:
         if stamp is not pd.NaT:
             if stamp.tzinfo is not None:
                 stamp = stamp.tz_localize(None)
-            return np.datetime64(stamp.to_datetime64(), "us")
+            result: np.datetime64 = np.datetime64(stamp.to_datetime64(), "us")
+            return result
     msg = (
         f"The {name!r} parameter of {func} must be a date, datetime or ISO 8601 string. "
         f"Got {value!r} instead."
@@ -73,15 +74,12 @@ def _period_index(moments: np.ndarray[Any, Any], time_unit: str) -> np.ndarray[A
 def _read_purchases(
     transactions: object, customer_id: str, timestamp: str, func: str
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Customer codes (0..n-1) and naive datetime64[us] times of every purchase row."""
+    """Return customer codes (0..n-1) and naive datetime64[us] times of every purchase."""
     lf = as_lazy(transactions, "transactions")
     schema = lf.collect_schema()
     missing = [name for name in (customer_id, timestamp) if name not in schema]
     if missing:
-        msg = (
-            f"The transactions of {func} have no column {missing[0]!r}. "
-            f"Columns: {list(schema)}."
-        )
+        msg = f"The transactions of {func} have no column {missing[0]!r}. Columns: {list(schema)}."
         raise ColumnNotFoundError(msg)
     moment = parse_timestamps(lf, timestamp, schema[timestamp], frame="transactions")
     frame = lf.select(nw.col(customer_id).alias("customer"), moment.alias("moment")).collect()
@@ -94,7 +92,7 @@ def _read_purchases(
     return codes.astype(_INT), moments
 
 
-def _tracking(  # noqa: PLR0913 - the tracking's inputs, all keyword-only in the public API
+def _tracking(
     model: NewCustomerModel,
     transactions: object,
     *,
@@ -116,8 +114,14 @@ def _tracking(  # noqa: PLR0913 - the tracking's inputs, all keyword-only in the
         msg = f"The 'transactions' parameter of {func} must hold at least one purchase."
         raise InvalidInputError(msg)
     periods = _period_index(moments, unit)
-    calibration = int(_period_index(np.array([_moment(calibration_end, "calibration_end", func)]), unit)[0])
-    end_moment = moments.max() if observation_end is None else _moment(observation_end, "observation_end", func)
+    calibration = int(
+        _period_index(np.array([_moment(calibration_end, "calibration_end", func)]), unit)[0]
+    )
+    end_moment = (
+        moments.max()
+        if observation_end is None
+        else _moment(observation_end, "observation_end", func)
+    )
     last = int(_period_index(np.array([end_moment]), unit)[0])
     if last <= calibration:
         msg = (
@@ -131,7 +135,9 @@ def _tracking(  # noqa: PLR0913 - the tracking's inputs, all keyword-only in the
     np.minimum.at(first, pairs[0], pairs[1])
     cohort = first <= calibration
     if not cohort.any():
-        msg = f"No customer of {func} made a first purchase by calibration_end ({calibration_end!r})."
+        msg = (
+            f"No customer of {func} made a first purchase by calibration_end ({calibration_end!r})."
+        )
         raise InvalidInputError(msg)
     origin = int(first[cohort].min())
     keep = cohort[pairs[0]] & (pairs[1] > first[pairs[0]]) & (pairs[1] <= last)
@@ -148,7 +154,7 @@ def _tracking(  # noqa: PLR0913 - the tracking's inputs, all keyword-only in the
         model.expected_purchases_new_customer(ages.ravel()), dtype=np.float64
     ).reshape(ages.shape)
     model_cumulative: FloatArray = expected @ born.astype(np.float64)
-    frame = pd.DataFrame(
+    frame: pd.DataFrame = pd.DataFrame(
         {
             "t": grid,
             "actual_cumulative": actual,
@@ -162,7 +168,7 @@ def _tracking(  # noqa: PLR0913 - the tracking's inputs, all keyword-only in the
     return frame
 
 
-def transaction_tracking(  # noqa: PLR0913 - keyword-only options of one data source
+def transaction_tracking(
     model: NewCustomerModel,
     transactions: object,
     *,
@@ -284,7 +290,7 @@ def _draw_tracking(
     return axes
 
 
-def plot_cumulative_transactions(  # noqa: PLR0913 - transaction_tracking's options and the axes
+def plot_cumulative_transactions(
     model: NewCustomerModel,
     transactions: object,
     *,
@@ -298,13 +304,17 @@ def plot_cumulative_transactions(  # noqa: PLR0913 - transaction_tracking's opti
     unit: str = "period",
     ax: Axes | None = None,
 ) -> Axes:
-    """Draw the cohort's cumulative repeat transactions, actual vs model (:func:`transaction_tracking`).
+    """Draw the cohort's cumulative repeat transactions: actual vs model.
+
+    The numbers are those of :func:`transaction_tracking`.
 
     A dotted vertical line marks the end of the calibration period.
 
     Parameters
     ----------
-    model, transactions, customer_id, timestamp, calibration_end, observation_end, time_unit, time_scaler, step
+    model, transactions, customer_id, timestamp, calibration_end, observation_end
+        As :func:`transaction_tracking`.
+    time_unit, time_scaler, step
         As :func:`transaction_tracking`.
     unit : str, default="period"
         The model's time unit, singular (``"week"``), for the axis label.
@@ -349,7 +359,7 @@ def plot_cumulative_transactions(  # noqa: PLR0913 - transaction_tracking's opti
     return _draw_tracking(frame, ax, func, unit=unit, cumulative=True)
 
 
-def plot_incremental_transactions(  # noqa: PLR0913 - transaction_tracking's options and the axes
+def plot_incremental_transactions(
     model: NewCustomerModel,
     transactions: object,
     *,
@@ -363,11 +373,15 @@ def plot_incremental_transactions(  # noqa: PLR0913 - transaction_tracking's opt
     unit: str = "period",
     ax: Axes | None = None,
 ) -> Axes:
-    """Draw the cohort's repeat transactions per step, actual vs model (:func:`transaction_tracking`).
+    """Draw the cohort's repeat transactions per step: actual vs model.
+
+    The numbers are those of :func:`transaction_tracking`.
 
     Parameters
     ----------
-    model, transactions, customer_id, timestamp, calibration_end, observation_end, time_unit, time_scaler, step
+    model, transactions, customer_id, timestamp, calibration_end, observation_end
+        As :func:`transaction_tracking`.
+    time_unit, time_scaler, step
         As :func:`transaction_tracking`.
     unit : str, default="period"
         The model's time unit, singular (``"week"``), for the title and axis label.

@@ -119,9 +119,7 @@ def _check_by(report: KPIReport, by: object, func: str) -> tuple[str, ...]:
     return names
 
 
-def _series(
-    report: KPIReport, by: tuple[str, ...], func: str
-) -> dict[tuple[Any, ...], list[Any]]:
+def _series(report: KPIReport, by: tuple[str, ...], func: str) -> dict[tuple[Any, ...], list[Any]]:
     """Rows per line (segment values of ``by``), each at most once per period."""
     lines: dict[tuple[Any, ...], list[Any]] = {}
     for row in report.rows:
@@ -214,13 +212,15 @@ def plot_kpis(
     report = _check_report(report, func)
     names = _check_kpis(report, kpis, func)
     segments = _check_by(report, by, func)
-    if not isinstance(currency, str):
+    given: object = currency
+    if not isinstance(given, str):
         msg = f"The 'currency' parameter of {func} must be a str. Got {currency!r} instead."
         raise InvalidInputError(msg)
     lines = _series(report, segments, func)
     plt = pyplot(func)
     columns = min(3, len(names))
     rows = math.ceil(len(names) / columns)
+    fig: Figure
     fig, grid = plt.subplots(
         rows,
         columns,
@@ -246,9 +246,9 @@ def plot_kpis(
         if dates:
             from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: PLC0415
 
-            locator = AutoDateLocator(maxticks=8)
+            locator = AutoDateLocator(maxticks=8)  # type: ignore[no-untyped-call]
             ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     if len(lines) > 1:
         title = ", ".join(segments)
         handles, labels = axes[0].get_legend_handles_labels()  # the same lines on every axes
