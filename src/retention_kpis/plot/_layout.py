@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INSTALL_HINT",
     "MAX_LEGEND_ENTRIES",
+    "Ticks",
     "figure_size",
     "format_number",
     "new_axes",
@@ -109,70 +111,76 @@ def plural(value: float, unit: str) -> str:
 
 
 def _overlaps(boxes: Sequence[Any]) -> bool:
-    """Whether two consecutive boxes (in axis order) touch or overlap."""
+    """Return whether two consecutive boxes (in axis order) overlap."""
     return any(first.overlaps(second) for first, second in itertools.pairwise(boxes))
 
 
-def _label_boxes(ax: Axes, axis: str) -> list[Any]:
-    labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
-    return [
-        label.get_window_extent() for label in labels if label.get_visible() and label.get_text()
-    ]
+@dataclass(frozen=True)
+class Ticks:
+    """The ticks one axis should carry: a label per position, thinned by :func:`thin_ticks`."""
+
+    ax: Axes
+    axis: str  # "x" or "y"
+    positions: Sequence[float]
+    labels: Sequence[str]
+
+    def estimate(self, fontsize: float) -> int:
+        """Return a first step from the axis length and the longest label (<= 25 labels)."""
+        count = len(self.positions)
+        box = self.ax.get_window_extent()
+        to_points = 72.0 / self.ax.figure.dpi
+        if self.axis == "x":
+            length = box.width * to_points
+            longest = max((len(label) for label in self.labels), default=1)
+            label_points = 0.6 * fontsize * longest
+        else:
+            length = box.height * to_points
+            label_points = 1.2 * fontsize
+        if count <= 1 or length <= 0:
+            return 1
+        fits = max(1, math.floor(length / (label_points * (1 + _TICK_GAP))))
+        return max(1, math.ceil(count / min(fits, _MAX_TICK_LABELS)))
+
+    def show(self, step: int, fontsize: float) -> None:
+        """Label positions ``0, step, 2 step, ...``."""
+        shown = range(0, len(self.positions), step)
+        ticks = [self.positions[k] for k in shown]
+        texts = [self.labels[k] for k in shown]
+        if self.axis == "x":
+            self.ax.set_xticks(ticks, texts, fontsize=fontsize)
+        else:
+            self.ax.set_yticks(ticks, texts, fontsize=fontsize)
+
+    def overlap(self) -> bool:
+        """Whether two of the drawn labels overlap (the figure must have been drawn)."""
+        labels = self.ax.get_xticklabels() if self.axis == "x" else self.ax.get_yticklabels()
+        boxes = [
+            label.get_window_extent()
+            for label in labels
+            if label.get_visible() and label.get_text()
+        ]
+        key = (lambda box: box.x0) if self.axis == "x" else (lambda box: box.y0)
+        return _overlaps(sorted(boxes, key=key))
 
 
-def _first_step(count: int, length_points: float, label_points: float) -> int:
-    """Return the smallest step leaving each shown label ``label_points`` plus a gap."""
-    if count <= 1 or length_points <= 0:
-        return 1
-    fits = max(1, math.floor(length_points / (label_points * (1 + _TICK_GAP))))
-    fits = min(fits, _MAX_TICK_LABELS)
-    return max(1, math.ceil(count / fits))
+def thin_ticks(*axes: Ticks, fontsize: float = _TICK_FONT_SIZE) -> list[int]:
+    """Label every ``step``-th position of each axis so that no two labels overlap.
 
-
-def thin_ticks(
-    ax: Axes,
-    axis: str,
-    positions: Sequence[float],
-    labels: Sequence[str],
-    *,
-    fontsize: float = _TICK_FONT_SIZE,
-    rotation: float = 0.0,
-) -> int:
-    """Label every ``step``-th position so that no two tick labels overlap; return the step.
-
-    The first step is estimated from the axis length and the longest label
-    (at most 25 labels); the figure is then drawn and the step increased until
-    the drawn label boxes are apart. Labels are shown at positions ``0, step,
-    2 step, ...``.
+    Each first step is estimated from the axis length and the longest label
+    (at most 25 labels per axis); the figure is then drawn, once per round
+    for all the axes, and the step of every axis whose drawn labels overlap
+    is increased, until none do. Returns the steps.
     """
-    count = len(positions)
-    figure = ax.figure
-    bbox = ax.get_window_extent()
-    to_points = 72.0 / figure.dpi
-    longest = max((len(label) for label in labels), default=1)
-    if axis == "x":
-        length = bbox.width * to_points
-        label_points = fontsize if rotation else 0.6 * fontsize * longest
-    else:
-        length = bbox.height * to_points
-        label_points = 1.2 * fontsize
-    step = _first_step(count, length, label_points)
+    steps = [ticks.estimate(fontsize) for ticks in axes]
     while True:
-        shown = list(range(0, count, step))
-        ticks = [positions[k] for k in shown]
-        texts = [labels[k] for k in shown]
-        if axis == "x":
-            ax.set_xticks(ticks, texts, fontsize=fontsize, rotation=rotation)
-        else:
-            ax.set_yticks(ticks, texts, fontsize=fontsize, rotation=rotation)
-        if step >= count:
-            return step
-        figure.canvas.draw()
-        boxes = _label_boxes(ax, axis)
-        if axis == "y":
-            boxes = sorted(boxes, key=lambda box: box.y0)
-        else:
-            boxes = sorted(boxes, key=lambda box: box.x0)
-        if not _overlaps(boxes):
-            return step
-        step += max(1, step // 2)
+        for ticks, step in zip(axes, steps, strict=True):
+            ticks.show(step, fontsize)
+        open_ = [k for k, ticks in enumerate(axes) if steps[k] < len(ticks.positions)]
+        if not open_:
+            return steps
+        axes[0].ax.figure.canvas.draw()
+        crowded = [k for k in open_ if axes[k].overlap()]
+        if not crowded:
+            return steps
+        for k in crowded:
+            steps[k] += max(1, steps[k] // 2)

@@ -17,6 +17,7 @@ from retention_kpis.cohorts import CohortTable, RevenueRetentionTable
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.plot._layout import (
     MAX_LEGEND_ENTRIES,
+    Ticks,
     figure_size,
     new_axes,
     percent_formatter,
@@ -68,8 +69,7 @@ def _shares(table: CohortTable | RevenueRetentionTable) -> FloatArray:
 
 
 def _cell_points(ax: Axes, rows: int, columns: int) -> tuple[float, float]:
-    """Width and height of one heatmap cell in points, after laying out the figure."""
-    ax.figure.canvas.draw()
+    """Return the width and height of one heatmap cell in points, as last laid out."""
     box = ax.get_window_extent()
     to_points = 72.0 / ax.figure.dpi
     return (box.width * to_points / max(columns, 1), box.height * to_points / max(rows, 1))
@@ -141,12 +141,14 @@ def plot_cohort_heatmap(
     )
     ax.set_xlabel(_offset_label(table))
     ax.set_ylabel("Cohort (customers)")
-    thin_ticks(ax, "x", list(range(columns)), list(table.columns))
     cohort_labels = [
         f"{cohort.isoformat()} ({size:,})"
         for cohort, size in zip(table.cohorts, table.cohort_sizes, strict=True)
     ]
-    thin_ticks(ax, "y", list(range(rows)), cohort_labels)
+    thin_ticks(
+        Ticks(ax, "x", list(range(columns)), list(table.columns)),
+        Ticks(ax, "y", list(range(rows)), cohort_labels),
+    )
     if wanted is None:
         width, height = _cell_points(ax, rows, columns)
         wanted = width >= _MIN_CELL_POINTS[0] and height >= _MIN_CELL_POINTS[1]
@@ -219,13 +221,14 @@ def plot_retention_curves(
     ax.set_xlabel(_offset_label(table))
     ax.set_ylabel("Retention" if isinstance(table, CohortTable) else "Net revenue retention")
     ax.yaxis.set_major_formatter(percent_formatter())
+    offsets = Ticks(ax, "x", list(positions), list(table.columns))
     if many:
         mappable = ScalarMappable(norm=norm, cmap=cmap)
         colorbar = ax.figure.colorbar(mappable, ax=ax)
         colorbar.set_label("Cohort")
         labels = [cohort.isoformat() for cohort in table.cohorts]
-        thin_ticks(colorbar.ax, "y", list(range(cohorts)), labels)
+        thin_ticks(offsets, Ticks(colorbar.ax, "y", list(range(cohorts)), labels))
     else:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
-    thin_ticks(ax, "x", list(positions), list(table.columns))
+        thin_ticks(offsets)
     return ax
