@@ -93,14 +93,20 @@ def main() -> None:
         from retention_kpis.plot import (  # noqa: PLC0415 - optional, only for --plots
             plot_calibration_purchases_vs_holdout_purchases,
             plot_frequency_recency_matrix,
+            plot_period_transactions,
             plot_probability_alive_matrix,
         )
 
         args.plots.mkdir(parents=True, exist_ok=True)
         age = float(summary["T"].max())
         for name, ax in {
-            "frequency_recency": plot_frequency_recency_matrix(bgnbd, T=age, max_frequency=25, t=4),
-            "probability_alive": plot_probability_alive_matrix(bgnbd, T=age, max_frequency=25),
+            "frequency_recency": plot_frequency_recency_matrix(
+                bgnbd, T=age, max_frequency=25, t=4, unit="week"
+            ),
+            "probability_alive": plot_probability_alive_matrix(
+                bgnbd, T=age, max_frequency=25, unit="week"
+            ),
+            "period_transactions": plot_period_transactions(bgnbd, summary),
             "calibration_holdout": plot_calibration_purchases_vs_holdout_purchases(bgnbd, summary),
         }.items():
             ax.figure.savefig(args.plots / f"cdnow_{name}.png", dpi=100)

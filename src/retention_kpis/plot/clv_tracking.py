@@ -145,9 +145,11 @@ def _tracking(
     births, born = np.unique((first[cohort] - origin) / scaler, return_counts=True)
     end = (last - origin) / scaler
     boundary = (calibration - origin) / scaler
-    steps = max(1, math.ceil(end / width - 1e-9))
-    grid = np.minimum(np.arange(1, steps + 1, dtype=np.float64) * width, end)
-    grid = np.union1d(grid, [boundary]) if boundary > 0 else grid
+    # Rows every `step` before and after the calibration end, which is a row itself.
+    before = math.floor(boundary / width + 1e-9)
+    after = max(1, math.ceil((end - boundary) / width - 1e-9))
+    grid = boundary + width * np.arange(-before, after + 1, dtype=np.float64)
+    grid = np.minimum(grid[grid > 1e-9], end)
     actual = np.searchsorted(np.sort(repeat_times), grid, side="right").astype(np.float64)
     ages = np.clip(grid[:, None] - births[None, :], 0.0, None)
     expected = np.asarray(
@@ -218,8 +220,9 @@ def transaction_tracking(
     time_scaler : float, default=1.0
         Periods per model time unit (7 for days counted in weeks, as for CDNOW).
     step : float, default=1.0
-        Spacing of the rows, in model time units; one more row sits at the
-        calibration end and the last row at the observation end.
+        Spacing of the rows, in model time units, counted from the calibration
+        end (a row) both ways; the first row may cover less than a step (from
+        ``t = 0``), and so may the last, which sits at the observation end.
 
     Returns
     -------
