@@ -77,3 +77,14 @@ def test_plots_reject_the_wrong_object():
         InvalidInputError, match=r"must be a FunnelResult\. Got DataFrame instead\."
     ):
         plot_funnel(EVENTS)
+
+
+def test_funnel_legend_of_two_segments_sits_outside_the_bars():
+    # a (ads) visits then buys; b (email) visits; c (ads) visits then buys: segments ads, email.
+    events = EVENTS.assign(
+        event_type=["visit", "purchase", "visit", "visit", "purchase", "purchase"]
+    )
+    ax = plot_funnel(funnel(events, ["visit", "purchase"], by="channel"))
+    assert len(ax.containers) == 2
+    ax.figure.canvas.draw()
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1

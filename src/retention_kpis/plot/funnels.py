@@ -8,7 +8,7 @@ import numpy as np
 
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.funnels import FunnelResult
-from retention_kpis.plot._layout import new_axes
+from retention_kpis.plot._layout import figure_size, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -19,7 +19,9 @@ __all__ = ["plot_funnel"]
 def plot_funnel(result: FunnelResult, ax: Axes | None = None) -> Axes:
     """Draw a funnel as horizontal bars of entrants per step, one group per segment.
 
-    Each bar is labelled with its entrants and its conversion from step 1.
+    Each bar is labelled with its entrants and its conversion from step 1. A new
+    figure grows with the number of bars; with several segments the legend sits
+    outside the axes, to the right.
 
     Parameters
     ----------
@@ -55,9 +57,10 @@ def plot_funnel(result: FunnelResult, ax: Axes | None = None) -> Axes:
             f"Got {type(result).__name__} instead."
         )
         raise InvalidInputError(msg)
-    ax = new_axes(ax, func)
     segments = list(dict.fromkeys(row.segment for row in result.rows))
     n_steps = len(result.steps)
+    bars_drawn = n_steps * max(len(segments), 1)
+    ax = new_axes(ax, func, size=figure_size(0, bars_drawn, cell=(0.0, 0.35), extra=(7.0, 1.5)))
     height = 0.8 / max(len(segments), 1)
     positions = np.arange(n_steps)
     for index, segment in enumerate(segments):
@@ -78,6 +81,13 @@ def plot_funnel(result: FunnelResult, ax: Axes | None = None) -> Axes:
     ax.set_yticks(positions + height * (len(segments) - 1) / 2, list(result.steps))
     ax.invert_yaxis()
     ax.set_xlabel(f"{result.unit.capitalize()}s reaching the step")
-    if len(segments) > 1:
-        ax.legend(fontsize=7, title=", ".join(result.by))
+    ax.xaxis.set_major_formatter("{x:,.0f}")
+    if len(segments) > 1:  # outside, to the right: bar labels run to the right edge
+        ax.legend(
+            fontsize=7,
+            title=", ".join(result.by),
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            borderaxespad=0.0,
+        )
     return ax
