@@ -10,8 +10,11 @@ Sources of the expected values, per test:
 - model expectations are recomputed here from closed forms with scipy, independently of
   the library: P(X(t)=0) = (alpha/(alpha+t))^r (FHL eq. 8 at x=0), E[X(t)] of FHL eq. 9
   with scipy.special.hyp2f1, P(alive) of FHL eq. 11 (their appendix) written out by hand.
-The paper's own figures (histogram, weekly tracking) are plotted without numbers in the
-text we could retrieve, so no number is read off them here.
+- FHL section 5's published conditional expectation (x=2, t_x=30.43, T=38.86: 1.226
+  purchases in the next 39 weeks), and lifetimes 0.11.3's P(alive) and E[X(39)], E[X(78)]
+  at FHL's parameters (the values tests/clv/test_bgnbd.py pins), for one customer.
+The paper's figures (the calibration histogram, weekly tracking, conditional expectations)
+give no numbers in the text that could be retrieved for this work, so none is read off them.
 """
 
 from __future__ import annotations
@@ -209,3 +212,44 @@ def test_conditional_expectations_on_cdnow_match_a_groupby(summary):
     )
     ax = plot_calibration_purchases_vs_holdout_purchases(BGNBD, summary)
     np.testing.assert_allclose(ax.lines[1].get_ydata(), table["model"], rtol=1e-12)
+
+
+def test_conditional_expectation_of_fhl_section_5_customer():
+    # FHL (2005), section 5: x = 2, t_x = 30.43, T = 38.86 -> 1.226 purchases in the next 39 weeks.
+    summary = {
+        "frequency": [2],
+        "recency": [30.43],
+        "T": [38.86],
+        "frequency_holdout": [1],
+        "duration_holdout": [39],
+    }
+    table = calibration_vs_holdout_purchases(BGNBD, summary)
+    assert table["frequency"].tolist() == ["2"]
+    assert table["model"].item() == pytest.approx(1.226, abs=5e-4)
+
+
+def test_history_matches_lifetimes_probability_alive():
+    # lifetimes 0.11.3 conditional_probability_alive(2, 30.43, 38.86) at FHL's parameters
+    # (the value tests/clv/test_bgnbd.py pins): 0.726578570080673.
+    history = probability_alive_history(BGNBD, [0.0, 12.0, 30.43], T=38.86)
+    assert history["probability_alive"].iloc[-1] == pytest.approx(0.726578570080673, rel=1e-12)
+
+
+def test_tracking_of_one_customer_matches_lifetimes_expected_purchases():
+    # One customer, first purchase on day 0, observed 78 weeks: the model line is E[X(t)];
+    # lifetimes 0.11.3 expected_number_of_purchases_up_to_time(39), (78) at FHL's parameters.
+    days = pd.to_datetime(["1997-01-01", "1997-03-01"])
+    transactions = pd.DataFrame({"customer_id": [1, 1], "date": days})
+    tracking = transaction_tracking(
+        BGNBD,
+        transactions,
+        customer_id="customer_id",
+        timestamp="date",
+        calibration_end="1997-10-01",  # day 273 = week 39
+        observation_end="1998-07-01",  # day 546 = week 78
+        time_scaler=7,
+    )
+    by_week = tracking.set_index("t")["model_cumulative"]
+    assert by_week[39.0] == pytest.approx(1.1967231933207985, rel=1e-10)
+    assert by_week[78.0] == pytest.approx(1.8605190579427455, rel=1e-10)
+    assert tracking["actual_cumulative"].iloc[-1] == 1  # the March purchase
