@@ -88,3 +88,11 @@ def test_funnel_legend_of_two_segments_sits_outside_the_bars():
     assert len(ax.containers) == 2
     ax.figure.canvas.draw()
     assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+
+
+def test_plots_refuse_an_empty_table():
+    table = cohort_retention(EVENTS[EVENTS["event_type"] == "visit"], observation_end=END)
+    assert table.cohorts == ()
+    for plot in (plot_cohort_heatmap, plot_retention_curves):
+        with pytest.raises(InvalidInputError, match="must hold at least one cohort"):
+            plot(table)

@@ -43,6 +43,12 @@ def _check_table(table: object, func: str) -> CohortTable | RevenueRetentionTabl
             f"Got {type(table).__name__} instead."
         )
         raise InvalidInputError(msg)
+    if not table.cohorts:
+        msg = (
+            f"The 'table' parameter of {func} must hold at least one cohort. Got an empty "
+            f"table (no {table.cohort_event} event by {table.observation_end}) instead."
+        )
+        raise InvalidInputError(msg)
     return table
 
 
