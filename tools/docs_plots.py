@@ -21,6 +21,7 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
+from retention_kpis import compute_kpis
 from retention_kpis.clv import BetaGeoModel, calibration_holdout_split
 from retention_kpis.cohorts import CohortTable, cohort_retention, revenue_retention
 from retention_kpis.datasets import load_cdnow, make_events
@@ -28,8 +29,12 @@ from retention_kpis.funnels import funnel
 from retention_kpis.plot import (
     plot_calibration_purchases_vs_holdout_purchases,
     plot_cohort_heatmap,
+    plot_cumulative_transactions,
     plot_frequency_recency_matrix,
     plot_funnel,
+    plot_history_alive,
+    plot_incremental_transactions,
+    plot_period_transactions,
     plot_probability_alive_matrix,
     plot_retention_curves,
 )
@@ -126,7 +131,7 @@ def probability_alive_matrix() -> Figure:
     """Draw BG/NBD's P(alive) by frequency and recency on CDNOW."""
     fig = _figure(6.5, 5)
     T = float(_cdnow_calibration()["T"].max())
-    plot_probability_alive_matrix(_bgnbd(), T=T, max_frequency=20, ax=fig.subplots())
+    plot_probability_alive_matrix(_bgnbd(), T=T, max_frequency=20, unit="week", ax=fig.subplots())
     return fig
 
 
@@ -135,7 +140,7 @@ def frequency_recency_matrix() -> Figure:
     fig = _figure(6.5, 5)
     T = float(_cdnow_calibration()["T"].max())
     plot_frequency_recency_matrix(
-        _bgnbd(), T=T, t=CDNOW_HORIZON_WEEKS, max_frequency=20, ax=fig.subplots()
+        _bgnbd(), T=T, t=CDNOW_HORIZON_WEEKS, max_frequency=20, unit="week", ax=fig.subplots()
     )
     return fig
 
@@ -147,6 +152,50 @@ def calibration_vs_holdout() -> Figure:
         _bgnbd(), _cdnow_calibration(), ax=fig.subplots()
     )
     return fig
+
+
+def period_transactions_check() -> Figure:
+    """Draw customers by repeat purchases in the calibration weeks, actual and BG/NBD."""
+    fig = _figure(6.5, 4.2)
+    plot_period_transactions(_bgnbd(), _cdnow_calibration(), ax=fig.subplots())
+    return fig
+
+
+def transaction_tracking_check() -> Figure:
+    """Draw cumulative and weekly repeat transactions over calibration and holdout."""
+    fig = _figure(12, 4.2)
+    left, right = fig.subplots(1, 2)
+    options = {
+        "customer_id": "customer_id",
+        "timestamp": "date",
+        "calibration_end": CDNOW_CALIBRATION_END,
+        "observation_end": CDNOW_OBSERVATION_END,
+        "time_scaler": 7.0,
+        "unit": "week",
+    }
+    plot_cumulative_transactions(_bgnbd(), load_cdnow(), **options, ax=left)
+    plot_incremental_transactions(_bgnbd(), load_cdnow(), **options, ax=right)
+    return fig
+
+
+def history_alive_check() -> Figure:
+    """Draw the P(alive) history of CDNOW customer 4 over the 78 weeks."""
+    cdnow = load_cdnow()
+    days = cdnow.loc[cdnow["customer_id"] == 4, "date"]
+    weeks = ((days - days.min()).dt.days / 7).to_numpy()
+    age = (pd.Timestamp(CDNOW_OBSERVATION_END) - days.min()).days / 7
+    fig = _figure(6.5, 4.2)
+    plot_history_alive(_bgnbd(), weeks, T=age, unit="week", ax=fig.subplots())
+    return fig
+
+
+def kpi_trends() -> Figure:
+    """Draw monthly KPIs by acquisition channel with ``KPIReport.plot``."""
+    report = compute_kpis(_events(), period="M", by="channel")
+    figure: Figure = report.plot(
+        ["revenue", "active_customers", "conversion_rate", "retention_rate"], currency="$"
+    )
+    return figure
 
 
 _EVENTS = (
@@ -195,6 +244,33 @@ PLOTS: tuple[Plot, ...] = (
         f"`plot_calibration_purchases_vs_holdout_purchases`: {_CDNOW}, holdout to "
         f"{CDNOW_OBSERVATION_END}.",
         calibration_vs_holdout,
+    ),
+    Plot(
+        "period_transactions",
+        "Repeat purchases in the calibration period",
+        f"`plot_period_transactions`: customers with 0..6 and 7+ repeat purchases, actual and "
+        f"expected: {_CDNOW}.",
+        period_transactions_check,
+    ),
+    Plot(
+        "transaction_tracking",
+        "Tracking repeat transactions",
+        f"`plot_cumulative_transactions` and `plot_incremental_transactions`: {_CDNOW}, "
+        f"holdout to {CDNOW_OBSERVATION_END}.",
+        transaction_tracking_check,
+    ),
+    Plot(
+        "history_alive",
+        "P(alive) history of one customer",
+        f"`plot_history_alive`: CDNOW customer 4 to {CDNOW_OBSERVATION_END}; {_CDNOW}.",
+        history_alive_check,
+    ),
+    Plot(
+        "kpi_trends",
+        "KPI trends by channel",
+        f"`KPIReport.plot`: monthly revenue, active customers, conversion and retention by "
+        f"channel, from {_EVENTS}.",
+        kpi_trends,
     ),
 )
 
