@@ -54,7 +54,14 @@ pytestmark = [
 # Pages with formulas and how many display or inline formulas each has at least.
 FORMULA_PAGES = {"clv/bgnbd/": 20, "clv/pareto_nbd/": 10, "metrics/orders/": 5}
 # Pages with pictures: the generated plots and a notebook's stored outputs.
-IMAGE_PAGES = ("gallery/", "", "cohorts/", "notebooks/03_cohorts_attribution/")
+IMAGE_PAGES = (
+    "gallery/",
+    "",
+    "cohorts/",
+    "clv/",
+    "metrics/",
+    "notebooks/03_cohorts_attribution/",
+)
 TIMEOUT = 30.0
 
 
