@@ -25,7 +25,7 @@ import pytest
 from scipy.special import hyp2f1
 
 from retention_kpis.clv import BetaGeoModel, ParetoNBDModel, calibration_holdout_split
-from retention_kpis.exceptions import InvalidInputError
+from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 from retention_kpis.plot import (
     calibration_vs_holdout_purchases,
     period_transactions,
@@ -253,3 +253,22 @@ def test_tracking_of_one_customer_matches_lifetimes_expected_purchases():
     assert by_week[39.0] == pytest.approx(1.1967231933207985, rel=1e-10)
     assert by_week[78.0] == pytest.approx(1.8605190579427455, rel=1e-10)
     assert tracking["actual_cumulative"].iloc[-1] == 1  # the March purchase
+
+
+def test_tracking_names_missing_columns_and_nulls(cdnow_sample):
+    with pytest.raises(ColumnNotFoundError) as error:
+        transaction_tracking(BGNBD, cdnow_sample, **{**SPLIT, "timestamp": "day"})
+    assert str(error.value) == (
+        "Missing column(s) ['day'] in transactions for transaction_tracking. Available "
+        "columns: ['master_id', 'customer_id', 'date', 'cds', 'dollars'].\n"
+        "Hint: pass your column names as customer_id= and timestamp=."
+    )
+    holes = cdnow_sample.head(10).assign(customer_id=[None, 1, 1, 2, None, 3, 3, 3, 4, 4])
+    before = holes.copy()
+    with pytest.raises(InvalidInputError) as error:
+        transaction_tracking(BGNBD, holes, **SPLIT)
+    assert str(error.value) == (
+        "The transactions of transaction_tracking must have no null 'customer_id' or "
+        "'date'. Got 2 null value(s) instead."
+    )
+    pd.testing.assert_frame_equal(holes, before)  # never modified

@@ -75,17 +75,30 @@ def _read_purchases(
     transactions: object, customer_id: str, timestamp: str, func: str
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Return customer codes (0..n-1) and naive datetime64[us] times of every purchase."""
+    given: dict[str, object] = {"customer_id": customer_id, "timestamp": timestamp}
+    for role, column in given.items():
+        if not isinstance(column, str):
+            msg = f"The {role!r} parameter of {func} must be a column name. Got {column!r} instead."
+            raise InvalidInputError(msg)
     lf = as_lazy(transactions, "transactions")
     schema = lf.collect_schema()
     missing = [name for name in (customer_id, timestamp) if name not in schema]
     if missing:
-        msg = f"The transactions of {func} have no column {missing[0]!r}. Columns: {list(schema)}."
+        msg = (
+            f"Missing column(s) {missing} in transactions for {func}. "
+            f"Available columns: {list(schema)}.\n"
+            "Hint: pass your column names as customer_id= and timestamp=."
+        )
         raise ColumnNotFoundError(msg)
     moment = parse_timestamps(lf, timestamp, schema[timestamp], frame="transactions")
     frame = lf.select(nw.col(customer_id).alias("customer"), moment.alias("moment")).collect()
     customers = frame.get_column("customer").to_numpy()
-    if pd.isna(customers).any() or frame.get_column("moment").is_null().any():
-        msg = f"The transactions of {func} must have no null {customer_id!r} or {timestamp!r}."
+    nulls = int(pd.isna(customers).sum()) + int(frame.get_column("moment").is_null().sum())
+    if nulls:
+        msg = (
+            f"The transactions of {func} must have no null {customer_id!r} or {timestamp!r}. "
+            f"Got {nulls} null value(s) instead."
+        )
         raise InvalidInputError(msg)
     codes, _ = pd.factorize(customers)
     moments = frame.get_column("moment").to_numpy().astype("datetime64[us]")
