@@ -17,8 +17,7 @@ from retention_kpis import compute_kpis
 from retention_kpis.datasets import make_events
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.plot import plot_kpis
-from retention_kpis.plot.report import KPI_UNITS
-from retention_kpis.report.columns import COUNT_COLUMNS, KPI_COLUMNS
+from retention_kpis.report.columns import COUNT_COLUMNS, KPI_COLUMNS, UNITS
 
 KPIS = ["revenue", "retention_rate", "active_customers", "nps"]
 
@@ -134,9 +133,23 @@ def test_a_report_without_segments_or_periods_draws_one_line(events):
     assert line.get_xdata()[0] == dt.date(2024, 1, 1)
 
 
-def test_every_report_kpi_has_a_unit():
-    assert list(KPI_UNITS) == list(KPI_COLUMNS)
-    assert {name for name, unit in KPI_UNITS.items() if unit == "count"} == COUNT_COLUMNS
+def test_every_report_kpi_gets_an_axis_format():
+    # UNITS is the report's own unit table (report.columns); every KPI column has one.
+    assert list(UNITS) == list(KPI_COLUMNS)
+    report = compute_kpis(
+        pd.DataFrame(
+            {
+                "customer_id": ["a", "a"],
+                "timestamp": ["2024-01-05", "2024-02-05"],
+                "event_type": ["purchase", "purchase"],
+                "revenue": [10.0, 20.0],
+            }
+        )
+    )
+    fig = plot_kpis(report, list(KPI_COLUMNS))
+    assert len(fig.axes) == len(KPI_COLUMNS)
+    counts = [ax for ax, name in zip(fig.axes, KPI_COLUMNS, strict=True) if name in COUNT_COLUMNS]
+    assert all(ax.yaxis.get_major_formatter()(1000.0) == "1,000" for ax in counts)
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,10 @@
 """The KPI trend picture: small multiples of a report's KPIs over its periods.
 
-This module must not import :mod:`retention_kpis.report` at run time:
-:meth:`KPIReport.plot` imports it, and the import graph has no cycle. It reads
-the report through its public attributes (``rows``, ``by``, ``period``).
+:meth:`KPIReport.plot` imports this module, so it must not import
+:mod:`retention_kpis.report.model` (the import graph has no cycle): it reads the
+report through its public attributes (``rows``, ``by``, ``period``) and takes
+each KPI's unit from :data:`retention_kpis.report.columns.UNITS`, the table the
+report's display uses too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from retention_kpis._core.checks import check_columns
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.plot._layout import MAX_LEGEND_ENTRIES, percent_formatter, pyplot
+from retention_kpis.report.columns import UNITS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 
     from retention_kpis.report.model import KPIReport
 
-__all__ = ["DEFAULT_KPIS", "KPI_UNITS", "plot_kpis"]
+__all__ = ["DEFAULT_KPIS", "plot_kpis"]
 
 DEFAULT_KPIS = (
     "active_customers",
@@ -34,45 +37,6 @@ DEFAULT_KPIS = (
     "cac",
 )
 """KPIs drawn when ``kpis`` is not given (those the report has values for)."""
-
-KPI_UNITS: dict[str, str] = {
-    "visitors": "count",
-    "conversion_rate": "fraction",
-    "orders": "count",
-    "revenue": "currency",
-    "spend": "currency",
-    "new_customers": "count",
-    "cpa": "currency",
-    "cac": "currency",
-    "roas": "ratio",
-    "aov": "currency",
-    "purchase_frequency": "ratio",
-    "csat": "fraction",
-    "nps": "score",
-    "active_customers": "count",
-    "retention_rate": "fraction",
-    "churn_rate": "fraction",
-    "clv": "currency",
-    "referrals": "count",
-    "referral_rate": "ratio",
-    "referred_customers": "count",
-    "referred_customer_share": "fraction",
-    "emails_delivered": "count",
-    "email_open_rate": "fraction",
-    "email_ctr": "fraction",
-    "email_cto_rate": "fraction",
-    "email_unsubscribe_rate": "fraction",
-    "email_attributed_repeat_purchases": "count",
-    "pareto_share": "fraction",
-}
-"""The unit of every report KPI: how its axis is formatted."""
-
-_UNIT_LABELS = {
-    "count": "",
-    "fraction": "%",
-    "ratio": "ratio",
-    "score": "-100 to 100",
-}
 
 
 def _check_report(report: object, func: str) -> KPIReport:
@@ -90,11 +54,11 @@ def _check_kpis(report: KPIReport, kpis: object, func: str) -> list[str]:
         chosen = [name for name in DEFAULT_KPIS if _has_values(report, name)]
         return chosen or ["active_customers"]
     names = list(check_columns(kpis, "kpis", func))
-    unknown = [name for name in names if name not in KPI_UNITS]
+    unknown = [name for name in names if name not in UNITS]
     if unknown or not names:
         msg = (
             f"The 'kpis' parameter of {func} must name KPI columns of the report "
-            f"({', '.join(KPI_UNITS)}). Got {kpis!r} instead."
+            f"({', '.join(UNITS)}). Got {kpis!r} instead."
         )
         raise InvalidInputError(msg)
     return names
@@ -143,17 +107,19 @@ def _value(value: object) -> float:
 
 
 def _format_axis(ax: Axes, name: str, currency: str) -> None:
-    unit = KPI_UNITS[name]
+    unit = UNITS[name]
     label = name.replace("_", " ")
-    if unit == "fraction":
+    if unit == "percent":
         ax.yaxis.set_major_formatter(percent_formatter())
-    elif unit == "currency":
+    elif unit == "money":
         ax.yaxis.set_major_formatter(currency + "{x:,.0f}")
         label += f" ({currency.strip() or 'currency'})"
     elif unit == "count":
         ax.yaxis.set_major_formatter("{x:,.0f}")
-    else:
-        label += f" ({_UNIT_LABELS[unit]})"
+    elif name == "nps":
+        label += " (-100 to 100)"
+    else:  # roas, purchase_frequency, referral_rate: ratios of two quantities
+        label += " (ratio)"
     ax.set_title(label, fontsize=10, loc="left")
 
 
