@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import subprocess
 import sys
@@ -199,3 +200,15 @@ def test_report_module_does_not_import_matplotlib():
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported eagerly'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603 - fixed code string
+
+
+def test_two_years_of_weekly_periods_keep_date_labels_apart(events):
+    weekly = compute_kpis(events, period="W")
+    assert len(weekly.rows) > 100  # make_events spans 2024-2025
+    fig = weekly.plot(["orders", "revenue", "conversion_rate", "aov"])
+    fig.canvas.draw()
+    for ax in fig.axes:
+        labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        assert 2 <= len(labels) <= 10
+        boxes = [t.get_window_extent() for t in labels]
+        assert not any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
