@@ -24,9 +24,8 @@ def _close_figures() -> Iterator[None]:
 def cdnow_sample() -> pd.DataFrame:
     """The CDNOW 1/10 sample of Fader, Hardie & Lee (2005): 6,919 purchases of 2,357 customers.
 
-    ``tests/data/CDNOW_sample.txt.gz``: lifetimes' ``datasets/CDNOW_sample.txt`` (MIT; md5 of
-    the decompressed file bc36b42c242f7c5653b36ad90a2807bd), gzipped with mtime 0. No
-    header; master id, sample id 1..2357, date YYYYMMDD, CDs, dollars.
+    ``tests/data/CDNOW_sample.txt.gz`` (provenance in tests/data/README.md): no header;
+    master id, sample id 1..2357, date YYYYMMDD, CDs, dollars.
     """
     raw = pd.read_csv(
         Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt.gz",

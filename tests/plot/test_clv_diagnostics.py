@@ -3,8 +3,8 @@
 Sources of the expected values, per test:
 - the repeat-purchase histogram 1411, 439, 214, 100, 62, 38, 29, 64 (0..6, 7+) and the
   2,457 calibration repeat purchases are counts of the published per-customer summary
-  (``cdnow_customers_summary.csv``, lifetimes, FHL's 39-week calibration), which
-  ``calibration_holdout_split`` reproduces (tests/clv/test_rfm.py);
+  (``load_cdnow_summary()``, FHL's 39-week calibration), which
+  ``calibration_holdout_split`` reproduces from the transactions (tests/clv/test_rfm.py);
 - the BG/NBD parameters r=0.243, alpha=4.414, a=0.793, b=2.426 and the Pareto/NBD ones are
   FHL's section 4 estimates;
 - model expectations are recomputed here from closed forms with scipy, independently of
@@ -25,6 +25,7 @@ import pytest
 from scipy.special import hyp2f1
 
 from retention_kpis.clv import BetaGeoModel, ParetoNBDModel, calibration_holdout_split
+from retention_kpis.datasets import load_cdnow_summary
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 from retention_kpis.plot import (
     calibration_vs_holdout_purchases,
@@ -78,6 +79,11 @@ def test_period_transactions_counts_the_published_cdnow_histogram(summary):
     assert table["frequency"].tolist() == ["0", "1", "2", "3", "4", "5", "6", "7+"]
     assert table["actual"].tolist() == HISTOGRAM
     assert table["model"].sum() == pytest.approx(2357, rel=1e-12)  # every customer once
+    # The published per-customer summary itself (T rounded to 2 decimals there) gives the
+    # same histogram and, to the rounding of T, the same expectations.
+    published = period_transactions(BGNBD, load_cdnow_summary())
+    assert published["actual"].tolist() == HISTOGRAM
+    np.testing.assert_allclose(published["model"], table["model"], rtol=1e-4)
 
 
 def test_period_transactions_zero_class_matches_the_closed_form(summary):
