@@ -9,9 +9,11 @@ from retention_kpis.clv.mbgnbd import ModifiedBetaGeoModel
 from retention_kpis.clv.pareto_nbd import ParetoNBDModel, ParetoNBDParams
 from retention_kpis.clv.rfm import calibration_holdout_split, rfm_summary
 from retention_kpis.clv.sbg import ShiftedBetaGeometricModel, ShiftedBetaGeometricParams
+from retention_kpis.clv.segments import DEFAULT_SEGMENTS, SegmentRule, rfm_segments
 from retention_kpis.clv.value import customer_lifetime_value
 
 __all__ = [
+    "DEFAULT_SEGMENTS",
     "BetaGeoBetaBinomModel",
     "BetaGeoBetaBinomParams",
     "BetaGeoModel",
@@ -23,10 +25,12 @@ __all__ = [
     "ParetoNBDModel",
     "ParetoNBDParams",
     "ProbabilityModel",
+    "SegmentRule",
     "ShiftedBetaGeometricModel",
     "ShiftedBetaGeometricParams",
     "calibration_holdout_split",
     "customer_lifetime_value",
     "customer_table",
+    "rfm_segments",
     "rfm_summary",
 ]
