@@ -7,6 +7,7 @@ from retention_kpis.clv.customers import customer_table
 from retention_kpis.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
 from retention_kpis.clv.mbgnbd import ModifiedBetaGeoModel
 from retention_kpis.clv.pareto_nbd import ParetoNBDModel, ParetoNBDParams
+from retention_kpis.clv.predictive_segments import segment_value
 from retention_kpis.clv.rfm import calibration_holdout_split, rfm_summary
 from retention_kpis.clv.sbg import ShiftedBetaGeometricModel, ShiftedBetaGeometricParams
 from retention_kpis.clv.segments import DEFAULT_SEGMENTS, SegmentRule, rfm_segments
@@ -33,4 +34,5 @@ __all__ = [
     "customer_table",
     "rfm_segments",
     "rfm_summary",
+    "segment_value",
 ]

@@ -113,21 +113,16 @@ https://docs.churned.io/churned-docs/dashboard-and-features/rfv-model-segment-be
 and by Putler, whose eleven names these are). Read literally, the published
 ranges overlap so that "new", "promising", "cannot lose" and "lost" can never
 be reached under first-match-wins; this table orders and narrows them so that
-every cell of the 5 x 5 grid gets one segment and every segment is reachable:
+every cell of the 5 x 5 grid gets one segment and every segment is reachable.
+By recency score, from FM = 1 up to FM = 5:
 
-======  ==============  ==============  ===============  ==============  ===========
-R       FM in [1, 2)    FM in [2, 3)    FM in [3, 4)     FM in [4, 5]
-======  ==============  ==============  ===============  ==============  ===========
-5       new (FM = 1),   potential       loyal            champions
-        potential       loyalists
-        loyalists
-4       promising       potential       loyal            champions
-        (FM = 1), pot.  loyalists
-        loyalists
-3       about to sleep  need attention  loyal            loyal
-2       about to sleep  need attention  at risk          at risk
-1       lost            hibernating     at risk          cannot lose
-======  ==============  ==============  ===============  ==============  ===========
+* R 5: new (FM 1), potential loyalists (1.5-2.5), loyal (3-3.5), champions (4-5);
+* R 4: promising (FM 1), potential loyalists, loyal, champions, as R 5;
+* R 3: about to sleep (FM < 2), need attention (2-2.5), loyal (3-5);
+* R 2: about to sleep (FM < 2), need attention (2-2.5), at risk (3-5);
+* R 1: lost (FM < 2), hibernating (2-2.5), at risk (3-3.5), cannot lose (4-5).
+
+See docs/clv/segments.md for the table and its source.
 """
 
 
