@@ -3,6 +3,7 @@
 from retention_kpis.clv._base import NotFittedError, ProbabilityModel
 from retention_kpis.clv.bgbb import BetaGeoBetaBinomModel, BetaGeoBetaBinomParams
 from retention_kpis.clv.bgnbd import BetaGeoModel, BetaGeoParams
+from retention_kpis.clv.comparison import compare_models
 from retention_kpis.clv.customers import customer_table
 from retention_kpis.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
 from retention_kpis.clv.mbgnbd import ModifiedBetaGeoModel
@@ -30,6 +31,7 @@ __all__ = [
     "ShiftedBetaGeometricModel",
     "ShiftedBetaGeometricParams",
     "calibration_holdout_split",
+    "compare_models",
     "customer_lifetime_value",
     "customer_table",
     "rfm_segments",
