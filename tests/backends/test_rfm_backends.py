@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retention_kpis.clv import calibration_holdout_split, rfm_summary
+from retention_kpis.clv import calibration_holdout_split, rfm_segments, rfm_summary
 from retention_kpis.datasets import make_events
 
 
@@ -74,6 +74,21 @@ def test_calibration_holdout_split_gives_the_pandas_answer_on_every_backend(
     expected = as_sorted_dict(calibration_holdout_split(transactions, **options))
     got = calibration_holdout_split(constructor(transactions), **options)
     same(as_sorted_dict(got), expected)
+
+
+def test_rfm_segments_gives_the_pandas_answer_on_every_backend(constructor, transactions):
+    # From the transaction log (summarised in the engine), with many ties in frequency.
+    options = {
+        "customer_id": "customer_id",
+        "timestamp": "timestamp",
+        "monetary_value": "revenue",
+        "time_scaler": 7.0,
+    }
+    expected = as_sorted_dict(rfm_segments(transactions, **options))
+    got = rfm_segments(constructor(transactions), **options)
+    same(as_sorted_dict(got), expected)
+    assert set(expected["recency_score"]) == {1, 2, 3, 4, 5}
+    assert len(set(expected["segment"])) > 3
 
 
 def test_int32_customer_ids_and_amounts_on_every_backend(constructor):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
 from retention_kpis._core.arrays import FloatArray, as_float_array
+from retention_kpis._core.checks import check_amount
 from retention_kpis._core.display import Table, Unit
 from retention_kpis._version import __version__
 from retention_kpis.exceptions import ConvergenceError, InvalidInputError, RetentionKPIsError
@@ -130,11 +131,23 @@ class ProbabilityModel(Generic[P]):
 
     Subclasses set ``params_type`` and implement ``fit`` by calling
     :meth:`_fit_log_params` with their negative log-likelihood.
+
+    Parameters
+    ----------
+    penalizer_coef : float, default=0.0
+        Coefficient of an optional L2 penalty, with lifetimes' semantics:
+        ``fit`` minimises the mean negative log-likelihood per customer plus
+        ``penalizer_coef * sum(theta ** 2)``, ``theta`` the parameters on their
+        natural scale (see :attr:`penalizer_coef`). 0 (the default) is plain
+        maximum likelihood, exactly.
     """
 
     params_type: ClassVar[type[ModelParams]]
 
-    def __init__(self) -> None:
+    def __init__(self, *, penalizer_coef: float = 0.0) -> None:
+        self._penalizer_coef = check_amount(
+            penalizer_coef, "penalizer_coef", f"{type(self).__name__}"
+        )
         self._params: P | None = None
         self._log_likelihood: float = math.nan
         self._covariance: FloatArray | None = None
@@ -226,6 +239,20 @@ class ProbabilityModel(Generic[P]):
         return out
 
     @property
+    def penalizer_coef(self) -> float:
+        """Coefficient of the L2 penalty of :meth:`fit` (0: plain maximum likelihood).
+
+        As lifetimes' ``penalizer_coef``: ``fit`` minimises the *mean* negative
+        log-likelihood per customer plus ``penalizer_coef * sum(theta ** 2)``,
+        where ``theta`` are the model's parameters on their natural scale (for
+        BG/NBD ``r, alpha, a, b``). The penalty pulls large parameters towards 0
+        and is meant for small or degenerate data; at 0 the fit is the plain
+        maximum-likelihood fit. :attr:`log_likelihood` is the unpenalised
+        log-likelihood at the penalised estimates.
+        """
+        return self._penalizer_coef
+
+    @property
     def n_customers(self) -> float:
         """Customers (sum of weights) the model was fitted to; nan when built by ``from_params``."""
         return self._n_customers
@@ -289,11 +316,23 @@ class ProbabilityModel(Generic[P]):
         """
         from scipy.optimize import minimize  # noqa: PLC0415 - scipy is imported lazily
 
+        penalty = self._penalizer_coef
+
         def scaled(x: FloatArray) -> tuple[float, FloatArray]:
             value, grad = objective(x)
             if not math.isfinite(value):
                 return 1e300, np.zeros_like(x)
+            if penalty:  # lifetimes: mean negative log-likelihood + c * sum(theta ** 2)
+                theta_squared = np.exp(2.0 * x)
+                return (
+                    value / total_weight + penalty * float(theta_squared.sum()),
+                    grad / total_weight + 2.0 * penalty * theta_squared,
+                )
             return value / total_weight, grad / total_weight
+
+        def penalised_total(x: FloatArray) -> tuple[float, FloatArray]:
+            value, grad = scaled(x)
+            return value * total_weight, grad * total_weight
 
         result = minimize(
             scaled,
@@ -304,8 +343,8 @@ class ProbabilityModel(Generic[P]):
             options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9},
         )
         x = np.asarray(result.x, dtype=float)
-        value, grad = objective(x)
-        gradient_norm = float(np.max(np.abs(grad))) / total_weight
+        value, _ = objective(x)
+        gradient_norm = float(np.max(np.abs(scaled(x)[1])))
         if not math.isfinite(value) or (not result.success and gradient_norm > 1e-5):
             msg = (
                 f"{type(self).__name__}.fit did not converge: {result.message} "
@@ -323,7 +362,7 @@ class ProbabilityModel(Generic[P]):
         self._params = self.params_type(**dict(zip(names, theta.tolist(), strict=True)))  # type: ignore[assignment]
         self._log_likelihood = -float(value)
         self._n_customers = total_weight
-        hessian = _numerical_hessian(objective, x)
+        hessian = _numerical_hessian(penalised_total if penalty else objective, x)
         try:
             cov_log = np.linalg.inv(hessian)
         except np.linalg.LinAlgError:
@@ -339,6 +378,7 @@ class ProbabilityModel(Generic[P]):
             "params": self.params.model_dump(),
             "log_likelihood": None if math.isnan(self._log_likelihood) else self._log_likelihood,
             "n_customers": None if math.isnan(self._n_customers) else self._n_customers,
+            "penalizer_coef": self._penalizer_coef,
             "covariance": None if self._covariance is None else self._covariance.tolist(),
         }
         return json.dumps(payload)
@@ -352,6 +392,9 @@ class ProbabilityModel(Generic[P]):
             msg = f"JSON does not hold a {cls.__name__} (found {found!r})."
             raise InvalidInputError(msg)
         model = cls.from_params(**payload["params"])
+        model._penalizer_coef = check_amount(  # noqa: SLF001 - same class
+            payload.get("penalizer_coef", 0.0), "penalizer_coef", f"{cls.__name__}.from_json"
+        )
         model._restore_fit_state(  # noqa: SLF001 - same class
             log_likelihood=payload.get("log_likelihood"),
             n_customers=payload.get("n_customers"),
