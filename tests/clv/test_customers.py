@@ -204,3 +204,15 @@ def test_customer_table_rejects_bad_parameters_with_exact_message(events, option
 def test_customer_table_rejects_purchases_without_revenue_column(events):
     with pytest.raises(ColumnNotFoundError, match=r"Missing column\(s\) \['revenue'\]"):
         customer_table(events.drop(columns="revenue"))
+
+
+def test_customer_table_on_pyspark_is_a_spark_frame_of_the_input_session(events, table, spark):
+    # Before the fix: a raw "ValueError: Spark like backends require session" from narwhals.
+    import pyarrow as pa  # noqa: PLC0415 - test extra
+
+    frame = spark.createDataFrame(pa.Table.from_pandas(events, preserve_index=False))
+    result = customer_table(frame)
+    assert type(result).__name__ == "DataFrame"
+    assert result.sparkSession is spark
+    values = result.toArrow().to_pandas().sort_values("customer_id")
+    np.testing.assert_allclose(values["clv"].to_numpy(), table["clv"].to_numpy(), rtol=1e-6)

@@ -7,6 +7,7 @@ from typing import Any, Final, Literal, TypeAlias
 import narwhals.stable.v2 as nw
 import numpy as np
 
+from retention_kpis._core.backends import native_kind
 from retention_kpis._core.checks import check_amount, check_positive
 from retention_kpis._core.columns import CUSTOMER, EVENT, REVENUE, TIMESTAMP
 from retention_kpis.clv._base import FloatArray
@@ -40,12 +41,18 @@ _MODELS: Final[dict[str, type[BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDMod
 _FUNC: Final = "customer_table"
 
 
-def _to_kind(result: nw.DataFrame[Any], lazy_backend: nw.Implementation | None) -> Any:  # noqa: ANN401 - the caller's kind of frame
-    """Return ``result`` as the native kind of the input (lazy inputs get a lazy frame)."""
+def _to_kind(
+    result: nw.DataFrame[Any], lazy_backend: nw.Implementation | None, events: object
+) -> Any:  # noqa: ANN401 - the caller's kind of frame
+    """Return ``result`` as the native kind of the input (lazy inputs get a lazy frame).
+
+    A PySpark (or DuckDB) result is built in the input's own session (connection).
+    """
     if lazy_backend is None:
         return result.to_native()
     backend: Any = lazy_backend  # a lazy input's backend is one narwhals can convert back to
-    return result.lazy(backend=backend).to_native()
+    session = native_kind(events).session if lazy_backend.is_spark_like() else None
+    return result.lazy(backend=backend, session=session).to_native()
 
 
 def customer_table(
@@ -180,7 +187,7 @@ def customer_table(
             for name, values in predictions.items()
         )
     )
-    return _to_kind(result, lazy_backend)
+    return _to_kind(result, lazy_backend, events)
 
 
 def _predict(
