@@ -108,6 +108,22 @@ def _check_strings(lf: nw.LazyFrame[Any], column: str, raw: nw.Expr, frame: str)
         raise InvalidInputError(msg)
 
 
+def _zoned_pandas(lf: nw.LazyFrame[Any], column: str) -> bool:
+    """Whether a pandas column holds zoned datetimes narwhals cannot name.
+
+    narwhals reads the zone from the dtype's text and gives up (dtype Unknown) on
+    zone names with a slash or sign it does not expect (``America/New_York``,
+    ``Etc/GMT+5``); pandas still knows the zone (``dtype.tz``, or the pyarrow
+    type's ``tz`` for ``timestamp[us, tz=...][pyarrow]``).
+    """
+    if not lf.implementation.is_pandas_like():
+        return False
+    native_dtype = lf.to_native()[column].dtype
+    if getattr(native_dtype, "tz", None) is not None:
+        return True
+    return getattr(getattr(native_dtype, "pyarrow_dtype", None), "tz", None) is not None
+
+
 def parse_timestamps(
     lf: nw.LazyFrame[Any],
     column: str,
@@ -151,6 +167,8 @@ def parse_timestamps(
     raw = nw.col(column)
     if isinstance(dtype, nw.Datetime):
         return raw.dt.replace_time_zone(None) if dtype.time_zone is not None else raw
+    if dtype == nw.Unknown and _zoned_pandas(lf, column):
+        return raw.dt.replace_time_zone(None)
     if dtype == nw.Date:
         return raw.cast(nw.Datetime("us"))
     if dtype == nw.Object:

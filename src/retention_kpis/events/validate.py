@@ -98,13 +98,12 @@ def _key(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
 
     Float keys are grouped by the backends apart where Python sees one key:
     polars, pyarrow and DuckDB keep nan apart from null (pandas reads nan as
-    null), and pyarrow groups -0.0 apart from 0.0. Adding 0.0 turns -0.0 into
-    0.0 (IEEE 754) and leaves every other value as it is. Other dtypes are kept
-    as they are.
+    null), and pyarrow groups -0.0 apart from 0.0 (which compare equal, so the
+    zero is written anew). Other dtypes are kept as they are.
     """
     if not dtype.is_float():
         return nw.col(column)
-    values = nw.col(column) + 0.0
+    values = nw.when(nw.col(column) == 0).then(nw.lit(0.0)).otherwise(nw.col(column))
     return values if _nan_is_null(lf, column) else values.fill_nan(None)
 
 

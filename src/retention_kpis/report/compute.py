@@ -145,6 +145,7 @@ def compute_kpis(
     attribution: Model | None = None,
     confidence: float | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    no_touch_label: str = "(none)",
 ) -> KPIReport:
     """Compute every KPI per period (and segment) from a frame of events.
 
@@ -193,7 +194,7 @@ def compute_kpis(
         hold the channel column: ``orders`` and ``revenue`` per (period,
         channel) become the purchases credited to the channel by the model
         (fractional; visits within 30 days before each purchase are the
-        touches, purchases without one form the channel ``"(none)"``), and
+        touches, purchases without one form the channel ``no_touch_label``), and
         ``aov``, ``cpa`` and ``roas`` use them. ``new_customers`` becomes
         each customer's first purchase credited the same way (fractional,
         summing to the period's new customers over all channels) and ``cac``
@@ -211,6 +212,10 @@ def compute_kpis(
         Called as ``progress(done, total, label)`` before each long step
         (validating, aggregating, building the rows) and once at the end; the
         console script draws its progress bar with it.
+    no_touch_label : str, default="(none)"
+        With ``attribution``: the channel value of purchases without a touch.
+        It must differ from every channel of the events (Google Analytics
+        writes ``"(none)"`` for direct traffic: then pass another label).
 
     Returns
     -------
@@ -292,7 +297,14 @@ def compute_kpis(
     if schema.channel in by_:
         channel_schema = schema.model_copy(update={"channel": private[by_.index(schema.channel)]})
     attributed, attribution_notes = report_attribution(
-        prepared, model=model, schema=channel_schema, period=period, by=private, keys=aggregates.keys
+        prepared,
+        model=model,
+        schema=channel_schema,
+        period=period,
+        by=private,
+        keys=aggregates.keys,
+        no_touch_label=no_touch_label,
+        func=_FUNC,
     )
     notes = [*prepared.notes, *attribution_notes]
     extras = _Extras(tables, no_referred, attributed)
