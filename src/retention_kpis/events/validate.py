@@ -85,6 +85,8 @@ def _numeric(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
         values = nw.col(column) if dtype == nw.Float64 else nw.col(column).cast(nw.Float64())
         return values if _nan_is_null(lf, column) else values.fill_nan(None)
     if dtype.is_numeric():  # integers and decimals hold no nan
+        if lf.implementation.is_pyarrow() and dtype in {nw.Int64, nw.UInt64}:
+            return _wide_integer_as_float(column)
         return nw.col(column).cast(nw.Float64())
     filled = lf.select((~nw.col(column).is_null()).cast(nw.Int64).sum()).collect().item()
     if filled:
@@ -116,6 +118,19 @@ def _check_reserved(by: Sequence[str]) -> None:
             f"library's own columns). Got {reserved} instead.\nHint: rename those columns."
         )
         raise InvalidInputError(msg)
+
+
+def _wide_integer_as_float(column: str) -> nw.Expr:
+    """Cast a pyarrow 64-bit integer column to Float64, rounding beyond 2**53 as the others do.
+
+    pyarrow's cast refuses integers that a float cannot hold exactly (``Integer value
+    4611686018427387904 not in range``). The two 32-bit halves are exact floats; their
+    recombination rounds once, to the float nearest the integer.
+    """
+    half = 2**32
+    high = (nw.col(column) // half).cast(nw.Float64())
+    low = (nw.col(column) % half).cast(nw.Float64())
+    return high * float(half) + low
 
 
 def _nan_is_null(lf: nw.LazyFrame[Any], column: str) -> bool:
