@@ -37,13 +37,15 @@ KINDS = (
 )
 # Instants near period boundaries (month ends, a Sunday/Monday night), wall-clock time.
 ANCHORS = (
-    dt.datetime(2024, 1, 31, 23, 0),
-    dt.datetime(2024, 2, 4, 23, 30),  # Sunday night before Monday 5 February
-    dt.datetime(2024, 2, 29, 22, 0),
-    dt.datetime(2024, 3, 31, 23, 0),
-    dt.datetime(2024, 4, 15, 12, 0),
+    dt.datetime.fromisoformat("2024-01-31 23:00"),
+    dt.datetime.fromisoformat("2024-02-04 23:30"),  # Sunday night before Monday 5 February
+    dt.datetime.fromisoformat("2024-02-29 22:00"),
+    dt.datetime.fromisoformat("2024-03-31 23:00"),
+    dt.datetime.fromisoformat("2024-04-15 12:00"),
 )
 ZONES = (None, "UTC", "America/New_York", "Asia/Kolkata")  # no DST change near the anchors
+
+
 @st.composite
 def event_frames(draw: st.DrawFn) -> tuple[list[dict[str, Any]], str | None, bool]:
     """Rows of events (wall-clock timestamps), their time zone and whether they have order ids."""
@@ -110,7 +112,9 @@ def reference(
     first_purchase = {}
     for row in purchases:
         customer = row["customer_id"]
-        first_purchase[customer] = min(first_purchase.get(customer, row["timestamp"]), row["timestamp"])
+        first_purchase[customer] = min(
+            first_purchase.get(customer, row["timestamp"]), row["timestamp"]
+        )
     buyers: dict[Any, set] = {}
     for row in purchases:
         buyers.setdefault(row["key"], set()).add(row["customer_id"])
@@ -151,8 +155,8 @@ def reference(
             "roas": ratio(revenue, spend),
             "aov": ratio(revenue, orders),
             "purchase_frequency": ratio(orders, len(active)),
-            "csat": ratio(sum(score >= 4 for score in csat), len(csat)),  # noqa: PLR2004
-            "nps": ratio(100 * (sum(s >= 9 for s in nps) - sum(s <= 6 for s in nps)), len(nps)),  # noqa: PLR2004
+            "csat": ratio(sum(score >= 4 for score in csat), len(csat)),
+            "nps": ratio(100 * (sum(s >= 9 for s in nps) - sum(s <= 6 for s in nps)), len(nps)),
             "active_customers": len(active),
             "retention_rate": retention,
             "churn_rate": churn,
@@ -206,7 +210,9 @@ def test_reference_reproduces_the_worked_example_of_docs_metrics():
         "order_id": [None, "o1", None, None, None, None],
         "channel": ["web", "web", "email", "web", "web", "email"],
     }
-    events = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values())]
+    events = [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
     table = reference(events, "M", with_orders=True)
     web = table[(dt.date(2024, 1, 1), "web")]
     assert (web["visitors"], web["orders"], web["revenue"], web["spend"]) == (2, 1, 100.0, 50.0)

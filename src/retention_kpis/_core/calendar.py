@@ -28,9 +28,9 @@ __all__ = [
     "WithPeriod",
     "check_period",
     "days_since_epoch",
+    "microseconds_expr",
     "period_adder",
     "period_index",
-    "microseconds_expr",
     "period_start",
     "seconds_expr",
 ]

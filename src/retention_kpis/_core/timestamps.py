@@ -28,7 +28,7 @@ __all__ = ["parse_timestamps"]
 
 # A real calendar date: months of 31 and 30 days, February up to the 28th, and the
 # 29th of February in leap years (divisible by 4 but not 100, or by 400).
-# Digits are [0-9], never \d: \d also matches other scripts' digits ("١"), which pandas
+# Digits are [0-9], never \d: \d also matches other scripts' digits (U+0661), which pandas
 # would parse silently and polars would fail on. Years 0001-9999: Python's dates.
 _YEAR = r"(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
 _DATE = (

@@ -96,7 +96,7 @@ def _numeric(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
 
 
 def _key(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
-    """Return an identifier or segment column with one value per float key: nan -> null, -0.0 -> 0.0.
+    """Return an id or segment column with one value per float key: nan -> null, -0.0 -> 0.0.
 
     Float keys are grouped by the backends apart where Python sees one key:
     polars, pyarrow and DuckDB keep nan apart from null (pandas reads nan as

@@ -43,9 +43,8 @@ import narwhals.stable.v2 as nw
 from retention_kpis._core.backends import from_columns, native_kind
 from retention_kpis._core.calendar import Period, period_start
 from retention_kpis._core.checks import check_top_fraction
-from retention_kpis._core.columns import CUSTOMER
+from retention_kpis._core.columns import CUSTOMER, segment_names
 from retention_kpis._core.durations import parse_duration
-from retention_kpis._core.columns import segment_names
 from retention_kpis._core.frames import key_order, private_segments
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis.events import EventSchema, UnknownEvents, validate_events
