@@ -241,15 +241,21 @@ def test_nan_order_ids_are_missing_ids_on_every_backend(native):
 
 
 # --- 5 and 13. attribution labels -----------------------------------------------------------
-def channel_events(channels: list[Any], dtype: Any) -> dict[str, Any]:
-    """Customer i visits through channels[i] on Jan 1 and buys for 10 * (i + 1) on Jan 2."""
+def channel_events(
+    channels: list[Any], dtype: Any, *, on_purchases: bool = False
+) -> dict[str, Any]:
+    """Customer i visits through channels[i] on Jan 1 and buys for 10 * (i + 1) on Jan 2
+    (the purchase row has no channel unless ``on_purchases``)."""
     n = len(channels)
     return {
         "customer_id": ([f"c{i}" for i in range(n) for _ in (0, 1)], STR),
         "timestamp": ([day("2024-01-01"), day("2024-01-02")] * n, TS),
         "event_type": (["visit", "purchase"] * n, STR),
         "revenue": ([v for i in range(n) for v in (None, 10.0 * (i + 1))], F64),
-        "channel": ([v for value in channels for v in (value, None)], dtype),
+        "channel": (
+            [v for value in channels for v in (value, value if on_purchases else None)],
+            dtype,
+        ),
     }
 
 
@@ -258,14 +264,16 @@ def channel_events(channels: list[Any], dtype: Any) -> dict[str, Any]:
     [
         ([3.0, NAN, 2.5, -0.0], F64, {"3.0": 10.0, "(none)": 20.0, "2.5": 30.0, "0.0": 40.0}),
         ([True, False, None], BOOL, {"True": 10.0, "False": 20.0, "(none)": 30.0}),
-        ([3, 12], I64, {"3": 10.0, "12": 20.0}),  # pandas reads nulls in ints as floats
+        ([3, 12], I64, {"3": 10.0, "12": 20.0}),
     ],
     ids=["float", "bool", "int"],
 )
 def test_attribution_labels_follow_one_rule_on_every_backend(native, channels, dtype, labels):
     """Labels are what Python's str prints; nan is no channel, so its purchase is '(none)'
     (before: '(none)', 'NaN' or 'nan' by backend, and 3.0 was '3' on pyarrow)."""
-    result = attribute(native(channel_events(channels, dtype)), model="last_touch")
+    # Integers keep their dtype only without nulls (pandas reads them as floats otherwise).
+    events = channel_events(channels, dtype, on_purchases=dtype == I64)
+    result = attribute(native(events), model="last_touch")
     assert {row.channel: row.revenue for row in result.credits} == labels
 
 
