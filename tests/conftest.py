@@ -246,7 +246,6 @@ _SPARK_TYPES = {
     "double": "double",
     "int64": "bigint",
     "bool": "boolean",
-    "timestamp[us]": "timestamp",
 }
 
 
@@ -289,8 +288,9 @@ class Native:
         spark = self.request.getfixturevalue("spark")
         spark.conf.set("spark.sql.session.timeZone", time_zone)
         schema = ", ".join(
-            f"`{name}` {_SPARK_TYPES[str(table.schema.field(name).type).split(',')[0]]}"
-            for name in table.column_names
+            f"`{field.name}` "
+            + ("timestamp" if pa.types.is_timestamp(field.type) else _SPARK_TYPES[str(field.type)])
+            for field in table.schema
         )
         rows = [tuple(values[i] for values, _ in columns.values()) for i in range(table.num_rows)]
         return spark.createDataFrame(rows, schema=schema)
