@@ -168,11 +168,16 @@ def as_table(frame: Any) -> Any:
 PLAIN: dict[str, list[dict[str, Any]]] = {}
 
 
+@pytest.mark.parametrize(
+    "in_process_constructor", ["pandas", "pyarrow", "polars_lazy", "duckdb"], indirect=True
+)
 @pytest.mark.parametrize("name", INTERNAL)
 def test_each_internal_name_as_a_by_column_gives_the_plain_segment_report(
     in_process_constructor, name
 ):
-    """One internal name at a time, on every in-process backend (PySpark runs all at once)."""
+    """One internal name at a time, on each code path of the tables: pandas and pyarrow
+    (eager), polars (lazy: the eager frame takes the same path) and DuckDB (SQL). Every
+    backend, PySpark and polars eager included, runs every name at once above."""
     import pandas as pd  # noqa: PLC0415
 
     base = pd.DataFrame({key: values for key, (values, _) in small_events({}).items()})
