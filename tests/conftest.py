@@ -235,3 +235,70 @@ def parse_html(page: str) -> HTMLCells:
 def html_cells() -> Any:
     """The :func:`parse_html` function: ``html_cells(page).rows`` etc."""
     return parse_html
+
+
+# --- Native frames --------------------------------------------------------------------------
+# `constructor` goes through pandas, where nan IS null: a real nan, a null beside it or a -0.0
+# key never reaches the other backends that way. `native` builds each backend's frame from
+# plain Python columns with that backend's own constructor, keeping nan and null apart.
+_SPARK_TYPES = {
+    "string": "string",
+    "double": "double",
+    "int64": "bigint",
+    "bool": "boolean",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Native:
+    """Builds one backend's frame from ``{name: (values, arrow type)}`` without pandas."""
+
+    name: str
+    request: pytest.FixtureRequest
+
+    @property
+    def lazy(self) -> bool:
+        return self.name in LAZY_BACKENDS
+
+    def __call__(self, columns: dict[str, tuple[list[Any], Any]], time_zone: str = "UTC") -> Any:
+        import pyarrow as pa  # noqa: PLC0415 - test extra
+
+        table = pa.table(
+            {
+                name: pa.array(values, type=dtype, from_pandas=False)
+                for name, (values, dtype) in columns.items()
+            }
+        )
+        if self.name == "pandas":  # numpy dtypes: nan and null are both nan, as users have it
+            return table.to_pandas()
+        if self.name == "pyarrow":
+            return table
+        if self.name in {"polars", "polars_lazy"}:
+            import polars as pl  # noqa: PLC0415 - test extra
+
+            frame = pl.from_arrow(table)
+            assert isinstance(frame, pl.DataFrame)
+            return frame.lazy() if self.name == "polars_lazy" else frame
+        if self.name == "duckdb":
+            import duckdb  # noqa: PLC0415 - test extra
+
+            connection = duckdb.connect()
+            connection.execute(f"SET TimeZone = '{time_zone}'")
+            return connection.from_arrow(table)
+        spark = self.request.getfixturevalue("spark")
+        spark.conf.set("spark.sql.session.timeZone", time_zone)
+        schema = ", ".join(
+            f"`{field.name}` "
+            + ("timestamp" if pa.types.is_timestamp(field.type) else _SPARK_TYPES[str(field.type)])
+            for field in table.schema
+        )
+        rows = [tuple(values[i] for values, _ in columns.values()) for i in range(table.num_rows)]
+        return spark.createDataFrame(rows, schema=schema)
+
+
+@pytest.fixture(params=BACKENDS)
+def native(request: pytest.FixtureRequest) -> Iterator[Native]:
+    """Each backend in turn, as ``native({name: (values, arrow type)}) -> native frame``."""
+    yield Native(request.param, request)
+    if request.param == "pyspark" and not SKIP_SPARK:
+        request.getfixturevalue("spark").conf.set("spark.sql.session.timeZone", "UTC")

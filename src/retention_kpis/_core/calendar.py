@@ -28,6 +28,7 @@ __all__ = [
     "WithPeriod",
     "check_period",
     "days_since_epoch",
+    "microseconds_expr",
     "period_adder",
     "period_index",
     "period_start",
@@ -92,6 +93,15 @@ def seconds_expr() -> nw.Expr:
         + ts.dt.minute().cast(nw.Int64) * 60
         + ts.dt.second().cast(nw.Int64)
     )
+
+
+def microseconds_expr() -> nw.Expr:
+    """Microseconds since 1970-01-01 00:00 of the canonical timestamp (finer digits dropped).
+
+    Keeps the order of events within one second, which :func:`seconds_expr` loses.
+    """
+    ts = nw.col(TIMESTAMP)
+    return seconds_expr() * 1_000_000 + ts.dt.microsecond().cast(nw.Int64) % 1_000_000
 
 
 def period_index(period: Period, column: str = TIMESTAMP) -> nw.Expr:

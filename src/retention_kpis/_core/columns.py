@@ -20,7 +20,9 @@ __all__ = [
     "REVENUE",
     "SCORE",
     "SECONDS",
+    "SEGMENT",
     "TIMESTAMP",
+    "segment_names",
 ]
 
 PREFIX = "__rk_"
@@ -41,3 +43,16 @@ SECONDS = "__rk_seconds"
 """Whole seconds since 1970-01-01 of the canonical timestamp."""
 OPTIONAL = {"revenue": REVENUE, "cost": COST, "score": SCORE, "order_id": ORDER}
 """The canonical name of each optional column role."""
+SEGMENT = "__rk_by_"
+"""The prefix of the private names of ``by`` columns: ``__rk_by_0``, ``__rk_by_1``, ..."""
+
+
+def segment_names(by: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Return the private name of each ``by`` column, in order.
+
+    Examples
+    --------
+    >>> segment_names(["channel", "country"])
+    ('__rk_by_0', '__rk_by_1')
+    """
+    return tuple(f"{SEGMENT}{index}" for index in range(len(by)))

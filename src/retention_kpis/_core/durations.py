@@ -23,7 +23,7 @@ Duration: TypeAlias = str | dt.timedelta
 string ``"<number><unit>"`` with unit ``W``, ``D``, ``h``, ``min`` or ``s``."""
 
 _UNITS = {"W": 604_800, "D": 86_400, "h": 3_600, "min": 60, "s": 1}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(W|D|h|min|s)\s*$")
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(W|D|h|min|s)\s*$")
 _GRAMMAR = "a timedelta or a string such as '7D', '1.5h', '30min', '45s' (units s, min, h, D, W)"
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 import narwhals.stable.v2 as nw
 from narwhals.exceptions import DuplicateError
 
-from retention_kpis._core.columns import TIMESTAMP
+from retention_kpis._core.columns import PREFIX, TIMESTAMP, segment_names
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "key_order",
     "max_timestamp",
     "plain",
+    "private_segments",
     "sorted_keys",
 ]
 
@@ -92,6 +93,30 @@ def as_lazy_and_eager(
         return wrapped, False
     msg = f"{where} must be a dataframe, not a series. Got {type(frame).__name__}."
     raise InvalidInputError(msg)
+
+
+def private_segments(
+    lf: nw.LazyFrame[Any], by: Sequence[str]
+) -> tuple[nw.LazyFrame[Any], tuple[str, ...]]:
+    """Keep the private columns of validated events and the ``by`` columns under private names.
+
+    The aggregations name their helper and result columns freely (``events``,
+    ``_converted``, ...); a user's ``by`` column of the same name would collide
+    with them. Renamed ``__rk_by_<i>`` (and every other user column dropped),
+    segments cannot collide; the caller maps the names back in its output.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lf = nw.from_native(pd.DataFrame({"__rk_customer": [1], "events": ["a"]})).lazy()
+    >>> frame, names = private_segments(lf, ["events"])
+    >>> frame.collect_schema().names(), names
+    (['__rk_customer', '__rk_by_0'], ('__rk_by_0',))
+    """
+    private = segment_names(list(by))
+    own = [name for name in lf.collect_schema().names() if name.startswith(PREFIX)]
+    renamed = [nw.col(name).alias(alias) for name, alias in zip(by, private, strict=True)]
+    return lf.select(*own, *renamed), private
 
 
 def flag(condition: nw.Expr) -> nw.Expr:

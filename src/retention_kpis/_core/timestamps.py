@@ -28,18 +28,20 @@ __all__ = ["parse_timestamps"]
 
 # A real calendar date: months of 31 and 30 days, February up to the 28th, and the
 # 29th of February in leap years (divisible by 4 but not 100, or by 400).
-_YEAR = r"(?:\d{3}[1-9]|\d{2}[1-9]\d|\d[1-9]\d{2}|[1-9]\d{3})"  # 0001-9999: Python's dates
+# Digits are [0-9], never \d: \d also matches other scripts' digits (U+0661), which pandas
+# would parse silently and polars would fail on. Years 0001-9999: Python's dates.
+_YEAR = r"(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
 _DATE = (
-    rf"(?:{_YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])"
-    r"|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))"
-    r"|\d{2}(?:0[48]|[2468][048]|[13579][26])-02-29"
+    rf"(?:{_YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    r"|[0-9]{2}(?:0[48]|[2468][048]|[13579][26])-02-29"
     r"|(?:[02468][48]|[2468]0|[13579][26])00-02-29)"
 )
 _ISO = (
-    rf"^{_DATE}(?:[ T](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?"
-    r"(?:Z|[+-]\d{2}:?\d{2})?$"
+    rf"^{_DATE}(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?)?"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?$"
 )
-_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_OFFSET = r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
 _FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -108,6 +110,22 @@ def _check_strings(lf: nw.LazyFrame[Any], column: str, raw: nw.Expr, frame: str)
         raise InvalidInputError(msg)
 
 
+def _zoned_pandas(lf: nw.LazyFrame[Any], column: str) -> bool:
+    """Whether a pandas column holds zoned datetimes narwhals cannot name.
+
+    narwhals reads the zone from the dtype's text and gives up (dtype Unknown) on
+    zone names with a slash or sign it does not expect (``America/New_York``,
+    ``Etc/GMT+5``); pandas still knows the zone (``dtype.tz``, or the pyarrow
+    type's ``tz`` for ``timestamp[us, tz=...][pyarrow]``).
+    """
+    if not lf.implementation.is_pandas_like():
+        return False
+    native_dtype = lf.to_native()[column].dtype
+    if getattr(native_dtype, "tz", None) is not None:
+        return True
+    return getattr(getattr(native_dtype, "pyarrow_dtype", None), "tz", None) is not None
+
+
 def parse_timestamps(
     lf: nw.LazyFrame[Any],
     column: str,
@@ -151,6 +169,8 @@ def parse_timestamps(
     raw = nw.col(column)
     if isinstance(dtype, nw.Datetime):
         return raw.dt.replace_time_zone(None) if dtype.time_zone is not None else raw
+    if dtype == nw.Unknown and _zoned_pandas(lf, column):
+        return raw.dt.replace_time_zone(None)
     if dtype == nw.Date:
         return raw.cast(nw.Datetime("us"))
     if dtype == nw.Object:

@@ -371,6 +371,7 @@ def attributed_channel_totals(
     half_life: Duration = "7D",
     position_weights: tuple[float, float, float] = (0.4, 0.2, 0.4),
     unknown_events: UnknownEvents = "raise",
+    no_touch_label: str = "(none)",
 ) -> dict[tuple[Any, ...], ChannelTotals]:
     """Attributed orders and revenue per (period, segment, channel), for ``compute_kpis``.
 
@@ -389,7 +390,7 @@ def attributed_channel_totals(
         Period of the conversion; keys start with the integer period index of
         ``retention_kpis._core.calendar.period_index`` (None: no period in the key).
     schema, by, lookback, touch_events, conversion_event, direct_channel, \
-half_life, position_weights, unknown_events
+half_life, position_weights, unknown_events, no_touch_label
         See :func:`attribute`.
 
     Returns
@@ -397,7 +398,7 @@ half_life, position_weights, unknown_events
     dict of tuple to ChannelTotals
         Keys ``(period index, *segment values, channel)`` (the period index only
         when ``period`` is given), values ``(orders, revenue)``. Conversions
-        without touches appear under the channel ``"(none)"``.
+        without touches appear under the channel ``no_touch_label``.
 
     Examples
     --------
@@ -426,7 +427,7 @@ half_life, position_weights, unknown_events
         position_weights=position_weights,
         by=by,
         period=period,
-        no_touch_label="(none)",
+        no_touch_label=no_touch_label,
     )
     _, keyed = _run(
         events, model=model_, schema=schema, params=params, unknown=unknown_events, func=func

@@ -41,6 +41,7 @@ __all__ = [
     "IntArray",
     "Journeys",
     "build_journeys",
+    "channel_label",
     "distinct_sorted",
     "expand",
 ]
@@ -111,6 +112,27 @@ def _null_flag(name: str) -> str:
     return f"__rk_null_{name}"
 
 
+def channel_label(dtype: Any, channel: str) -> nw.Expr:  # noqa: ANN401 - a narwhals dtype
+    """Return the channel as text, the same on every backend: what Python's ``str`` prints.
+
+    Backends cast numbers and booleans to text differently (pyarrow writes the
+    float 3.0 as ``"3"``, polars as ``"3.0"``; pandas writes ``"True"``, the
+    others ``"true"``), so whole floats and booleans are spelled out here:
+    ``3.0 -> "3.0"``, ``True -> "True"``. Other floats keep the backend's
+    shortest round-trip decimal (``0.5 -> "0.5"``), as Python prints them too.
+    A nan channel never gets here: validation reads it as null (no touch).
+    """
+    column = nw.col(channel)
+    if dtype == nw.Boolean:
+        return nw.when(column).then(nw.lit("True")).when(~column).then(nw.lit("False"))
+    if dtype.is_float():
+        # Whole floats are the text without a point or exponent ("3" on pyarrow): add ".0".
+        text = column.cast(nw.String)
+        whole = text.str.contains(r"^-?[0-9]+$").fill_null(value=False)
+        return nw.when(whole).then(nw.concat_str([text, nw.lit(".0")])).otherwise(text)
+    return column.cast(nw.String)
+
+
 def _collect(
     lf: nw.LazyFrame[Any],
     *,
@@ -128,7 +150,7 @@ def _collect(
         nw.col(CUSTOMER),
         nw.col(TIMESTAMP),
         is_conversion.cast(nw.Int64).alias(_IS_CONVERSION),
-        nw.col(channel).cast(nw.String).alias(_CHANNEL),
+        channel_label(lf.collect_schema()[channel], channel).alias(_CHANNEL),
         *[nw.col(name) for name in by],
         *[nw.col(name).is_null().alias(_null_flag(name)) for name in by],
     ]

@@ -16,7 +16,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 from narwhals.stable.v2.dtypes import DType
 
-from retention_kpis._core.columns import CUSTOMER, EVENT, OPTIONAL, TIMESTAMP
+from retention_kpis._core.columns import CUSTOMER, EVENT, OPTIONAL, PREFIX, TIMESTAMP
 from retention_kpis._core.frames import as_lazy
 from retention_kpis._core.text import count_rows
 from retention_kpis._core.timestamps import parse_timestamps
@@ -85,12 +85,52 @@ def _numeric(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
         values = nw.col(column) if dtype == nw.Float64 else nw.col(column).cast(nw.Float64())
         return values if _nan_is_null(lf, column) else values.fill_nan(None)
     if dtype.is_numeric():  # integers and decimals hold no nan
+        if lf.implementation.is_pyarrow() and dtype in {nw.Int64, nw.UInt64}:
+            return _wide_integer_as_float(column)
         return nw.col(column).cast(nw.Float64())
     filled = lf.select((~nw.col(column).is_null()).cast(nw.Int64).sum()).collect().item()
     if filled:
         msg = f"Column {column!r} of events must be numeric. Got dtype {dtype} instead."
         raise InvalidInputError(msg)
     return nw.lit(None, dtype=nw.Float64())
+
+
+def _key(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
+    """Return an id or segment column with one value per float key: nan -> null, -0.0 -> 0.0.
+
+    Float keys are grouped by the backends apart where Python sees one key:
+    polars, pyarrow and DuckDB keep nan apart from null (pandas reads nan as
+    null), and pyarrow groups -0.0 apart from 0.0 (which compare equal, so the
+    zero is written anew). Other dtypes are kept as they are.
+    """
+    if not dtype.is_float():
+        return nw.col(column)
+    values = nw.when(nw.col(column) == 0).then(nw.lit(0.0)).otherwise(nw.col(column))
+    return values if _nan_is_null(lf, column) else values.fill_nan(None)
+
+
+def _check_reserved(by: Sequence[str]) -> None:
+    """Refuse ``by`` columns named with the library's private prefix."""
+    reserved = [name for name in by if str(name).startswith(PREFIX)]
+    if reserved:
+        msg = (
+            f"The 'by' columns of events must not start with {PREFIX!r} (reserved for the "
+            f"library's own columns). Got {reserved} instead.\nHint: rename those columns."
+        )
+        raise InvalidInputError(msg)
+
+
+def _wide_integer_as_float(column: str) -> nw.Expr:
+    """Cast a pyarrow 64-bit integer column to Float64, rounding beyond 2**53 as the others do.
+
+    pyarrow's cast refuses integers that a float cannot hold exactly (``Integer value
+    4611686018427387904 not in range``). The two 32-bit halves are exact floats; their
+    recombination rounds once, to the float nearest the integer.
+    """
+    half = 2**32
+    high = (nw.col(column) // half).cast(nw.Float64())
+    low = (nw.col(column) % half).cast(nw.Float64())
+    return high * float(half) + low
 
 
 def _nan_is_null(lf: nw.LazyFrame[Any], column: str) -> bool:
@@ -163,7 +203,10 @@ def validate_events(
     schema : EventSchema, optional
         Column and event type names; ``EventSchema()`` by default.
     by : sequence of str, default=()
-        Segment columns that must exist and are kept as they are.
+        Segment columns that must exist and are kept under their own names
+        (names starting with ``__rk_`` are reserved). Float columns are
+        normalised so that each value is one segment on every backend: nan
+        becomes null and -0.0 becomes 0.0.
     unknown_events : {"raise", "ignore"}, default="raise"
         ``"raise"`` rejects ``event_type`` values the schema does not know;
         ``"ignore"`` drops those rows and says so in ``notes``.
@@ -186,7 +229,8 @@ def validate_events(
         If timestamps are null, unparseable or mix time zones; if a customer
         event has no customer; if revenue or cost is negative (or null where
         needed); if scores are out of range; if event types are null or unknown
-        (with ``unknown_events="raise"``).
+        (with ``unknown_events="raise"``); if a ``by`` column name starts
+        with ``__rk_``.
 
     Examples
     --------
@@ -215,21 +259,24 @@ def validate_events(
         [schema.customer_id, schema.timestamp, schema.event_type], available, "required"
     )
     require_columns(list(by), available, "'by' segments")
+    _check_reserved(by)
     present = frozenset(role for role in OPTIONAL if getattr(schema, role) in available)
     optional = {
-        role: nw.col(getattr(schema, role))
+        role: _key(lf, schema.order_id, native_schema[schema.order_id])
         if role == "order_id"
         else _numeric(lf, getattr(schema, role), native_schema[getattr(schema, role)])
         for role in sorted(present)
     }
     timestamps = parse_timestamps(lf, schema.timestamp, native_schema[schema.timestamp])
     canonical = lf.select(
-        nw.col(schema.customer_id).alias(CUSTOMER),
+        _key(lf, schema.customer_id, native_schema[schema.customer_id]).alias(CUSTOMER),
         timestamps.alias(TIMESTAMP),
         _coded(nw.col(schema.event_type).cast(nw.String), lf).alias(EVENT),
         *[expr.alias(OPTIONAL[role]) for role, expr in optional.items()],
         *[
-            _coded(nw.col(name), lf) if native_schema[name] == nw.String else nw.col(name)
+            _coded(nw.col(name), lf)
+            if native_schema[name] == nw.String
+            else _key(lf, name, native_schema[name]).alias(name)
             for name in dict.fromkeys(by)
         ],
     )

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from retention_kpis.funnels._units import IntArray, Units
+from retention_kpis.funnels._units import MICROSECONDS, IntArray, Units
 
 __all__ = ["NEVER", "entry_rows", "match"]
 
@@ -34,8 +34,10 @@ def _first_time(units: Units, mask: npt.NDArray[np.bool_]) -> IntArray:
 def match(units: Units, steps: Sequence[int], *, within: int, ordered: bool) -> IntArray:
     """Return the ``(n_units, n_steps)`` times each unit reached each step (``NEVER`` if not).
 
-    ``steps`` are the event codes of the funnel steps, in order.
+    ``steps`` are the event codes of the funnel steps, in order; ``within`` is in
+    seconds, the times are microseconds (:attr:`Units.time`).
     """
+    within *= MICROSECONDS
     reached = np.full((units.n_units, len(steps)), NEVER, dtype=np.int64)
     if units.n_units == 0:
         return reached

@@ -23,7 +23,7 @@ from retention_kpis._core.display import Unit as DisplayUnit
 from retention_kpis._core.kinds import KindAwareResult, dtype_of
 from retention_kpis._core.values import Fraction
 from retention_kpis.funnels._match import NEVER
-from retention_kpis.funnels._units import IntArray, SegmentValue
+from retention_kpis.funnels._units import MICROSECONDS, IntArray, SegmentValue
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -329,7 +329,7 @@ def step_rows(
         median = None
         if k > 0:
             gaps = (reached[hit[:, k], k] - reached[hit[:, k], k - 1]).astype(np.float64)
-            median = float(np.median(gaps)) if gaps.size else None
+            median = float(np.median(gaps)) / MICROSECONDS if gaps.size else None
         drop = previous - entrants[k]
         if entrants[0] == 0:
             from_first = from_previous = share = nobody

@@ -1,7 +1,8 @@
 """Collect the funnel events of each unit (user or session) as sorted numpy arrays.
 
 Only the rows and columns the funnel needs are collected from the backend: the
-customer, the time in whole seconds, the step code, the session column and the
+customer, the time in microseconds (the input's precision, so that the order
+of events within one second is kept), the step code, the session column and the
 ``by`` columns of rows whose event type is a step. Without a session column,
 sessions are built GA-style from *all* validated events of a customer: a new
 session starts when the customer has been inactive for ``session_gap`` or more;
@@ -18,17 +19,20 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from retention_kpis._core.calendar import seconds_expr
-from retention_kpis._core.columns import CUSTOMER, EVENT, SECONDS
+from retention_kpis._core.calendar import microseconds_expr
+from retention_kpis._core.columns import CUSTOMER, EVENT
 from retention_kpis._core.frames import plain
 from retention_kpis._core.text import count_rows
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["SegmentValue", "Units", "collect_units"]
+__all__ = ["MICROSECONDS", "SegmentValue", "Units", "collect_units"]
 
 IntArray = npt.NDArray[np.int64]
 SegmentValue = str | int | float | bool | None
 _STEP = "__rk_step"
+_MICROSECONDS = "__rk_microseconds"
+MICROSECONDS = 1_000_000
+"""Microseconds in a second: the unit of :attr:`Units.time`."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +40,7 @@ class Units:
     """Step events sorted by (unit, time, step code, by values).
 
     ``unit[i]`` is the row's unit code (0..n_units-1, contiguous runs),
-    ``time[i]`` whole seconds since 1970, ``code[i]`` the index of the row's
+    ``time[i]`` microseconds since 1970, ``code[i]`` the index of the row's
     event type in the ``names`` passed to :func:`collect_units`, and
     ``by_columns[j][i]`` the row's value of the ``j``-th ``by`` column.
     """
@@ -80,14 +84,15 @@ def collect_units(
     for index, name in enumerate(names):
         hit = nw.col(EVENT) == name
         code = (nw.when(hit) if code is None else code.when(hit)).then(nw.lit(index))
-    frame = lf.with_columns(seconds_expr().alias(SECONDS), code.alias(_STEP))
+    frame = lf.with_columns(microseconds_expr().alias(_MICROSECONDS), code.alias(_STEP))
     if session_gap is None:
         frame = frame.filter(~nw.col(_STEP).is_null())
     keys = [CUSTOMER, *([session_column] if session_column else [])]
-    columns = list(dict.fromkeys([*keys, SECONDS, _STEP, *by]))
-    collected = frame.select(*columns).sort([*keys, SECONDS, _STEP, *by], nulls_last=True).collect()
+    columns = list(dict.fromkeys([*keys, _MICROSECONDS, _STEP, *by]))
+    order = [*keys, _MICROSECONDS, _STEP, *by]
+    collected = frame.select(*columns).sort(order, nulls_last=True).collect()
     customers = collected.get_column(CUSTOMER).to_numpy()
-    time = collected.get_column(SECONDS).to_numpy().astype(np.int64)
+    time = collected.get_column(_MICROSECONDS).to_numpy().astype(np.int64)
     if session_column is not None:
         sessions = collected.get_column(session_column)
         missing = int(sessions.is_null().sum())
@@ -102,7 +107,7 @@ def collect_units(
         starts = _run_starts(customers)
     if session_gap is not None:
         gaps = np.zeros(time.size, dtype=bool)
-        gaps[1:] = (time[1:] - time[:-1]) >= session_gap
+        gaps[1:] = (time[1:] - time[:-1]) >= session_gap * MICROSECONDS
         starts |= gaps
     unit = np.cumsum(starts, dtype=np.int64) - 1
     steps = collected.get_column(_STEP)

@@ -104,17 +104,40 @@ def attributed_orders(
     period: Period | None,
     by: tuple[str, ...],
     channel_values: Iterable[Any],
+    no_touch_label: str = NO_TOUCH,
+    func: str = "compute_kpis",
 ) -> dict[Key, tuple[float, float, float]]:
     """Return ``{(period index, *by values): (orders, revenue, new customers)}`` by ``model``.
 
     Channels come back from the attribution as text; ``channel_values`` (the
     report's own channel values) map them back to the column's values, so an
     integer channel ``3`` is credited on the report's ``3`` row. New customers
-    are the revenue credit of :func:`first_purchase_events`.
+    are the revenue credit of :func:`first_purchase_events`. Purchases without
+    a touch are credited to ``no_touch_label``, which must differ from every
+    channel of the events (as text).
     """
+    as_value = {str(value): value for value in channel_values if value is not None}
+    if not isinstance(no_touch_label, str) or not no_touch_label:
+        msg = (
+            f"The 'no_touch_label' parameter of {func} must be a non-empty string. "
+            f"Got {no_touch_label!r} instead."
+        )
+        raise InvalidInputError(msg)
+    if no_touch_label in as_value:
+        msg = (
+            f"The 'no_touch_label' parameter of {func} must differ from every channel of the "
+            f"events. Got {no_touch_label!r}, which is a channel, instead.\n"
+            "Hint: pass another label, e.g. no_touch_label='(no touch)'."
+        )
+        raise InvalidInputError(msg)
     others = tuple(name for name in by if name != schema.channel)
     totals = attributed_channel_totals(
-        prepared, model=model, period=period, schema=schema, by=others
+        prepared,
+        model=model,
+        period=period,
+        schema=schema,
+        by=others,
+        no_touch_label=no_touch_label,
     )
     firsts = attributed_channel_totals(
         first_purchase_events(prepared, schema.event_types.purchase),
@@ -122,8 +145,8 @@ def attributed_orders(
         period=period,
         schema=schema,
         by=others,
+        no_touch_label=no_touch_label,
     )
-    as_value = {str(value): value for value in channel_values if value is not None}
     position = by.index(schema.channel)
     offset = 1 if period is not None else 0
     keyed: dict[Key, tuple[float, float, float]] = {}
@@ -149,10 +172,13 @@ def report_attribution(
     period: Period | None,
     by: tuple[str, ...],
     keys: Iterable[Key],
+    no_touch_label: str = NO_TOUCH,
+    func: str = "compute_kpis",
 ) -> tuple[dict[Key, tuple[float, float, float]] | None, tuple[str, ...]]:
     """Return the attributed totals of the report's keys and the note saying so.
 
-    Without a model: ``(None, ())``.
+    Without a model: ``(None, ())``. Purchases without a touch are credited to
+    ``no_touch_label`` (see :func:`attributed_orders`).
     """
     if model is None:
         return None, ()
@@ -164,12 +190,14 @@ def report_attribution(
         period=period,
         by=by,
         channel_values=[key[position] for key in keys],
+        no_touch_label=no_touch_label,
+        func=func,
     )
     note = (
         "orders, revenue, new_customers, aov, cpa, cac and roas are attributed to "
         f"channels with the {model!r} model (visits within 30 days before each purchase "
-        "are its touches; purchases without one are the channel '(none)'; new_customers "
-        "credits each customer's first purchase); the other columns count each event in "
-        "its own channel."
+        f"are its touches; purchases without one are the channel {no_touch_label!r}; "
+        "new_customers credits each customer's first purchase); the other columns count "
+        "each event in its own channel."
     )
     return attributed, (note,)

@@ -17,7 +17,8 @@ from typing import Any, Literal, TypeAlias
 from retention_kpis._core.backends import native_kind
 from retention_kpis._core.calendar import Period, period_start
 from retention_kpis._core.checks import check_confidence
-from retention_kpis._core.frames import Key, as_lazy, sorted_keys
+from retention_kpis._core.columns import CHANNEL
+from retention_kpis._core.frames import Key, as_lazy, private_segments, sorted_keys
 from retention_kpis._core.text import count_rows
 from retention_kpis.attribution import Model
 from retention_kpis.events import EventSchema, PreparedEvents, UnknownEvents, validate_events
@@ -108,14 +109,12 @@ def _engagement_extras(
         no_referred = (
             "referred_customers and referred_customer_share are null: referral_channel=None"
         )
-    elif schema.channel not in lf.collect_schema().names():
+    elif CHANNEL not in lf.collect_schema().names():
         no_referred = (
             "referred_customers and referred_customer_share are null: the events have no "
             f"{schema.channel!r} column (the first event's channel tells referred customers)"
         )
         channel = None
-    else:
-        lf = with_channel(lf, schema.channel)
     tables = engagement_tables(
         lf,
         types=schema.event_types,
@@ -146,6 +145,7 @@ def compute_kpis(
     attribution: Model | None = None,
     confidence: float | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    no_touch_label: str = "(none)",
 ) -> KPIReport:
     """Compute every KPI per period (and segment) from a frame of events.
 
@@ -194,7 +194,7 @@ def compute_kpis(
         hold the channel column: ``orders`` and ``revenue`` per (period,
         channel) become the purchases credited to the channel by the model
         (fractional; visits within 30 days before each purchase are the
-        touches, purchases without one form the channel ``"(none)"``), and
+        touches, purchases without one form the channel ``no_touch_label``), and
         ``aov``, ``cpa`` and ``roas`` use them. ``new_customers`` becomes
         each customer's first purchase credited the same way (fractional,
         summing to the period's new customers over all channels) and ``cac``
@@ -212,6 +212,10 @@ def compute_kpis(
         Called as ``progress(done, total, label)`` before each long step
         (validating, aggregating, building the rows) and once at the end; the
         console script draws its progress bar with it.
+    no_touch_label : str, default="(none)"
+        With ``attribution``: the channel value of purchases without a touch.
+        It must differ from every channel of the events (Google Analytics
+        writes ``"(none)"`` for direct traffic: then pass another label).
 
     Returns
     -------
@@ -253,17 +257,24 @@ def compute_kpis(
     lf = as_lazy(events)
     keep = by_
     wants_channel = options["engagement"] and options["referral_channel"] is not None
-    if wants_channel and schema.channel in lf.collect_schema().names():
+    referred = wants_channel and schema.channel in lf.collect_schema().names()
+    if referred:
         keep = tuple(dict.fromkeys((*by_, schema.channel)))
     prepared = validate_events(
         lf, schema=schema, by=keep, unknown_events=unknown_events, csat_scale=scale
     )
+    frame = prepared.frame
+    if referred:  # the channel column under its private name, for referred customers
+        frame = with_channel(frame, schema.channel)
+    # The `by` columns go on as __rk_by_<i>: no helper column of the tables can collide.
+    frame, private = private_segments(frame, by_)
+    prepared = dataclasses.replace(prepared, frame=frame)
     step(1, 3, "aggregating")
     aggregates = aggregate(
         prepared.frame,
         types=schema.event_types,
         period=period,
-        by=by_,
+        by=private,
         columns=prepared.columns,
         churned=churn_from == "events",
         moments=level is not None,
@@ -279,10 +290,21 @@ def compute_kpis(
         confidence=level,
     )
     tables, no_referred = _engagement_extras(
-        prepared, schema, {**options, "period": period, "by": by_}
+        prepared, schema, {**options, "period": period, "by": private}
     )
+    # The attribution reads the channel under its private name, like every `by` column.
+    channel_schema = schema
+    if schema.channel in by_:
+        channel_schema = schema.model_copy(update={"channel": private[by_.index(schema.channel)]})
     attributed, attribution_notes = report_attribution(
-        prepared, model=model, schema=schema, period=period, by=by_, keys=aggregates.keys
+        prepared,
+        model=model,
+        schema=channel_schema,
+        period=period,
+        by=private,
+        keys=aggregates.keys,
+        no_touch_label=no_touch_label,
+        func=_FUNC,
     )
     notes = [*prepared.notes, *attribution_notes]
     extras = _Extras(tables, no_referred, attributed)

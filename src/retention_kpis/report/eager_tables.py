@@ -74,8 +74,10 @@ def _customer_table(tables: dict[str, dict[Key, dict[str, Any]]]) -> dict[Key, d
     if "customers" in tables:
         counts = {}
         for key, row in tables["customers"].items():
-            visitors = int(row["visitor_values"]) - int(row["visitor_null"])
-            active = int(row["buyer_values"]) - int(row["buyer_null"])
+            # Without `by` and period (no group key) an empty frame still gives one row,
+            # whose maxima are null: no visits and no purchases.
+            visitors = int(row["visitor_values"]) - int(row["visitor_null"] or 0)
+            active = int(row["buyer_values"]) - int(row["buyer_null"] or 0)
             converted = visitors + active - int(row["either"])
             counts[key] = {"visitors": visitors, "active": active, "converted": converted}
         return counts

@@ -43,9 +43,9 @@ import narwhals.stable.v2 as nw
 from retention_kpis._core.backends import from_columns, native_kind
 from retention_kpis._core.calendar import Period, period_start
 from retention_kpis._core.checks import check_top_fraction
-from retention_kpis._core.columns import CUSTOMER
+from retention_kpis._core.columns import CUSTOMER, segment_names
 from retention_kpis._core.durations import parse_duration
-from retention_kpis._core.frames import key_order
+from retention_kpis._core.frames import key_order, private_segments
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis.events import EventSchema, UnknownEvents, validate_events
 from retention_kpis.events.schema import check_schema
@@ -78,6 +78,8 @@ def _prepared_frame(
     lf = prepared.frame
     if referral_channel is not None:
         lf = with_channel(lf, schema.channel)
+    # The `by` columns go on as __rk_by_<i>: no helper column of the tables can collide.
+    lf, _ = private_segments(lf, by)
     return lf, prepared.columns
 
 
@@ -167,7 +169,7 @@ def engagement_kpis(
         lf,
         types=schema_.event_types,
         period=period_,
-        by=by_,
+        by=segment_names(list(by_)),
         referral_channel=channel,
         click_window=window,
         has_revenue="revenue" in columns,

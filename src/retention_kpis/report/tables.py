@@ -102,5 +102,7 @@ def aggregate(
             moments=moments,
         )
         scores = _scores(responses or {})
-    ordered = sorted(tables["events"], key=key_order)
+    # Without a group key, an empty frame still aggregates to one row (of 0 events): no row.
+    events = tables["events"]
+    ordered = sorted((key for key, row in events.items() if row["events"]), key=key_order)
     return Aggregates(keys=tuple(ordered), tables=tables, scores=scores)
