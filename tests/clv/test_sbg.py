@@ -225,7 +225,6 @@ def test_sbg_fit_is_finite_on_cohorts_drawn_from_the_model(alpha, beta, k):
         ),
         ([100, -1], "survivors must be >= 0; 1 value(s) are negative."),
         ([100, math.nan], "survivors must be finite; 1 value(s) are nan or inf."),
-        ([100, 100, 100], "No customer churned: the sBG parameters are not identified."),
     ],
 )
 def test_sbg_fit_rejects_bad_survivors(survivors, message):

@@ -6,6 +6,15 @@ the Hessian of the negative log-likelihood at the optimum (computed by central
 differences of the analytic gradient in log space) and are carried to the
 natural scale with the delta method. Confidence intervals are built in log
 space, so they never include non-positive values.
+
+Non-identified fits are refused the same way by every model: when the data
+cannot pin the parameters down (nobody made a repeat purchase, nobody churned,
+every spend is the same, ...), ``fit`` raises :class:`ConvergenceError` and the
+model stays unfitted. Three checks lead there: the data check of each model
+(:func:`require_repeat_purchases` and the like), a log-parameter that runs to
+the solver's bound (+-30), and a Hessian at the optimum that is not clearly
+positive definite (:func:`check_identified`), which is what standard errors of
+0 or nan used to reveal.
 """
 
 from __future__ import annotations
@@ -36,14 +45,21 @@ __all__ = [
     "NotFittedError",
     "ProbabilityModel",
     "as_float_array",
+    "check_identified",
     "check_same_length",
     "collapse_rows",
+    "require_repeat_purchases",
 ]
 
 Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 """Negative log-likelihood and its gradient, both in log-parameter space."""
 
 _Z_95 = 1.959963984540054
+_MIN_RELATIVE_CURVATURE = 1e-8
+"""Smallest eigenvalue of the per-customer log-space Hessian, relative to the largest (or
+to 1 when that is below 1), that still counts as identified. Fits of the suite's reference
+data (CDNOW, the donations, the sBG cohorts, small hand examples) stay above 2e-6;
+non-identified fits (no repeat purchase, one spend value) fall below 1e-12 or are negative."""
 
 SUMMARY_COLUMNS = ("coef", "se(coef)", "lower 95% bound", "upper 95% bound")
 """Columns of :meth:`ProbabilityModel.summary`, named as lifetimes names them."""
@@ -110,6 +126,174 @@ def collapse_rows(
         return [unique[:, j] for j in range(unique.shape[1])], summed.astype(np.float64)
     summed = np.bincount(np.cumsum(starts) - 1, weights=w[order], minlength=int(starts.sum()))
     return [column[starts] for column in ordered], summed.astype(np.float64)
+
+
+def require_repeat_purchases(name: str, frequency: FloatArray, weights: FloatArray) -> None:
+    """Raise :class:`ConvergenceError` when no customer (with a positive weight) bought again.
+
+    Examples
+    --------
+    >>> require_repeat_purchases("M", np.array([0.0, 1.0]), np.ones(2))
+    >>> require_repeat_purchases("M", np.zeros(2), np.ones(2))
+    Traceback (most recent call last):
+    ...
+    retention_kpis.exceptions.ConvergenceError: M.fit needs repeat purchases: all 2 customers \
+have frequency 0, so the parameters are not identified (the likelihood is largest at the \
+boundary of the parameter space, where the purchase rate goes to 0).
+    """
+    if not np.any((frequency > 0) & (weights > 0)):
+        msg = (
+            f"{name}.fit needs repeat purchases: all {len(frequency)} customers have frequency 0, "
+            "so the parameters are not identified (the likelihood is largest at the boundary of "
+            "the parameter space, where the purchase rate goes to 0)."
+        )
+        raise ConvergenceError(msg)
+
+
+def check_identified(name: str, hessian: FloatArray, total_weight: float) -> None:
+    """Raise :class:`ConvergenceError` unless the Hessian at the optimum is positive definite.
+
+    ``hessian`` is that of the total negative log-likelihood in log-parameter
+    space; it is divided by ``total_weight`` so the rule does not depend on the
+    number of customers. A smallest eigenvalue at or below
+    ``1e-8 * max(1, largest)`` (or a nan) means a flat direction: the data do
+    not identify the parameters and their standard errors would be 0 or nan.
+
+    Examples
+    --------
+    >>> check_identified("M", np.diag([2.0, 0.5]), 1.0)
+    >>> check_identified("M", np.array([[1.0, 1.0], [1.0, 1.0]]), 1.0)
+    Traceback (most recent call last):
+    ...
+    retention_kpis.exceptions.ConvergenceError: M.fit found no identified optimum: the \
+log-likelihood is flat along some direction at the estimate (smallest Hessian eigenvalue per \
+customer 0, largest 2), so the data do not identify the parameters and they would have no \
+standard errors. Typical causes: no repeat purchases, no churn, identical values for every customer.
+    """
+    scaled = hessian / total_weight
+    eigenvalues = np.linalg.eigvalsh(scaled) if np.all(np.isfinite(scaled)) else np.array([np.nan])
+    smallest, largest = float(eigenvalues.min()), float(eigenvalues.max())
+    if not smallest > _MIN_RELATIVE_CURVATURE * max(1.0, largest):
+        msg = (
+            f"{name}.fit found no identified optimum: the log-likelihood is flat along some "
+            f"direction at the estimate (smallest Hessian eigenvalue per customer "
+            f"{0.0 if abs(smallest) < 1e-12 else smallest:.3g}, largest {largest:.3g}), so the "
+            "data do not identify the parameters and they would have no standard errors. "
+            "Typical causes: no repeat purchases, no churn, identical values for every customer."
+        )
+        raise ConvergenceError(msg)
+
+
+_JSON_KEYS = (
+    "model",
+    "library_version",
+    "params",
+    "log_likelihood",
+    "n_customers",
+    "penalizer_coef",
+    "covariance",
+)
+
+
+def _shown(value: object) -> str:
+    """Return a short repr of a JSON value for a message (never the whole of a huge one)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _field_error(model: str, field: str, requirement: str, got: object) -> InvalidInputError:
+    return InvalidInputError(
+        f"The {field!r} field of the {model} JSON must {requirement}. Got {got} instead."
+    )
+
+
+def _json_document(text: object, model: str) -> dict[str, Any]:
+    """Parse the JSON text of a model; only its own keys, and the right model name."""
+    if not isinstance(text, (str, bytes, bytearray)):
+        msg = (
+            f"The 'text' parameter of {model}.from_json must be a JSON string. "
+            f"Got {type(text).__name__} instead."
+        )
+        raise InvalidInputError(msg)
+    try:
+        payload = json.loads(text, parse_constant=_not_a_number, parse_int=_integer)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, too many digits, too deep
+        msg = (
+            f"The 'text' parameter of {model}.from_json must be valid JSON. "
+            f"Got an error instead: {exc}."
+        )
+        raise InvalidInputError(msg) from None
+    if not isinstance(payload, dict) or payload.get("model") != model:
+        found = payload.get("model") if isinstance(payload, dict) else type(payload).__name__
+        msg = f"JSON does not hold a {model} (found {_shown(found)})."
+        raise InvalidInputError(msg)
+    unknown = sorted(str(key) for key in payload if key not in _JSON_KEYS)
+    if unknown:
+        msg = (
+            f"The {model} JSON holds unknown field(s) {unknown}; known fields: {list(_JSON_KEYS)}."
+        )
+        raise InvalidInputError(msg)
+    return payload
+
+
+_MAX_DIGITS = 400
+
+
+def _integer(text: str) -> int:
+    """Read a JSON integer of at most 400 digits (more cannot be a float parameter anyway)."""
+    if len(text.lstrip("-")) > _MAX_DIGITS:
+        msg = f"an integer of {len(text.lstrip('-'))} digits (at most {_MAX_DIGITS} are read)"
+        raise ValueError(msg)
+    return int(text)
+
+
+def _not_a_number(_name: str) -> float:
+    """``NaN``, ``Infinity`` and ``-Infinity`` (not strict JSON) read as nan, then refused."""
+    return math.nan
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a finite float, or None if it is not a real number that fits in one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond 1.8e308
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _positive_number(value: object, model: str, field: str) -> float:
+    number = _finite(value)
+    if number is None or number <= 0:
+        raise _field_error(model, field, "be a positive finite number", _shown(value))
+    return number
+
+
+def _optional_number(value: object, model: str, field: str) -> float | None:
+    if value is None:
+        return None
+    number = _finite(value)
+    if number is None:
+        raise _field_error(model, field, "be a finite number or null", _shown(value))
+    return number
+
+
+def _square_matrix(value: object, size: int, model: str) -> list[list[float]]:
+    requirement = f"be null or a {size} x {size} list of finite numbers"
+    if not isinstance(value, list) or len(value) != size:
+        raise _field_error(model, "covariance", requirement, _shown(value))
+    rows: list[list[float]] = []
+    for row in value:
+        if not isinstance(row, list) or len(row) != size:
+            raise _field_error(model, "covariance", requirement, _shown(row))
+        numbers = [_finite(item) for item in row]
+        if any(number is None for number in numbers):
+            raise _field_error(model, "covariance", requirement, _shown(row))
+        rows.append([float(number) for number in numbers if number is not None])
+    return rows
 
 
 def _numerical_hessian(objective: Objective, x: FloatArray) -> FloatArray:
@@ -193,7 +377,19 @@ class ProbabilityModel(Generic[P]):
     def from_params(cls, **params: float) -> Self:
         """Build a model from known parameters (for example a paper's estimates)."""
         model = cls()
-        model._params = cls.params_type(**params)  # type: ignore[assignment]
+        names = list(cls.params_type.model_fields)
+        if sorted(params) != sorted(names):
+            msg = (
+                f"{cls.__name__}.from_params takes exactly the parameters {names}; "
+                f"got {sorted(params)}."
+            )
+            raise InvalidInputError(msg)
+        numbers = {name: _finite(value) for name, value in params.items()}
+        bad = sorted(name for name, number in numbers.items() if number is None or number <= 0)
+        if bad:
+            msg = f"Parameters of {cls.__name__} must be positive and finite; got {bad}."
+            raise InvalidInputError(msg)
+        model._params = cls.params_type(**numbers)  # type: ignore[assignment]
         bad = [k for k, v in model.params.model_dump().items() if not (v > 0 and math.isfinite(v))]
         if bad:
             msg = f"Parameters of {cls.__name__} must be positive and finite; got {bad}."
@@ -357,16 +553,14 @@ class ProbabilityModel(Generic[P]):
                 "the data do not identify the model (for example no repeat purchases)."
             )
             raise ConvergenceError(msg)
+        hessian = _numerical_hessian(penalised_total if penalty else objective, x)
+        check_identified(type(self).__name__, hessian, total_weight)
         theta = np.exp(x)
         names = list(self.params_type.model_fields)
         self._params = self.params_type(**dict(zip(names, theta.tolist(), strict=True)))  # type: ignore[assignment]
         self._log_likelihood = -float(value)
         self._n_customers = total_weight
-        hessian = _numerical_hessian(penalised_total if penalty else objective, x)
-        try:
-            cov_log = np.linalg.inv(hessian)
-        except np.linalg.LinAlgError:
-            cov_log = np.full_like(hessian, np.nan)
+        cov_log = np.linalg.inv(hessian)  # positive definite: check_identified passed
         self._covariance = np.asarray(cov_log * np.outer(theta, theta), dtype=np.float64)
 
     # -- persistence --------------------------------------------------------
@@ -385,20 +579,44 @@ class ProbabilityModel(Generic[P]):
 
     @classmethod
     def from_json(cls, text: str) -> Self:
-        """Rebuild a model written by :meth:`to_json`."""
-        payload = json.loads(text)
-        if not isinstance(payload, dict) or payload.get("model") != cls.__name__:
-            found = payload.get("model") if isinstance(payload, dict) else type(payload).__name__
-            msg = f"JSON does not hold a {cls.__name__} (found {found!r})."
-            raise InvalidInputError(msg)
-        model = cls.from_params(**payload["params"])
+        """Rebuild a model written by :meth:`to_json`.
+
+        Every field is checked before use: a tampered or truncated document
+        raises :class:`InvalidInputError` naming the field (``params.r``,
+        ``covariance``, ...), never a raw ``KeyError``, ``TypeError`` or
+        ``OverflowError``.
+
+        Examples
+        --------
+        >>> from retention_kpis.clv import GammaGammaModel
+        >>> GammaGammaModel.from_json('{"model": "GammaGammaModel", "params": {"p": 6, "q": 4}}')
+        Traceback (most recent call last):
+        ...
+        retention_kpis.exceptions.InvalidInputError: The 'params' field of the GammaGammaModel \
+JSON must hold exactly the keys ['p', 'q', 'v']. Got ['p', 'q'] instead.
+        """
+        payload = _json_document(text, cls.__name__)
+        names = list(cls.params_type.model_fields)
+        params = payload.get("params")
+        if not isinstance(params, dict) or sorted(params) != sorted(names):
+            shown = sorted(params) if isinstance(params, dict) else _shown(params)
+            raise _field_error(cls.__name__, "params", f"hold exactly the keys {names}", shown)
+        values = {
+            name: _positive_number(params[name], cls.__name__, f"params.{name}") for name in names
+        }
+        model = cls.from_params(**values)
         model._penalizer_coef = check_amount(  # noqa: SLF001 - same class
             payload.get("penalizer_coef", 0.0), "penalizer_coef", f"{cls.__name__}.from_json"
         )
+        covariance = payload.get("covariance")
         model._restore_fit_state(  # noqa: SLF001 - same class
-            log_likelihood=payload.get("log_likelihood"),
-            n_customers=payload.get("n_customers"),
-            covariance=payload.get("covariance"),
+            log_likelihood=_optional_number(
+                payload.get("log_likelihood"), cls.__name__, "log_likelihood"
+            ),
+            n_customers=_optional_number(payload.get("n_customers"), cls.__name__, "n_customers"),
+            covariance=None
+            if covariance is None
+            else _square_matrix(covariance, len(names), cls.__name__),
         )
         return model
 

@@ -20,6 +20,7 @@ from retention_kpis.clv._base import (
     as_float_array,
     check_same_length,
     collapse_rows,
+    require_repeat_purchases,
 )
 from retention_kpis.clv._beta_geo_math import (
     BetaGeoLikelihood,
@@ -27,7 +28,7 @@ from retention_kpis.clv._beta_geo_math import (
     log_probability_of_purchases,
     probability_alive,
 )
-from retention_kpis.exceptions import ConvergenceError, InvalidInputError
+from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["BetaGeoFamily", "BetaGeoParams"]
 
@@ -151,13 +152,7 @@ class BetaGeoFamily(ProbabilityModel[BetaGeoParams]):
         if rows == 0 or total <= 0:
             msg = f"{name}.fit needs at least one customer with a positive weight; got {rows} rows."
             raise InvalidInputError(msg)
-        if not np.any((x > 0) & (w > 0)):
-            msg = (
-                f"{name}.fit needs repeat purchases: all {rows} customers have frequency 0, so the "
-                "likelihood grows without bound as the purchase rate r/alpha goes to 0 and the "
-                "dropout parameters a, b are not identified."
-            )
-            raise ConvergenceError(msg)
+        require_repeat_purchases(name, x, w)
         (x, t_x, age), w = collapse_rows([x, t_x, age], w)
         likelihood = BetaGeoLikelihood(x, t_x, age, w, self._shift)
 

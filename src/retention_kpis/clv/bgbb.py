@@ -38,6 +38,7 @@ from retention_kpis.clv._base import (
     as_float_array,
     check_same_length,
     collapse_rows,
+    require_repeat_purchases,
 )
 from retention_kpis.clv._special import log_gamma_ratio
 from retention_kpis.exceptions import InvalidInputError
@@ -180,6 +181,10 @@ class BetaGeoBetaBinomModel(ProbabilityModel[BetaGeoBetaBinomParams]):
         InvalidInputError
             On lengths that differ, non-whole or negative values, ``x > t_x``,
             ``t_x > n``, ``x = 0`` with ``t_x > 0``, or empty input.
+        ConvergenceError
+            If nobody made a repeat transaction, the optimiser fails, a
+            parameter runs to a bound or the optimum is not identified (see
+            ``docs/clv/index.md``).
 
         Examples
         --------
@@ -196,6 +201,7 @@ class BetaGeoBetaBinomModel(ProbabilityModel[BetaGeoBetaBinomParams]):
         if len(x) == 0:
             msg = "frequency is empty: the BG/BB model needs at least one customer."
             raise InvalidInputError(msg)
+        require_repeat_purchases("BetaGeoBetaBinomModel", x, w)
         (x_, t_, n_), w_ = collapse_rows([x, t_x, n], w)
         keep = w_ > 0
         x_, t_, n_, w_ = x_[keep], t_[keep], n_[keep], w_[keep]

@@ -275,7 +275,9 @@ class GammaGammaModel(ProbabilityModel[GammaGammaParams]):
             inf, a repeat buyer's ``monetary_value`` is not a positive finite
             number, or no row has ``frequency > 0``.
         ConvergenceError
-            If the optimiser fails or a parameter runs to a bound.
+            If the optimiser fails, a parameter runs to a bound or the optimum
+            is not identified (for example every repeat buyer spent the same
+            amount; see ``docs/clv/index.md``).
 
         Examples
         --------

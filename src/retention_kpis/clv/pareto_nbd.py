@@ -47,6 +47,7 @@ from retention_kpis.clv._base import (
     as_float_array,
     check_same_length,
     collapse_rows,
+    require_repeat_purchases,
 )
 from retention_kpis.clv._pareto_integral import log_integral, log_integral_value
 from retention_kpis.clv._pareto_purchases import log_probability_of_purchases
@@ -223,8 +224,9 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
             If inputs are empty, of different lengths, negative, nan or inf,
             or if ``recency > T`` somewhere.
         ConvergenceError
-            If the optimiser fails or a parameter runs to a bound (for
-            example when nobody made a repeat purchase).
+            If nobody made a repeat purchase, the optimiser fails, a parameter
+            runs to a bound or the optimum is not identified (a flat
+            log-likelihood; see ``docs/clv/index.md``).
 
         Examples
         --------
@@ -254,6 +256,7 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
             msg = "ParetoNBDModel.fit needs at least one customer with a positive weight."
             raise InvalidInputError(msg)
         _summary(x, t_x, age)
+        require_repeat_purchases("ParetoNBDModel", x, w)
         (x_, t_x_, age_), w_ = collapse_rows([x, t_x, age], w)
         keep = w_ > 0
         x_, t_x_, age_, w_ = x_[keep], t_x_[keep], age_[keep], w_[keep]

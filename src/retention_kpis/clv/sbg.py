@@ -42,7 +42,7 @@ from retention_kpis.clv._base import (
     check_same_length,
     collapse_rows,
 )
-from retention_kpis.exceptions import InvalidInputError
+from retention_kpis.exceptions import ConvergenceError, InvalidInputError
 
 __all__ = ["ShiftedBetaGeometricModel", "ShiftedBetaGeometricParams"]
 
@@ -122,6 +122,9 @@ class ShiftedBetaGeometricModel(ProbabilityModel[ShiftedBetaGeometricParams]):
         InvalidInputError
             If ``survivors`` has fewer than 2 entries, is negative, increases,
             starts at 0, or holds nan/inf.
+        ConvergenceError
+            If no customer churned, every customer churned in period 1 or
+            the optimum is otherwise not identified (see ``docs/clv/index.md``).
 
         Examples
         --------
@@ -177,6 +180,9 @@ class ShiftedBetaGeometricModel(ProbabilityModel[ShiftedBetaGeometricParams]):
         InvalidInputError
             If lengths differ, values are not whole numbers, ``recency < 1``,
             ``T < 2`` or ``recency > T``.
+        ConvergenceError
+            If no customer churned, every customer churned in period 1 or
+            the optimum is otherwise not identified (see ``docs/clv/index.md``).
 
         Examples
         --------
@@ -209,10 +215,10 @@ class ShiftedBetaGeometricModel(ProbabilityModel[ShiftedBetaGeometricParams]):
         periods_, censored_, w = periods_[keep], censored_[keep] == 1.0, w[keep]
         if not (~censored_).any():
             msg = "No customer churned: the sBG parameters are not identified."
-            raise InvalidInputError(msg)
+            raise ConvergenceError(msg)
         if not censored_.any() and np.all(periods_ == 1.0):
             msg = "Every customer churned in period 1: the sBG parameters are not identified."
-            raise InvalidInputError(msg)
+            raise ConvergenceError(msg)
 
         def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
             return _negative_log_likelihood(log_params, periods_, censored_, w)
