@@ -17,7 +17,11 @@ from retention_kpis.attribution._paths import (
     distinct_sorted,
     expand,
 )
-from retention_kpis.attribution.markov import absorption, transition_counts
+from retention_kpis.attribution.markov import (
+    absorption,
+    check_markov_channel_count,
+    transition_counts,
+)
 from retention_kpis.attribution.rules import rule_weights
 from retention_kpis.attribution.shapley import (
     check_channel_count,
@@ -48,7 +52,8 @@ def _by_group(groups: IntArray, n_groups: int) -> list[IntArray]:
 
 
 def _markov(j: Journeys, touched: IntArray, out: Credit) -> None:
-    n_groups, n_channels = out.conversions.shape
+    """Fill the removal effects per group, on a chain of the group's own channels only."""
+    n_groups = out.conversions.shape[0]
     converting = _by_group(j.conv_group[touched], n_groups)
     journeys = _by_group(j.null_group, n_groups)
     for g in range(n_groups):
@@ -56,21 +61,30 @@ def _markov(j: Journeys, touched: IntArray, out: Credit) -> None:
         null = journeys[g]
         if not conv.size and not null.size:
             continue
+        lo = np.concatenate([j.conv_lo[conv], j.null_lo[null]])
+        hi = np.concatenate([j.conv_hi[conv], j.null_hi[null]])
+        _, _, index = expand(lo, hi)
+        local = distinct_sorted(j.touch_channel[index])
+        where = f" per segment and period (group {j.groups[g]!r})" if j.groups[g] else ""
+        check_markov_channel_count(int(local.size), where)
+        lengths = hi - lo
+        ends = np.cumsum(lengths)
         counts = transition_counts(
-            j.touch_channel,
-            np.concatenate([j.conv_lo[conv], j.null_lo[null]]),
-            np.concatenate([j.conv_hi[conv], j.null_hi[null]]),
+            np.searchsorted(local, j.touch_channel[index]),
+            ends - lengths,
+            ends,
             converted=np.concatenate([np.ones(conv.size, bool), np.zeros(null.size, bool)]),
             weight=np.ones(conv.size + null.size),
-            n_channels=n_channels,
+            n_channels=int(local.size),
         )
         _, effects = absorption(counts)
-        out.removal_effect[g] = effects
+        out.removal_effect[g] = 0.0
+        out.removal_effect[g, local] = effects
         total = float(np.sum(effects))
         if total > 0:
             share = effects / total
-            out.conversions[g] = conv.size * share
-            out.revenue[g] = math.fsum(j.conv_revenue[conv].tolist()) * share
+            out.conversions[g, local] = conv.size * share
+            out.revenue[g, local] = math.fsum(j.conv_revenue[conv].tolist()) * share
 
 
 def _shapley(j: Journeys, touched: IntArray, out: Credit) -> None:

@@ -130,16 +130,22 @@ class BetaGeoFamily(ProbabilityModel[BetaGeoParams]):
             lengths, empty input or weights that sum to 0.
         ConvergenceError
             If no customer has a repeat purchase (the likelihood is then
-            maximised at the boundary of the parameter space) or the optimiser
-            fails.
+            maximised at the boundary of the parameter space), the optimiser
+            fails or the optimum is not identified (see ``docs/clv/index.md``).
 
         Examples
         --------
-        >>> from retention_kpis.clv import BetaGeoModel
-        >>> frequency, recency, T = [0, 2, 5, 1, 0], [0, 30.4, 35, 10, 0], [38, 38.9, 39, 20, 30]
-        >>> model = BetaGeoModel().fit(frequency, recency, T)
-        >>> model.params.r > 0
-        True
+        CDNOW's 2,357 customers, in weeks (five customers, as this example
+        used to show, do not identify the dropout parameters: see
+        ``docs/clv/index.md``):
+
+        >>> from retention_kpis.clv import BetaGeoModel, rfm_summary
+        >>> from retention_kpis.datasets import load_cdnow
+        >>> summary = rfm_summary(load_cdnow(), customer_id="customer_id", timestamp="date",
+        ...                       observation_end="1997-09-30", time_unit="W")
+        >>> model = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
+        >>> round(model.params.r, 3), round(model.params.alpha, 2)
+        (0.291, 6.94)
         """
         name = type(self).__name__
         x = as_float_array(frequency, "frequency")

@@ -104,7 +104,7 @@ def customer_table(
     time_scaler : float, default=7.0
         ``recency`` and ``T`` are in units of ``time_scaler`` periods.
     horizon_months : int, default=12
-        Months of the prediction window, ``>= 1``.
+        Months of the prediction window, ``1 <= horizon_months <= 1200`` (100 years).
     discount_rate : float, default=0.01
         Monthly discount rate of the CLV, ``>= 0``.
     model : {"bgnbd", "mbgnbd", "pareto_nbd"}, default="bgnbd"

@@ -154,6 +154,31 @@ def cohort_cells(
     )
 
 
+def _bracket_position(brackets: tuple[tuple[int, int], ...]) -> nw.Expr:
+    """``1 + i`` where the offset lies in bracket ``i``, null outside every bracket.
+
+    Brackets are sorted and disjoint, so the expression is a balanced binary
+    search: ``log2(len(brackets))`` nested ``when`` (at most 9 for the
+    ``MAX_BRACKETS = 500`` brackets accepted) instead of one ``when`` per
+    bracket, whose chain of 200 already exceeded Python's recursion limit in
+    the backends. The tree is built bottom-up without recursion.
+    """
+    offset = nw.col(_OFFSET)
+    level: list[tuple[int, nw.Expr]] = [
+        (lo, nw.when((offset >= lo) & (offset <= hi)).then(nw.lit(index + 1)))
+        for index, (lo, hi) in enumerate(brackets)
+    ]
+    while len(level) > 1:
+        merged: list[tuple[int, nw.Expr]] = []
+        for left in range(0, len(level) - 1, 2):
+            (first, below), (split, above) = level[left], level[left + 1]
+            merged.append((first, nw.when(offset < split).then(below).otherwise(above)))
+        if len(level) % 2:
+            merged.append(level[-1])
+        level = merged
+    return level[0][1]
+
+
 def _count_returns(
     returns: nw.LazyFrame[Any], mode: Mode, brackets: tuple[tuple[int, int], ...]
 ) -> dict[tuple[int, int], float]:
@@ -170,13 +195,7 @@ def _count_returns(
             for k in range(1, latest_offset + 1):
                 out[cohort, k] = out.get((cohort, k), 0.0) + n
         return out
-    position: nw.Expr | None = None
-    chain: Any = None
-    for index, (lo, hi) in enumerate(brackets):
-        inside = (nw.col(_OFFSET) >= lo) & (nw.col(_OFFSET) <= hi)
-        chain = (nw.when(inside) if chain is None else chain.when(inside)).then(nw.lit(index + 1))
-    position = chain
-    assert position is not None
+    position = _bracket_position(brackets)
     in_brackets = (
         returns.with_columns(position.alias(_BRACKET))
         .filter(~nw.col(_BRACKET).is_null())

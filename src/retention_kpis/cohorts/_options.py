@@ -12,7 +12,12 @@ from retention_kpis._core.checks import check_choice
 from retention_kpis.cohorts._table import Mode, Period, Window
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["check_brackets", "check_observation_end"]
+__all__ = ["MAX_BRACKETS", "check_brackets", "check_observation_end"]
+
+MAX_BRACKETS = 500
+"""Most brackets ``cohort_retention(mode="bracket")`` accepts. Each adds one branch to the
+backend expression (a balanced tree, depth ``log2``): on 800 events 300 brackets take 1.6 s on
+pandas, 0.8 s on polars and 2.2 s on DuckDB (1,000 brackets: 6.1, 2.3 and 8.0 s)."""
 
 
 def check_period(value: object, func: str) -> Period:
@@ -36,6 +41,21 @@ def _fail_brackets(func: str, requirement: str, got: object) -> InvalidInputErro
     )
 
 
+def _pair(pair: object, func: str, brackets: object) -> tuple[int, int]:
+    """One ``(first, last)`` bracket with ``1 <= first <= last``."""
+    if (
+        not isinstance(pair, Sequence)
+        or isinstance(pair, (str, bytes))
+        or len(pair) != 2
+        or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair)
+    ):
+        raise _fail_brackets(func, "must hold (first, last) pairs of whole offsets", brackets)
+    lo, hi = int(pair[0]), int(pair[1])
+    if not 1 <= lo <= hi:
+        raise _fail_brackets(func, "must hold pairs with 1 <= first <= last", brackets)
+    return lo, hi
+
+
 def check_brackets(brackets: object, mode: Mode, func: str) -> tuple[tuple[int, int], ...]:
     """Return validated brackets: sorted, non-overlapping ``(lo, hi)`` with ``1 <= lo <= hi``.
 
@@ -50,19 +70,13 @@ def check_brackets(brackets: object, mode: Mode, func: str) -> tuple[tuple[int, 
         return ()
     if brackets is None or isinstance(brackets, (str, bytes)) or not isinstance(brackets, Sequence):
         raise _fail_brackets(func, "must be a non-empty list of (first, last) offsets", brackets)
-    pairs: list[tuple[int, int]] = []
-    for pair in brackets:
-        if (
-            not isinstance(pair, Sequence)
-            or isinstance(pair, (str, bytes))
-            or len(pair) != 2
-            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair)
-        ):
-            raise _fail_brackets(func, "must hold (first, last) pairs of whole offsets", brackets)
-        lo, hi = int(pair[0]), int(pair[1])
-        if not 1 <= lo <= hi:
-            raise _fail_brackets(func, "must hold pairs with 1 <= first <= last", brackets)
-        pairs.append((lo, hi))
+    if len(brackets) > MAX_BRACKETS:
+        msg = (
+            f"The 'brackets' parameter of {func} must hold at most {MAX_BRACKETS:,} brackets. "
+            f"Got {len(brackets):,} instead."
+        )
+        raise InvalidInputError(msg)
+    pairs = [_pair(pair, func, brackets) for pair in brackets]
     if not pairs:
         raise _fail_brackets(func, "must be a non-empty list of (first, last) offsets", brackets)
     for (_, previous_hi), (lo, _) in itertools.pairwise(pairs):

@@ -85,7 +85,7 @@ def cohort_retention(
     brackets : sequence of (int, int), optional
         With ``mode="bracket"`` only: sorted, non-overlapping inclusive offset
         ranges ``(first, last)`` with ``1 <= first <= last``, e.g.
-        ``[(1, 1), (2, 3), (4, 6)]``.
+        ``[(1, 1), (2, 3), (4, 6)]``; at most 500 of them (``MAX_BRACKETS``).
     window : {"calendar", "rolling"}, default="calendar"
         Calendar periods, or rolling periods of 24 h / 7 days / 30 days from each
         customer's first ``cohort_event``.
@@ -108,7 +108,8 @@ def cohort_retention(
     Raises
     ------
     InvalidInputError
-        If an option is unknown, brackets are malformed, unsorted or overlap, or
+        If an option is unknown, brackets are malformed, unsorted, overlap or
+        more than 500, or
         if the events break the data contract.
     ColumnNotFoundError
         If a required column is missing.
