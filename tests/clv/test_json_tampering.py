@@ -62,7 +62,8 @@ def document(**changes: object) -> str:
         ),
         (
             document(log_likelihood="high"),
-            PREFIX.format(field="log_likelihood") + "be a finite number or null. Got 'high' instead.",
+            PREFIX.format(field="log_likelihood")
+            + "be a finite number or null. Got 'high' instead.",
         ),
         (
             document(n_customers=10**350),
@@ -81,13 +82,17 @@ def document(**changes: object) -> str:
         ),
         (
             '{"model": "GammaGammaModel", "params": {"p": ' + "9" * 5000 + ', "q": 4, "v": 15}}',
-            "The 'text' parameter of GammaGammaModel.from_json must be valid JSON. Got an error "
-            "instead: an integer of 5000 digits (at most 400 are read).",
+            (
+                "The 'text' parameter of GammaGammaModel.from_json must be valid JSON. Got an error "
+                "instead: an integer of 5000 digits (at most 400 are read)."
+            ),
         ),
         (
             "{",
-            "The 'text' parameter of GammaGammaModel.from_json must be valid JSON. Got an error "
-            "instead: Expecting property name enclosed in double quotes: line 1 column 2 (char 1).",
+            (
+                "The 'text' parameter of GammaGammaModel.from_json must be valid JSON. Got an error "
+                "instead: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)."
+            ),
         ),
     ],
     ids=[

@@ -39,6 +39,10 @@ _UNION_TAG = re.compile(
 )
 _USER_KEYS = frozenset({"filter", "segment"})
 _EXPECTATION_TAGS = frozenset({"bound", "no_significant_drop"})
+MAX_NESTING = 32
+"""Deepest nesting of lists and mappings a spec file may have (a spec needs 6)."""
+MAX_DIGITS = 100
+"""Most digits of an integer in a spec file (Python refuses to read more than 4,300)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +82,56 @@ class SpecError(RetentionKPIsError):
 
 
 class _SpecLoader(Yaml12Loader):
-    """The YAML 1.2 core-schema safe loader (dates stay text) that rejects duplicate keys."""
+    """The YAML 1.2 core-schema safe loader (dates stay text) that rejects duplicate keys.
+
+    It also refuses documents nested deeper than :data:`MAX_NESTING` (PyYAML
+    composes and constructs nodes recursively: 5,000 ``[`` in a 10 KB file
+    raised RecursionError) and integers of more than :data:`MAX_DIGITS` digits.
+    The depth counts through aliases: a node's height is kept as it is composed.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._heights: dict[int, int] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self._depth += 1
+        if self._depth > MAX_NESTING:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, f"the document nests deeper than {MAX_NESTING} levels", event.start_mark
+            )
+        try:
+            node = super().compose_node(parent, index)  # type: ignore[arg-type]
+        finally:
+            self._depth -= 1
+        if node is None:
+            return None
+        height = self._height(node)
+        if self._depth + height > MAX_NESTING:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"the document nests deeper than {MAX_NESTING} levels (through aliases)",
+                node.start_mark,
+            )
+        return node
+
+    def _height(self, node: yaml.Node) -> int:
+        known = self._heights.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, yaml.SequenceNode):
+            children: list[yaml.Node] = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [item for pair in node.value for item in pair]
+        else:
+            children = []
+        height = 1 + max((self._heights.get(id(child), 1) for child in children), default=0)
+        self._heights[id(node)] = height
+        return height
+
 
 
 def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -102,6 +155,18 @@ def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
 
 
 _SpecLoader.add_constructor("tag:yaml.org,2002:map", _mapping)
+
+
+def _yaml_integer(loader: Yaml12Loader, node: yaml.ScalarNode) -> int:
+    digits = sum(character.isdigit() for character in str(node.value))
+    if digits > MAX_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of {digits:,} digits (at most {MAX_DIGITS})", node.start_mark
+        )
+    return loader.construct_yaml_int(node)
+
+
+_SpecLoader.add_constructor("tag:yaml.org,2002:int", _yaml_integer)
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -169,9 +234,45 @@ def read_spec_document(path: str | Path) -> object:
     return _parse_yaml(text, fail)
 
 
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _json_nesting(text: str, fail: Callable[[str], SpecError]) -> None:
+    """Refuse JSON nested deeper than :data:`MAX_NESTING`, naming the line and column."""
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token in {"[", "{"}:
+            depth += 1
+            if depth > MAX_NESTING:
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+                msg = (
+                    f"line {line}, column {column}: invalid JSON: the document nests deeper "
+                    f"than {MAX_NESTING} levels"
+                )
+                raise fail(msg)
+        elif token in {"]", "}"}:
+            depth -= 1
+
+
+def _json_integer(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        msg = f"an integer of {digits:,} digits (at most {MAX_DIGITS})"
+        raise ValueError(msg)
+    return int(text)
+
+
 def _parse_json(text: str, fail: Callable[[str], SpecError]) -> object:
+    _json_nesting(text, fail)
     try:
-        return json.loads(text, object_pairs_hook=_json_object, parse_constant=_no_constant)
+        return json.loads(
+            text,
+            object_pairs_hook=_json_object,
+            parse_constant=_no_constant,
+            parse_int=_json_integer,
+        )
     except json.JSONDecodeError as exc:
         msg = f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
         raise fail(msg) from exc

@@ -10,6 +10,7 @@ is validated.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -142,9 +143,14 @@ class MetricSpec(BaseModel):
         """The period as :func:`~retention_kpis.compute_kpis` takes it (None for ``none``)."""
         return None if self.period == "none" else self.period
 
-    def metric(self, name: str) -> Metric:
-        """Return the metric called ``name``."""
+    @functools.cached_property
+    def _by_name(self) -> dict[str, Metric]:
+        """The first metric of each name, built once (lookups were a scan: quadratic specs)."""
+        index: dict[str, Metric] = {}
         for metric in self.metrics:
-            if metric.name == name:
-                return metric
-        raise KeyError(name)
+            index.setdefault(metric.name, metric)
+        return index
+
+    def metric(self, name: str) -> Metric:
+        """Return the metric called ``name`` (the first one, if the name is repeated)."""
+        return self._by_name[name]
