@@ -26,9 +26,30 @@ given, silently.
 """
 
 
+class _Shown:
+    """A value shown in a message by a short description instead of its repr."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _shown(value: object) -> object:
+    """Return ``value``, or a stand-in when its repr would be huge (thousands of digits)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        magnitude = abs(int(value))
+        if magnitude >= 10**30:
+            return _Shown(
+                f"an integer of about {int(magnitude.bit_length() * math.log10(2)) + 1} digits"
+            )
+    return value
+
+
 def _fail(name: str, func: str, requirement: str, got: object) -> InvalidInputError:
     return InvalidInputError(
-        f"The {name!r} parameter of {func} {requirement}. Got {got!r} instead."
+        f"The {name!r} parameter of {func} {requirement}. Got {_shown(got)!r} instead."
     )
 
 
@@ -36,7 +57,10 @@ def check_number(value: object, name: str, func: str) -> float:
     """Return ``value`` as a finite float, or raise naming the parameter."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _fail(name, func, "must be a real number", value)
-    as_float = float(value)
+    try:
+        as_float = float(value)
+    except OverflowError:  # an integer beyond 1.8e308
+        raise _fail(name, func, "must be finite", value) from None
     if not math.isfinite(as_float):
         raise _fail(name, func, "must be finite", value)
     return as_float
@@ -85,7 +109,19 @@ def check_count(value: object, name: str, func: str) -> int:
 
     Floats that hold whole numbers (``3.0``, as pandas gives after a groupby)
     are accepted; ``2.5``, ``nan``, ``inf`` and negatives are rejected.
+    Integers (Python or numpy) are kept exact, not rounded through a float, so
+    ``part <= whole`` is decided exactly above ``2**53``.
+
+    Examples
+    --------
+    >>> check_count(2**53 + 1, "n", "f") - check_count(2**53, "n", "f")
+    1
     """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        count = int(value)
+        if count < 0:
+            raise _fail(name, func, "must be >= 0", value)
+        return count
     as_float = check_number(value, name, func)
     if not as_float.is_integer():
         raise _fail(name, func, "must be a whole number", value)
@@ -112,7 +148,7 @@ def check_part_of_whole(part: int, whole: int, part_name: str, whole_name: str, 
     if part > whole:
         msg = (
             f"The {part_name!r} parameter of {func} must be <= {whole_name!r} "
-            f"({whole}). Got {part} instead."
+            f"({_shown(whole)!r}). Got {_shown(part)!r} instead."
         )
         raise InvalidInputError(msg)
 
@@ -205,6 +241,9 @@ def as_score_array(scores: object, name: str, func: str) -> npt.NDArray[np.float
         raise _fail(name, func, "must be a 1-D sequence of numbers", type(scores).__name__) from exc
     if array.ndim != 1:
         raise _fail(name, func, "must be 1-D", f"an array of shape {array.shape}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        bad = next((v for v in array.tolist() if v.imag != 0), array.tolist()[0])
+        raise _fail(name, func, "must hold only real numbers (not complex)", bad)
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.number) or array.size == 0):
         bad = next(
             (v for v in array.tolist() if isinstance(v, bool) or not isinstance(v, numbers.Real)),

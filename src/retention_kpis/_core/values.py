@@ -3,6 +3,11 @@
 Shared by the metric models, the report, journeys and specs: each restates a
 range as a validator (so a broken formula fails loudly) and serialises nan as
 JSON ``null``.
+
+Strict JSON has no infinity. An infinite KPI (``return_on_ad_spend(10, 0,
+zero_division=math.inf)``, or a ratio that overflows) is written as the string
+``"Infinity"`` (``"-Infinity"``) and read back as ``inf``, so the round trip is
+exact; before, pydantic wrote ``null`` and it came back as nan (undefined).
 """
 
 from __future__ import annotations
@@ -11,14 +16,36 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 __all__ = ["Fraction", "MaybeNaN", "NonNegative", "Signed100", "null_nan_defaults"]
 
 
+_INFINITIES = {"Infinity": math.inf, "-Infinity": -math.inf}
+
+
 def _none_is_nan(value: object) -> object:
-    """Read ``null`` (how JSON stores an undefined KPI) back as nan."""
-    return math.nan if value is None else value
+    """Read ``null`` (an undefined KPI in JSON) back as nan and ``"Infinity"`` as inf."""
+    if value is None:
+        return math.nan
+    if isinstance(value, str) and value in _INFINITIES:
+        return _INFINITIES[value]
+    return value
+
+
+def _to_json(value: float) -> float | str | None:
+    """Write nan as ``null`` and an infinity as ``"Infinity"`` / ``"-Infinity"`` (strict JSON).
+
+    Examples
+    --------
+    >>> _to_json(float("nan")), _to_json(float("-inf")), _to_json(2.5)
+    (None, '-Infinity', 2.5)
+    """
+    if math.isnan(value):
+        return None
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
 
 
 def _within(low: float, high: float) -> Callable[[float], float]:
@@ -33,12 +60,26 @@ def _within(low: float, high: float) -> Callable[[float], float]:
     return check
 
 
-def _nullable_number(**bounds: float) -> WithJsonSchema:
-    """JSON Schema of a KPI value: a number (within ``bounds``) or null when undefined."""
-    return WithJsonSchema({"anyOf": [{"type": "number", **bounds}, {"type": "null"}]})
+def _nullable_number(*infinities: str, **bounds: float) -> WithJsonSchema:
+    """JSON Schema of a KPI value: a number (within ``bounds``) or null when undefined.
+
+    ``infinities`` (``"Infinity"``, ``"-Infinity"``) are allowed as strings where the range
+    holds them (strict JSON has no infinity literal).
+    """
+    kinds: list[dict[str, Any]] = [{"type": "number", **bounds}, {"type": "null"}]
+    if infinities:
+        kinds.append({"type": "string", "enum": list(infinities)})
+    return WithJsonSchema({"anyOf": kinds})
 
 
-MaybeNaN = Annotated[float, BeforeValidator(_none_is_nan), _nullable_number()]
+_STRICT_JSON = PlainSerializer(_to_json, when_used="json")
+
+MaybeNaN = Annotated[
+    float,
+    BeforeValidator(_none_is_nan),
+    _nullable_number("Infinity", "-Infinity"),
+    _STRICT_JSON,
+]
 """A float that is nan when the KPI is undefined; JSON stores it as ``null``."""
 
 Fraction = Annotated[
@@ -46,6 +87,7 @@ Fraction = Annotated[
     BeforeValidator(_none_is_nan),
     AfterValidator(_within(0.0, 1.0)),
     _nullable_number(minimum=0, maximum=1),
+    _STRICT_JSON,
 ]
 """A share in [0, 1], or nan when undefined."""
 
@@ -53,7 +95,8 @@ NonNegative = Annotated[
     float,
     BeforeValidator(_none_is_nan),
     AfterValidator(_within(0.0, math.inf)),
-    _nullable_number(minimum=0),
+    _nullable_number("Infinity", minimum=0),
+    _STRICT_JSON,
 ]
 """A value >= 0 (money, counts per customer), or nan when undefined."""
 
@@ -62,6 +105,7 @@ Signed100 = Annotated[
     BeforeValidator(_none_is_nan),
     AfterValidator(_within(-100.0, 100.0)),
     _nullable_number(minimum=-100, maximum=100),
+    _STRICT_JSON,
 ]
 """A score in [-100, 100] (NPS), or nan when undefined."""
 
