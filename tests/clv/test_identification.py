@@ -19,6 +19,8 @@ Why each data set identifies nothing (worked out by hand, not by the code under 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -50,7 +52,13 @@ FLAT = "found no identified optimum: the log-likelihood is flat along some direc
         (ModifiedBetaGeoModel, lambda m: m.fit(ZEROS, ZEROS, AGES), NO_REPEAT),
         (ParetoNBDModel, lambda m: m.fit(ZEROS, ZEROS, AGES), NO_REPEAT),
         (BetaGeoBetaBinomModel, lambda m: m.fit(ZEROS, ZEROS, 6), NO_REPEAT),
-        (GammaGammaModel, lambda m: m.fit([1, 2, 3, 1, 2], [10.0] * 5), FLAT),
+        # Since main's Gamma-Gamma likelihood rewrite, L-BFGS-B stops on the ridge before the
+        # Hessian check; either way the fit is refused with ConvergenceError.
+        (
+            GammaGammaModel,
+            lambda m: m.fit([1, 2, 3, 1, 2], [10.0] * 5),
+            f"{FLAT}|did not converge: ABNORMAL",
+        ),
         (ParetoNBDModel, lambda m: m.fit(ONE_REPEAT, ONE_RECENCY, AGES), FLAT),
         (BetaGeoModel, lambda m: m.fit(ONE_REPEAT, ONE_RECENCY, AGES), FLAT),
         (ModifiedBetaGeoModel, lambda m: m.fit(ONE_REPEAT, ONE_RECENCY, AGES), FLAT),
@@ -84,7 +92,7 @@ def test_non_identified_fit_raises_convergence_error_and_stays_unfitted(model, f
     fitted = model()
     with pytest.raises(ConvergenceError) as info:
         fit(fitted)
-    assert message in str(info.value)
+    assert re.search(message, str(info.value))
     assert str(info.value).startswith(model.__name__) or model is ShiftedBetaGeometricModel
     with pytest.raises(NotFittedError):
         _ = fitted.params
