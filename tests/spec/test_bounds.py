@@ -112,10 +112,13 @@ def test_a_chain_past_the_bound_is_one_problem_at_its_first_link(tmp_path, capsy
     path.write_text(json.dumps(chain(250)))
     with pytest.raises(SpecError) as info:
         load_spec(path)
-    assert [str(p) for p in info.value.problems] == [
+    assert [(p.path, p.message) for p in info.value.problems] == [
         (
-            f"{path}: metrics[101].expr: derived metrics nest 101 deep here; at most 100 derived "
-            "metrics may build on one another"
+            "metrics[101].expr",
+            (
+                "derived metrics nest 101 deep here; at most 100 derived metrics may build on "
+                "one another"
+            ),
         )
     ]
     assert main(["validate", str(path)]) == 2

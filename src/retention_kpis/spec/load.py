@@ -133,7 +133,6 @@ class _SpecLoader(Yaml12Loader):
         return height
 
 
-
 def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     loader.flatten_mapping(node)
     seen: set[Any] = set()
