@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from retention_kpis import compute_kpis, engagement_kpis
+from retention_kpis.exceptions import InvalidInputError
 
 
 def _as_pandas(native):
@@ -100,3 +101,31 @@ def test_decimal_durations_are_accepted_by_the_facades(call, name):
     # "1.5D" = 129,600 s: attribute() accepted it and compute_kpis(click_window=...) did not.
     call("1.5D")
     call(dt.timedelta(hours=36))
+
+
+@pytest.mark.parametrize(("role", "event"), [("revenue", "purchase"), ("cost", "spend")])
+def test_an_amount_sum_overflowing_to_inf_names_the_column_on_every_backend(
+    constructor, role, event
+):
+    # Issue #16 item 15: two finite 1e308 amounts sum to inf (beyond 1.8e308). Before: "The 'revenue'
+    # parameter of average_order_value must be finite. Got inf instead." (a metric's argument).
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "timestamp": ["2024-01-05", "2024-01-06"],
+            "event_type": [event, event],
+            "amount": [1e308, 1e308],
+        }
+    )
+    if role == "revenue":
+        schema = {"revenue": "amount"}
+    else:
+        schema = {"cost": "amount"}
+    with pytest.raises(InvalidInputError) as excinfo:
+        compute_kpis(constructor(events), schema=schema)
+    rows = "purchases" if role == "revenue" else "spend rows"
+    assert str(excinfo.value) == (
+        f"Column 'amount' of events sums to more than the largest float (1.8e308) over the {rows} "
+        "of one period and segment, so the KPIs built on it would be inf.\n"
+        "Hint: the amounts are probably in the wrong unit; rescale the column."
+    )

@@ -288,6 +288,8 @@ def compute_kpis(
         csat_scale=scale,
         csat_threshold=int(csat_threshold),
         confidence=level,
+        revenue_column=schema.revenue,
+        cost_column=schema.cost,
     )
     tables, no_referred = _engagement_extras(
         prepared, schema, {**options, "period": period, "by": private}

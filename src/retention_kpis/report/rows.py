@@ -20,6 +20,7 @@ import numpy as np
 from retention_kpis._core.calendar import Period
 from retention_kpis._core.frames import Key
 from retention_kpis.events import EventTypes
+from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.metrics.aov import average_order_value
 from retention_kpis.metrics.cac import customer_acquisition_cost
 from retention_kpis.metrics.churn import churn_rate
@@ -69,6 +70,8 @@ class RowInputs:
     csat_scale: tuple[int, int]
     csat_threshold: int
     confidence: float | None = None
+    revenue_column: str = "revenue"
+    cost_column: str = "cost"
 
 
 def _note(causes: dict[str, int], cause: str) -> None:
@@ -150,6 +153,22 @@ def _retention(
     return retention, _kpi({}, cause, churn_rate, start, start - retained), retained, start
 
 
+def _finite_sum(total: float, column: str, rows: str) -> float:
+    """Return a summed amount, or raise naming the column when the sum overflowed to inf.
+
+    Every value was checked finite by validation; a sum beyond the largest float
+    (about 1.8e308) is a property of the data, not of the metric function's argument.
+    """
+    if math.isinf(total):
+        msg = (
+            f"Column {column!r} of events sums to more than the largest float (1.8e308) over "
+            f"the {rows} of one period and segment, so the KPIs built on it would be inf.\n"
+            "Hint: the amounts are probably in the wrong unit; rescale the column."
+        )
+        raise InvalidInputError(msg)
+    return total
+
+
 def _money(
     aggregates: Aggregates,
     key: Key,
@@ -163,8 +182,11 @@ def _money(
     frequency and CLV keep using.
     """
     own_orders = _orders(aggregates, key, has_orders=inputs.has_orders)
-    own_revenue = float(_get(aggregates, "purchases", key, "revenue"))
+    own_revenue = _finite_sum(
+        float(_get(aggregates, "purchases", key, "revenue")), inputs.revenue_column, "purchases"
+    )
     spend = float(_get(aggregates, "spend", key, "spend")) if inputs.has_spend else _NAN
+    spend = _finite_sum(spend, inputs.cost_column, "spend rows")
     if not inputs.has_spend:
         _note(causes, "spend, cpa, cac and roas are null: the events hold no spend rows")
     new: float = int(_get(aggregates, "new", key, "new_customers"))

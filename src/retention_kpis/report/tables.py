@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
+import numpy as np
 
 from retention_kpis._core.calendar import Period, period_adder
 from retention_kpis._core.columns import EVENT, PERIOD, SCORE
@@ -85,7 +86,10 @@ def aggregate(
     scores: dict[Key, dict[str, dict[float, int]]] = {}
     if implementation.is_pandas_like() or implementation.is_pyarrow():
         lf = with_period(lf)
-        tables = eager_tables(lf, keys, by, is_, columns=columns, churn=churn, moments=moments)
+        # A sum beyond the float range becomes inf, which the rows name as an error; numpy's
+        # overflow warning on the way (pandas' grouped sums) would only repeat it.
+        with np.errstate(over="ignore"):
+            tables = eager_tables(lf, keys, by, is_, columns=columns, churn=churn, moments=moments)
         if "score" in columns:
             surveys = lf.filter(is_["nps_response"] | is_["csat_response"])
             counts = surveys.group_by(*keys, EVENT, SCORE).agg(nw.len().alias("responses"))
