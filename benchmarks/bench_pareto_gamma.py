@@ -22,13 +22,12 @@ kept for each, so load from other processes hits both sides alike.
 
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
 import gc
 import time
+import warnings
 from collections.abc import Callable
 
+import numpy as np
 from _harness import Result, best_time, peak_memory_mb
 
 PUBLISHED = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
@@ -254,7 +253,7 @@ def _simulated_pareto(results: list[Result], repeat: int, n: int, *, lifetimes: 
     extra: dict[str, object] = {
         "ours": {k: round(v, 4) for k, v in model.params.model_dump().items()},
         "ll_ours": round(model.log_likelihood, 3),
-        "distinct_rows": int(len(np.unique(np.column_stack([x, t_x, T]), axis=0))),
+        "distinct_rows": len(np.unique(np.column_stack([x, t_x, T]), axis=0)),
         "peak_mib_ours": round(peak_memory_mb(lambda: ParetoNBDModel().fit(x, t_x, T)), 1),
     }
     if lifetimes:

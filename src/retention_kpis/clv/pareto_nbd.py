@@ -154,7 +154,8 @@ class _ByFrequency(NamedTuple):
     @classmethod
     def of(cls, x: FloatArray, weights: FloatArray) -> _ByFrequency:
         values, inverse = np.unique(x, return_inverse=True)
-        return cls(values, np.bincount(inverse, weights=weights, minlength=len(values)))
+        summed = np.bincount(inverse, weights=weights, minlength=len(values))
+        return cls(values, np.asarray(summed, dtype=np.float64))
 
 
 def _negative_log_likelihood(  # noqa: PLR0917 - the rows, then their grouping by x
@@ -197,12 +198,16 @@ def _negative_log_likelihood(  # noqa: PLR0917 - the rows, then their grouping b
             + total_w * (math.log(alpha) - float(digamma(r)))
             - float(ww_alive @ log_at)
             + float(ww_died @ grad_i[0]),
-            total_w * r / alpha - float(ww_alive @ (r_x / (alpha + T))) + float(ww_died @ grad_i[2]),
+            total_w * r / alpha
+            - float(ww_alive @ (r_x / (alpha + T)))
+            + float(ww_died @ grad_i[2]),
             total_w * math.log(beta)
             - float(ww_alive @ log_bt)
             + float(ww_died.sum()) / s
             + float(ww_died @ grad_i[1]),
-            total_w * s / beta - s * float(ww_alive @ (1.0 / (beta + T))) + float(ww_died @ grad_i[3]),
+            total_w * s / beta
+            - s * float(ww_alive @ (1.0 / (beta + T)))
+            + float(ww_died @ grad_i[3]),
         ]
     )
     gradient: FloatArray = -grad * params
