@@ -235,20 +235,22 @@ def _starting_point(
 ) -> FloatArray:
     """Log ``(r, alpha, s, beta)`` to start the full fit from: the ``alpha == beta`` optimum.
 
-    Up to ``2 * _WARM_START_ROWS`` distinct rows it is that of the data itself; above, that
-    of every k-th input row (``_WARM_START_ROWS`` customers spread over the whole input),
-    which costs a twentieth as much on a million customers and is as good a start: it is
-    only a start (the quasi-Newton steps on the full data go on to the full data's optimum).
+    Above ``2 * _WARM_START_ROWS`` distinct rows, that optimum is first found on every
+    k-th input row (``_WARM_START_ROWS`` customers spread over the whole input), and the
+    full data's search starts there, near its end (6-7 cheap evaluations instead of 13 on
+    a million simulated customers). The point found is the full data's either way.
     """
     x_, t_x_, T_, w_ = distinct
+    start = _data_start(x_, T_, w_)
     if len(x_) >= 2 * _WARM_START_ROWS:
         x, t_x, T, weights = rows
         step = max(1, len(x) // _WARM_START_ROWS)
         (xs, ts, big_ts), ws = collapse_rows([x[::step], t_x[::step], T[::step]], weights[::step])
-        keep = ws > 0
+        keep = (ws > 0) & np.isfinite(ws)
         if (xs[keep] > 0).any():
-            x_, t_x_, T_, w_ = xs[keep], ts[keep], big_ts[keep], ws[keep]
-    return equal_scale_start(x_, t_x_, T_, w_, _data_start(x_, T_, w_))
+            xs, ts, big_ts, ws = xs[keep], ts[keep], big_ts[keep], ws[keep]
+            start = equal_scale_start(xs, ts, big_ts, ws, _data_start(xs, big_ts, ws))
+    return equal_scale_start(x_, t_x_, T_, w_, start)
 
 
 def _growth(exponent: float, u: FloatArray) -> FloatArray:
