@@ -33,8 +33,7 @@ the easy way: an alternative to the Pareto/NBD model. *Marketing Science*
 
 from __future__ import annotations
 
-import math
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -140,77 +139,31 @@ def _distinct_rows(
     return (x, t_x, T), None
 
 
-class _ByFrequency(NamedTuple):
-    """Rows grouped by their distinct ``x``: the special functions are evaluated per group.
-
-    ``x`` takes few distinct values (41 in a million simulated customers), so
-    ``gammaln(r + x)`` and ``digamma(r + x)`` cost nothing once evaluated per
-    distinct value and combined with the groups' summed weights.
-    """
-
-    values: FloatArray
-    weights: FloatArray
-
-    @classmethod
-    def of(cls, x: FloatArray, weights: FloatArray) -> _ByFrequency:
-        values, inverse = np.unique(x, return_inverse=True)
-        summed = np.bincount(inverse, weights=weights, minlength=len(values))
-        return cls(values, np.asarray(summed, dtype=np.float64))
-
-
-def _negative_log_likelihood(  # noqa: PLR0917 - the rows, then their grouping by x
-    log_params: FloatArray,
-    x: FloatArray,
-    t_x: FloatArray,
-    T: FloatArray,
-    weights: FloatArray,
-    by_x: _ByFrequency | None = None,
+def _negative_log_likelihood(
+    log_params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray
 ) -> tuple[float, FloatArray]:
-    """Total negative log-likelihood and its gradient in log-parameter space.
+    """Total negative log-likelihood and its gradient in log-parameter space."""
+    from scipy.special import digamma  # noqa: PLC0415 - scipy is imported lazily
 
-    Per row only the bracket ``log[(alpha + T)^-(r+x) (beta + T)^-s + s I]`` is
-    computed; the terms depending on ``x`` alone are summed per distinct ``x``.
-    """
-    from scipy.special import digamma, gammaln  # noqa: PLC0415 - scipy is imported lazily
-
-    if by_x is None:
-        by_x = _ByFrequency.of(x, weights)
     params = np.exp(log_params)
     r, alpha, s, beta = params
     log_at, log_bt = np.log(alpha + T), np.log(beta + T)
-    r_x = r + x
-    alive = -r_x * log_at - s * log_bt
-    log_i, grad_i = log_integral(r_x, s + 1.0, alpha, beta, t_x, T)
-    died = math.log(s) + log_i
+    alive = -(r + x) * log_at - s * log_bt
+    log_i, grad_i = log_integral(r + x, s + 1.0, alpha, beta, t_x, T)
+    died = np.log(s) + log_i
     mix = np.logaddexp(alive, died)
+    log_l = _log_likelihood_rows(params, alive, died, x)
     w_alive, w_died = np.exp(alive - mix), np.exp(died - mix)
-    total_w = float(weights.sum())
-    r_xs = r + by_x.values
-    total = (
-        float(by_x.weights @ gammaln(r_xs))
-        + total_w * (r * math.log(alpha) + s * math.log(beta) - float(gammaln(r)))
-        + float(weights @ mix)
-    )
-    ww_alive, ww_died = weights * w_alive, weights * w_died
-    grad = np.array(
+    grad = np.stack(
         [
-            float(by_x.weights @ digamma(r_xs))
-            + total_w * (math.log(alpha) - float(digamma(r)))
-            - float(ww_alive @ log_at)
-            + float(ww_died @ grad_i[0]),
-            total_w * r / alpha
-            - float(ww_alive @ (r_x / (alpha + T)))
-            + float(ww_died @ grad_i[2]),
-            total_w * math.log(beta)
-            - float(ww_alive @ log_bt)
-            + float(ww_died.sum()) / s
-            + float(ww_died @ grad_i[1]),
-            total_w * s / beta
-            - s * float(ww_alive @ (1.0 / (beta + T)))
-            + float(ww_died @ grad_i[3]),
+            digamma(r + x) - digamma(r) + np.log(alpha) - w_alive * log_at + w_died * grad_i[0],
+            r / alpha - w_alive * (r + x) / (alpha + T) + w_died * grad_i[2],
+            np.log(beta) - w_alive * log_bt + w_died * (1.0 / s + grad_i[1]),
+            s / beta - w_alive * s / (beta + T) + w_died * grad_i[3],
         ]
     )
-    gradient: FloatArray = -grad * params
+    total = float(weights @ log_l)
+    gradient: FloatArray = -(grad @ weights) * params
     return -total, gradient
 
 
@@ -347,7 +300,6 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         keep = w_ > 0
         x_, t_x_, age_, w_ = x_[keep], t_x_[keep], age_[keep], w_[keep]
 
-        by_x = _ByFrequency.of(x_, w_)
         last: dict[bytes, tuple[float, FloatArray]] = {}
 
         def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
@@ -355,7 +307,7 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
             key = np.asarray(log_params, dtype=np.float64).tobytes()
             if key not in last:
                 last.clear()
-                last[key] = _negative_log_likelihood(log_params, x_, t_x_, age_, w_, by_x)
+                last[key] = _negative_log_likelihood(log_params, x_, t_x_, age_, w_)
             value, grad = last[key]
             return value, grad.copy()
 
