@@ -51,7 +51,7 @@ from retention_kpis.clv._base import (
 )
 from retention_kpis.clv._pareto_integral import log_integral, log_integral_value
 from retention_kpis.clv._pareto_purchases import log_probability_of_purchases
-from retention_kpis.clv._pareto_solver import equal_scale_start, quasi_newton
+from retention_kpis.clv._pareto_solver import equal_scale_start, quasi_newton, sample_hessian
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["ParetoNBDModel", "ParetoNBDParams"]
@@ -185,7 +185,7 @@ def _data_start(x: FloatArray, T: FloatArray, weights: FloatArray) -> FloatArray
 def _starting_point(
     rows: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
     distinct: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
-) -> FloatArray:
+) -> tuple[FloatArray, FloatArray | None]:
     """Log ``(r, alpha, s, beta)`` to start the full fit from: the ``alpha == beta`` optimum.
 
     Above ``2 * _WARM_START_ROWS`` distinct rows, that optimum is first found on every
@@ -195,6 +195,7 @@ def _starting_point(
     """
     x_, t_x_, T_, w_ = distinct
     start = _data_start(x_, T_, w_)
+    sample: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None
     if len(x_) >= 2 * _WARM_START_ROWS:
         x, t_x, T, weights = rows
         step = max(1, len(x) // _WARM_START_ROWS)
@@ -203,7 +204,17 @@ def _starting_point(
         if (xs[keep] > 0).any():
             xs, ts, big_ts, ws = xs[keep], ts[keep], big_ts[keep], ws[keep]
             start = equal_scale_start(xs, ts, big_ts, ws, _data_start(xs, big_ts, ws))
-    return equal_scale_start(x_, t_x_, T_, w_, start)
+            sample = (xs, ts, big_ts, ws)
+    start = equal_scale_start(x_, t_x_, T_, w_, start)
+    if sample is None:
+        return start, None
+    total = float(sample[3].sum())
+
+    def per_customer(log_params: FloatArray) -> tuple[float, FloatArray]:
+        value, grad = _negative_log_likelihood(log_params, *sample)
+        return value / total, grad / total
+
+    return start, sample_hessian(per_customer, start)
 
 
 def _growth(exponent: float, u: FloatArray) -> FloatArray:
@@ -319,8 +330,8 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
 
         # The alpha == beta optimum (of a sample on large data), then quasi-Newton steps on
         # the full data, end at the optimum; L-BFGS-B (shared by every model) accepts it at once.
-        start = _starting_point((x, t_x, age, w), (x_, t_x_, age_, w_))
-        x_start = quasi_newton(per_customer, start)
+        start, hessian = _starting_point((x, t_x, age, w), (x_, t_x_, age_, w_))
+        x_start = quasi_newton(per_customer, start, hessian=hessian)
         self._fit_log_params(objective, x_start, total_weight=total)
         return self
 
