@@ -51,7 +51,7 @@ from retention_kpis.clv._base import (
 )
 from retention_kpis.clv._pareto_integral import log_integral, log_integral_value
 from retention_kpis.clv._pareto_purchases import log_probability_of_purchases
-from retention_kpis.clv._pareto_solver import equal_scale_start, quasi_newton
+from retention_kpis.clv._pareto_solver import equal_scale_start, quasi_newton, sample_hessian
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = ["ParetoNBDModel", "ParetoNBDParams"]
@@ -167,6 +167,56 @@ def _negative_log_likelihood(
     return -total, gradient
 
 
+_WARM_START_ROWS = 20_000
+"""Above twice this many distinct rows, the start is computed on a sample of this size."""
+
+
+def _data_start(x: FloatArray, T: FloatArray, weights: FloatArray) -> FloatArray:
+    """Log ``(r, alpha, s, beta)`` on the data's own scale (so the time unit does not matter).
+
+    ``r = s = 0.5``, mean purchase rate ``r / alpha``, lifetime scale ``beta`` ~ mean ``T``.
+    """
+    mean_age = max(float(weights @ T / weights.sum()), 1e-12)
+    rate = max(float(weights @ x) / float(weights @ T + 1e-300), 1e-3 / mean_age)
+    out: FloatArray = np.log([0.5, 0.5 / rate, 0.5, mean_age])
+    return out
+
+
+def _starting_point(
+    rows: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    distinct: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+) -> tuple[FloatArray, FloatArray | None]:
+    """Log ``(r, alpha, s, beta)`` to start the full fit from: the ``alpha == beta`` optimum.
+
+    Above ``2 * _WARM_START_ROWS`` distinct rows, that optimum is first found on every
+    k-th input row (``_WARM_START_ROWS`` customers spread over the whole input), and the
+    full data's search starts there, near its end (6-7 cheap evaluations instead of 13 on
+    a million simulated customers). The point found is the full data's either way.
+    """
+    x_, t_x_, T_, w_ = distinct
+    start = _data_start(x_, T_, w_)
+    sample: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None
+    if len(x_) >= 2 * _WARM_START_ROWS:
+        x, t_x, T, weights = rows
+        step = max(1, len(x) // _WARM_START_ROWS)
+        (xs, ts, big_ts), ws = collapse_rows([x[::step], t_x[::step], T[::step]], weights[::step])
+        keep = (ws > 0) & np.isfinite(ws)
+        if (xs[keep] > 0).any():
+            xs, ts, big_ts, ws = xs[keep], ts[keep], big_ts[keep], ws[keep]
+            start = equal_scale_start(xs, ts, big_ts, ws, _data_start(xs, big_ts, ws))
+            sample = (xs, ts, big_ts, ws)
+    start = equal_scale_start(x_, t_x_, T_, w_, start)
+    if sample is None:
+        return start, None
+    total = float(sample[3].sum())
+
+    def per_customer(log_params: FloatArray) -> tuple[float, FloatArray]:
+        value, grad = _negative_log_likelihood(log_params, *sample)
+        return value / total, grad / total
+
+    return start, sample_hessian(per_customer, start)
+
+
 def _growth(exponent: float, u: FloatArray) -> FloatArray:
     """``(1 - exp(-exponent * u)) / exponent``, equal to ``u`` at ``exponent == 0``."""
     if exponent == 0.0:
@@ -272,20 +322,16 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
             value, grad = last[key]
             return value, grad.copy()
 
-        # Start from the data's own scale (so the time unit does not matter):
-        # r = s = 0.5, mean purchase rate r / alpha, mean lifetime scale beta ~ mean T.
-        mean_age = max(float(w_ @ age_ / w_.sum()), 1e-12)
-        rate = max(float(w_ @ x_) / float(w_ @ age_ + 1e-300), 1e-3 / mean_age)
-        x0 = np.log([0.5, 0.5 / rate, 0.5, mean_age])
         total = float(w_.sum())
 
         def per_customer(log_params: FloatArray) -> tuple[float, FloatArray]:
             value, grad = objective(log_params)
             return value / total, grad / total
 
-        # The alpha == beta optimum, then quasi-Newton steps, end at the optimum;
-        # L-BFGS-B (shared by every model) then accepts it after one evaluation.
-        x_start = quasi_newton(per_customer, equal_scale_start(x_, t_x_, age_, w_, x0))
+        # The alpha == beta optimum (of a sample on large data), then quasi-Newton steps on
+        # the full data, end at the optimum; L-BFGS-B (shared by every model) accepts it at once.
+        start, hessian = _starting_point((x, t_x, age, w), (x_, t_x_, age_, w_))
+        x_start = quasi_newton(per_customer, start, hessian=hessian)
         self._fit_log_params(objective, x_start, total_weight=total)
         return self
 
