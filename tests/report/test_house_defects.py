@@ -117,10 +117,7 @@ def test_an_amount_sum_overflowing_to_inf_names_the_column_on_every_backend(
             "amount": [1e308, 1e308],
         }
     )
-    if role == "revenue":
-        schema = {"revenue": "amount"}
-    else:
-        schema = {"cost": "amount"}
+    schema = {"revenue": "amount"} if role == "revenue" else {"cost": "amount"}
     with pytest.raises(InvalidInputError) as excinfo:
         compute_kpis(constructor(events), schema=schema)
     rows = "purchases" if role == "revenue" else "spend rows"
