@@ -22,6 +22,7 @@ __all__ = [
     "Key",
     "as_lazy",
     "as_lazy_and_eager",
+    "collect",
     "collect_table",
     "flag",
     "grouped",
@@ -121,7 +122,8 @@ def private_segments(
 
 def flag(condition: nw.Expr) -> nw.Expr:
     """Return a 0/1 integer column of a condition, null counting as 0 (sums on every backend)."""
-    return condition.fill_null(value=False).cast(nw.Int64)
+    # when/then rather than a cast: PostgreSQL casts a boolean to integer, not to bigint.
+    return nw.when(condition).then(nw.lit(1, nw.Int64())).otherwise(nw.lit(0, nw.Int64()))
 
 
 def grouped(lf: nw.LazyFrame[Any], keys: Sequence[str], *aggs: nw.Expr) -> nw.LazyFrame[Any]:
@@ -131,10 +133,43 @@ def grouped(lf: nw.LazyFrame[Any], keys: Sequence[str], *aggs: nw.Expr) -> nw.La
     return lf.select(*aggs)
 
 
+def collect(lf: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
+    """Run a lazy frame's query and return its rows as an eager frame.
+
+    narwhals collects SQLFrame frames through Arrow, which only SQLFrame's DuckDB
+    and Databricks sessions export; on the others (PostgreSQL, BigQuery, Snowflake,
+    Redshift) the rows the database returns are fetched and put in a pyarrow table
+    with the frame's schema.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> collect(nw.from_native(pl.LazyFrame({"a": [1]}))).item()
+    1
+    """
+    if lf.implementation is not nw.Implementation.SQLFRAME:
+        return lf.collect()
+    try:
+        return lf.collect()
+    except NotImplementedError:  # "Arrow conversion is not supported by this engine"
+        pass
+    import pyarrow as pa  # noqa: PLC0415 - the 'sql' extra installs it
+
+    schema = lf.collect_schema().to_arrow()
+    rows = lf.to_native().collect()
+    columns = []
+    for index, field in enumerate(schema):
+        values = [row[index] for row in rows]
+        inferred = pa.types.is_decimal(field.type) and any(value is not None for value in values)
+        # A decimal column takes the precision and scale of its values, as DuckDB exports them.
+        columns.append(pa.array(values) if inferred else pa.array(values, type=field.type))
+    return nw.from_native(pa.Table.from_arrays(columns, names=schema.names), eager_only=True)
+
+
 def collect_table(lf: nw.LazyFrame[Any], keys: Sequence[str]) -> dict[Key, dict[str, Any]]:
     """Collect a small aggregated table as ``{key: {column: plain value}}``."""
     table: dict[Key, dict[str, Any]] = {}
-    for row in lf.collect().rows(named=True):
+    for row in collect(lf).rows(named=True):
         key = tuple(plain(row[name]) for name in keys)
         table[key] = {name: plain(value) for name, value in row.items() if name not in keys}
     return table
@@ -152,7 +187,7 @@ def sorted_keys(keys: Iterable[Key]) -> list[Key]:
 
 def max_timestamp(lf: nw.LazyFrame[Any]) -> dt.datetime | None:
     """Return the latest canonical timestamp as a naive datetime (None when empty)."""
-    value = lf.select(nw.col(TIMESTAMP).max()).collect().item()
+    value = collect(lf.select(nw.col(TIMESTAMP).max())).item()
     if value is None or value != value:  # noqa: PLR0124 - pandas' NaT on an empty frame
         return None
     to_pydatetime = getattr(value, "to_pydatetime", None)

@@ -22,7 +22,7 @@ import narwhals.stable.v2 as nw
 from narwhals.stable.v2.dependencies import is_pandas_like_dataframe
 
 from retention_kpis._core.checks import check_positive
-from retention_kpis._core.frames import as_lazy_and_eager
+from retention_kpis._core.frames import as_lazy_and_eager, collect
 from retention_kpis._core.text import count_rows
 from retention_kpis.clv._rfm_periods import TIME_UNITS, TimeUnit, as_moment, period_expr, period_of
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
@@ -76,7 +76,7 @@ class Prepared:
         """Return ``result`` as the caller's kind of frame (eager in, eager out)."""
         if not self.eager:
             return nw.to_native(result)
-        native = nw.to_native(result.collect())
+        native = nw.to_native(collect(result))
         if is_pandas_like_dataframe(native):  # sorting left a shuffled index
             native = native.reset_index(drop=True)
         return native
@@ -198,22 +198,20 @@ def prepare(
     bounds = [period.min().alias("first"), period.max().alias("last")]
     if not eager:  # one scan for the checks and the period range
         checks += bounds
-    stats = lf.select(*checks).collect().rows(named=True)[0]
+    stats = collect(lf.select(*checks)).rows(named=True)[0]
     _check_counts(stats, customer_id, timestamp, monetary_value)
     rows = int(stats["rows"])
     prepared = lf.select(*columns)
     if eager:
         # Compute the period index once, after the null checks (pandas cannot cast a
         # missing time to an integer); the range and the group-bys reuse it.
-        prepared = prepared.collect().lazy()
+        prepared = collect(prepared).lazy()
         if rows:
-            stats |= (
+            stats |= collect(
                 prepared.select(
                     nw.col(_PERIOD).min().alias("first"), nw.col(_PERIOD).max().alias("last")
                 )
-                .collect()
-                .rows(named=True)[0]
-            )
+            ).rows(named=True)[0]
     # An empty frame has no period range (pandas reports nan, the others null).
     first, last = (stats["first"], stats["last"]) if rows else (None, None)
     return Prepared(

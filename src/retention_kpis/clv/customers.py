@@ -10,6 +10,7 @@ import numpy as np
 from retention_kpis._core.backends import native_kind
 from retention_kpis._core.checks import check_amount, check_positive
 from retention_kpis._core.columns import CUSTOMER, EVENT, REVENUE, TIMESTAMP
+from retention_kpis._core.frames import collect
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._rfm_periods import TimeUnit
 from retention_kpis.clv.bgnbd import BetaGeoModel
@@ -175,7 +176,7 @@ def customer_table(
             time_scaler=scaler,
         )
     )
-    table = summary.collect() if isinstance(summary, nw.LazyFrame) else summary
+    table = collect(summary) if isinstance(summary, nw.LazyFrame) else summary
     arrays = summary_arrays(table, _FUNC)
     predictions = _predict(arrays, model, horizon, rate, units_per_month)
     backend = table.implementation
