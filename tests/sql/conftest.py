@@ -81,7 +81,8 @@ class Server:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Server]:
     """One PostgreSQL server for the test run (trust auth on 127.0.0.1, statements logged)."""
-    pytest.importorskip("sqlframe", reason="pip install -e '.[sql]'") if not REQUIRE else None
+    if not REQUIRE:
+        pytest.importorskip("sqlframe", reason="pip install -e '.[sql]'")
     bin_dir = _pg_bin()
     if bin_dir is None or not (bin_dir / "pg_ctl").exists():
         _unavailable(HOW)
