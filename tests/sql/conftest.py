@@ -35,9 +35,7 @@ def _pg_bin() -> Path | None:
     given = os.environ.get("RETENTION_KPIS_PG_BIN")
     if given:
         return Path(given)
-    found = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
-    )
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
     if found:
         return found[-1].parent
     initdb = shutil.which("initdb")
@@ -151,5 +149,7 @@ def load_events(conn: Any, table: str, events: pd.DataFrame, types: dict[str, st
         cur.execute(f'DROP TABLE IF EXISTS "{table}"')
         cur.execute(f'CREATE TABLE "{table}" ({columns})')
         quoted = ", ".join(f'"{name}"' for name in frame.columns)
-        cur.copy_expert(f"COPY \"{table}\" ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+        cur.copy_expert(
+            f"COPY \"{table}\" ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+        )
     conn.commit()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import narwhals.stable.v2 as nw
 import pandas as pd
 import pytest
 
@@ -22,10 +21,14 @@ from retention_kpis.cohorts import cohort_retention
 from retention_kpis.datasets import make_events
 from retention_kpis.funnels import funnel
 
-from .conftest import PG_TYPES, load_events
+from .conftest import PG_TYPES, REQUIRE, load_events
 
-sqlframe_postgres = pytest.importorskip("sqlframe.postgres", reason="pip install -e '.[sql]'")
-sqlframe_duckdb = pytest.importorskip("sqlframe.duckdb", reason="pip install -e '.[sql]'")
+if REQUIRE:  # CI: a missing SQLFrame is a failure, not a skip
+    import sqlframe.duckdb as sqlframe_duckdb
+    import sqlframe.postgres as sqlframe_postgres
+else:
+    sqlframe_postgres = pytest.importorskip("sqlframe.postgres", reason="pip install -e '.[sql]'")
+    sqlframe_duckdb = pytest.importorskip("sqlframe.duckdb", reason="pip install -e '.[sql]'")
 
 END = dt.date(2025, 12, 31)
 
