@@ -16,7 +16,7 @@ import math
 import pandas as pd
 import pytest
 
-from retention_kpis import EventSchema, compute_kpis
+from retention_kpis import EventSchema, InvalidInputError, compute_kpis
 from retention_kpis.cohorts import cohort_retention
 from retention_kpis.datasets import make_events
 from retention_kpis.funnels import funnel
@@ -216,13 +216,19 @@ def traps(postgres):
     session.stop()
 
 
-def test_traps_week_start_and_mapped_names_in_a_non_utc_session(traps):
-    session = traps
-    with session._conn.cursor() as cur:  # the trap is armed: the session is not in UTC
-        cur.execute("SHOW TimeZone")
-        assert cur.fetchone() == ("Asia/Tokyo",)
+@pytest.fixture
+def utc_traps(postgres):
+    connection = postgres.connect(options="-c timezone=UTC")
+    load_events(connection, "trap_events_utc", TRAPS, TRAP_TYPES)
+    session = session_on(connection)
+    yield session
+    session.stop()
+
+
+def test_traps_iso_week_start_and_mapped_names(utc_traps):
+    session = utc_traps
     schema = EventSchema(customer_id="customer_ref", timestamp="event_time")
-    table = session.table("trap_events")
+    table = session.table("trap_events_utc")
     expected = compute_kpis(TRAPS, period="W", schema=schema)
     got = compute_kpis(table, period="W", schema=schema)
     same_report(got, expected)
@@ -231,31 +237,24 @@ def test_traps_week_start_and_mapped_names_in_a_non_utc_session(traps):
     assert [row.period for row in expected.rows] == [dt.date(2024, 1, 29), dt.date(2024, 2, 5)]
 
 
-@pytest.mark.xfail(
-    reason="NOT FIXED (issue #19): SQLFrame reads timestamptz as the session zone's wall time; "
-    "docs/warehouses.md asks for a UTC session (options='-c timezone=UTC')",
-    strict=True,
-)
-def test_timestamptz_months_in_a_non_utc_session(traps):
+def test_a_non_utc_session_is_refused_with_the_fix(traps):
+    # SQLFrame reads timestamptz as the session zone's wall time: in this Tokyo session the
+    # 23:30 UTC purchase of Jan 31 would count in February. The library refuses the frame.
     schema = EventSchema(customer_id="customer_ref", timestamp="event_time")
-    monthly = compute_kpis(traps.table("trap_events"), period="M", schema=schema)
-    # By hand: the 23:30 UTC purchase is in January (0.10), the other in February (0.20),
-    # whatever the session's zone (Tokyo says February for the first).
-    assert [(row.period, row.revenue) for row in monthly.rows] == [
-        (dt.date(2024, 1, 1), 0.10),
-        (dt.date(2024, 2, 1), 0.20),
-    ]
+    message = (
+        "The 'events' parameter must come from a PostgreSQL session in UTC "
+        "(SQLFrame reads timestamptz as the session zone's wall time). Got TimeZone "
+        "'Asia/Tokyo' instead.\nHint: connect with options='-c timezone=UTC', or run SET TIME "
+        "ZONE 'UTC'."
+    )
+    with pytest.raises(InvalidInputError) as error:
+        compute_kpis(traps.table("trap_events"), period="M", schema=schema)
+    assert str(error.value) == message
 
 
-def test_timestamptz_months_and_numeric_cents_in_a_utc_session(postgres):
-    connection = postgres.connect(options="-c timezone=UTC")
-    load_events(connection, "trap_events_utc", TRAPS, TRAP_TYPES)
-    session = session_on(connection)
+def test_timestamptz_months_and_numeric_cents_in_a_utc_session(utc_traps):
     schema = EventSchema(customer_id="customer_ref", timestamp="event_time")
-    try:
-        monthly = compute_kpis(session.table("trap_events_utc"), period="M", schema=schema)
-    finally:
-        session.stop()
+    monthly = compute_kpis(utc_traps.table("trap_events_utc"), period="M", schema=schema)
     # By hand: 0.10 in January, 0.20 in February (numeric cents, exact).
     assert [(row.period, row.revenue) for row in monthly.rows] == [
         (dt.date(2024, 1, 1), 0.10),

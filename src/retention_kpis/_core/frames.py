@@ -91,6 +91,8 @@ def as_lazy_and_eager(
     if isinstance(wrapped, nw.DataFrame):
         return wrapped.lazy(), True
     if isinstance(wrapped, nw.LazyFrame):
+        if wrapped.implementation.is_sqlframe():
+            _check_postgres_time_zone(frame, where)
         return wrapped, False
     msg = f"{where} must be a dataframe, not a series. Got {type(frame).__name__}."
     raise InvalidInputError(msg)
@@ -120,6 +122,30 @@ def private_segments(
     return lf.select(*own, *renamed), private
 
 
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "UCT", "Etc/UCT", "Zulu", "Etc/Zulu"})
+
+
+def _check_postgres_time_zone(frame: object, where: str) -> None:
+    """Refuse a SQLFrame PostgreSQL frame whose session is not in UTC (one small query).
+
+    SQLFrame reads a ``timestamptz`` column as the wall time of the session's
+    ``TimeZone``, so a Tokyo session would move 23:30 UTC on Jan 31 into February,
+    unlike every other backend (which reads instants in UTC).
+    """
+    session = getattr(frame, "session", None)
+    if getattr(session, "execution_dialect_name", None) != "postgres":
+        return
+    query = "SELECT current_setting('TimeZone') AS zone"
+    zone = str(session.sql(query, dialect="postgres").collect()[0][0])  # type: ignore[union-attr]
+    if zone not in _UTC_NAMES:
+        msg = (
+            f"{where} must come from a PostgreSQL session in UTC (SQLFrame reads timestamptz "
+            f"as the session zone's wall time). Got TimeZone {zone!r} instead.\n"
+            "Hint: connect with options='-c timezone=UTC', or run SET TIME ZONE 'UTC'."
+        )
+        raise InvalidInputError(msg)
+
+
 def flag(condition: nw.Expr) -> nw.Expr:
     """Return a 0/1 integer column of a condition, null counting as 0 (sums on every backend)."""
     # when/then rather than a cast: PostgreSQL casts a boolean to integer, not to bigint.
@@ -147,7 +173,7 @@ def collect(lf: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
     >>> collect(nw.from_native(pl.LazyFrame({"a": [1]}))).item()
     1
     """
-    if lf.implementation is not nw.Implementation.SQLFRAME:
+    if not lf.implementation.is_sqlframe():
         return lf.collect()
     try:
         return lf.collect()
