@@ -90,6 +90,8 @@ def plain(value):
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date()  # pandas has no date dtype: midnight timestamps
     item = getattr(value, "item", None)
     return item() if callable(item) and not isinstance(value, (str, bytes)) else value
 
@@ -292,3 +294,80 @@ def test_upper_case_column_names_are_a_known_sqlframe_limitation(postgres):
             compute_kpis(session.table("upper_events"), period="M", schema=schema)
     finally:
         session.stop()
+
+
+# --- the other analyses ----------------------------------------------------------------------
+def rows_of(native):
+    """Rows of a result frame as plain dicts (SQLFrame: fetched rows; pandas: records)."""
+    if isinstance(native, pd.DataFrame):
+        return [{k: plain(v) for k, v in row.items()} for row in native.to_dict("records")]
+    return [{k: plain(v) for k, v in row.asDict().items()} for row in native.collect()]
+
+
+def same_rows(got, expected):
+    """Same columns and rows in the same order: floats to 1e-9 relative, the rest exactly."""
+    assert len(got) == len(expected)
+    assert len(expected) > 0
+    for a, b in zip(got, expected, strict=True):
+        assert list(a) == list(b)
+        for name in b:
+            x, y = a[name], b[name]
+            if isinstance(y, float) or isinstance(x, float):
+                assert math.isclose(float(x), float(y), rel_tol=1e-9), (name, x, y)
+            else:
+                assert x == y, (name, x, y)
+
+
+def test_engagement_kpis_in_postgres_equal_pandas(pg_session, events):
+    from retention_kpis.report import engagement_kpis  # noqa: PLC0415
+
+    got = engagement_kpis(pg_session.table("events"), period="M")
+    expected = engagement_kpis(events, period="M")
+    assert isinstance(got, sqlframe_postgres.PostgresDataFrame)
+    same_rows(rows_of(got), rows_of(expected))
+
+
+def test_customer_table_and_rfm_in_postgres_equal_pandas(pg_session, events):
+    from retention_kpis.clv import customer_table, rfm_summary  # noqa: PLC0415
+
+    got = customer_table(pg_session.table("events"), observation_end=END)
+    expected = customer_table(events, observation_end=END)
+    assert isinstance(got, sqlframe_postgres.PostgresDataFrame)
+    key = "customer_id"
+    same_rows(
+        sorted(rows_of(got), key=lambda row: row[key]),
+        sorted(rows_of(expected), key=lambda row: row[key]),
+    )
+    purchases = pg_session.table("events").filter("event_type = 'purchase'")
+    options = {
+        "customer_id": "customer_id",
+        "timestamp": "timestamp",
+        "monetary_value": "revenue",
+        "observation_end": END,
+    }
+    got_rfm = rfm_summary(purchases, **options)
+    expected_rfm = rfm_summary(events[events["event_type"] == "purchase"], **options)
+    assert isinstance(got_rfm, sqlframe_postgres.PostgresDataFrame)
+    same_rows(
+        sorted(rows_of(got_rfm), key=lambda row: row[key]),
+        sorted(rows_of(expected_rfm.reset_index()), key=lambda row: row[key])
+        if key not in expected_rfm.columns
+        else sorted(rows_of(expected_rfm), key=lambda row: row[key]),
+    )
+
+
+def test_revenue_retention_cart_and_attribution_in_postgres_equal_pandas(pg_session, events):
+    from retention_kpis.attribution import attribute  # noqa: PLC0415
+    from retention_kpis.cohorts import revenue_retention  # noqa: PLC0415
+    from retention_kpis.funnels import cart_kpis  # noqa: PLC0415
+
+    table = pg_session.table("events")
+    for call in (
+        lambda frame: revenue_retention(frame, observation_end=END),
+        cart_kpis,
+        lambda frame: attribute(frame, model="last_touch"),
+    ):
+        got, expected = call(table), call(events)
+        got_frame, expected_frame = got.to_frame(), expected.to_frame()
+        assert isinstance(got_frame, sqlframe_postgres.PostgresDataFrame)
+        same_rows(rows_of(got_frame), rows_of(expected_frame))

@@ -137,16 +137,16 @@ def from_columns(
 
 
 _SQL_TYPES = (
-    (nw.Boolean, "boolean"),
-    (nw.Int8, "int"),
-    (nw.Int16, "int"),
-    (nw.Int32, "int"),
-    (nw.Int64, "bigint"),
-    (nw.Float32, "double"),
-    (nw.Float64, "double"),
-    (nw.Date, "date"),
-    (nw.Datetime, "timestamp"),
-    (nw.String, "string"),
+    (nw.Boolean, "BooleanType"),
+    (nw.Int8, "IntegerType"),
+    (nw.Int16, "IntegerType"),
+    (nw.Int32, "IntegerType"),
+    (nw.Int64, "LongType"),
+    (nw.Float32, "DoubleType"),
+    (nw.Float64, "DoubleType"),
+    (nw.Date, "DateType"),
+    (nw.Datetime, "TimestampType"),
+    (nw.String, "StringType"),
 )
 
 
@@ -157,16 +157,23 @@ def _sqlframe_frame(
 
     Rows are handed to ``createDataFrame`` as Python values with a declared schema, so a
     column of nulls keeps its type (from a pandas frame, SQLFrame would infer the type of
-    each column from its values and fail on a mix of text and missing floats).
+    each column from its values and fail on a mix of text and missing floats). The schema
+    is a StructType: names in a DDL string would keep their backquotes.
     """
     if session is None:
         msg = "The 'backend' parameter 'sqlframe' needs the input's SQLFrame session. Got none."
         raise InvalidInputError(msg)
+    from sqlframe.base import types  # noqa: PLC0415 - only reached with a SQLFrame session
+
+    # Built under neutral names, then renamed: SQLFrame reads a column named "0" (the
+    # cohort tables' period columns) as the literal 0 when it builds the VALUES list.
     fields = []
-    for name, dtype in schema.items():
-        sql_type = next((text for kind, text in _SQL_TYPES if isinstance(dtype, kind)), "string")
-        quoted = name.replace("`", "``")
-        fields.append(f"`{quoted}` {sql_type}")
+    for index, dtype in enumerate(schema.values()):
+        kind = next((text for kind, text in _SQL_TYPES if isinstance(dtype, kind)), "StringType")
+        fields.append(types.StructField(f"_rk_c{index}", getattr(types, kind)()))
     names = list(schema)
     rows = list(zip(*(data[name] for name in names), strict=True)) if names else []
-    return session.createDataFrame(rows, schema=", ".join(fields))  # type: ignore[attr-defined]
+    frame = session.createDataFrame(rows, schema=types.StructType(fields))  # type: ignore[attr-defined]
+    return frame.select(
+        *(frame[field.name].alias(name) for field, name in zip(fields, names, strict=True))
+    )

@@ -33,7 +33,7 @@ import numpy.typing as npt
 from retention_kpis._core.calendar import Period, period_index
 from retention_kpis._core.columns import CUSTOMER, REVENUE, TIMESTAMP
 from retention_kpis._core.columns import EVENT as _EVENT
-from retention_kpis._core.frames import collect, plain
+from retention_kpis._core.frames import collect, flag, plain
 
 __all__ = [
     "BoolArray",
@@ -149,7 +149,7 @@ def _collect(
     columns: list[nw.Expr] = [
         nw.col(CUSTOMER),
         nw.col(TIMESTAMP),
-        is_conversion.cast(nw.Int64).alias(_IS_CONVERSION),
+        flag(is_conversion).alias(_IS_CONVERSION),
         channel_label(lf.collect_schema()[channel], channel).alias(_CHANNEL),
         *[nw.col(name) for name in by],
         *[nw.col(name).is_null().alias(_null_flag(name)) for name in by],
