@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import narwhals.stable.v2 as nw
 import pandas as pd
 import pytest
 
@@ -371,3 +372,25 @@ def test_revenue_retention_cart_and_attribution_in_postgres_equal_pandas(pg_sess
         got_frame, expected_frame = got.to_frame(), expected.to_frame()
         assert isinstance(got_frame, sqlframe_postgres.PostgresDataFrame)
         same_rows(rows_of(got_frame), rows_of(expected_frame))
+
+
+def test_collect_fetches_postgres_rows_with_their_types(pg_session, events):
+    from retention_kpis._core.frames import collect  # noqa: PLC0415
+
+    lf = nw.from_native(pg_session.table("events"))
+    got = collect(
+        lf.select(
+            nw.col("timestamp").max(),
+            nw.col("revenue").sum(),
+            nw.len(),
+            nw.col("channel").max(),
+        )
+    )
+    assert isinstance(got, nw.DataFrame)
+    row = got.rows(named=True)[0]
+    # The same aggregates by pandas on the loaded frame: a naive UTC datetime, the exact
+    # numeric sum of the cents (as a Decimal from PostgreSQL), the row count, the text max.
+    assert row["timestamp"] == events["timestamp"].max().to_pydatetime()
+    assert math.isclose(float(row["revenue"]), events["revenue"].sum(), rel_tol=1e-12)
+    assert row["len"] == len(events)
+    assert row["channel"] == events["channel"].max()

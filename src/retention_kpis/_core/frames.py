@@ -186,9 +186,14 @@ def collect(lf: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
     columns = []
     for index, field in enumerate(schema):
         values = [row[index] for row in rows]
-        inferred = pa.types.is_decimal(field.type) and any(value is not None for value in values)
+        kind = field.type
+        if pa.types.is_timestamp(kind) and kind.tz == "<unknown>":
+            # narwhals' mark for Spark-like session-zone timestamps: the values are naive
+            # wall times of the session, which the library requires to be UTC.
+            kind = pa.timestamp(kind.unit)
+        inferred = pa.types.is_decimal(kind) and any(value is not None for value in values)
         # A decimal column takes the precision and scale of its values, as DuckDB exports them.
-        columns.append(pa.array(values) if inferred else pa.array(values, type=field.type))
+        columns.append(pa.array(values) if inferred else pa.array(values, type=kind))
     return nw.from_native(pa.Table.from_arrays(columns, names=schema.names), eager_only=True)
 
 
