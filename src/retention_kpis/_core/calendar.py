@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeAlias
 import narwhals.stable.v2 as nw
 
 from retention_kpis._core.columns import PERIOD, TIMESTAMP
+from retention_kpis._core.frames import collect
 from retention_kpis.exceptions import InvalidInputError
 
 __all__ = [
@@ -174,12 +175,11 @@ def _polars_periods(lf: nw.LazyFrame[Any], period: Period) -> WithPeriod:
 
     # Days since 1970 of the first and last timestamps (casting two values, not every row).
     timestamps = nw.col(TIMESTAMP)
-    first, last = (
-        lf.select(timestamps.min().alias("first"), timestamps.max().alias("last"))
-        .select(nw.all().cast(nw.Date()).cast(nw.Int32()))
-        .collect()
-        .rows()[0]
-    )
+    first, last = collect(
+        lf.select(timestamps.min().alias("first"), timestamps.max().alias("last")).select(
+            nw.all().cast(nw.Date()).cast(nw.Int32())
+        )
+    ).rows()[0]
     if first is None or last - first >= _LOOKUP_DAYS:
         return by_expression
     days = pl.select(pl.int_range(first, last + 1).cast(pl.Date).alias(_DAY))

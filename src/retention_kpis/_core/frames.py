@@ -22,6 +22,7 @@ __all__ = [
     "Key",
     "as_lazy",
     "as_lazy_and_eager",
+    "collect",
     "collect_table",
     "flag",
     "grouped",
@@ -90,6 +91,8 @@ def as_lazy_and_eager(
     if isinstance(wrapped, nw.DataFrame):
         return wrapped.lazy(), True
     if isinstance(wrapped, nw.LazyFrame):
+        if wrapped.implementation.is_sqlframe():
+            _check_postgres_time_zone(frame, where)
         return wrapped, False
     msg = f"{where} must be a dataframe, not a series. Got {type(frame).__name__}."
     raise InvalidInputError(msg)
@@ -119,9 +122,34 @@ def private_segments(
     return lf.select(*own, *renamed), private
 
 
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "UCT", "Etc/UCT", "Zulu", "Etc/Zulu"})
+
+
+def _check_postgres_time_zone(frame: object, where: str) -> None:
+    """Refuse a SQLFrame PostgreSQL frame whose session is not in UTC (one small query).
+
+    SQLFrame reads a ``timestamptz`` column as the wall time of the session's
+    ``TimeZone``, so a Tokyo session would move 23:30 UTC on Jan 31 into February,
+    unlike every other backend (which reads instants in UTC).
+    """
+    session = getattr(frame, "session", None)
+    if getattr(session, "execution_dialect_name", None) != "postgres":
+        return
+    query = "SELECT current_setting('TimeZone') AS zone"
+    zone = str(session.sql(query, dialect="postgres").collect()[0][0])  # type: ignore[union-attr]
+    if zone not in _UTC_NAMES:
+        msg = (
+            f"{where} must come from a PostgreSQL session in UTC (SQLFrame reads timestamptz "
+            f"as the session zone's wall time). Got TimeZone {zone!r} instead.\n"
+            "Hint: connect with options='-c timezone=UTC', or run SET TIME ZONE 'UTC'."
+        )
+        raise InvalidInputError(msg)
+
+
 def flag(condition: nw.Expr) -> nw.Expr:
     """Return a 0/1 integer column of a condition, null counting as 0 (sums on every backend)."""
-    return condition.fill_null(value=False).cast(nw.Int64)
+    # when/then rather than a cast: PostgreSQL casts a boolean to integer, not to bigint.
+    return nw.when(condition).then(nw.lit(1, nw.Int64())).otherwise(nw.lit(0, nw.Int64()))
 
 
 def grouped(lf: nw.LazyFrame[Any], keys: Sequence[str], *aggs: nw.Expr) -> nw.LazyFrame[Any]:
@@ -131,10 +159,48 @@ def grouped(lf: nw.LazyFrame[Any], keys: Sequence[str], *aggs: nw.Expr) -> nw.La
     return lf.select(*aggs)
 
 
+def collect(lf: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
+    """Run a lazy frame's query and return its rows as an eager frame.
+
+    narwhals collects SQLFrame frames through Arrow, which only SQLFrame's DuckDB
+    and Databricks sessions export; on the others (PostgreSQL, BigQuery, Snowflake,
+    Redshift) the rows the database returns are fetched and put in a pyarrow table
+    with the frame's schema.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> collect(nw.from_native(pl.LazyFrame({"a": [1]}))).item()
+    1
+    """
+    if not lf.implementation.is_sqlframe():
+        return lf.collect()
+    try:
+        return lf.collect()
+    except NotImplementedError:  # "Arrow conversion is not supported by this engine"
+        pass
+    import pyarrow as pa  # noqa: PLC0415 - the 'sql' extra installs it
+
+    schema = lf.collect_schema().to_arrow()
+    rows = lf.to_native().collect()
+    columns = []
+    for index, field in enumerate(schema):
+        values = [row[index] for row in rows]
+        kind = field.type
+        if pa.types.is_timestamp(kind) and kind.tz == "<unknown>":
+            # narwhals' mark for Spark-like session-zone timestamps: the values are naive
+            # wall times of the session, which the library requires to be UTC.
+            kind = pa.timestamp(kind.unit)
+        inferred = pa.types.is_decimal(kind) and any(value is not None for value in values)
+        # A decimal column takes the precision and scale of its values, as DuckDB exports them.
+        columns.append(pa.array(values) if inferred else pa.array(values, type=kind))
+    return nw.from_native(pa.Table.from_arrays(columns, names=schema.names), eager_only=True)
+
+
 def collect_table(lf: nw.LazyFrame[Any], keys: Sequence[str]) -> dict[Key, dict[str, Any]]:
     """Collect a small aggregated table as ``{key: {column: plain value}}``."""
     table: dict[Key, dict[str, Any]] = {}
-    for row in lf.collect().rows(named=True):
+    for row in collect(lf).rows(named=True):
         key = tuple(plain(row[name]) for name in keys)
         table[key] = {name: plain(value) for name, value in row.items() if name not in keys}
     return table
@@ -152,7 +218,7 @@ def sorted_keys(keys: Iterable[Key]) -> list[Key]:
 
 def max_timestamp(lf: nw.LazyFrame[Any]) -> dt.datetime | None:
     """Return the latest canonical timestamp as a naive datetime (None when empty)."""
-    value = lf.select(nw.col(TIMESTAMP).max()).collect().item()
+    value = collect(lf.select(nw.col(TIMESTAMP).max())).item()
     if value is None or value != value:  # noqa: PLR0124 - pandas' NaT on an empty frame
         return None
     to_pydatetime = getattr(value, "to_pydatetime", None)

@@ -21,6 +21,7 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
+from retention_kpis._core.frames import collect, flag
 from retention_kpis._core.text import count_rows
 from retention_kpis.exceptions import InvalidInputError
 
@@ -72,24 +73,22 @@ def _check_strings(lf: nw.LazyFrame[Any], column: str, raw: nw.Expr, frame: str)
         .then(nw.lit("+0000"))
         .otherwise(raw.str.replace_all(":", "", literal=True).str.tail(5))
     )
-    counts = (
+    counts = collect(
         lf.select(
-            (~iso).cast(nw.Int64).sum().alias("bad"),
-            has_offset.fill_null(value=False).cast(nw.Int64).sum().alias("aware"),
-            (~has_offset & ~missing).fill_null(value=False).cast(nw.Int64).sum().alias("naive"),
+            flag(~iso).sum().alias("bad"),
+            flag(has_offset).sum().alias("aware"),
+            flag(~has_offset & ~missing).sum().alias("naive"),
             nw.when(has_offset).then(offset).n_unique().alias("offsets"),
             nw.len().alias("rows"),
         )
-        .collect()
-        .rows(named=True)[0]
-    )
+    ).rows(named=True)[0]
     bad, aware, naive, offsets, rows = (
         int(counts[key] or 0) for key in ("bad", "aware", "naive", "offsets", "rows")
     )
     if aware < rows:  # n_unique counted the null given to rows without an offset
         offsets -= 1
     if bad:
-        first = lf.filter(~iso).select(raw.alias("value")).head(1).collect().item(0, "value")
+        first = collect(lf.filter(~iso).select(raw.alias("value")).head(1)).item(0, "value")
         msg = (
             f"Column {column!r} of {frame} holds {count_rows(bad)} that cannot be parsed as "
             f"ISO 8601 timestamps (first: {first!r}).\nHint: convert the column to datetimes first."

@@ -33,7 +33,7 @@ import numpy.typing as npt
 from retention_kpis._core.calendar import Period, period_index
 from retention_kpis._core.columns import CUSTOMER, REVENUE, TIMESTAMP
 from retention_kpis._core.columns import EVENT as _EVENT
-from retention_kpis._core.frames import plain
+from retention_kpis._core.frames import collect, flag, plain
 
 __all__ = [
     "BoolArray",
@@ -149,7 +149,7 @@ def _collect(
     columns: list[nw.Expr] = [
         nw.col(CUSTOMER),
         nw.col(TIMESTAMP),
-        is_conversion.cast(nw.Int64).alias(_IS_CONVERSION),
+        flag(is_conversion).alias(_IS_CONVERSION),
         channel_label(lf.collect_schema()[channel], channel).alias(_CHANNEL),
         *[nw.col(name) for name in by],
         *[nw.col(name).is_null().alias(_null_flag(name)) for name in by],
@@ -160,7 +160,7 @@ def _collect(
         order.append(REVENUE)
     if period is not None:
         columns.append(period_index(period).alias(_PERIOD))
-    frame = lf.filter(is_conversion | is_touch).select(*columns).sort(order).collect()
+    frame = collect(lf.filter(is_conversion | is_touch).select(*columns).sort(order))
     arrays = {name: frame.get_column(name).to_numpy() for name in frame.columns}
     arrays[TIMESTAMP] = arrays[TIMESTAMP].astype("datetime64[us]").astype(np.int64)
     arrays[_IS_CONVERSION] = arrays[_IS_CONVERSION].astype(bool)

@@ -104,7 +104,7 @@ class AttributionResult(BaseModel):
         Sorted by period, segment, then channel (the no-touch bucket last);
         their conversions sum to :attr:`conversions` and their revenue to
         :attr:`revenue` (up to float rounding).
-    backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}
+    backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark", "sqlframe"}
         Frame kind :meth:`to_frame` returns by default: the input's
         (``"pyarrow"`` for other backends narwhals reads).
     lazy : bool
@@ -205,7 +205,7 @@ class AttributionResult(BaseModel):
 
         Parameters
         ----------
-        backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}, optional
+        backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark", "sqlframe"}, optional
             Frame kind; by default the input's kind (:attr:`backend`, lazy when
             :attr:`lazy`): a polars LazyFrame, DuckDB relation or PySpark
             DataFrame (in the input's session, else the active one) for lazy input.

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from retention_kpis._version import __version__
 from retention_kpis.attribution import MODELS
+from retention_kpis.cli.database import data_source, database_events, is_database, redacted
 from retention_kpis.cli.format import csv_text, drop_empty_columns, fit_table, table_width
 from retention_kpis.cli.mapping import add_data_options, event_schema
 from retention_kpis.cli.progress import ProgressBar
@@ -125,7 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--spec", type=Path, metavar="SPEC", help="metric spec (.yaml, .yml or .json) to report"
     )
     report.add_argument(
-        "--data", type=Path, metavar="FILE_OR_DIR", help="events file or folder for a spec"
+        "--data",
+        type=data_source,
+        metavar="SOURCE",
+        help=(
+            "events file or folder for a spec, or a database with --table: "
+            "postgresql://user@host:port/db (password from PGPASSWORD or ~/.pgpass) "
+            "or a .duckdb file"
+        ),
+    )
+    report.add_argument(
+        "--table", metavar="TABLE", help="events table of the --data database (read in place)"
     )
     report.add_argument(
         "--period",
@@ -246,13 +257,15 @@ def _table(report: KPIReport, columns: list[str], args: argparse.Namespace) -> s
     return "\n".join(lines) + "\n"
 
 
-def _spec_source(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+def _spec_source(args: argparse.Namespace) -> tuple[Path | None, Path | str | None]:
     """Return ``(spec, data)`` of a report on a spec, or ``(None, None)`` for a plain report."""
     events: Path | None = args.events
     spec: Path | None = args.spec
     if spec is None and events is not None and events.suffix.lower() in _SPEC_SUFFIXES:
         spec, events = events, None
     if spec is None:
+        if args.data is not None and (args.table is not None or is_database(args.data)):
+            return None, args.data  # a plain report of a database table
         if args.data is not None:
             msg = "--data goes with a spec: retention-kpis report SPEC --data FILE_OR_DIR"
             raise InputError(msg)
@@ -290,7 +303,7 @@ def _run_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
     from retention_kpis.report.columns import KPI_COLUMNS  # noqa: PLC0415 - keep --help fast
 
     spec, data = _spec_source(args)
-    if not args.demo and (data if spec is not None else args.events) is None:
+    if not args.demo and (data if spec is not None or data is not None else args.events) is None:
         parser.error(
             "one of the arguments events --demo is required (with a spec: --data FILE_OR_DIR)"
         )
@@ -302,9 +315,12 @@ def _run_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
     by = _segments(args.by)
     bar = ProgressBar(sys.stderr, quiet=args.quiet)
     try:
-        if args.demo or args.events is None:
+        if data is not None:
+            bar(0, 4, f"reading {redacted(data)}")
+            events: object = database_events(data, args.table)
+        elif args.demo or args.events is None:
             bar(0, 4, "making the demo events")
-            events: object = demo_events()
+            events = demo_events()
         else:
             bar(0, 4, f"reading {args.events}")
             events = _read(args.events, args, by or [], schema).frame

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retention_kpis.cli.check_output import check_text, github_annotations, markdown_summary
+from retention_kpis.cli.database import data_source, database_events, redacted
 from retention_kpis.cli.format import csv_text, drop_empty_columns, fit_table, table_width
 from retention_kpis.cli.mapping import add_data_options, event_schema
 from retention_kpis.cli.progress import ProgressBar
@@ -136,8 +137,16 @@ def add_spec_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
     check.add_argument("spec", type=Path, help="spec file: .yaml, .yml or .json")
     check.add_argument(
-        "--data", type=Path, required=True, metavar="FILE_OR_DIR", help="events file or folder"
+        "--data",
+        type=data_source,
+        required=True,
+        metavar="SOURCE",
+        help=(
+            "events file or folder, or a database with --table: postgresql://user@host:port/db "
+            "(password from PGPASSWORD or ~/.pgpass) or a .duckdb file"
+        ),
     )
+    check.add_argument("--table", metavar="TABLE", help="events table of the --data database")
     check.add_argument(
         "--format",
         choices=_CHECK_FORMATS,
@@ -202,10 +211,14 @@ def _load(path: Path, args: argparse.Namespace) -> MetricSpec:
     return spec if schema == spec.events else spec.model_copy(update={"events": schema})
 
 
-def _events(spec: MetricSpec, data: Path | None, args: argparse.Namespace) -> object:
+def _events(spec: MetricSpec, data: Path | str | None, args: argparse.Namespace) -> object:
     """Return the events of a spec run: ``data`` read with the chosen reader, or the demo stream."""
     if data is None:
         return demo_events()
+    table = database_events(data, getattr(args, "table", None))
+    if table is not None:
+        return table
+    assert isinstance(data, Path)
     loaded = read_data(
         data,
         text=text_columns(spec.events, [*spec.segments, *_filter_columns(spec)]),
@@ -258,7 +271,7 @@ def _run_check(args: argparse.Namespace) -> int:
     spec = _load(args.spec, args)
     bar = ProgressBar(sys.stderr, quiet=args.quiet)
     try:
-        bar(0, 1, f"reading {args.data}")
+        bar(0, 1, f"reading {redacted(args.data)}")
         events = _events(spec, args.data, args)
         with engine_errors():
             result = check_spec(spec, events, progress=bar, select=_selection(args.select))
@@ -272,7 +285,7 @@ def _run_check(args: argparse.Namespace) -> int:
     elif args.format == "github":
         text = github_annotations(result, _positions(args.spec))
     elif args.format == "markdown":
-        text = markdown_summary(result, data=str(args.data))
+        text = markdown_summary(result, data=redacted(args.data))
     else:
         text = check_text(result, quiet=args.quiet)
     if not args.quiet and args.format not in {"json", "markdown"}:
@@ -284,7 +297,7 @@ def _run_check(args: argparse.Namespace) -> int:
     if args.summary is not None:
         try:
             with args.summary.open("a", encoding="utf-8") as handle:
-                handle.write(markdown_summary(result, data=str(args.data)))
+                handle.write(markdown_summary(result, data=redacted(args.data)))
         except OSError as exc:
             msg = f"cannot write {str(args.summary)!r}: {exc}"
             raise InputError(msg) from exc
@@ -315,14 +328,14 @@ def run_spec_command(args: argparse.Namespace) -> int:
     return _run_check(args)
 
 
-def run_spec_report(spec_path: Path, data: Path | None, args: argparse.Namespace) -> str:
+def run_spec_report(spec_path: Path, data: Path | str | None, args: argparse.Namespace) -> str:
     """Compute the report of a spec's metrics on ``data`` (the demo if None) in ``args.format``."""
     from retention_kpis.spec import compute_spec  # noqa: PLC0415 - fast --help
 
     spec = _load(spec_path, args)
     bar = ProgressBar(sys.stderr, quiet=args.quiet)
     try:
-        bar(0, 1, f"reading {data or 'the demo events'}")
+        bar(0, 1, f"reading {redacted(data) if data is not None else 'the demo events'}")
         events = _events(spec, data, args)
         with engine_errors():
             report = compute_spec(spec, events, progress=bar)

@@ -22,7 +22,7 @@ import narwhals.stable.v2 as nw
 from narwhals.stable.v2.dependencies import is_pandas_like_dataframe
 
 from retention_kpis._core.checks import check_positive
-from retention_kpis._core.frames import as_lazy_and_eager
+from retention_kpis._core.frames import as_lazy_and_eager, collect, flag
 from retention_kpis._core.text import count_rows
 from retention_kpis.clv._rfm_periods import TIME_UNITS, TimeUnit, as_moment, period_expr, period_of
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
@@ -76,7 +76,7 @@ class Prepared:
         """Return ``result`` as the caller's kind of frame (eager in, eager out)."""
         if not self.eager:
             return nw.to_native(result)
-        native = nw.to_native(result.collect())
+        native = nw.to_native(collect(result))
         if is_pandas_like_dataframe(native):  # sorting left a shuffled index
             native = native.reset_index(drop=True)
         return native
@@ -177,43 +177,39 @@ def prepare(
     time_dtype = schema[timestamp]
     time_zone = time_dtype.time_zone if isinstance(time_dtype, nw.Datetime) else None
     period = period_expr(lf, timestamp, time_unit)  # checks and parses strings
+    # Null counts as sums of 0/1 flags: narwhals' null_count needs count_if, which
+    # SQLFrame's PostgreSQL functions lack.
     checks = [
         nw.len().alias("rows"),
-        nw.col(customer_id).null_count().alias("id_nulls"),
-        nw.col(timestamp).null_count().alias("time_nulls"),
+        flag(nw.col(customer_id).is_null()).sum().alias("id_nulls"),
+        flag(nw.col(timestamp).is_null()).sum().alias("time_nulls"),
     ]
     columns = [nw.col(customer_id), period.alias(_PERIOD)]
     if monetary_value is not None:
         value = nw.col(monetary_value).cast(nw.Float64)
         columns.append(value.alias(_VALUE))
         checks += [
-            value.null_count().alias("value_nulls"),
-            (~value.is_finite())
-            .fill_null(value=False)
-            .cast(nw.Int64)
-            .sum()
-            .alias("value_not_finite"),
-            (value < 0).fill_null(value=False).cast(nw.Int64).sum().alias("value_negative"),
+            flag(value.is_null()).sum().alias("value_nulls"),
+            flag(~value.is_finite()).sum().alias("value_not_finite"),
+            flag(value < 0).sum().alias("value_negative"),
         ]
     bounds = [period.min().alias("first"), period.max().alias("last")]
     if not eager:  # one scan for the checks and the period range
         checks += bounds
-    stats = lf.select(*checks).collect().rows(named=True)[0]
+    stats = collect(lf.select(*checks)).rows(named=True)[0]
     _check_counts(stats, customer_id, timestamp, monetary_value)
     rows = int(stats["rows"])
     prepared = lf.select(*columns)
     if eager:
         # Compute the period index once, after the null checks (pandas cannot cast a
         # missing time to an integer); the range and the group-bys reuse it.
-        prepared = prepared.collect().lazy()
+        prepared = collect(prepared).lazy()
         if rows:
-            stats |= (
+            stats |= collect(
                 prepared.select(
                     nw.col(_PERIOD).min().alias("first"), nw.col(_PERIOD).max().alias("last")
                 )
-                .collect()
-                .rows(named=True)[0]
-            )
+            ).rows(named=True)[0]
     # An empty frame has no period range (pandas reports nan, the others null).
     first, last = (stats["first"], stats["last"]) if rows else (None, None)
     return Prepared(

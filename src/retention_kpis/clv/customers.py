@@ -7,9 +7,10 @@ from typing import Any, Final, Literal, TypeAlias
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from retention_kpis._core.backends import native_kind
+from retention_kpis._core.backends import from_columns, native_kind
 from retention_kpis._core.checks import check_amount, check_positive
 from retention_kpis._core.columns import CUSTOMER, EVENT, REVENUE, TIMESTAMP
+from retention_kpis._core.frames import collect
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._rfm_periods import TimeUnit
 from retention_kpis.clv.bgnbd import BetaGeoModel
@@ -46,10 +47,18 @@ def _to_kind(
 ) -> Any:  # noqa: ANN401 - the caller's kind of frame
     """Return ``result`` as the native kind of the input (lazy inputs get a lazy frame).
 
-    A PySpark (or DuckDB) result is built in the input's own session (connection).
+    A PySpark (or DuckDB) result is built in the input's own session (connection); a
+    SQLFrame input gets a SQLFrame DataFrame in its session.
     """
     if lazy_backend is None:
         return result.to_native()
+    if lazy_backend.is_sqlframe():
+        return from_columns(
+            result.to_dict(as_series=False),
+            result.schema,
+            backend="sqlframe",
+            session=native_kind(events).session,
+        )
     backend: Any = lazy_backend  # a lazy input's backend is one narwhals can convert back to
     session = native_kind(events).session if lazy_backend.is_spark_like() else None
     return result.lazy(backend=backend, session=session).to_native()
@@ -175,7 +184,7 @@ def customer_table(
             time_scaler=scaler,
         )
     )
-    table = summary.collect() if isinstance(summary, nw.LazyFrame) else summary
+    table = collect(summary) if isinstance(summary, nw.LazyFrame) else summary
     arrays = summary_arrays(table, _FUNC)
     predictions = _predict(arrays, model, horizon, rate, units_per_month)
     backend = table.implementation

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retention_kpis._core.checks import check_amount, check_count, check_positive
+from retention_kpis._core.frames import collect
 from retention_kpis._core.text import count_rows
 from retention_kpis.clv._base import FloatArray, ProbabilityModel, as_float_array
 from retention_kpis.clv.bgnbd import BetaGeoModel
@@ -159,7 +160,7 @@ def _raw_columns(source: object, columns: Sequence[str], func: str, hint: str) -
             )
             raise InvalidInputError(msg) from exc
         if isinstance(frame, nw.LazyFrame):
-            frame = frame.collect()
+            frame = collect(frame)
         names = list(frame.columns)
     missing = [column for column in columns if column not in names]
     if missing:

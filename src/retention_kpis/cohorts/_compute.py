@@ -17,7 +17,7 @@ import narwhals.stable.v2 as nw
 
 from retention_kpis._core.calendar import period_index, period_start, seconds_expr
 from retention_kpis._core.columns import CUSTOMER, EVENT, REVENUE, SECONDS, TIMESTAMP
-from retention_kpis._core.frames import plain
+from retention_kpis._core.frames import collect, plain
 from retention_kpis.cohorts._table import Mode, Period, Window
 
 __all__ = ["LENGTH", "CohortCells", "cohort_cells", "last_complete_offset"]
@@ -88,7 +88,7 @@ def _offset(window: Window, period: Period) -> nw.Expr:
 
 def _collect(lf: nw.LazyFrame[Any], key: str) -> dict[tuple[int, int], float]:
     out: dict[tuple[int, int], float] = {}
-    for row in lf.collect().rows(named=True):
+    for row in collect(lf).rows(named=True):
         value = plain(row[_VALUE])
         out[int(row[_COHORT]), int(row[key])] = (
             0.0 if value is None else float(cast("float", value))
@@ -125,13 +125,11 @@ def cohort_cells(
         .group_by(CUSTOMER)
         .agg(nw.col(_IDX).min().alias(_COHORT), nw.col(SECONDS).min().alias(_START))
     )
-    sizes = (
+    sizes = collect(
         starts.group_by(_COHORT)
         .agg(nw.len().alias("size"), nw.col(_START).max().alias("last_start"))
         .sort(_COHORT)
-        .collect()
-        .rows(named=True)
-    )
+    ).rows(named=True)
     keep = [CUSTOMER, _IDX, SECONDS, *([REVENUE] if measure == "revenue" else [])]
     returns = (
         lf.filter(nw.col(EVENT) == return_event)

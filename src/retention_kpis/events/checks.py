@@ -26,7 +26,7 @@ from retention_kpis._core.columns import (
     SCORE,
     TIMESTAMP,
 )
-from retention_kpis._core.frames import flag, plain
+from retention_kpis._core.frames import collect, flag, plain
 from retention_kpis._core.text import count_rows
 from retention_kpis.events.schema import EventSchema, EventTypes
 from retention_kpis.exceptions import InvalidInputError
@@ -41,19 +41,19 @@ def row_flags(
 ) -> dict[str, Any]:
     """Return 0/1 indicator columns of every row-level problem, to sum per event type."""
     flags: dict[str, Any] = {
-        "null_customer": nw.col(CUSTOMER).is_null().cast(nw.Int64),
-        "null_timestamp": nw.col(TIMESTAMP).is_null().cast(nw.Int64),
+        "null_customer": flag(nw.col(CUSTOMER).is_null()),
+        "null_timestamp": flag(nw.col(TIMESTAMP).is_null()),
     }
     for role in ("revenue", "cost"):
         if role in present:
             flags[f"negative_{role}"] = flag(nw.col(OPTIONAL[role]) < 0)
             flags[f"infinite_{role}"] = flag(nw.col(OPTIONAL[role]).abs() == float("inf"))
-            flags[f"null_{role}"] = nw.col(OPTIONAL[role]).is_null().cast(nw.Int64)
+            flags[f"null_{role}"] = flag(nw.col(OPTIONAL[role]).is_null())
     if "score" in present:
         score = nw.col(SCORE)
         fractional = score.round(0) != score
         low, high = csat_scale
-        flags["null_score"] = score.is_null().cast(nw.Int64)
+        flags["null_score"] = flag(score.is_null())
         flags["bad_nps"] = flag(
             (nw.col(EVENT) == types.nps_response) & ((score < 0) | (score > 10) | fractional)
         )
@@ -153,7 +153,7 @@ def event_totals(
         # nan and infinities make the distance nan, which is not 0: the exact check then runs.
         distance = (nw.col(SCORE) - nw.col(SCORE).round(0)).abs()
         screened = screened.with_columns(distance.alias(FRACTION))
-    summary = screened.group_by(EVENT).agg(*_screen(present)).collect()
+    summary = collect(screened.group_by(EVENT).agg(*_screen(present)))
     totals = []
     for row in summary.rows(named=True):
         counts = _screened(row, types, csat_scale)
@@ -163,11 +163,10 @@ def event_totals(
     else:
         return totals
     flags = row_flags(present, types, csat_scale)
-    exact = (
+    exact = collect(
         canonical.with_columns(**flags)
         .group_by(EVENT)
         .agg(nw.len().alias("rows"), *[nw.col(name).sum() for name in flags])
-        .collect()
     )
     return [
         (plain(row[EVENT]), {key: int(value) for key, value in row.items() if key != EVENT})
@@ -261,10 +260,10 @@ def check_order_ids(canonical: nw.LazyFrame[Any], schema: EventSchema) -> None:
         aggs = [nw.col(CUSTOMER).min().alias("_lowest"), nw.col(CUSTOMER).max().alias("_highest")]
         many = nw.col("_lowest") != nw.col("_highest")
     shared = purchases.group_by(ORDER).agg(*aggs, nw.len().alias("rows")).filter(many)
-    found = shared.select(nw.len().alias("orders"), nw.col("rows").sum().alias("rows")).collect()
+    found = collect(shared.select(nw.len().alias("orders"), nw.col("rows").sum().alias("rows")))
     orders = int(found.item(0, "orders") or 0)
     if orders:
-        first = shared.sort(ORDER).head(1).collect().item(0, ORDER)
+        first = collect(shared.sort(ORDER).head(1)).item(0, ORDER)
         msg = (
             f"Column {schema.order_id!r} of events holds {orders} order "
             f"id{'s' if orders != 1 else ''} shared by more than one customer "

@@ -17,7 +17,7 @@ import narwhals.stable.v2 as nw
 from narwhals.stable.v2.dtypes import DType
 
 from retention_kpis._core.columns import CUSTOMER, EVENT, OPTIONAL, PREFIX, TIMESTAMP
-from retention_kpis._core.frames import as_lazy
+from retention_kpis._core.frames import as_lazy, collect, flag
 from retention_kpis._core.text import count_rows
 from retention_kpis._core.timestamps import parse_timestamps
 from retention_kpis.events.checks import check_order_ids, event_totals, raise_on_problems
@@ -88,7 +88,7 @@ def _numeric(lf: nw.LazyFrame[Any], column: str, dtype: DType) -> nw.Expr:
         if lf.implementation.is_pyarrow() and dtype in {nw.Int64, nw.UInt64}:
             return _wide_integer_as_float(column)
         return nw.col(column).cast(nw.Float64())
-    filled = lf.select((~nw.col(column).is_null()).cast(nw.Int64).sum()).collect().item()
+    filled = collect(lf.select(flag(~nw.col(column).is_null()).sum())).item()
     if filled:
         msg = f"Column {column!r} of events must be numeric. Got dtype {dtype} instead."
         raise InvalidInputError(msg)

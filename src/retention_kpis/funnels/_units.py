@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from retention_kpis._core.calendar import microseconds_expr
 from retention_kpis._core.columns import CUSTOMER, EVENT
-from retention_kpis._core.frames import plain
+from retention_kpis._core.frames import collect, plain
 from retention_kpis._core.text import count_rows
 from retention_kpis.exceptions import InvalidInputError
 
@@ -90,7 +90,7 @@ def collect_units(
     keys = [CUSTOMER, *([session_column] if session_column else [])]
     columns = list(dict.fromkeys([*keys, _MICROSECONDS, _STEP, *by]))
     order = [*keys, _MICROSECONDS, _STEP, *by]
-    collected = frame.select(*columns).sort(order, nulls_last=True).collect()
+    collected = collect(frame.select(*columns).sort(order, nulls_last=True))
     customers = collected.get_column(CUSTOMER).to_numpy()
     time = collected.get_column(_MICROSECONDS).to_numpy().astype(np.int64)
     if session_column is not None:

@@ -45,7 +45,7 @@ from retention_kpis._core.calendar import Period, period_start
 from retention_kpis._core.checks import check_top_fraction
 from retention_kpis._core.columns import CUSTOMER, segment_names
 from retention_kpis._core.durations import parse_duration
-from retention_kpis._core.frames import key_order, private_segments
+from retention_kpis._core.frames import collect, key_order, private_segments
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis.events import EventSchema, UnknownEvents, validate_events
 from retention_kpis.events.schema import check_schema
@@ -280,7 +280,7 @@ def referred_vs_organic(
             nw.col(CUSTOMER).alias(schema_.customer_id)
         )
         if isinstance(frame, nw.DataFrame):
-            ids = ids.collect()
+            ids = collect(ids)
         subset = frame.join(ids, on=schema_.customer_id, how="semi").to_native()
         report = compute_kpis(
             subset,

@@ -86,10 +86,7 @@ def first_touch(lf: nw.LazyFrame[Any], referral_channel: str) -> nw.LazyFrame[An
         .agg(nw.col(TIMESTAMP).min().alias("_first"), nw.col("_referral_first").min())
         .select(
             CUSTOMER,
-            (nw.col("_referral_first") == nw.col("_first"))
-            .fill_null(value=False)
-            .cast(nw.Int64)
-            .alias("referred"),
+            flag(nw.col("_referral_first") == nw.col("_first")).alias("referred"),
         )
     )
 
@@ -105,7 +102,7 @@ def _latest_before(
     return (
         lf.with_columns(
             nw.when(is_earlier).then(value).otherwise(nw.lit(_NEVER)).alias("_value"),
-            (~is_earlier).cast(nw.Int64).alias("_later"),
+            flag(~is_earlier).alias("_later"),
         )
         .with_columns(
             nw.col("_value").cum_max().over(*partition, order_by=[SECONDS, "_later"]).alias(alias)
@@ -132,7 +129,7 @@ def _email_table(
     }
     per_email = (
         linked.filter(nw.col("_send") != _NEVER)
-        .with_columns(*sent_period, **{name: flag.cast(nw.Int64) for name, flag in flags.items()})
+        .with_columns(*sent_period, **{name: flag(condition) for name, condition in flags.items()})
         .group_by(CUSTOMER, *by, "_send")
         .agg(
             *[nw.col("_sent_period").max().alias(name) for name in period],

@@ -91,8 +91,8 @@ def _customer_counts(
         lf.select(
             *keys,
             CUSTOMER,
-            visit.cast(nw.Int64).alias("_visited"),
-            purchase.cast(nw.Int64).alias("_bought"),
+            flag(visit).alias("_visited"),
+            flag(purchase).alias("_bought"),
         )
         .group_by(*keys, CUSTOMER)
         .agg(nw.len().alias("_events"), nw.col("_visited").max(), nw.col("_bought").max())
@@ -137,7 +137,7 @@ def _purchasers(
     )
     windows = [nw.col("_first").min().over(CUSTOMER).alias("_first_all")]
     # Timestamps are never null after validation; the previous period is null on a first row.
-    flags = [(nw.col("_first") == nw.col("_first_all")).cast(nw.Int64).alias("_new")]
+    flags = [flag(nw.col("_first") == nw.col("_first_all")).alias("_new")]
     aggs = [nw.len().alias("active"), nw.col("_new").sum().alias("new_customers")]
     if moments is not None:
         flags += moment_columns(moments)
@@ -177,7 +177,7 @@ def _money_and_surveys(
     if "cost" in columns:
         aggs.append(nw.col(COST).sum().alias("spend"))
     if "order_id" in columns:
-        derived.append(nw.col(ORDER).is_null().cast(nw.Int64).alias("_no_order"))
+        derived.append(flag(nw.col(ORDER).is_null()).alias("_no_order"))
         aggs += [
             nw.col(ORDER).n_unique().alias("order_ids"),
             nw.col("_no_order").sum().alias("no_order_rows"),

@@ -172,7 +172,7 @@ class KPIReport(BaseModel):
         The definition of every KPI column.
     notes : tuple of str
         Why KPIs are null, and what validation dropped; one note per cause.
-    backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}
+    backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark", "sqlframe"}
         Frame kind :meth:`to_frame` returns by default: the input's (``"pyarrow"``
         for other backends narwhals reads).
     lazy : bool
@@ -337,7 +337,7 @@ class KPIReport(BaseModel):
 
         Parameters
         ----------
-        backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark"}, optional
+        backend : {"pandas", "polars", "pyarrow", "duckdb", "pyspark", "sqlframe"}, optional
             Frame kind; by default the input's kind (:attr:`backend`, lazy when
             :attr:`lazy`): a polars LazyFrame, DuckDB relation or PySpark
             DataFrame (in the input's session, else the active one) for lazy input.

@@ -17,7 +17,7 @@ import narwhals.stable.v2 as nw
 
 from retention_kpis._core.calendar import Period, period_index, period_start
 from retention_kpis._core.columns import CUSTOMER, EVENT, OPTIONAL, PERIOD
-from retention_kpis._core.frames import plain
+from retention_kpis._core.frames import collect, flag, plain
 from retention_kpis._core.text import count_rows
 from retention_kpis.events import EventSchema, PreparedEvents
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
@@ -79,7 +79,7 @@ def _collect(
     lf: nw.LazyFrame[Any], keys: list[str], window: Period | None, segments: int
 ) -> dict[Key, dict[str, Any]]:
     table: dict[Key, dict[str, Any]] = {}
-    for row in lf.collect().rows(named=True):
+    for row in collect(lf).rows(named=True):
         index = plain(row[PERIOD]) if window is not None else None
         segment = tuple(plain(row[name]) for name in keys[-segments:]) if segments else ()
         start = period_start(window, int(index) if isinstance(index, (int, float)) else None)
@@ -99,7 +99,7 @@ def _check_nothing_to_aggregate(
     validate_events lets a frame without purchases lack ``revenue`` (and so on);
     a measure over that column then has nothing to aggregate, unless other rows match.
     """
-    rows = int(lf.select(nw.len()).collect().item())
+    rows = int(collect(lf.select(nw.len())).item())
     if rows:
         name = getattr(schema, argument, argument)
         msg = (
@@ -164,7 +164,7 @@ def session_counts(
     is_purchase = nw.col(EVENT) == types.purchase
     sessions = (
         lf.filter(~nw.col(session_column).is_null() & (is_visit | is_purchase))
-        .with_columns(is_visit.cast(nw.Int64).alias("_v"), is_purchase.cast(nw.Int64).alias("_p"))
+        .with_columns(flag(is_visit).alias("_v"), flag(is_purchase).alias("_p"))
         .group_by(*keys, session_column)
         .agg(nw.col("_v").max(), nw.col("_p").max())
         .with_columns((nw.col("_v") * nw.col("_p")).alias("_both"))
