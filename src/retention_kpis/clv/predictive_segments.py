@@ -16,7 +16,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from retention_kpis._core.backends import from_columns, native_kind
-from retention_kpis._core.frames import as_lazy_and_eager
+from retention_kpis._core.frames import as_lazy_and_eager, collect
 from retention_kpis.clv.value import (
     SpendModel,
     TransactionModel,
@@ -124,7 +124,7 @@ def segment_value(
             f"method. Got {type(transaction_model).__name__} instead."
         )
         raise InvalidInputError(msg)
-    table = as_lazy_and_eager(segments, "segments", _FUNC)[0].collect()
+    table = collect(as_lazy_and_eager(segments, "segments", _FUNC)[0])
     if "segment" not in table.columns:
         msg = (
             f"Missing column(s) ['segment'] in segments for {_FUNC}. Available columns: "

@@ -24,7 +24,7 @@ import narwhals.stable.v2 as nw
 from narwhals.stable.v2.dependencies import is_pandas_like_dataframe
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from retention_kpis._core.frames import as_lazy_and_eager
+from retention_kpis._core.frames import as_lazy_and_eager, collect
 from retention_kpis._core.text import count_rows
 from retention_kpis.clv._rfm_periods import TimeUnit
 from retention_kpis.clv.rfm import rfm_summary
@@ -226,7 +226,7 @@ def _check_summary(lf: nw.LazyFrame[Any], customer_id: str, monetary: str | None
         .alias("negative"),
         (recency > age).fill_null(value=False).cast(nw.Int64).sum().alias("recency_after_T"),
     ]
-    stats = lf.select(*checks).collect().rows(named=True)[0]
+    stats = collect(lf.select(*checks)).rows(named=True)[0]
     problems = {
         "id_nulls": f"Column {customer_id!r} (customer_id) of summary has {{}} with a null id.",
         "not_finite": f"Columns {needed[1:]} of summary must be finite. Got {{}} with "
@@ -394,7 +394,7 @@ def rfm_segments(
     result = scored.sort(customer_id)
     if not eager:
         return nw.to_native(result)
-    native = nw.to_native(result.collect())
+    native = nw.to_native(collect(result))
     if is_pandas_like_dataframe(native):  # sorting left a shuffled index
         native = native.reset_index(drop=True)
     return native

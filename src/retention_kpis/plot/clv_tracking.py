@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from retention_kpis._core.checks import check_choice, check_positive
-from retention_kpis._core.frames import as_lazy
+from retention_kpis._core.frames import as_lazy, collect
 from retention_kpis._core.timestamps import parse_timestamps
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 from retention_kpis.plot._layout import figure_size, new_axes, plural
@@ -91,7 +91,7 @@ def _read_purchases(
         )
         raise ColumnNotFoundError(msg)
     moment = parse_timestamps(lf, timestamp, schema[timestamp], frame="transactions")
-    frame = lf.select(nw.col(customer_id).alias("customer"), moment.alias("moment")).collect()
+    frame = collect(lf.select(nw.col(customer_id).alias("customer"), moment.alias("moment")))
     customers = frame.get_column("customer").to_numpy()
     nulls = int(pd.isna(customers).sum()) + int(frame.get_column("moment").is_null().sum())
     if nulls:
