@@ -42,9 +42,18 @@ def events():
 
 
 @pytest.fixture(scope="module")
-def loaded(postgres, events):
+def clv_events():
+    # customer_table fits BG/NBD and Gamma-Gamma: 40 customers give 6 repeat buyers, too few to
+    # identify Gamma-Gamma's three parameters (the fit refuses them, issue #16 item 6); 150
+    # customers give 66 purchasers.
+    return make_events(150, seed=11)
+
+
+@pytest.fixture(scope="module")
+def loaded(postgres, events, clv_events):
     connection = postgres.connect()
     load_events(connection, "events", events, PG_TYPES)
+    load_events(connection, "clv_events", clv_events, PG_TYPES)
     connection.close()
     return postgres
 
@@ -305,8 +314,14 @@ def rows_of(native):
     return [{k: plain(v) for k, v in row.asDict().items()} for row in native.collect()]
 
 
-def same_rows(got, expected):
-    """Same columns and rows in the same order: floats to 1e-9 relative, the rest exactly."""
+def same_rows(got, expected, fitted=frozenset()):
+    """Same columns and rows in the same order: floats to 1e-9 relative, the rest exactly.
+
+    Columns in ``fitted`` come from a maximum-likelihood fit: PostgreSQL sums the monetary
+    values in another order than pandas (last-bit differences), and an optimiser stopping at
+    its tolerance turns a 1e-15 change of the inputs into about 1e-8 in the estimates
+    (measured on this data), so those columns are compared to 1e-6.
+    """
     assert len(got) == len(expected)
     assert len(expected) > 0
     for a, b in zip(got, expected, strict=True):
@@ -314,7 +329,8 @@ def same_rows(got, expected):
         for name in b:
             x, y = a[name], b[name]
             if isinstance(y, float) or isinstance(x, float):
-                assert math.isclose(float(x), float(y), rel_tol=1e-9), (name, x, y)
+                tolerance = 1e-6 if name in fitted else 1e-9
+                assert math.isclose(float(x), float(y), rel_tol=tolerance), (name, x, y)
             else:
                 assert x == y, (name, x, y)
 
@@ -328,16 +344,19 @@ def test_engagement_kpis_in_postgres_equal_pandas(pg_session, events):
     same_rows(rows_of(got), rows_of(expected))
 
 
-def test_customer_table_and_rfm_in_postgres_equal_pandas(pg_session, events):
+def test_customer_table_and_rfm_in_postgres_equal_pandas(pg_session, events, clv_events):
     from retention_kpis.clv import customer_table, rfm_summary  # noqa: PLC0415
 
-    got = customer_table(pg_session.table("events"), observation_end=END)
-    expected = customer_table(events, observation_end=END)
+    got = customer_table(pg_session.table("clv_events"), observation_end=END)
+    expected = customer_table(clv_events, observation_end=END)
     assert isinstance(got, sqlframe_postgres.PostgresDataFrame)
     key = "customer_id"
     same_rows(
         sorted(rows_of(got), key=lambda row: row[key]),
         sorted(rows_of(expected), key=lambda row: row[key]),
+        fitted=frozenset(
+            {"probability_alive", "expected_purchases", "expected_average_value", "clv"}
+        ),
     )
     purchases = pg_session.table("events").filter("event_type = 'purchase'")
     options = {
