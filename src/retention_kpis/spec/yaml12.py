@@ -41,7 +41,7 @@ class Yaml12Loader(yaml.SafeLoader):
 
     Examples
     --------
-    >>> yaml.load("[NO, yes, on, off, 0777, 1e3, 2024-01-01, true, ~, 0x1F]", Yaml12Loader)
+    >>> Yaml12Loader("[NO, yes, on, off, 0777, 1e3, 2024-01-01, true, ~, 0x1F]").get_single_data()
     ['NO', 'yes', 'on', 'off', 777, 1000.0, '2024-01-01', True, None, 31]
     """
 
