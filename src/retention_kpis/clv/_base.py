@@ -33,10 +33,13 @@ from retention_kpis._core.arrays import FloatArray, as_float_array
 from retention_kpis._core.checks import check_amount
 from retention_kpis._core.display import Table, Unit
 from retention_kpis._version import __version__
+from retention_kpis.clv.units import normalise_time_unit
 from retention_kpis.exceptions import ConvergenceError, InvalidInputError, RetentionKPIsError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from retention_kpis.clv.uncertainty import Prediction
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -192,6 +195,7 @@ _JSON_KEYS = (
     "n_customers",
     "penalizer_coef",
     "covariance",
+    "time_unit",
 )
 
 
@@ -296,6 +300,11 @@ def _square_matrix(value: object, size: int, model: str) -> list[list[float]]:
     return rows
 
 
+def _checked_unit(value: object, func: str) -> str | None:
+    """``None`` or the canonical spelling of a time unit (see :mod:`retention_kpis.clv.units`)."""
+    return None if value is None else normalise_time_unit(value, func)
+
+
 def _numerical_hessian(objective: Objective, x: FloatArray) -> FloatArray:
     """Hessian by central differences of the analytic gradient, symmetrised."""
     k = len(x)
@@ -324,14 +333,20 @@ class ProbabilityModel(Generic[P]):
         ``penalizer_coef * sum(theta ** 2)``, ``theta`` the parameters on their
         natural scale (see :attr:`penalizer_coef`). 0 (the default) is plain
         maximum likelihood, exactly.
+    time_unit : str, optional
+        The time unit of the data the model is (or will be) fitted to, as
+        :func:`rfm_summary` counts it: ``"h"``, ``"D"``, ``"W"``, ``"M"`` or a
+        multiple such as ``"7D"`` (see :attr:`time_unit`). Recorded only: it
+        changes no number, and predictions carry it.
     """
 
     params_type: ClassVar[type[ModelParams]]
 
-    def __init__(self, *, penalizer_coef: float = 0.0) -> None:
+    def __init__(self, *, penalizer_coef: float = 0.0, time_unit: str | None = None) -> None:
         self._penalizer_coef = check_amount(
             penalizer_coef, "penalizer_coef", f"{type(self).__name__}"
         )
+        self._time_unit = _checked_unit(time_unit, type(self).__name__)
         self._params: P | None = None
         self._log_likelihood: float = math.nan
         self._covariance: FloatArray | None = None
@@ -447,6 +462,75 @@ class ProbabilityModel(Generic[P]):
         log-likelihood at the penalised estimates.
         """
         return self._penalizer_coef
+
+    @property
+    def time_unit(self) -> str | None:
+        """The time unit of ``t``, ``recency``, ``T`` and the rate parameters (None: not recorded).
+
+        The model works in the unit of the data it was fitted to (``alpha`` of a
+        weekly BG/NBD is in weeks, ``expected_purchases(39, ...)`` covers 39
+        weeks); this records which unit that was, so predictions can say it
+        (:meth:`predict`, :func:`predict_clv`) and :func:`customer_lifetime_value`
+        can refuse a different one. Set it with ``time_unit=`` of the constructor
+        or by assignment (``model.time_unit = "W"``); :func:`customer_table`
+        sets it; :meth:`to_json` keeps it.
+
+        Examples
+        --------
+        >>> from retention_kpis.clv import BetaGeoModel
+        >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> model.time_unit is None
+        True
+        >>> model.time_unit = "W"
+        >>> model.predict("expected_purchases", 39, 2, 30.43, 38.86).time_unit_description
+        '1 time unit = 1 week'
+        """
+        return self._time_unit
+
+    @time_unit.setter
+    def time_unit(self, value: str | None) -> None:
+        self._time_unit = _checked_unit(value, type(self).__name__)
+
+    def predict(  # noqa: PLR0913 - the options of the interval, all keyword-only
+        self,
+        quantity: str,
+        *args: object,
+        customer_id: object = None,
+        confidence: float | None = None,
+        method: str = "sampling",
+        n_draws: int = 1000,
+        seed: int = 0,
+        **kwargs: object,
+    ) -> Prediction:
+        """Return a prediction as a typed, JSON-serialisable result, optionally with an interval.
+
+        ``model.predict("expected_purchases", t, frequency, recency, T)`` is
+        ``model.expected_purchases(t, frequency, recency, T)`` wrapped in a
+        :class:`~retention_kpis.clv.Prediction` that carries the model's
+        :attr:`time_unit`, the customer ids and, with ``confidence``, an
+        interval from the uncertainty of the fitted parameters. See
+        :func:`retention_kpis.clv.uncertainty.predict` for the parameters.
+
+        Examples
+        --------
+        >>> from retention_kpis.clv import BetaGeoModel
+        >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> model.predict("probability_alive", [0, 2], [0, 30.43], 38.86).value
+        [1.0, 0.7266...]
+        """
+        from retention_kpis.clv.uncertainty import predict  # noqa: PLC0415 - avoids a cycle
+
+        return predict(
+            self,
+            quantity,
+            *args,
+            customer_id=customer_id,
+            confidence=confidence,
+            method=method,
+            n_draws=n_draws,
+            seed=seed,
+            **kwargs,
+        )
 
     @property
     def n_customers(self) -> float:
@@ -575,6 +659,8 @@ class ProbabilityModel(Generic[P]):
             "penalizer_coef": self._penalizer_coef,
             "covariance": None if self._covariance is None else self._covariance.tolist(),
         }
+        if self._time_unit is not None:
+            payload["time_unit"] = self._time_unit
         return json.dumps(payload)
 
     @classmethod
@@ -609,6 +695,7 @@ JSON must hold exactly the keys ['p', 'q', 'v']. Got ['p', 'q'] instead.
             payload.get("penalizer_coef", 0.0), "penalizer_coef", f"{cls.__name__}.from_json"
         )
         covariance = payload.get("covariance")
+        model._time_unit = _checked_unit(payload.get("time_unit"), f"{cls.__name__}.from_json")  # noqa: SLF001 - same class
         model._restore_fit_state(  # noqa: SLF001 - same class
             log_likelihood=_optional_number(
                 payload.get("log_likelihood"), cls.__name__, "log_likelihood"

@@ -31,6 +31,7 @@ from retention_kpis.clv._base import FloatArray, ProbabilityModel, as_float_arra
 from retention_kpis.clv.bgnbd import BetaGeoModel
 from retention_kpis.clv.mbgnbd import ModifiedBetaGeoModel
 from retention_kpis.clv.pareto_nbd import ParetoNBDModel
+from retention_kpis.clv.units import TIME_UNITS_PER_MONTH, resolve_time_unit, units_per_month
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 
 __all__ = [
@@ -47,12 +48,6 @@ __all__ = [
     "read_columns",
     "summary_arrays",
 ]
-
-TIME_UNITS_PER_MONTH: Final[Mapping[str, float]] = {"D": 30.0, "W": 4.345, "M": 1.0, "h": 720.0}
-"""Length of one month in each ``time_unit``: lifetimes' and pymc-marketing's convention.
-
-The units are those of :func:`rfm_summary`; lifetimes' ``"H"`` is accepted for ``"h"``.
-"""
 
 SUMMARY_COLUMNS: Final = ("frequency", "recency", "T", "monetary_value")
 
@@ -105,7 +100,11 @@ def _check_model(model: object, method: str, name: str) -> None:
 
 
 def check_time_unit(time_unit: object, func: str) -> float:
-    """Return the length of a month in ``time_unit`` (``"H"`` is read as ``"h"``)."""
+    """Return the length of a month in ``time_unit`` (``"H"`` is read as ``"h"``).
+
+    The period codes of :func:`rfm_summary` only; :func:`customer_lifetime_value`
+    also reads multiples (``"7D"``, see :mod:`retention_kpis.clv.units`).
+    """
     if time_unit == "H":
         time_unit = "h"
     if not isinstance(time_unit, str) or time_unit not in TIME_UNITS_PER_MONTH:
@@ -341,7 +340,7 @@ def customer_lifetime_value(
     *,
     horizon_months: int = 12,
     discount_rate: float = 0.01,
-    time_unit: str = "D",
+    time_unit: str | None = None,
 ) -> FloatArray:
     """Discounted expected value of each customer over the next months.
 
@@ -377,12 +376,15 @@ def customer_lifetime_value(
         evaluation per month and distinct customer).
     discount_rate : float, default=0.01
         Monthly discount rate, ``>= 0`` (0.01 is about 12.7 % a year).
-    time_unit : {"D", "W", "M", "h"}, default="D"
+    time_unit : {"D", "W", "M", "h"} or a multiple such as "7D", optional
         Unit of ``recency`` and ``T`` in ``summary``: days, weeks, months, hours
         (lifetimes' ``"H"`` is accepted for hours). A summary built with
         ``time_scaler != 1`` is in units of ``time_scaler`` periods: for
-        ``time_unit="D", time_scaler=7`` pass ``"W"`` (4.345 weeks a month,
-        as lifetimes) or see :func:`customer_table`.
+        ``time_unit="D", time_scaler=7`` pass ``"7D"`` (30 / 7 units a month)
+        or ``"W"`` (4.345 weeks a month, as lifetimes). Default: the
+        transaction model's :attr:`~ProbabilityModel.time_unit` when it
+        recorded one, else ``"D"``; a unit other than the recorded one is
+        refused (see :mod:`retention_kpis.clv.units`).
 
     Returns
     -------
@@ -417,8 +419,10 @@ def customer_lifetime_value(
     func = "customer_lifetime_value"
     horizon = check_horizon(horizon_months, func)
     rate = check_amount(discount_rate, "discount_rate", func)
-    units_per_month = check_time_unit(time_unit, func)
     _check_model(transaction_model, "expected_purchases", "transaction_model")
+    recorded = getattr(transaction_model, "time_unit", None)
+    unit = resolve_time_unit(time_unit, recorded if isinstance(recorded, str) else None, func)
+    month = units_per_month(unit, func)
     _check_model(spend_model, "expected_average_value", "spend_model")
     arrays = summary_arrays(summary, func)
     if len(arrays["frequency"]) == 0:
@@ -434,5 +438,5 @@ def customer_lifetime_value(
         average_value,
         horizon_months=horizon,
         discount_rate=rate,
-        units_per_month=units_per_month,
+        units_per_month=month,
     )

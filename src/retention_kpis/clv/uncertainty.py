@@ -1,0 +1,579 @@
+"""Intervals for predictions of the fitted models, from the uncertainty of their parameters.
+
+A fit gives the parameters ``theta`` and, from the Hessian of the negative
+log-likelihood in log space, the asymptotic covariance ``Sigma`` of
+``log theta`` (:attr:`ProbabilityModel.covariance` holds it carried to the
+natural scale: ``Sigma_natural = Sigma * theta theta'``). A prediction ``g(theta)``
+(expected purchases, P(alive), expected spend, CLV) inherits that uncertainty:
+
+* ``method="sampling"`` (default): draw ``log theta_d ~ N(log theta, Sigma)``,
+  ``d = 1..n_draws`` (seeded), evaluate ``g(theta_d)`` for every row and take the
+  ``(1 - c)/2`` and ``(1 + c)/2`` quantiles of the draws per row. The total's
+  interval comes from the sum over rows *within each draw* (the rows share the
+  parameters, so their errors are correlated and per-row bounds do not add up).
+  Models fitted separately (BG/NBD and Gamma-Gamma in a CLV) are drawn
+  independently.
+* ``method="delta"``: the first-order delta method, ``Var g = grad' Sigma grad``
+  with the gradient in log-parameter space by central differences (step
+  ``1e-4``); the interval is built on the log scale for quantities ``>= 0``
+  (``g exp(+-z se / g)``) and on the logit scale for probabilities, so it stays
+  in range. It costs ``2k + 1`` evaluations instead of ``n_draws``.
+
+These are confidence intervals for the model's *expectation* (the expected
+purchases of a customer given the history), reflecting how well the data pin
+the parameters down; they are not prediction intervals for the purchases a
+customer will actually make, which vary far more (a Poisson count around the
+expectation). They assume the model is right.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+from retention_kpis._core.arrays import FloatArray
+from retention_kpis._core.checks import check_choice, check_confidence, check_count
+from retention_kpis._core.values import MaybeNaN
+from retention_kpis.clv.units import describe_horizon, describe_time_unit
+from retention_kpis.exceptions import InvalidInputError, RetentionKPIsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "PREDICTIONS",
+    "IntervalMethod",
+    "Prediction",
+    "log_parameter_draws",
+    "predict",
+    "propagate",
+]
+
+IntervalMethod: TypeAlias = Literal["sampling", "delta"]
+Kind: TypeAlias = Literal["probability", "amount"]
+_METHODS: Final = ("sampling", "delta")
+_STEP: Final = 1e-4
+"""Step of the central differences in log-parameter space (error ~1e-8 relative)."""
+_CELLS: Final = 1 << 22
+"""Rows x draws evaluated per block of the sampling (32 MB of float64)."""
+
+
+@dataclass(frozen=True)
+class _Quantity:
+    kind: Kind
+    time_arg: int | None
+    unit: str
+
+
+PREDICTIONS: Final[dict[str, _Quantity]] = {
+    "probability_alive": _Quantity("probability", None, "probability"),
+    "expected_purchases": _Quantity("amount", 0, "purchases"),
+    "expected_purchases_new_customer": _Quantity("amount", 0, "purchases"),
+    "probability_of_purchases": _Quantity("probability", 1, "probability"),
+    "expected_average_value": _Quantity("amount", None, "currency of monetary_value"),
+    "population_mean_value": _Quantity("amount", None, "currency of monetary_value"),
+    "survival": _Quantity("probability", 0, "probability"),
+    "probability_churn": _Quantity("probability", 0, "probability"),
+    "retention_rate": _Quantity("probability", 0, "probability"),
+    "expected_lifetime": _Quantity("amount", None, "time units"),
+    "discounted_expected_residual_lifetime": _Quantity("amount", None, "time units"),
+}
+"""Prediction methods :meth:`ProbabilityModel.predict` wraps: kind, position of ``t``, unit."""
+
+
+class Prediction(BaseModel):
+    """Predictions of a fitted model, per row and in total, with their unit and interval.
+
+    ``value`` holds the model's prediction at the fitted parameters, one per row
+    (customer); ``low`` and ``high`` the interval from the parameters'
+    uncertainty when one was asked for (``None`` otherwise); ``total`` is the sum
+    over the rows, with its own interval (from the sum within each draw).
+    ``time_unit`` is the model's :attr:`~ProbabilityModel.time_unit` (``None``:
+    not recorded) and ``horizon`` says how long the window ``t`` is in it.
+    Serialise with ``model_dump_json()``: strict JSON (nan is ``null``).
+
+    Examples
+    --------
+    >>> from retention_kpis.clv import BetaGeoModel
+    >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> model.time_unit = "W"
+    >>> result = model.predict("expected_purchases", 39, [2, 0], [30.43, 0], 38.86,
+    ...                        customer_id=["a", "b"])
+    >>> result.horizon
+    't = 39 time units = 39 weeks'
+    >>> result.to_frame().round(3)
+      customer_id  value  low  high
+    0           a  1.226  NaN   NaN
+    1           b  0.126  NaN   NaN
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+
+    quantity: str
+    model: str
+    unit: str
+    time_unit: str | None
+    time_unit_description: str
+    horizon: str | None = None
+    customer_id: list[str | int] | None = None
+    value: list[MaybeNaN]
+    low: list[MaybeNaN] | None = None
+    high: list[MaybeNaN] | None = None
+    total: MaybeNaN
+    total_low: MaybeNaN | None = None
+    total_high: MaybeNaN | None = None
+    confidence: float | None = Field(default=None, gt=0.0, lt=1.0)
+    interval_method: IntervalMethod | None = None
+    n_draws: int | None = Field(default=None, ge=2)
+    seed: int | None = Field(default=None, ge=0)
+
+    @property
+    def values(self) -> FloatArray:
+        """``value`` as a numpy array (what the model's own method returns)."""
+        return np.asarray(self.value, dtype=np.float64)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per prediction: ``customer_id`` (if given), ``value``, ``low``, ``high``.
+
+        ``attrs`` of the frame hold ``quantity``, ``unit``, ``time_unit``,
+        ``horizon`` and ``confidence``.
+        """
+        import pandas as pd  # noqa: PLC0415 - pandas is imported only when a frame is asked for
+
+        n = len(self.value)
+        missing = [math.nan] * n
+        columns: dict[str, list[Any]] = {}
+        if self.customer_id is not None:
+            columns["customer_id"] = list(self.customer_id)
+        columns["value"] = list(self.value)
+        columns["low"] = missing if self.low is None else list(self.low)
+        columns["high"] = missing if self.high is None else list(self.high)
+        frame = pd.DataFrame(columns)
+        frame.attrs.update(
+            quantity=self.quantity,
+            unit=self.unit,
+            time_unit=self.time_unit,
+            horizon=self.horizon,
+            confidence=self.confidence,
+        )
+        return frame
+
+
+# -- the engine ----------------------------------------------------------------
+def _log_covariance(model: Any, func: str) -> tuple[FloatArray, FloatArray]:  # noqa: ANN401
+    """Log parameters and their covariance (from the natural-scale covariance of the fit)."""
+    theta = np.asarray(model.params.as_array(), dtype=np.float64)
+    covariance = getattr(model, "_covariance", None)
+    if covariance is None:
+        msg = (
+            f"{func} needs the covariance of a fit for an interval, and this "
+            f"{type(model).__name__} has none (it was built from parameters, not fitted to "
+            "data). Fit it, or leave confidence=None."
+        )
+        raise InvalidInputError(msg)
+    log_cov = np.asarray(covariance, dtype=np.float64) / np.outer(theta, theta)
+    return np.log(theta), (log_cov + log_cov.T) / 2
+
+
+def log_parameter_draws(
+    model: Any,  # noqa: ANN401 - any fitted ProbabilityModel
+    n_draws: int,
+    rng: np.random.Generator,
+    func: str = "log_parameter_draws",
+) -> FloatArray:
+    """Draw ``n_draws`` parameter vectors from the asymptotic normal of the log parameters.
+
+    Returns the parameters on their natural scale, shape ``(n_draws, k)``.
+
+    Examples
+    --------
+    >>> from retention_kpis.clv import GammaGammaModel
+    >>> m = GammaGammaModel().fit([1, 2, 3, 1, 5, 1], [10.0, 25.0, 14.0, 9.0, 30.0, 8.0])
+    >>> draws = log_parameter_draws(m, 5, np.random.default_rng(0))
+    >>> draws.shape, bool((draws > 0).all())
+    ((5, 3), True)
+    """
+    mean, cov = _log_covariance(model, func)
+    values, vectors = np.linalg.eigh(cov)
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))
+    normal = rng.standard_normal((n_draws, len(mean)))
+    out: FloatArray = np.exp(mean + normal @ root.T)
+    return out
+
+
+def _rebuild(model: Any, theta: FloatArray) -> Any:  # noqa: ANN401 - the model's own type
+    names = list(type(model.params).model_fields)
+    return type(model).from_params(**dict(zip(names, theta.tolist(), strict=True)))
+
+
+Evaluate = Callable[[Sequence[Any], slice], FloatArray]
+"""Values at the rows ``rows`` of the models given (one per fitted model, at some parameters)."""
+
+
+@dataclass(frozen=True)
+class Propagated:
+    """Per-row bounds and the total with its bounds."""
+
+    low: FloatArray
+    high: FloatArray
+    total_low: float
+    total_high: float
+
+
+def _quantiles(values: FloatArray, levels: tuple[float, float]) -> FloatArray:
+    """Quantiles over draws (axis 0); infinite draws stay infinite (no inf - inf = nan)."""
+    big = np.finfo(np.float64).max
+    finite = np.nan_to_num(values, nan=np.nan, posinf=big, neginf=-big)
+    out: FloatArray = np.quantile(finite, levels, axis=0)
+    out[out >= big] = math.inf
+    return out
+
+
+def _sampling(
+    models: Sequence[Any],
+    evaluate: Evaluate,
+    counts: FloatArray,
+    levels: tuple[float, float],
+    n_draws: int,
+    seed: int,
+    func: str,
+) -> Propagated:
+    rng = np.random.default_rng(seed)
+    draws = [log_parameter_draws(model, n_draws, rng, func) for model in models]
+    drawn = [
+        [_rebuild(model, draws[i][d]) for i, model in enumerate(models)] for d in range(n_draws)
+    ]
+    n = len(counts)
+    low, high, totals = np.empty(n), np.empty(n), np.zeros(n_draws)
+    block = max(1, _CELLS // n_draws)
+    for start in range(0, n, block):
+        rows = slice(start, min(start + block, n))
+        values = np.empty((n_draws, rows.stop - rows.start))
+        for d, at_draw in enumerate(drawn):
+            try:
+                values[d] = evaluate(at_draw, rows)
+            except RetentionKPIsError as exc:
+                shown = ", ".join(f"{m.params!r}" for m in at_draw)
+                msg = (
+                    f"{func}: the prediction is undefined at draw {d + 1} of {n_draws} of the "
+                    f"parameters ({shown}): {exc} The parameters are too uncertain for a "
+                    "sampled interval; use method='delta' or more data."
+                )
+                raise InvalidInputError(msg) from exc
+        totals += values @ counts[rows]
+        low[rows], high[rows] = _quantiles(values, levels)
+    total_low, total_high = _quantiles(totals[:, None], levels)[:, 0]
+    return Propagated(low, high, float(total_low), float(total_high))
+
+
+def _delta_bounds(
+    value: FloatArray, se: FloatArray, z: float, kind: Kind
+) -> tuple[FloatArray, FloatArray]:
+    """``value +- z se`` on the log scale (amounts) or the logit scale (probabilities)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if kind == "probability":
+            inside = (value > 0) & (value < 1)
+            logit = np.log(value) - np.log1p(-value)
+            spread = z * se / (value * (1.0 - value))
+            low = np.where(inside, 1.0 / (1.0 + np.exp(-(logit - spread))), value - z * se)
+            high = np.where(inside, 1.0 / (1.0 + np.exp(-(logit + spread))), value + z * se)
+            return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+        positive = value > 0
+        factor = np.exp(z * se / value)
+        low = np.where(positive, value / factor, np.maximum(value - z * se, 0.0))
+        high = np.where(positive, value * factor, value + z * se)
+    return low, high
+
+
+def _delta(
+    models: Sequence[Any],
+    evaluate: Evaluate,
+    counts: FloatArray,
+    point: FloatArray,
+    z: float,
+    kind: Kind,
+    func: str,
+) -> Propagated:
+    rows = slice(0, len(counts))
+    columns: list[FloatArray] = []
+    blocks: list[FloatArray] = []
+    for i, model in enumerate(models):
+        log_theta, cov = _log_covariance(model, func)
+        blocks.append(cov)
+        for j in range(len(log_theta)):
+            shifted = []
+            for sign in (1.0, -1.0):
+                moved = log_theta.copy()
+                moved[j] += sign * _STEP
+                at = [*models[:i], _rebuild(model, np.exp(moved)), *models[i + 1 :]]
+                shifted.append(np.asarray(evaluate(at, rows), dtype=np.float64))
+            columns.append((shifted[0] - shifted[1]) / (2 * _STEP))
+    gradient = np.column_stack(columns)
+    size = sum(len(block) for block in blocks)
+    cov_all = np.zeros((size, size))
+    at = 0
+    for block in blocks:
+        cov_all[at : at + len(block), at : at + len(block)] = block
+        at += len(block)
+    se = np.sqrt(np.clip(np.einsum("nk,kl,nl->n", gradient, cov_all, gradient), 0.0, None))
+    low, high = _delta_bounds(point, se, z, kind)
+    total_gradient = counts @ gradient
+    total_se = math.sqrt(max(float(total_gradient @ cov_all @ total_gradient), 0.0))
+    total = np.array([float(counts @ point)])
+    total_low, total_high = _delta_bounds(total, np.array([total_se]), z, "amount")
+    return Propagated(low, high, float(total_low[0]), float(total_high[0]))
+
+
+def propagate(  # noqa: PLR0913 - the interval's options
+    models: Sequence[Any],
+    evaluate: Evaluate,
+    counts: FloatArray,
+    point: FloatArray,
+    *,
+    kind: Kind,
+    confidence: float,
+    method: IntervalMethod,
+    n_draws: int,
+    seed: int,
+    func: str,
+) -> Propagated:
+    """Carry the parameters' uncertainty to a prediction, per (distinct) row and in total.
+
+    ``evaluate(models, rows)`` returns the prediction at ``rows`` of the distinct
+    rows for the given models; ``counts`` is how many input rows each distinct
+    row stands for (the total is ``counts @ values``); ``point`` the prediction at
+    the fitted parameters.
+    """
+    if method == "delta":
+        from scipy.special import ndtri  # noqa: PLC0415 - scipy is imported lazily
+
+        z = float(ndtri(0.5 + confidence / 2.0))
+        return _delta(models, evaluate, counts, point, z, kind, func)
+    levels = ((1.0 - confidence) / 2.0, (1.0 + confidence) / 2.0)
+    return _sampling(models, evaluate, counts, levels, n_draws, seed, func)
+
+
+def check_interval_options(
+    confidence: object, method: object, n_draws: object, seed: object, func: str
+) -> tuple[float, IntervalMethod, int, int]:
+    """Validate the interval options with the library's message template."""
+    level = check_confidence(confidence, func)
+    delta = check_choice(method, "method", func, _METHODS) == "delta"
+    chosen: IntervalMethod = "delta" if delta else "sampling"
+    draws = check_count(n_draws, "n_draws", func)
+    if draws < 2:  # noqa: PLR2004 - two draws are the fewest that have quantiles
+        msg = f"The 'n_draws' parameter of {func} must be >= 2. Got {n_draws!r} instead."
+        raise InvalidInputError(msg)
+    return level, chosen, draws, check_count(seed, "seed", func)
+
+
+def customer_ids(customer_id: object, n: int, func: str) -> list[str | int] | None:
+    """``customer_id`` as a list of ``n`` strings or integers (None stays None)."""
+    if customer_id is None:
+        return None
+    try:
+        listed = np.asarray(customer_id).tolist()
+    except (TypeError, ValueError):
+        listed = None
+    if not isinstance(listed, list) or len(listed) != n:
+        shown = len(listed) if isinstance(listed, list) else type(customer_id).__name__
+        msg = (
+            f"The 'customer_id' parameter of {func} must hold one id per prediction ({n}). "
+            f"Got {shown} instead."
+        )
+        raise InvalidInputError(msg)
+    bad = sum(1 for item in listed if isinstance(item, bool) or not isinstance(item, (str, int)))
+    if bad:
+        msg = (
+            f"The 'customer_id' parameter of {func} must hold strings or integers. "
+            f"Got {bad} other value(s) instead."
+        )
+        raise InvalidInputError(msg)
+    return listed
+
+
+# -- rows: which arguments vary per row, and their distinct combinations ---------------
+def _row_columns(
+    args: Sequence[object], kwargs: dict[str, object], n: int
+) -> tuple[dict[int | str, FloatArray], bool]:
+    """Numeric 1-D arguments of length ``n`` (by position or name); False if one is unknown."""
+    columns: dict[int | str, FloatArray] = {}
+    for key, value in [*enumerate(args), *kwargs.items()]:
+        array = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+        if array is None or array.dtype.kind not in "biuf":
+            return {}, False
+        if array.ndim == 0 or (array.ndim == 1 and len(array) == 1 and n != 1):
+            continue
+        if array.ndim != 1 or len(array) != n:
+            return {}, False
+        columns[key] = array.astype(np.float64)
+    return columns, True
+
+
+def _distinct(
+    columns: dict[int | str, FloatArray], n: int
+) -> tuple[dict[int | str, FloatArray], npt.NDArray[np.intp], FloatArray]:
+    """Distinct rows of the columns, the index mapping rows back, and the rows' counts."""
+    if not columns:
+        return {}, np.zeros(n, dtype=np.intp), np.array([float(n)])
+    stacked = np.column_stack(list(columns.values()))
+    unique, inverse, counts = np.unique(
+        stacked, axis=0, return_inverse=True, return_counts=True
+    )
+    distinct = {key: unique[:, j] for j, key in enumerate(columns)}
+    return distinct, inverse.ravel().astype(np.intp), counts.astype(np.float64)
+
+
+def _check_quantity(model: Any, quantity: object, func: str) -> _Quantity:  # noqa: ANN401
+    available = [name for name in PREDICTIONS if callable(getattr(model, name, None))]
+    if not isinstance(quantity, str) or quantity not in available:
+        msg = (
+            f"The 'quantity' parameter of {func} must be one of {available}. "
+            f"Got {quantity!r} instead."
+        )
+        raise InvalidInputError(msg)
+    return PREDICTIONS[quantity]
+
+
+def predict(  # noqa: PLR0913 - the interval's options, all keyword-only
+    model: Any,  # noqa: ANN401 - any fitted ProbabilityModel
+    quantity: str,
+    *args: object,
+    customer_id: object = None,
+    confidence: float | None = None,
+    method: str = "sampling",
+    n_draws: int = 1000,
+    seed: int = 0,
+    **kwargs: object,
+) -> Prediction:
+    """Evaluate ``getattr(model, quantity)(*args, **kwargs)`` as a :class:`Prediction`.
+
+    Parameters
+    ----------
+    model : ProbabilityModel
+        A fitted model (an interval needs its covariance, so a model built by
+        ``from_params`` can only give ``confidence=None``).
+    quantity : str
+        A prediction method of the model: ``probability_alive``,
+        ``expected_purchases``, ``expected_purchases_new_customer``,
+        ``probability_of_purchases`` (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB),
+        ``expected_average_value``, ``population_mean_value`` (Gamma-Gamma),
+        ``survival``, ``probability_churn``, ``retention_rate``,
+        ``expected_lifetime``, ``discounted_expected_residual_lifetime`` (sBG).
+    *args, **kwargs
+        The method's own arguments, as it takes them (``t, frequency, recency,
+        T`` for ``expected_purchases``).
+    customer_id : array-like of str or int, optional
+        One id per predicted row, kept in the result and its frame.
+    confidence : float, optional
+        Level of the interval in (0, 1); ``None`` (default): no interval.
+    method : {"sampling", "delta"}, default="sampling"
+        How the uncertainty is carried (see :mod:`retention_kpis.clv.uncertainty`).
+    n_draws : int, default=1000
+        Parameter draws of ``method="sampling"`` (``>= 2``).
+    seed : int, default=0
+        Seed of the draws: the same seed gives the same interval.
+
+    Returns
+    -------
+    Prediction
+        ``value`` per row, ``total``, the model's time unit, and with
+        ``confidence`` the bounds ``low``/``high`` and ``total_low``/``total_high``.
+
+    Raises
+    ------
+    InvalidInputError
+        On an unknown quantity, bad options, ids of the wrong length, an
+        interval asked of a model without a fit, or the method's own input errors.
+
+    Examples
+    --------
+    >>> from retention_kpis.clv import GammaGammaModel
+    >>> m = GammaGammaModel().fit([1, 2, 3, 1, 5, 1], [10.0, 25.0, 14.0, 9.0, 30.0, 8.0])
+    >>> result = predict(m, "expected_average_value", [1, 5], [10.0, 30.0], confidence=0.9)
+    >>> [round(v, 2) for v in result.value]
+    [12.98, 24.14]
+    >>> all(lo <= v <= hi for lo, v, hi in zip(result.low, result.value, result.high))
+    True
+    """
+    func = f"{type(model).__name__}.predict"
+    spec = _check_quantity(model, quantity, func)
+    options = None
+    if confidence is not None:
+        options = check_interval_options(confidence, method, n_draws, seed, func)
+    method_of = getattr(model, quantity)
+    point = np.atleast_1d(np.asarray(method_of(*args, **kwargs), dtype=np.float64))
+    n = len(point)
+    ids = customer_ids(customer_id, n, func)
+    unit = getattr(model, "time_unit", None)
+    horizon = None
+    t_value = kwargs.get("t")
+    if spec.time_arg is not None and spec.time_arg < len(args):
+        t_value = args[spec.time_arg]
+    if spec.time_arg is not None and t_value is not None:
+        listed = np.atleast_1d(np.asarray(t_value, dtype=np.float64)).tolist()
+        horizon = describe_horizon(listed, unit)
+    fields: dict[str, Any] = {
+        "quantity": quantity,
+        "model": type(model).__name__,
+        "unit": spec.unit,
+        "time_unit": unit,
+        "time_unit_description": describe_time_unit(unit),
+        "horizon": horizon,
+        "customer_id": ids,
+        "value": point.tolist(),
+        "total": float(point.sum()),
+    }
+    if options is None:
+        return Prediction(**fields)
+    level, chosen, draws, seed_ = options
+    columns, sliceable = _row_columns(args, kwargs, n)
+    sliceable = sliceable and (bool(columns) or n == 1)
+    if sliceable:
+        distinct, inverse, counts = _distinct(columns, n)
+    else:
+        distinct, inverse, counts = {}, np.arange(n, dtype=np.intp), np.ones(n)
+    m = len(counts)
+
+    def evaluate(at: Sequence[Any], rows: slice) -> FloatArray:
+        if not sliceable:
+            values = getattr(at[0], quantity)(*args, **kwargs)
+            return np.atleast_1d(np.asarray(values, dtype=np.float64))[rows]
+        call_args = [distinct[i][rows] if i in distinct else a for i, a in enumerate(args)]
+        call_kwargs = {k: distinct[k][rows] if k in distinct else v for k, v in kwargs.items()}
+        values = getattr(at[0], quantity)(*call_args, **call_kwargs)
+        out = np.atleast_1d(np.asarray(values, dtype=np.float64))
+        size = rows.stop - rows.start
+        return out if len(out) == size else np.broadcast_to(out, (size,)).copy()
+
+    point_distinct = np.zeros(m)
+    point_distinct[inverse] = point
+    bounds = propagate(
+        [model],
+        evaluate,
+        counts,
+        point_distinct,
+        kind=spec.kind,
+        confidence=level,
+        method=chosen,
+        n_draws=draws,
+        seed=seed_,
+        func=func,
+    )
+    fields.update(
+        low=bounds.low[inverse].tolist(),
+        high=bounds.high[inverse].tolist(),
+        total_low=bounds.total_low,
+        total_high=bounds.total_high,
+        confidence=level,
+        interval_method=chosen,
+        n_draws=draws if chosen == "sampling" else None,
+        seed=seed_ if chosen == "sampling" else None,
+    )
+    return Prediction(**fields)
