@@ -321,8 +321,10 @@ GOOD = {"frequency": [1], "recency": [1.0], "T": [2.0], "monetary_value": [10.0]
         ),
         (
             {"time_unit": "Y"},
-            "The 'time_unit' parameter of customer_lifetime_value must be 'h', 'D', 'W' or 'M', "
-            "optionally after a positive multiplier ('7D'). Got 'Y' instead.",
+            (
+                "The 'time_unit' parameter of customer_lifetime_value must be 'h', 'D', 'W' "
+                "or 'M', optionally after a positive multiplier ('7D'). Got 'Y' instead."
+            ),
         ),
     ],
 )

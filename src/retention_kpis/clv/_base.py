@@ -472,8 +472,7 @@ class ProbabilityModel(Generic[P]):
         weeks); this records which unit that was, so predictions can say it
         (:meth:`predict`, :func:`predict_clv`) and :func:`customer_lifetime_value`
         can refuse a different one. Set it with ``time_unit=`` of the constructor
-        or by assignment (``model.time_unit = "W"``); :func:`customer_table`
-        sets it; :meth:`to_json` keeps it.
+        or by assignment (``model.time_unit = "W"``); :meth:`to_json` keeps it.
 
         Examples
         --------
@@ -491,7 +490,7 @@ class ProbabilityModel(Generic[P]):
     def time_unit(self, value: str | None) -> None:
         self._time_unit = _checked_unit(value, type(self).__name__)
 
-    def predict(  # noqa: PLR0913 - the options of the interval, all keyword-only
+    def predict(
         self,
         quantity: str,
         *args: object,
@@ -515,8 +514,9 @@ class ProbabilityModel(Generic[P]):
         --------
         >>> from retention_kpis.clv import BetaGeoModel
         >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> model.predict("probability_alive", [0, 2], [0, 30.43], 38.86).value
-        [1.0, 0.7266...]
+        >>> result = model.predict("probability_alive", [0, 2], [0, 30.43], 38.86)
+        >>> [round(v, 4) for v in result.value], result.time_unit
+        ([1.0, 0.7266], None)
         """
         from retention_kpis.clv.uncertainty import predict  # noqa: PLC0415 - avoids a cycle
 

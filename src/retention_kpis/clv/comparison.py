@@ -63,7 +63,9 @@ def _models(models: object, penalizer_coef: float) -> dict[str, TransactionModel
         if isinstance(model, str) and model in _NAMED:
             built[str(label)] = _NAMED[model](penalizer_coef=penalizer_coef)
         elif isinstance(model, (BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel)):
-            built[str(label)] = type(model)(penalizer_coef=model.penalizer_coef)
+            built[str(label)] = type(model)(
+                penalizer_coef=model.penalizer_coef, time_unit=model.time_unit
+            )
         else:
             break
     else:

@@ -110,7 +110,7 @@ class Prediction(BaseModel):
     >>> result.to_frame().round(3)
       customer_id  value  low  high
     0           a  1.226  NaN   NaN
-    1           b  0.126  NaN   NaN
+    1           b  0.195  NaN   NaN
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
@@ -154,7 +154,7 @@ class Prediction(BaseModel):
         columns["value"] = list(self.value)
         columns["low"] = missing if self.low is None else list(self.low)
         columns["high"] = missing if self.high is None else list(self.high)
-        frame = pd.DataFrame(columns)
+        frame: pd.DataFrame = pd.DataFrame(columns)
         frame.attrs.update(
             quantity=self.quantity,
             unit=self.unit,
@@ -235,10 +235,26 @@ def _quantiles(values: FloatArray, levels: tuple[float, float]) -> FloatArray:
     return out
 
 
+def _evaluate_draw(
+    evaluate: Evaluate, at_draw: Sequence[Any], rows: slice, where: str
+) -> FloatArray:
+    """Evaluate at one draw; an undefined prediction there is named as such."""
+    try:
+        return evaluate(at_draw, rows)
+    except RetentionKPIsError as exc:
+        shown = ", ".join(f"{m.params!r}" for m in at_draw)
+        msg = (
+            f"{where} of the parameters ({shown}): {exc} The parameters are too uncertain "
+            "for a sampled interval; use method='delta' or more data."
+        )
+        raise InvalidInputError(msg) from exc
+
+
 def _sampling(
     models: Sequence[Any],
     evaluate: Evaluate,
     counts: FloatArray,
+    *,
     levels: tuple[float, float],
     n_draws: int,
     seed: int,
@@ -256,16 +272,8 @@ def _sampling(
         rows = slice(start, min(start + block, n))
         values = np.empty((n_draws, rows.stop - rows.start))
         for d, at_draw in enumerate(drawn):
-            try:
-                values[d] = evaluate(at_draw, rows)
-            except RetentionKPIsError as exc:
-                shown = ", ".join(f"{m.params!r}" for m in at_draw)
-                msg = (
-                    f"{func}: the prediction is undefined at draw {d + 1} of {n_draws} of the "
-                    f"parameters ({shown}): {exc} The parameters are too uncertain for a "
-                    "sampled interval; use method='delta' or more data."
-                )
-                raise InvalidInputError(msg) from exc
+            where = f"{func}: the prediction is undefined at draw {d + 1} of {n_draws}"
+            values[d] = _evaluate_draw(evaluate, at_draw, rows, where)
         totals += values @ counts[rows]
         low[rows], high[rows] = _quantiles(values, levels)
     total_low, total_high = _quantiles(totals[:, None], levels)[:, 0]
@@ -296,6 +304,7 @@ def _delta(
     evaluate: Evaluate,
     counts: FloatArray,
     point: FloatArray,
+    *,
     z: float,
     kind: Kind,
     func: str,
@@ -317,10 +326,10 @@ def _delta(
     gradient = np.column_stack(columns)
     size = sum(len(block) for block in blocks)
     cov_all = np.zeros((size, size))
-    at = 0
+    offset = 0
     for block in blocks:
-        cov_all[at : at + len(block), at : at + len(block)] = block
-        at += len(block)
+        cov_all[offset : offset + len(block), offset : offset + len(block)] = block
+        offset += len(block)
     se = np.sqrt(np.clip(np.einsum("nk,kl,nl->n", gradient, cov_all, gradient), 0.0, None))
     low, high = _delta_bounds(point, se, z, kind)
     total_gradient = counts @ gradient
@@ -330,7 +339,7 @@ def _delta(
     return Propagated(low, high, float(total_low[0]), float(total_high[0]))
 
 
-def propagate(  # noqa: PLR0913 - the interval's options
+def propagate(
     models: Sequence[Any],
     evaluate: Evaluate,
     counts: FloatArray,
@@ -354,9 +363,9 @@ def propagate(  # noqa: PLR0913 - the interval's options
         from scipy.special import ndtri  # noqa: PLC0415 - scipy is imported lazily
 
         z = float(ndtri(0.5 + confidence / 2.0))
-        return _delta(models, evaluate, counts, point, z, kind, func)
+        return _delta(models, evaluate, counts, point, z=z, kind=kind, func=func)
     levels = ((1.0 - confidence) / 2.0, (1.0 + confidence) / 2.0)
-    return _sampling(models, evaluate, counts, levels, n_draws, seed, func)
+    return _sampling(models, evaluate, counts, levels=levels, n_draws=n_draws, seed=seed, func=func)
 
 
 def check_interval_options(
@@ -367,7 +376,7 @@ def check_interval_options(
     delta = check_choice(method, "method", func, _METHODS) == "delta"
     chosen: IntervalMethod = "delta" if delta else "sampling"
     draws = check_count(n_draws, "n_draws", func)
-    if draws < 2:  # noqa: PLR2004 - two draws are the fewest that have quantiles
+    if draws < 2:
         msg = f"The 'n_draws' parameter of {func} must be >= 2. Got {n_draws!r} instead."
         raise InvalidInputError(msg)
     return level, chosen, draws, check_count(seed, "seed", func)
@@ -404,7 +413,8 @@ def _row_columns(
 ) -> tuple[dict[int | str, FloatArray], bool]:
     """Numeric 1-D arguments of length ``n`` (by position or name); False if one is unknown."""
     columns: dict[int | str, FloatArray] = {}
-    for key, value in [*enumerate(args), *kwargs.items()]:
+    named: list[tuple[int | str, object]] = [*enumerate(args), *kwargs.items()]
+    for key, value in named:
         array = np.asarray(value) if not isinstance(value, (str, bytes)) else None
         if array is None or array.dtype.kind not in "biuf":
             return {}, False
@@ -423,9 +433,7 @@ def _distinct(
     if not columns:
         return {}, np.zeros(n, dtype=np.intp), np.array([float(n)])
     stacked = np.column_stack(list(columns.values()))
-    unique, inverse, counts = np.unique(
-        stacked, axis=0, return_inverse=True, return_counts=True
-    )
+    unique, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
     distinct = {key: unique[:, j] for j, key in enumerate(columns)}
     return distinct, inverse.ravel().astype(np.intp), counts.astype(np.float64)
 
@@ -441,7 +449,7 @@ def _check_quantity(model: Any, quantity: object, func: str) -> _Quantity:  # no
     return PREDICTIONS[quantity]
 
 
-def predict(  # noqa: PLR0913 - the interval's options, all keyword-only
+def predict(
     model: Any,  # noqa: ANN401 - any fitted ProbabilityModel
     quantity: str,
     *args: object,
@@ -494,11 +502,15 @@ def predict(  # noqa: PLR0913 - the interval's options, all keyword-only
 
     Examples
     --------
-    >>> from retention_kpis.clv import GammaGammaModel
-    >>> m = GammaGammaModel().fit([1, 2, 3, 1, 5, 1], [10.0, 25.0, 14.0, 9.0, 30.0, 8.0])
-    >>> result = predict(m, "expected_average_value", [1, 5], [10.0, 30.0], confidence=0.9)
-    >>> [round(v, 2) for v in result.value]
-    [12.98, 24.14]
+    Survival of a cohort (Fader & Hardie 2007's "regular" customers), monthly:
+
+    >>> from retention_kpis.clv import ShiftedBetaGeometricModel
+    >>> m = ShiftedBetaGeometricModel(time_unit="M").fit([1000, 869, 743, 653, 593, 551, 517, 491])
+    >>> result = predict(m, "survival", [1, 12], confidence=0.95)
+    >>> [round(v, 3) for v in result.value], [round(v, 3) for v in result.low]
+    ([0.851, 0.378], [0.831, 0.339])
+    >>> result.horizon
+    't given per row, in time units of 1 month'
     >>> all(lo <= v <= hi for lo, v, hi in zip(result.low, result.value, result.high))
     True
     """
@@ -513,7 +525,7 @@ def predict(  # noqa: PLR0913 - the interval's options, all keyword-only
     ids = customer_ids(customer_id, n, func)
     unit = getattr(model, "time_unit", None)
     horizon = None
-    t_value = kwargs.get("t")
+    t_value: object = kwargs.get("t")
     if spec.time_arg is not None and spec.time_arg < len(args):
         t_value = args[spec.time_arg]
     if spec.time_arg is not None and t_value is not None:
@@ -546,7 +558,9 @@ def predict(  # noqa: PLR0913 - the interval's options, all keyword-only
             values = getattr(at[0], quantity)(*args, **kwargs)
             return np.atleast_1d(np.asarray(values, dtype=np.float64))[rows]
         call_args = [distinct[i][rows] if i in distinct else a for i, a in enumerate(args)]
-        call_kwargs = {k: distinct[k][rows] if k in distinct else v for k, v in kwargs.items()}
+        call_kwargs = {
+            key: distinct[key][rows] if key in distinct else value for key, value in kwargs.items()
+        }
         values = getattr(at[0], quantity)(*call_args, **call_kwargs)
         out = np.atleast_1d(np.asarray(values, dtype=np.float64))
         size = rows.stop - rows.start

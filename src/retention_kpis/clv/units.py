@@ -49,9 +49,7 @@ def _parse(time_unit: object, func: str) -> tuple[float, str]:
     match = _UNIT.match(time_unit) if isinstance(time_unit, str) else None
     multiplier = float(match.group(1)) if match and match.group(1) else 1.0
     if match is None or not (multiplier > 0 and math.isfinite(multiplier)):
-        msg = (
-            f"The 'time_unit' parameter of {func} must be {_GRAMMAR}. Got {time_unit!r} instead."
-        )
+        msg = f"The 'time_unit' parameter of {func} must be {_GRAMMAR}. Got {time_unit!r} instead."
         raise InvalidInputError(msg)
     code = "h" if match.group(2) == "H" else match.group(2)
     return multiplier, code
@@ -62,8 +60,8 @@ def normalise_time_unit(time_unit: object, func: str) -> str:
 
     Examples
     --------
-    >>> normalise_time_unit("1W", "f"), normalise_time_unit(" 7D", "f"), normalise_time_unit("H", "f")
-    ('W', '7D', 'h')
+    >>> [normalise_time_unit(unit, "f") for unit in ("1W", " 7D", "H")]
+    ['W', '7D', 'h']
     >>> normalise_time_unit("weeks", "f")
     Traceback (most recent call last):
     ...
@@ -143,12 +141,15 @@ def describe_horizon(t: object, time_unit: str | None) -> str:
     't = 39 time units = 39 weeks'
     >>> describe_horizon(5, "7D")
     't = 5 time units = 35 days'
-    >>> describe_horizon([1, 2], None)
-    't given per row, in the time unit of the data the model was fitted to'
+    >>> describe_horizon([1, 2], "M")
+    't given per row, in time units of 1 month'
     """
-    values = [float(value) for value in (t if isinstance(t, (list, tuple)) else [t])]
+    listed = list(t) if isinstance(t, (list, tuple)) else [t]
+    values = [float(value) for value in listed if isinstance(value, (int, float))]
+    if len(values) != len(listed):
+        return "t given per row"
     if len(set(values)) != 1:
-        where = "in " + describe_time_unit(time_unit)[len("1 time unit = ") :] + " units"
+        where = "in time units of " + describe_time_unit(time_unit)[len("1 time unit = ") :]
         if time_unit is None:
             where = "in the time unit of the data the model was fitted to"
         return f"t given per row, {where}"

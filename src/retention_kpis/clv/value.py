@@ -41,10 +41,12 @@ __all__ = [
     "SpendModel",
     "TransactionModel",
     "check_horizon",
+    "check_model",
     "check_time_unit",
     "customer_lifetime_value",
     "discounted_value",
     "expected_average_value",
+    "raw_column",
     "read_columns",
     "summary_arrays",
 ]
@@ -87,11 +89,13 @@ def _factorises(model: object) -> TypeGuard[_AliveTransactionModel]:
     )
 
 
-def _check_model(model: object, method: str, name: str) -> None:
+def check_model(
+    model: object, method: str, name: str, func: str = "customer_lifetime_value"
+) -> None:
     """Raise unless ``model`` has ``method`` and, for our models, is fitted."""
     if not callable(getattr(model, method, None)):
         msg = (
-            f"The {name!r} parameter of customer_lifetime_value must have an {method}() "
+            f"The {name!r} parameter of {func} must have an {method}() "
             f"method. Got {type(model).__name__} instead."
         )
         raise InvalidInputError(msg)
@@ -171,6 +175,11 @@ def _raw_columns(source: object, columns: Sequence[str], func: str, hint: str) -
     if isinstance(source, Mapping):
         return {column: source[column] for column in columns}
     return {column: frame.get_column(column).to_numpy() for column in columns}
+
+
+def raw_column(source: object, column: str, func: str) -> object:
+    """Return one column of a mapping or frame as it is (ids need not be numeric)."""
+    return _raw_columns(source, [column], func, "rfm_summary(..., customer_id=...)")[column]
 
 
 def read_columns(
@@ -419,11 +428,11 @@ def customer_lifetime_value(
     func = "customer_lifetime_value"
     horizon = check_horizon(horizon_months, func)
     rate = check_amount(discount_rate, "discount_rate", func)
-    _check_model(transaction_model, "expected_purchases", "transaction_model")
+    check_model(transaction_model, "expected_purchases", "transaction_model")
     recorded = getattr(transaction_model, "time_unit", None)
     unit = resolve_time_unit(time_unit, recorded if isinstance(recorded, str) else None, func)
     month = units_per_month(unit, func)
-    _check_model(spend_model, "expected_average_value", "spend_model")
+    check_model(spend_model, "expected_average_value", "spend_model")
     arrays = summary_arrays(summary, func)
     if len(arrays["frequency"]) == 0:
         return np.empty(0, dtype=np.float64)
