@@ -54,7 +54,9 @@ def test_unit_spellings_are_normalised_and_bad_ones_refused():
         "The 'time_unit' parameter of BetaGeoModel must be 'h', 'D', 'W' or 'M', optionally "
         "after a positive multiplier ('7D'). Got 'week' instead."
     )
-    with pytest.raises(InvalidInputError, match="'time_unit' parameter of BetaGeoModel.from_json"):
+    with pytest.raises(
+        InvalidInputError, match=r"'time_unit' parameter of BetaGeoModel\.from_json"
+    ):
         BetaGeoModel.from_json(
             json.dumps({"model": "BetaGeoModel", "params": BGNBD_CDNOW, "time_unit": 7})
         )
@@ -157,7 +159,7 @@ def test_a_service_can_return_a_prediction_as_strict_json(cdnow):
     """What a web handler does: call, serialise, send; the client parses strict JSON."""
     model = BetaGeoModel(time_unit="W").fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
 
-    def handler(customer_ids, frequency, recency, T):  # noqa: N803 - the model's vocabulary
+    def handler(customer_ids, frequency, recency, T):
         result = model.predict(
             "expected_purchases",
             39,

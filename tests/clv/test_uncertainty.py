@@ -277,7 +277,7 @@ def test_the_same_seed_gives_the_same_interval_and_another_seed_another(bgnbd, c
 
 def test_blocks_of_rows_give_the_same_interval_as_one_block(bgnbd, cdnow, monkeypatch):
     """The sampling evaluates rows in blocks to bound memory; blocking must not change it."""
-    import retention_kpis.clv.uncertainty as uncertainty  # noqa: PLC0415
+    from retention_kpis.clv import uncertainty  # noqa: PLC0415
 
     args = (39.0, cdnow["frequency"], cdnow["recency"], cdnow["T"])
     whole = bgnbd.predict("expected_purchases", *args, confidence=0.95, n_draws=40)
@@ -293,8 +293,10 @@ def test_blocks_of_rows_give_the_same_interval_as_one_block(bgnbd, cdnow, monkey
     [
         (
             {"confidence": 1.0},
-            "The 'confidence' parameter of BetaGeoModel.predict must be in (0, 1). "
-            "Got 1.0 instead.",
+            (
+                "The 'confidence' parameter of BetaGeoModel.predict must be in (0, 1). "
+                "Got 1.0 instead."
+            ),
         ),
         (
             {"confidence": 0.9, "method": "bootstrap"},
@@ -310,13 +312,17 @@ def test_blocks_of_rows_give_the_same_interval_as_one_block(bgnbd, cdnow, monkey
         ),
         (
             {"customer_id": ["a"]},
-            "The 'customer_id' parameter of BetaGeoModel.predict must hold one id per "
-            "prediction (2). Got 1 instead.",
+            (
+                "The 'customer_id' parameter of BetaGeoModel.predict must hold one id per "
+                "prediction (2). Got 1 instead."
+            ),
         ),
         (
             {"customer_id": [1.5, 2.5]},
-            "The 'customer_id' parameter of BetaGeoModel.predict must hold strings or "
-            "integers. Got 2 other value(s) instead.",
+            (
+                "The 'customer_id' parameter of BetaGeoModel.predict must hold strings or "
+                "integers. Got 2 other value(s) instead."
+            ),
         ),
     ],
 )
@@ -327,7 +333,9 @@ def test_bad_options_are_refused_with_the_template(bgnbd, options, message):
 
 
 def test_unknown_quantity_lists_the_model_predictions(bgnbd):
-    with pytest.raises(InvalidInputError, match="The 'quantity' parameter of BetaGeoModel.predict"):
+    with pytest.raises(
+        InvalidInputError, match=r"The 'quantity' parameter of BetaGeoModel\.predict"
+    ):
         bgnbd.predict("fit", [1], [1.0], [2.0])
     with pytest.raises(InvalidInputError, match=r"\['probability_alive', 'expected_purchases'"):
         bgnbd.predict("survival", 3)
