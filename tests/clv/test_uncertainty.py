@@ -140,9 +140,13 @@ def test_delta_on_the_logit_scale_for_probability_alive(bgnbd, cdnow):
 
 
 def test_sampling_agrees_with_the_delta_method_on_cdnow(bgnbd, cdnow):
-    """With 2,357 customers the log-parameters are close to normal: both methods agree."""
+    """With 2,357 customers the log-parameters are close to normal: both methods agree.
+
+    With 20,000 draws the total's widths differ by 0.5 % (290.3 vs 291.8 purchases); with
+    4,000 the Monte Carlo sd of a 95 % width is ~1.5 %, so 5 % is over 3 sd.
+    """
     args = (39.0, cdnow["frequency"], cdnow["recency"], cdnow["T"])
-    sampled = bgnbd.predict("expected_purchases", *args, confidence=0.95, n_draws=2000, seed=1)
+    sampled = bgnbd.predict("expected_purchases", *args, confidence=0.95, n_draws=4000, seed=1)
     delta = bgnbd.predict("expected_purchases", *args, confidence=0.95, method="delta")
     width_s = np.asarray(sampled.high) - np.asarray(sampled.low)
     width_d = np.asarray(delta.high) - np.asarray(delta.low)
