@@ -39,7 +39,7 @@ from retention_kpis.exceptions import ConvergenceError, InvalidInputError, Reten
 if TYPE_CHECKING:
     import pandas as pd
 
-    from retention_kpis.clv.uncertainty import Prediction
+    from retention_kpis.clv.predictions import Prediction
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -508,7 +508,7 @@ class ProbabilityModel(Generic[P]):
         :class:`~retention_kpis.clv.Prediction` that carries the model's
         :attr:`time_unit`, the customer ids and, with ``confidence``, an
         interval from the uncertainty of the fitted parameters. See
-        :func:`retention_kpis.clv.uncertainty.predict` for the parameters.
+        :func:`retention_kpis.clv.predictions.predict` for the parameters.
 
         Examples
         --------
@@ -518,7 +518,7 @@ class ProbabilityModel(Generic[P]):
         >>> [round(v, 4) for v in result.value], result.time_unit
         ([1.0, 0.7266], None)
         """
-        from retention_kpis.clv.uncertainty import predict  # noqa: PLC0415 - avoids a cycle
+        from retention_kpis.clv.predictions import predict  # noqa: PLC0415 - avoids a cycle
 
         return predict(
             self,

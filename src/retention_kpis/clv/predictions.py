@@ -1,156 +1,299 @@
-"""CLV as a typed prediction with its time unit and, optionally, its interval.
+"""Predictions of a fitted model as a typed, JSON-serialisable result with its time unit.
 
-:func:`customer_lifetime_value` returns a bare array, as lifetimes does.
-:func:`predict_clv` computes the same numbers and wraps them in a
-:class:`~retention_kpis.clv.Prediction`: the customer ids, the horizon in the
-model's time unit, the total over customers and, with ``confidence``, an
-interval carried from the uncertainty of both fits (the transaction model's and
-the spend model's parameters are drawn independently: they were fitted
-separately). See :mod:`retention_kpis.clv.uncertainty` for the method.
+:meth:`ProbabilityModel.predict` (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, sBG,
+Gamma-Gamma) calls one of the model's prediction methods and wraps its array in
+a :class:`Prediction`: the values per row, their total, the customer ids, the
+model's time unit and what the window ``t`` means in it, and with
+``confidence`` an interval from the parameters' uncertainty
+(:mod:`retention_kpis.clv.uncertainty`). The model methods themselves keep
+returning numpy arrays.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
 
-from retention_kpis._core.checks import check_amount
-from retention_kpis.clv._base import FloatArray
+from retention_kpis._core.arrays import FloatArray
+from retention_kpis._core.values import MaybeNaN
 from retention_kpis.clv.uncertainty import (
-    Prediction,
+    IntervalMethod,
+    Kind,
     check_interval_options,
-    customer_ids,
     propagate,
 )
-from retention_kpis.clv.units import describe_time_unit, resolve_time_unit, units_per_month
-from retention_kpis.clv.value import (
-    TransactionModel,
-    check_horizon,
-    check_model,
-    discounted_value,
-    expected_average_value,
-    raw_column,
-    summary_arrays,
-)
+from retention_kpis.clv.units import describe_horizon, describe_time_unit
+from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["predict_clv"]
+if TYPE_CHECKING:
+    import pandas as pd
 
-_FUNC = "predict_clv"
+__all__ = ["PREDICTIONS", "Prediction", "customer_ids", "predict"]
 
 
-def _ids(summary: object, customer_id: object, n: int) -> list[str | int] | None:
-    """Ids from a column of ``summary`` (``customer_id`` a str) or given as an array."""
-    if isinstance(customer_id, str):
-        return customer_ids(raw_column(summary, customer_id, _FUNC), n, _FUNC)
-    return customer_ids(customer_id, n, _FUNC)
+@dataclass(frozen=True)
+class _Quantity:
+    kind: Kind
+    time_arg: int | None
+    unit: str
 
 
-def predict_clv(
-    transaction_model: TransactionModel,
-    spend_model: Any,  # noqa: ANN401 - a fitted GammaGammaModel
-    summary: object,
-    *,
-    horizon_months: int = 12,
-    discount_rate: float = 0.01,
-    time_unit: str | None = None,
+PREDICTIONS: Final[dict[str, _Quantity]] = {
+    "probability_alive": _Quantity("probability", None, "probability"),
+    "expected_purchases": _Quantity("amount", 0, "purchases"),
+    "expected_purchases_new_customer": _Quantity("amount", 0, "purchases"),
+    "probability_of_purchases": _Quantity("probability", 1, "probability"),
+    "expected_average_value": _Quantity("amount", None, "currency of monetary_value"),
+    "population_mean_value": _Quantity("amount", None, "currency of monetary_value"),
+    "survival": _Quantity("probability", 0, "probability"),
+    "probability_churn": _Quantity("probability", 0, "probability"),
+    "retention_rate": _Quantity("probability", 0, "probability"),
+    "expected_lifetime": _Quantity("amount", None, "time units"),
+    "discounted_expected_residual_lifetime": _Quantity("amount", None, "time units"),
+}
+"""Prediction methods :meth:`ProbabilityModel.predict` wraps: kind, position of ``t``, unit."""
+
+
+class Prediction(BaseModel):
+    """Predictions of a fitted model, per row and in total, with their unit and interval.
+
+    ``value`` holds the model's prediction at the fitted parameters, one per row
+    (customer); ``low`` and ``high`` the interval from the parameters'
+    uncertainty when one was asked for (``None`` otherwise); ``total`` is the sum
+    over the rows, with its own interval (from the sum within each draw).
+    ``time_unit`` is the model's :attr:`~ProbabilityModel.time_unit` (``None``:
+    not recorded) and ``horizon`` says how long the window ``t`` is in it.
+    Serialise with ``model_dump_json()``: strict JSON (nan is ``null``).
+
+    Examples
+    --------
+    >>> from retention_kpis.clv import BetaGeoModel
+    >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> model.time_unit = "W"
+    >>> result = model.predict("expected_purchases", 39, [2, 0], [30.43, 0], 38.86,
+    ...                        customer_id=["a", "b"])
+    >>> result.horizon
+    't = 39 time units = 39 weeks'
+    >>> result.to_frame().round(3)
+      customer_id  value  low  high
+    0           a  1.226  NaN   NaN
+    1           b  0.195  NaN   NaN
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+
+    quantity: str
+    model: str
+    unit: str
+    time_unit: str | None
+    time_unit_description: str
+    horizon: str | None = None
+    customer_id: list[str | int] | None = None
+    value: list[MaybeNaN]
+    low: list[MaybeNaN] | None = None
+    high: list[MaybeNaN] | None = None
+    total: MaybeNaN
+    total_low: MaybeNaN | None = None
+    total_high: MaybeNaN | None = None
+    confidence: float | None = Field(default=None, gt=0.0, lt=1.0)
+    interval_method: IntervalMethod | None = None
+    n_draws: int | None = Field(default=None, ge=2)
+    seed: int | None = Field(default=None, ge=0)
+
+    @property
+    def values(self) -> FloatArray:
+        """``value`` as a numpy array (what the model's own method returns)."""
+        return np.asarray(self.value, dtype=np.float64)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per prediction: ``customer_id`` (if given), ``value``, ``low``, ``high``.
+
+        ``attrs`` of the frame hold ``quantity``, ``unit``, ``time_unit``,
+        ``horizon`` and ``confidence``.
+        """
+        import pandas as pd  # noqa: PLC0415 - pandas is imported only when a frame is asked for
+
+        n = len(self.value)
+        missing = [math.nan] * n
+        columns: dict[str, list[Any]] = {}
+        if self.customer_id is not None:
+            columns["customer_id"] = list(self.customer_id)
+        columns["value"] = list(self.value)
+        columns["low"] = missing if self.low is None else list(self.low)
+        columns["high"] = missing if self.high is None else list(self.high)
+        frame: pd.DataFrame = pd.DataFrame(columns)
+        frame.attrs.update(
+            quantity=self.quantity,
+            unit=self.unit,
+            time_unit=self.time_unit,
+            horizon=self.horizon,
+            confidence=self.confidence,
+        )
+        return frame
+
+
+def customer_ids(customer_id: object, n: int, func: str) -> list[str | int] | None:
+    """``customer_id`` as a list of ``n`` strings or integers (None stays None)."""
+    if customer_id is None:
+        return None
+    try:
+        listed = np.asarray(customer_id).tolist()
+    except (TypeError, ValueError):
+        listed = None
+    if not isinstance(listed, list) or len(listed) != n:
+        shown = len(listed) if isinstance(listed, list) else type(customer_id).__name__
+        msg = (
+            f"The 'customer_id' parameter of {func} must hold one id per prediction ({n}). "
+            f"Got {shown} instead."
+        )
+        raise InvalidInputError(msg)
+    bad = sum(1 for item in listed if isinstance(item, bool) or not isinstance(item, (str, int)))
+    if bad:
+        msg = (
+            f"The 'customer_id' parameter of {func} must hold strings or integers. "
+            f"Got {bad} other value(s) instead."
+        )
+        raise InvalidInputError(msg)
+    return listed
+
+
+# -- rows: which arguments vary per row, and their distinct combinations ---------------
+def _row_columns(
+    args: Sequence[object], kwargs: dict[str, object], n: int
+) -> tuple[dict[int | str, FloatArray], bool]:
+    """Numeric 1-D arguments of length ``n`` (by position or name); False if one is unknown."""
+    columns: dict[int | str, FloatArray] = {}
+    named: list[tuple[int | str, object]] = [*enumerate(args), *kwargs.items()]
+    for key, value in named:
+        array = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+        if array is None or array.dtype.kind not in "biuf":
+            return {}, False
+        if array.ndim == 0 or (array.ndim == 1 and len(array) == 1 and n != 1):
+            continue
+        if array.ndim != 1 or len(array) != n:
+            return {}, False
+        columns[key] = array.astype(np.float64)
+    return columns, True
+
+
+def _distinct(
+    columns: dict[int | str, FloatArray], n: int
+) -> tuple[dict[int | str, FloatArray], npt.NDArray[np.intp], FloatArray]:
+    """Distinct rows of the columns, the index mapping rows back, and the rows' counts."""
+    if not columns:
+        return {}, np.zeros(n, dtype=np.intp), np.array([float(n)])
+    stacked = np.column_stack(list(columns.values()))
+    unique, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
+    distinct = {key: unique[:, j] for j, key in enumerate(columns)}
+    return distinct, inverse.ravel().astype(np.intp), counts.astype(np.float64)
+
+
+def _check_quantity(model: Any, quantity: object, func: str) -> _Quantity:  # noqa: ANN401
+    available = [name for name in PREDICTIONS if callable(getattr(model, name, None))]
+    if not isinstance(quantity, str) or quantity not in available:
+        msg = (
+            f"The 'quantity' parameter of {func} must be one of {available}. "
+            f"Got {quantity!r} instead."
+        )
+        raise InvalidInputError(msg)
+    return PREDICTIONS[quantity]
+
+
+def predict(
+    model: Any,  # noqa: ANN401 - any fitted ProbabilityModel
+    quantity: str,
+    *args: object,
     customer_id: object = None,
     confidence: float | None = None,
     method: str = "sampling",
     n_draws: int = 1000,
     seed: int = 0,
+    **kwargs: object,
 ) -> Prediction:
-    """Discounted CLV of each customer as a :class:`Prediction`, optionally with an interval.
-
-    The values are those of :func:`customer_lifetime_value` (same formula, same
-    arguments); the result adds the customer ids, the unit, the horizon in the
-    model's time unit, the total over customers, and with ``confidence`` the
-    bounds of each customer's CLV and of the total.
+    """Evaluate ``getattr(model, quantity)(*args, **kwargs)`` as a :class:`Prediction`.
 
     Parameters
     ----------
-    transaction_model, spend_model, summary, horizon_months, discount_rate
-        As :func:`customer_lifetime_value`.
-    time_unit : str, optional
-        Unit of ``recency`` and ``T``; default the transaction model's recorded
-        :attr:`~ProbabilityModel.time_unit`, else ``"D"`` (see
-        :func:`customer_lifetime_value`).
-    customer_id : str or array-like, optional
-        A column of ``summary`` holding the ids (as :func:`rfm_summary` names
-        it), or the ids themselves, one per row.
+    model : ProbabilityModel
+        A fitted model (an interval needs its covariance, so a model built by
+        ``from_params`` can only give ``confidence=None``).
+    quantity : str
+        A prediction method of the model: ``probability_alive``,
+        ``expected_purchases``, ``expected_purchases_new_customer``,
+        ``probability_of_purchases`` (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB),
+        ``expected_average_value``, ``population_mean_value`` (Gamma-Gamma),
+        ``survival``, ``probability_churn``, ``retention_rate``,
+        ``expected_lifetime``, ``discounted_expected_residual_lifetime`` (sBG).
+    *args, **kwargs
+        The method's own arguments, as it takes them (``t, frequency, recency,
+        T`` for ``expected_purchases``).
+    customer_id : array-like of str or int, optional
+        One id per predicted row, kept in the result and its frame.
     confidence : float, optional
-        Level of the interval in (0, 1); ``None`` (default): no interval. Both
-        models must then be fitted (the interval needs their covariances).
+        Level of the interval in (0, 1); ``None`` (default): no interval.
     method : {"sampling", "delta"}, default="sampling"
-        See :mod:`retention_kpis.clv.uncertainty`.
+        How the uncertainty is carried (see :mod:`retention_kpis.clv.uncertainty`).
     n_draws : int, default=1000
-        Parameter draws of ``method="sampling"``.
+        Parameter draws of ``method="sampling"`` (``>= 2``).
     seed : int, default=0
-        Seed of the draws.
+        Seed of the draws: the same seed gives the same interval.
 
     Returns
     -------
     Prediction
-        ``quantity="clv"``, ``unit`` the currency of ``monetary_value``.
+        ``value`` per row, ``total``, the model's time unit, and with
+        ``confidence`` the bounds ``low``/``high`` and ``total_low``/``total_high``.
+
+    Raises
+    ------
+    InvalidInputError
+        On an unknown quantity, bad options, ids of the wrong length, an
+        interval asked of a model without a fit, or the method's own input errors.
 
     Examples
     --------
-    >>> from retention_kpis.clv import BetaGeoModel, GammaGammaModel
-    >>> bgnbd = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    >>> bgnbd.time_unit = "W"
-    >>> gamma_gamma = GammaGammaModel.from_params(p=6.25, q=3.74, v=15.44)
-    >>> summary = {"id": [1, 2], "frequency": [2, 0], "recency": [30.43, 0.0], "T": [38.86, 38.86],
-    ...            "monetary_value": [22.35, 0.0]}
-    >>> result = predict_clv(bgnbd, gamma_gamma, summary, customer_id="id")
-    >>> [round(v, 2) for v in result.value], result.horizon
-    ([36.29, 8.37], '12 months = 52.14 time units = 52.14 weeks')
+    Survival of a cohort (Fader & Hardie 2007's "regular" customers), monthly:
+
+    >>> from retention_kpis.clv import ShiftedBetaGeometricModel
+    >>> m = ShiftedBetaGeometricModel(time_unit="M").fit([1000, 869, 743, 653, 593, 551, 517, 491])
+    >>> result = predict(m, "survival", [1, 12], confidence=0.95)
+    >>> [round(v, 3) for v in result.value], [round(v, 3) for v in result.low]
+    ([0.851, 0.378], [0.831, 0.339])
+    >>> result.horizon
+    't given per row, in time units of 1 month'
+    >>> all(lo <= v <= hi for lo, v, hi in zip(result.low, result.value, result.high))
+    True
     """
-    horizon = check_horizon(horizon_months, _FUNC)
-    rate = check_amount(discount_rate, "discount_rate", _FUNC)
-    check_model(transaction_model, "expected_purchases", "transaction_model", _FUNC)
-    check_model(spend_model, "expected_average_value", "spend_model", _FUNC)
-    recorded = getattr(transaction_model, "time_unit", None)
-    unit = resolve_time_unit(time_unit, recorded if isinstance(recorded, str) else None, _FUNC)
-    month = units_per_month(unit, _FUNC)
+    func = f"{type(model).__name__}.predict"
+    spec = _check_quantity(model, quantity, func)
     options = None
     if confidence is not None:
-        options = check_interval_options(confidence, method, n_draws, seed, _FUNC)
-    arrays = summary_arrays(summary, _FUNC)
-    frequency, recency, T = arrays["frequency"], arrays["recency"], arrays["T"]
-    monetary = arrays["monetary_value"]
-    n = len(frequency)
-    ids = _ids(summary, customer_id, n)
-
-    def evaluate(models: Sequence[Any], rows: slice) -> FloatArray:
-        if rows.stop == rows.start:
-            return np.empty(0)
-        average = expected_average_value(models[1], frequency_d[rows], monetary_d[rows])
-        return discounted_value(
-            models[0],
-            frequency_d[rows],
-            recency_d[rows],
-            T_d[rows],
-            average,
-            horizon_months=horizon,
-            discount_rate=rate,
-            units_per_month=month,
-        )
-
-    stacked = np.column_stack([frequency, recency, T, monetary]) if n else np.zeros((0, 4))
-    unique, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
-    frequency_d, recency_d, T_d, monetary_d = (unique[:, j] for j in range(4))
-    inverse = inverse.ravel()
-    models = [transaction_model, spend_model]
-    point_d = evaluate(models, slice(0, len(counts)))
-    point = point_d[inverse]
+        options = check_interval_options(confidence, method, n_draws, seed, func)
+    method_of = getattr(model, quantity)
+    point = np.atleast_1d(np.asarray(method_of(*args, **kwargs), dtype=np.float64))
+    n = len(point)
+    ids = customer_ids(customer_id, n, func)
+    unit = getattr(model, "time_unit", None)
+    horizon = None
+    t_value: object = kwargs.get("t")
+    if spec.time_arg is not None and spec.time_arg < len(args):
+        t_value = args[spec.time_arg]
+    if spec.time_arg is not None and t_value is not None:
+        listed = np.atleast_1d(np.asarray(t_value, dtype=np.float64)).tolist()
+        horizon = describe_horizon(listed, unit)
     fields: dict[str, Any] = {
-        "quantity": "clv",
-        "model": f"{type(transaction_model).__name__} + {type(spend_model).__name__}",
-        "unit": "currency of monetary_value",
+        "quantity": quantity,
+        "model": type(model).__name__,
+        "unit": spec.unit,
         "time_unit": unit,
         "time_unit_description": describe_time_unit(unit),
-        "horizon": _horizon_text(horizon, month, unit),
+        "horizon": horizon,
         "customer_id": ids,
         "value": point.tolist(),
         "total": float(point.sum()),
@@ -158,17 +301,40 @@ def predict_clv(
     if options is None:
         return Prediction(**fields)
     level, chosen, draws, seed_ = options
+    columns, sliceable = _row_columns(args, kwargs, n)
+    sliceable = sliceable and (bool(columns) or n == 1)
+    if sliceable:
+        distinct, inverse, counts = _distinct(columns, n)
+    else:
+        distinct, inverse, counts = {}, np.arange(n, dtype=np.intp), np.ones(n)
+    m = len(counts)
+
+    def evaluate(at: Sequence[Any], rows: slice) -> FloatArray:
+        if not sliceable:
+            values = getattr(at[0], quantity)(*args, **kwargs)
+            return np.atleast_1d(np.asarray(values, dtype=np.float64))[rows]
+        call_args = [distinct[i][rows] if i in distinct else a for i, a in enumerate(args)]
+        call_kwargs = {
+            key: distinct[key][rows] if key in distinct else value for key, value in kwargs.items()
+        }
+        values = getattr(at[0], quantity)(*call_args, **call_kwargs)
+        out = np.atleast_1d(np.asarray(values, dtype=np.float64))
+        size = rows.stop - rows.start
+        return out if len(out) == size else np.broadcast_to(out, (size,)).copy()
+
+    point_distinct = np.zeros(m)
+    point_distinct[inverse] = point
     bounds = propagate(
-        models,
+        [model],
         evaluate,
-        counts.astype(np.float64),
-        point_d,
-        kind="amount",
+        counts,
+        point_distinct,
+        kind=spec.kind,
         confidence=level,
         method=chosen,
         n_draws=draws,
         seed=seed_,
-        func=_FUNC,
+        func=func,
     )
     fields.update(
         low=bounds.low[inverse].tolist(),
@@ -181,13 +347,3 @@ def predict_clv(
         seed=seed_ if chosen == "sampling" else None,
     )
     return Prediction(**fields)
-
-
-def _horizon_text(horizon: int, month: float, unit: str) -> str:
-    """``"12 months = 52.14 time units = 52.14 weeks"``."""
-    units = horizon * month
-    text = describe_time_unit(unit)[len("1 time unit = ") :]
-    multiplier, _, name = text.partition(" ")
-    total = units * float(multiplier)
-    plural = name if name.endswith("s") else name + "s"
-    return f"{horizon} months = {units:.4g} time units = {total:.4g} {plural}"
