@@ -33,13 +33,12 @@ from retention_kpis._core.arrays import FloatArray, as_float_array
 from retention_kpis._core.checks import check_amount
 from retention_kpis._core.display import Table, Unit
 from retention_kpis._version import __version__
+from retention_kpis.clv.predictions import Prediction, predict
 from retention_kpis.clv.units import normalise_time_unit
 from retention_kpis.exceptions import ConvergenceError, InvalidInputError, RetentionKPIsError
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from retention_kpis.clv.predictions import Prediction
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -518,8 +517,6 @@ class ProbabilityModel(Generic[P]):
         >>> [round(v, 4) for v in result.value], result.time_unit
         ([1.0, 0.7266], None)
         """
-        from retention_kpis.clv.predictions import predict  # noqa: PLC0415 - avoids a cycle
-
         return predict(
             self,
             quantity,
