@@ -215,3 +215,32 @@ def test_pandas_ids_of_any_integer_dtype_serialise():
     ids = pd.Series([10, 20], dtype="int32")
     result = model.predict("probability_alive", [0, 1], [0, 5.0], 10.0, customer_id=ids)
     assert json.loads(result.model_dump_json())["customer_id"] == [10, 20]
+
+
+def test_keyword_arguments_are_passed_through_and_t_is_read_from_them(cdnow):
+    model = BetaGeoModel(time_unit="W").fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    rows = cdnow.iloc[:30]
+    by_keyword = model.predict(
+        "expected_purchases",
+        t=26,
+        frequency=rows["frequency"],
+        recency=rows["recency"],
+        T=rows["T"],
+        confidence=0.95,
+        method="delta",
+    )
+    by_position = model.predict(
+        "expected_purchases",
+        26,
+        rows["frequency"],
+        rows["recency"],
+        rows["T"],
+        confidence=0.95,
+        method="delta",
+    )
+    assert by_keyword.horizon == "t = 26 time units = 26 weeks"
+    assert by_keyword.low == by_position.low
+    assert (
+        by_keyword.value
+        == model.expected_purchases(26, rows["frequency"], rows["recency"], rows["T"]).tolist()
+    )

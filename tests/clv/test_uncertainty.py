@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.stats import norm
 
 from retention_kpis.clv import (
@@ -268,6 +270,27 @@ def test_bgbb_and_sbg_and_gamma_gamma_intervals_hold_their_points():
         low, value, high = (np.asarray(v) for v in (result.low, result.value, result.high))
         assert np.all((low <= value) & (value <= high)), result.quantity
         assert np.all(high > low), result.quantity
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    x=st.integers(0, 60),
+    share=st.floats(0.0, 1.0),
+    T=st.floats(0.5, 300.0),
+    t=st.floats(0.0, 500.0),
+    method=st.sampled_from(["sampling", "delta"]),
+)
+def test_any_history_gets_ordered_bounds_in_range(bgnbd, x, share, *, T, t, method):
+    t_x = 0.0 if x == 0 else share * T
+    purchases = bgnbd.predict(
+        "expected_purchases", t, x, t_x, T, confidence=0.9, method=method, n_draws=30
+    )
+    alive = bgnbd.predict("probability_alive", x, t_x, T, confidence=0.9, method=method, n_draws=30)
+    assert 0.0 <= purchases.low[0] <= purchases.value[0] <= purchases.high[0]
+    assert 0.0 <= alive.low[0] <= alive.value[0] <= alive.high[0] <= 1.0
+    assert all(math.isfinite(v) for v in (*purchases.low, *purchases.high))
 
 
 def test_the_same_seed_gives_the_same_interval_and_another_seed_another(bgnbd, cdnow):
