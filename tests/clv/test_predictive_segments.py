@@ -151,3 +151,14 @@ def test_cdnow_numbers_printed_in_the_docs_stay_as_printed(cdnow_segments, cdnow
     assert got["share_of_clv"].round(3).tolist() == [
         0.794, 0.078, 0.061, 0.053, 0.007, 0.003, 0.003, 0.0, 0.0
     ]  # fmt: skip
+
+
+def test_segment_value_reads_the_time_unit_the_model_recorded(cdnow_segments, cdnow_models):
+    """A model that recorded weeks gives the weekly table without time_unit (default: "D")."""
+    bgnbd, gamma_gamma = cdnow_models
+    weekly = segment_value(cdnow_segments, bgnbd, gamma_gamma, time_unit="W")
+    recorded = BetaGeoModel.from_json(bgnbd.to_json())
+    recorded.time_unit = "W"
+    pd.testing.assert_frame_equal(segment_value(cdnow_segments, recorded, gamma_gamma), weekly)
+    with pytest.raises(InvalidInputError, match=r"of segment_value must be the model's time unit"):
+        segment_value(cdnow_segments, recorded, gamma_gamma, time_unit="D")

@@ -17,10 +17,10 @@ import numpy as np
 
 from retention_kpis._core.backends import from_columns, native_kind
 from retention_kpis._core.frames import as_lazy_and_eager, collect
+from retention_kpis.clv.units import resolve_time_unit
 from retention_kpis.clv.value import (
     SpendModel,
     TransactionModel,
-    check_time_unit,
     customer_lifetime_value,
     summary_arrays,
 )
@@ -40,7 +40,7 @@ def segment_value(
     *,
     horizon_months: int = 12,
     discount_rate: float = 0.01,
-    time_unit: str = "D",
+    time_unit: str | None = None,
 ) -> Any:  # noqa: ANN401 - the caller's kind of frame
     """Summarise P(alive) and CLV per RFM segment: customers, means, totals, shares.
 
@@ -69,8 +69,9 @@ def segment_value(
         Months of the CLV window, ``>= 1``.
     discount_rate : float, default=0.01
         Monthly discount rate, ``>= 0``.
-    time_unit : {"D", "W", "M", "h"}, default="D"
-        Unit of ``recency`` and ``T`` (see :func:`customer_lifetime_value`).
+    time_unit : {"D", "W", "M", "h"} or a multiple such as "7D", optional
+        Unit of ``recency`` and ``T``; default the transaction model's recorded
+        time unit, else ``"D"`` (see :func:`customer_lifetime_value`).
 
     Returns
     -------
@@ -116,8 +117,8 @@ def segment_value(
     0   loyal          1                  0.7266
     1     new          2                  1.0000
     """
-    month = check_time_unit(time_unit, _FUNC)
-    del month  # checked here so the message names segment_value
+    recorded = getattr(transaction_model, "time_unit", None)
+    unit = resolve_time_unit(time_unit, recorded if isinstance(recorded, str) else None, _FUNC)
     if not callable(getattr(transaction_model, "probability_alive", None)):
         msg = (
             f"The 'transaction_model' parameter of {_FUNC} must have a probability_alive() "
@@ -143,7 +144,7 @@ def segment_value(
         arrays,
         horizon_months=horizon_months,
         discount_rate=discount_rate,
-        time_unit=time_unit,
+        time_unit=unit,
     )
     backend = table.implementation
     customers = max(len(table), 1)
