@@ -24,7 +24,7 @@ import narwhals.stable.v2 as nw
 from narwhals.stable.v2.dependencies import is_pandas_like_dataframe
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from retention_kpis._core.frames import as_lazy_and_eager, collect
+from retention_kpis._core.frames import as_lazy_and_eager, collect, flag
 from retention_kpis._core.text import count_rows
 from retention_kpis.clv._rfm_periods import TimeUnit
 from retention_kpis.clv.rfm import rfm_summary
@@ -216,15 +216,16 @@ def _check_summary(lf: nw.LazyFrame[Any], customer_id: str, monetary: str | None
         *((~value.is_finite()).fill_null(value=True) for value in values), ignore_nulls=False
     )
     recency, age = nw.col("recency").cast(nw.Float64), nw.col("T").cast(nw.Float64)
+    # Counts as sums of 0/1 flags: null_count needs count_if and a boolean does not cast to
+    # bigint, neither of which SQLFrame's PostgreSQL offers.
     checks = [
         nw.len().alias("rows"),
-        nw.col(customer_id).null_count().alias("id_nulls"),
-        bad_value.cast(nw.Int64).sum().alias("not_finite"),
-        nw.any_horizontal(*(value < 0 for value in values), ignore_nulls=True)
-        .cast(nw.Int64)
+        flag(nw.col(customer_id).is_null()).sum().alias("id_nulls"),
+        flag(bad_value).sum().alias("not_finite"),
+        flag(nw.any_horizontal(*(value < 0 for value in values), ignore_nulls=True))
         .sum()
         .alias("negative"),
-        (recency > age).fill_null(value=False).cast(nw.Int64).sum().alias("recency_after_T"),
+        flag(recency > age).sum().alias("recency_after_T"),
     ]
     stats = collect(lf.select(*checks)).rows(named=True)[0]
     problems = {
