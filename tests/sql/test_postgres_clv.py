@@ -74,9 +74,7 @@ def by_customer(native):
     return sorted(rows_of(native), key=lambda row: row["customer_id"])
 
 
-@pytest.mark.parametrize(
-    ("time_unit", "scaler"), [("D", 1.0), ("W", 1.0), ("M", 1.0), ("h", 24.0)]
-)
+@pytest.mark.parametrize(("time_unit", "scaler"), [("D", 1.0), ("W", 1.0), ("M", 1.0), ("h", 24.0)])
 def test_calibration_holdout_split_in_postgres_equals_pandas(
     pg_purchases, purchases, time_unit, scaler
 ):
