@@ -344,20 +344,38 @@ def test_upper_case_names_through_a_case_sensitive_select(pg):
     assert got == [(JAN, 1, 1, 12.5), (dt.date(2024, 2, 1), 1, 0, 0.0)]
 
 
-def test_names_with_spaces_come_back_quoted(pg):
-    # Lower-case names with spaces reach PostgreSQL, but narwhals sees SQLFrame's quoted
-    # spelling (`customer id`), so a schema naming them plainly finds no such column.
+def test_names_with_spaces_come_back_quoted_and_the_error_says_what_to_do(pg):
+    # Lower-case names with spaces reach PostgreSQL, but SQLFrame's schema (what narwhals
+    # reads) spells them quoted (`customer id`), so a schema naming them plainly finds no
+    # such column. The error names the way around it, which works: select them under names
+    # without spaces.
     connection, session = pg
     execute(
         connection,
         "DROP TABLE IF EXISTS spaced_events",
         'CREATE TABLE spaced_events ("customer id" bigint, "event time" timestamptz, '
         "event_type text)",
-        "INSERT INTO spaced_events VALUES (1, '2024-01-02', 'visit')",
+        "INSERT INTO spaced_events VALUES (1, '2024-01-02', 'visit'), (2, '2024-01-03', 'visit')",
     )
+    table = session.table("spaced_events")
     schema = EventSchema(customer_id="customer id", timestamp="event time")
-    with pytest.raises(ColumnNotFoundError, match="Available columns: \\['`customer id`'"):
-        compute_kpis(session.table("spaced_events"), period="M", schema=schema)
+    with pytest.raises(ColumnNotFoundError) as error:
+        compute_kpis(table, period="M", schema=schema)
+    assert "Available columns: ['`customer id`', '`event time`', 'event_type']" in str(error.value)
+    assert (
+        "SQLFrame lists ['customer id', 'event time'] quoted: select them under names without "
+        "spaces first, e.g. frame.select(F.col('customer id').alias('customer_id'), ...)."
+    ) in str(error.value)
+    functions = sqlframe_postgres.functions
+    renamed = table.select(
+        functions.col("customer id").alias("customer_ref"),
+        functions.col("event time").alias("event_time"),
+        "event_type",
+    )
+    report = compute_kpis(
+        renamed, period="M", schema=EventSchema(customer_id="customer_ref", timestamp="event_time")
+    )
+    assert [(row.period, row.visitors) for row in report.rows] == [(JAN, 2)]  # by hand
 
 
 # --- empty tables ----------------------------------------------------------------------------

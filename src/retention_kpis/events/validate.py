@@ -37,6 +37,13 @@ def require_columns(wanted: Sequence[str], available: Sequence[str], why: str) -
             "Hint: map your column names with EventSchema(customer_id='user_id', ...), "
             "or pass `by` columns that exist."
         )
+        # SQLFrame's schema spells names that need quoting in SQL quoted (`customer id`).
+        quoted = [name for name in missing if {f"`{name}`", f'"{name}"'} & set(available)]
+        if quoted:
+            msg += (
+                f"\nSQLFrame lists {quoted} quoted: select them under names without spaces "
+                "first, e.g. frame.select(F.col('customer id').alias('customer_id'), ...)."
+            )
         raise ColumnNotFoundError(msg)
 
 
