@@ -3,7 +3,7 @@ r"""Turn a ``pip install --dry-run --report`` JSON file into the pinned lines of
 Usage (from the repository root; see CONTRIBUTING.md)::
 
     pip install --dry-run --ignore-installed --quiet --report /tmp/ci-lock.json \
-        -e ".[test,lint,spark]"
+        -e ".[test,lint,spark,sql]"
     python tools/lock_from_report.py /tmp/ci-lock.json > requirements/ci-lock.txt
 
 The project itself and pip are left out (pip-audit audits the installed pip separately).
@@ -16,11 +16,12 @@ import sys
 from pathlib import Path
 
 HEADER = """\
-# The resolved dependency set of CI's development install (`pip install -e ".[test,lint,spark]"`),
-# pinned ==, audited by `.ci/run` with pip-audit. Refresh after changing dependencies or extras
+# The resolved dependency set of CI's development install
+# (`pip install -e ".[test,lint,spark,sql]"`), pinned ==, audited by `.ci/run` with pip-audit.
+# Refresh after changing dependencies or extras
 # (see CONTRIBUTING.md, "Dependency audit"):
 #   pip install --dry-run --ignore-installed --quiet --report /tmp/ci-lock.json \\
-#     -e ".[test,lint,spark]"
+#     -e ".[test,lint,spark,sql]"
 #   python tools/lock_from_report.py /tmp/ci-lock.json > requirements/ci-lock.txt
 """
 SKIPPED = frozenset({"retention-kpis", "pip"})
