@@ -486,16 +486,11 @@ def test_sqlframe_duckdb_keeps_upper_case_but_quotes_spaced_names(duck_cased):
     assert months_of(compute_kpis(duck_cased, period="M", schema=schema)) == CASED_MONTHS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLFrame 4.10 renames the library's 'revenue' sum to a selected column's display "
-    "name 'Revenue' (case-insensitive match), so the report finds no revenue: a wrong 0.0",
-)
 def test_upper_case_names_selected_in_sqlframe_keep_revenue(duck_cased):
     # A select in SQLFrame records display names ("EventTime", "Revenue") that SQLFrame then
-    # gives to any later column equal to them but for case, here the library's own revenue
-    # sum. docs/warehouses.md says to select columns under lower-case names; this test turns
-    # into a failure (strict xfail) when SQLFrame stops doing it.
+    # gives to any later column equal to them but for case: before the fix, the library's own
+    # revenue sum came back as "Revenue" and the report showed 0.0 (validate_events now
+    # forgets the display names of the columns it renamed).
     from sqlframe.duckdb import functions  # noqa: PLC0415 - the 'sql' extra
 
     selected = duck_cased.select(
@@ -505,14 +500,9 @@ def test_upper_case_names_selected_in_sqlframe_keep_revenue(duck_cased):
     assert months_of(compute_kpis(selected, period="M", schema=schema)) == CASED_MONTHS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLFrame 4.10 renames the library's 'revenue' sum to the alias 'Revenue' given "
-    "earlier (case-insensitive match): a wrong 0.0 revenue",
-)
 def test_an_upper_case_alias_in_postgres_keeps_revenue(pg):
-    # The same SQLFrame behaviour on PostgreSQL: a lower-case table, one column given the
-    # alias "Revenue" in SQLFrame. By hand: January, customer 1 buys for 12.50.
+    # The same SQLFrame behaviour on PostgreSQL (0.0 before the fix): a lower-case table, one
+    # column given the alias "Revenue" in SQLFrame. By hand: January, customer 1 buys 12.50.
     connection, session = pg
     execute(
         connection,
@@ -532,7 +522,7 @@ def test_an_upper_case_alias_in_postgres_keeps_revenue(pg):
 
 
 def test_lower_case_names_selected_in_sqlframe_keep_revenue(duck_cased):
-    # The way around the xfail above: lower-case aliases.
+    # Lower-case aliases, never affected.
     from sqlframe.duckdb import functions  # noqa: PLC0415 - the 'sql' extra
 
     selected = duck_cased.select(

@@ -25,6 +25,7 @@ __all__ = [
     "collect",
     "collect_table",
     "flag",
+    "forget_dropped_names",
     "grouped",
     "key_order",
     "max_timestamp",
@@ -144,6 +145,40 @@ def _check_postgres_time_zone(frame: object, where: str) -> None:
             "Hint: connect with options='-c timezone=UTC', or run SET TIME ZONE 'UTC'."
         )
         raise InvalidInputError(msg)
+
+
+def forget_dropped_names(lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """SQLFrame: forget the display names of columns the frame no longer has.
+
+    SQLFrame remembers the name of every column selected or aliased with its case
+    (``Revenue``) and, Spark names being case-insensitive, gives it to any later column
+    whose name equals it but for case: the library's own ``revenue`` sum came back as
+    ``Revenue`` and the report, not finding ``revenue``, showed 0.0. Call this on a
+    frame the library selected (its columns renamed to its own names): the names of the
+    columns it still has are kept, the others are dropped. Other backends, and SQLFrame
+    frames with nothing to forget, are returned as they are. The input frame is not
+    modified (SQLFrame's ``copy`` makes a new frame).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> lf = nw.from_native(pl.LazyFrame({"a": [1]}))
+    >>> forget_dropped_names(lf) is lf
+    True
+    """
+    if not lf.implementation.is_sqlframe():
+        return lf
+    native = lf.to_native()
+    names = getattr(native, "display_name_mapping", None)
+    expression = getattr(native, "expression", None)
+    if not isinstance(names, dict) or expression is None:  # pragma: no cover - SQLFrame < 4.10
+        return lf
+    kept = set(expression.named_selects)
+    if kept.issuperset(names):
+        return lf
+    current = {name: shown for name, shown in names.items() if name in kept}
+    forgetful: nw.LazyFrame[Any] = nw.from_native(native.copy(display_name_mapping=current))
+    return forgetful
 
 
 def flag(condition: nw.Expr) -> nw.Expr:

@@ -17,7 +17,7 @@ import narwhals.stable.v2 as nw
 from narwhals.stable.v2.dtypes import DType
 
 from retention_kpis._core.columns import CUSTOMER, EVENT, OPTIONAL, PREFIX, TIMESTAMP
-from retention_kpis._core.frames import as_lazy, collect, flag
+from retention_kpis._core.frames import as_lazy, collect, flag, forget_dropped_names
 from retention_kpis._core.text import count_rows
 from retention_kpis._core.timestamps import parse_timestamps
 from retention_kpis.events.checks import check_order_ids, event_totals, raise_on_problems
@@ -287,6 +287,8 @@ def validate_events(
             for name in dict.fromkeys(by)
         ],
     )
+    # SQLFrame would give the user's names (say "Revenue") to the library's own columns.
+    canonical = forget_dropped_names(canonical)
     totals: dict[str, dict[str, int]] = {}
     for name, counts in event_totals(canonical, present, types, csat_scale):
         if name is None:
