@@ -1,0 +1,329 @@
+"""Shared machinery of the covariate models: reading covariates, fitting, standard errors.
+
+Fader & Hardie (2007) make a population parameter customer-specific through
+time-invariant covariates ``z_i``: ``theta_i = theta_0 * exp(sign * gamma' z_i)``.
+Every covariate model here is that, for one or more of its parameters (a
+"block": the parameter, the sign and the covariate columns).
+
+The fit works in coordinates where the problem is well conditioned: the logs of
+the base parameters and the coefficients of *standardised* covariates
+(``(z - mean) / sd``). The map back to the reported coefficients (``gamma =
+c / sd``, ``log theta_0 = u - sign * gamma' mean``) is linear, so the covariance
+is carried over exactly (``J C J'``), and the log-likelihood does not change.
+The base parameters are reported on their natural scale (delta method), the
+coefficients as they are.
+
+The likelihood of a model is a callable taking one value per base parameter, a
+float or an array with one value per row, and returning the total weighted
+log-likelihood and, per parameter, the per-row log-space gradient
+``w_i * theta_ij * d l_i / d theta_ij`` (an array) -- the chain rule through
+``exp(sign * c' z_i)`` is done here, once for every model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retention_kpis._core.text import count_rows
+from retention_kpis.clv._base import FloatArray, _numerical_hessian, check_identified
+from retention_kpis.clv.value import _raw_columns
+from retention_kpis.exceptions import ConvergenceError, InvalidInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "Block",
+    "CovariateFit",
+    "RowLikelihood",
+    "check_names",
+    "fit_blocks",
+    "read_covariates",
+    "read_summary",
+    "summary_table",
+]
+
+RowLikelihood = Callable[[list[FloatArray]], tuple[float, list[FloatArray]]]
+"""Per-row parameters in, (total log-likelihood, per-row weighted log-space gradients) out."""
+
+_Z_95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Block:
+    """Covariates scaling one base parameter: ``theta_i = theta_0 exp(sign * gamma' z_i)``."""
+
+    target: int
+    """Index of the base parameter scaled."""
+    sign: float
+    """+1 or -1 (Fader & Hardie write ``exp(-gamma' z)`` for the rate parameters)."""
+    label: str
+    """Prefix of the coefficient names (``purchase``, ``dropout``, ...)."""
+    columns: tuple[str, ...]
+    matrix: FloatArray
+    """Covariate values, one row per customer, one column per covariate."""
+
+
+@dataclass(frozen=True)
+class CovariateFit:
+    """Result of :func:`fit_blocks`: estimates, covariance, log-likelihood."""
+
+    names: tuple[str, ...]
+    estimates: FloatArray
+    """Base parameters on their natural scale, then the coefficients."""
+    covariance: FloatArray
+    log_likelihood: float
+    n_customers: float
+
+
+def check_names(names: object, parameter: str, func: str) -> tuple[str, ...]:
+    """Return covariate column names as a tuple of distinct strings (``None`` = none)."""
+    if names is None:
+        return ()
+    if isinstance(names, str):
+        return (names,)
+    if isinstance(names, Sequence) and all(isinstance(name, str) for name in names):
+        chosen = tuple(str(name) for name in names)
+        if len(set(chosen)) == len(chosen):
+            return chosen
+    msg = (
+        f"The {parameter!r} parameter of {func} must be a sequence of distinct column names. "
+        f"Got {names!r} instead."
+    )
+    raise InvalidInputError(msg)
+
+
+def read_summary(
+    summary: object, columns: Sequence[str], func: str
+) -> tuple[dict[str, FloatArray], int]:
+    """Read named summary columns (any frame narwhals reads, or a mapping) as float arrays."""
+    hint = "retention_kpis.clv.rfm_summary(...)"
+    raw = _raw_columns(summary, list(dict.fromkeys(columns)), func, hint)
+    out: dict[str, FloatArray] = {}
+    for name, values in raw.items():
+        try:
+            array = np.atleast_1d(np.asarray(values, dtype=np.float64))
+        except (TypeError, ValueError) as exc:
+            msg = f"The column {name!r} of the data of {func} must be numeric ({exc})."
+            raise InvalidInputError(msg) from exc
+        out[name] = array
+    lengths = {len(array) for array in out.values()}
+    return out, lengths.pop() if lengths else 0
+
+
+def read_covariates(
+    columns: dict[str, FloatArray], names: Sequence[str], parameter: str, func: str
+) -> FloatArray:
+    """Stack covariate columns into a matrix; refuse missing/non-finite and constant columns.
+
+    Missing values (nan, None in a nullable column) and infinities are refused with the
+    column and the number of rows: the likelihood has no value for such a customer, and
+    dropping or filling rows is the user's decision, not a silent one.
+    """
+    n = len(next(iter(columns.values()))) if columns else 0
+    matrix = np.empty((n, len(names)))
+    for j, name in enumerate(names):
+        values = columns[name]
+        bad = ~np.isfinite(values)
+        if bad.any():
+            msg = (
+                f"The {parameter!r} parameter of {func} names column {name!r}, which must hold a "
+                f"finite number for every customer. Got missing, nan or inf values in "
+                f"{count_rows(int(bad.sum()))} instead; drop or fill those rows first."
+            )
+            raise InvalidInputError(msg)
+        if n and float(values.max()) == float(values.min()):
+            msg = (
+                f"The {parameter!r} parameter of {func} names column {name!r}, which must vary "
+                f"across customers (a constant covariate is the base parameter itself). "
+                f"Got the single value {float(values[0])!r} instead."
+            )
+            raise InvalidInputError(msg)
+        matrix[:, j] = values
+    return matrix
+
+
+def _linear_map(
+    blocks: Sequence[Block], k0: int, centers: list[FloatArray], scales: list[FloatArray]
+) -> FloatArray:
+    """``J`` with ``(log theta_0, gamma) = J (u, c)``: standardised to reported coordinates."""
+    sizes = [len(block.columns) for block in blocks]
+    total = k0 + sum(sizes)
+    jac = np.eye(total)
+    start = k0
+    for block, size, center, scale in zip(blocks, sizes, centers, scales, strict=True):
+        span = slice(start, start + size)
+        jac[span, span] = np.diag(1.0 / scale)
+        # log theta_0 = u + sign * c' (-center / scale)
+        jac[block.target, span] = -block.sign * center / scale
+        start += size
+    return jac
+
+
+def fit_blocks(  # noqa: PLR0914 - the fit keeps its steps together
+    name: str,
+    base_names: Sequence[str],
+    likelihood: RowLikelihood,
+    blocks: Sequence[Block],
+    start: FloatArray,
+    total_weight: float,
+) -> CovariateFit:
+    """Maximise ``likelihood`` over the base parameters and the covariate coefficients.
+
+    ``start`` holds the logs of the base parameters to start from (the fit without
+    covariates); the coefficients start at 0. L-BFGS-B on the per-customer
+    objective, then Newton steps with the Hessian of the analytic gradient until the
+    gradient per customer is below 1e-10; the covariance is the inverse Hessian.
+    """
+    from scipy.optimize import minimize  # noqa: PLC0415 - scipy is imported lazily
+
+    k0 = len(base_names)
+    centers = [block.matrix.mean(axis=0) for block in blocks]
+    scales = [block.matrix.std(axis=0) for block in blocks]
+    standard = [
+        (block.matrix - center) / scale
+        for block, center, scale in zip(blocks, centers, scales, strict=True)
+    ]
+    sizes = [len(block.columns) for block in blocks]
+    offsets = np.cumsum([k0, *sizes])
+
+    def objective(u: FloatArray) -> tuple[float, FloatArray]:
+        log_theta: list[FloatArray] = [np.full(1, u[j]) for j in range(k0)]
+        for b, block in enumerate(blocks):
+            coef = u[offsets[b] : offsets[b] + sizes[b]]
+            log_theta[block.target] = log_theta[block.target] + block.sign * (standard[b] @ coef)
+        with np.errstate(over="ignore"):
+            theta = [np.exp(values) for values in log_theta]
+        if not all(np.all(np.isfinite(values) & (values > 0)) for values in theta):
+            return math.inf, np.zeros_like(u)
+        value, rows = likelihood(theta)
+        grad = np.empty_like(u)
+        for j in range(k0):
+            grad[j] = float(np.sum(rows[j]))
+        for b, block in enumerate(blocks):
+            grad[offsets[b] : offsets[b] + sizes[b]] = block.sign * (rows[block.target] @ standard[b])
+        return -value, -grad
+
+    def scaled(u: FloatArray) -> tuple[float, FloatArray]:
+        value, grad = objective(u)
+        if not math.isfinite(value):
+            return 1e300, np.zeros_like(u)
+        return value / total_weight, grad / total_weight
+
+    u0 = np.concatenate([np.asarray(start, dtype=np.float64), np.zeros(sum(sizes))])
+    bounds = [(-30.0, 30.0)] * k0 + [(None, None)] * sum(sizes)
+    result = minimize(
+        scaled,
+        u0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9},
+    )
+    u = np.asarray(result.x, dtype=np.float64)
+    u, hessian = _newton_polish(objective, scaled, u, total_weight)
+    value, _ = objective(u)
+    gradient_norm = float(np.max(np.abs(scaled(u)[1])))
+    if not math.isfinite(value) or gradient_norm > 1e-5:
+        msg = (
+            f"{name}.fit did not converge: {result.message} (max |gradient| per customer "
+            f"{gradient_norm:.2e} after {result.nit} iterations)."
+        )
+        raise ConvergenceError(msg)
+    if np.any(np.abs(u[:k0]) >= 29.999):
+        msg = (
+            f"{name}.fit ran to a parameter bound (log-parameters {u[:k0].tolist()}): the data "
+            "do not identify the model."
+        )
+        raise ConvergenceError(msg)
+    check_identified(name, hessian, total_weight)
+    jac = _linear_map(blocks, k0, centers, scales)
+    reported = jac @ u
+    cov_reported = jac @ np.linalg.inv(hessian) @ jac.T
+    natural = reported.copy()
+    natural[:k0] = np.exp(reported[:k0])
+    delta = np.ones_like(natural)
+    delta[:k0] = natural[:k0]
+    covariance = cov_reported * np.outer(delta, delta)
+    names = [*base_names]
+    for block in blocks:
+        names.extend(f"{block.label}:{column}" for column in block.columns)
+    return CovariateFit(
+        names=tuple(names),
+        estimates=natural,
+        covariance=np.asarray(covariance, dtype=np.float64),
+        log_likelihood=-float(value),
+        n_customers=total_weight,
+    )
+
+
+def _newton_polish(
+    objective: Callable[[FloatArray], tuple[float, FloatArray]],
+    scaled: Callable[[FloatArray], tuple[float, FloatArray]],
+    u: FloatArray,
+    total_weight: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Newton steps from ``u`` (with step halving) until the gradient is at its noise level."""
+    hessian = _numerical_hessian(objective, u)
+    for _ in range(8):
+        value, grad = scaled(u)
+        if float(np.max(np.abs(grad))) < 1e-10:
+            break
+        try:
+            step = np.linalg.solve(hessian / total_weight, grad)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)):
+            break
+        for _half in range(30):
+            trial = u - step
+            trial_value, _ = scaled(trial)
+            if math.isfinite(trial_value) and trial_value <= value + 1e-15 * abs(value):
+                break
+            step = step / 2.0
+        else:
+            break
+        if np.array_equal(trial, u):
+            break
+        u = trial
+        hessian = _numerical_hessian(objective, u)
+    return u, hessian
+
+
+def per_row_parameters(
+    base: FloatArray, blocks: Sequence[Block], coefficients: FloatArray, n: int
+) -> list[FloatArray]:
+    """``theta_ij`` for each base parameter ``j``: length-1 arrays for those without covariates."""
+    theta = [np.full(1, float(value)) for value in base]
+    start = 0
+    for block in blocks:
+        size = len(block.columns)
+        coef = coefficients[start : start + size]
+        theta[block.target] = theta[block.target] * np.exp(block.sign * (block.matrix @ coef))
+        start += size
+    return [values if len(values) == n else np.broadcast_to(values, (n,)) for values in theta]
+
+
+def summary_table(fit: CovariateFit, k0: int) -> pd.DataFrame:
+    """``coef``, ``se(coef)`` and 95 % bounds: log-scale Wald bounds for base parameters."""
+    import pandas as pd  # noqa: PLC0415 - pandas is imported only when a table is asked for
+
+    se = np.sqrt(np.clip(np.diag(fit.covariance), 0.0, None))
+    coef = fit.estimates
+    lower = coef - _Z_95 * se
+    upper = coef + _Z_95 * se
+    spread = np.exp(_Z_95 * se[:k0] / coef[:k0])
+    lower[:k0] = coef[:k0] / spread
+    upper[:k0] = coef[:k0] * spread
+    frame = pd.DataFrame(
+        {"coef": coef, "se(coef)": se, "lower 95% bound": lower, "upper 95% bound": upper},
+        index=pd.Index(list(fit.names)),
+    )
+    frame.attrs["log_likelihood"] = fit.log_likelihood
+    frame.attrs["n"] = fit.n_customers
+    return frame
