@@ -4,6 +4,11 @@ from retention_kpis.clv._base import NotFittedError, ProbabilityModel
 from retention_kpis.clv.bgbb import BetaGeoBetaBinomModel, BetaGeoBetaBinomParams
 from retention_kpis.clv.bgnbd import BetaGeoModel, BetaGeoParams
 from retention_kpis.clv.comparison import compare_models
+from retention_kpis.clv.covariates import (
+    BetaGeoCovariateModel,
+    GammaGammaCovariateModel,
+    ParetoNBDCovariateModel,
+)
 from retention_kpis.clv.customers import customer_table
 from retention_kpis.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
 from retention_kpis.clv.mbgnbd import ModifiedBetaGeoModel
@@ -20,12 +25,15 @@ __all__ = [
     "DEFAULT_SEGMENTS",
     "BetaGeoBetaBinomModel",
     "BetaGeoBetaBinomParams",
+    "BetaGeoCovariateModel",
     "BetaGeoModel",
     "BetaGeoParams",
+    "GammaGammaCovariateModel",
     "GammaGammaModel",
     "GammaGammaParams",
     "ModifiedBetaGeoModel",
     "NotFittedError",
+    "ParetoNBDCovariateModel",
     "ParetoNBDModel",
     "ParetoNBDParams",
     "Prediction",
