@@ -268,8 +268,14 @@ def _newton_polish(
     u: FloatArray,
     total_weight: float,
 ) -> tuple[FloatArray, FloatArray]:
-    """Newton steps from ``u`` (with step halving) until the gradient is at its noise level."""
+    """Newton steps from ``u`` (with step halving) until the gradient is at its noise level.
+
+    L-BFGS-B ends close to the optimum, so one Hessian (central differences of the
+    analytic gradient, ``2 k`` evaluations) serves every step and the covariance; it is
+    computed again only when the steps moved ``u`` by more than 1e-3 in some coordinate.
+    """
     hessian = _numerical_hessian(objective, u)
+    origin = u.copy()
     for _ in range(8):
         value, grad = scaled(u)
         if float(np.max(np.abs(grad))) < 1e-10:
@@ -291,6 +297,7 @@ def _newton_polish(
         if np.array_equal(trial, u):
             break
         u = trial
+    if float(np.max(np.abs(u - origin))) > 1e-3:
         hessian = _numerical_hessian(objective, u)
     return u, hessian
 

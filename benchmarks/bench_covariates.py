@@ -1,0 +1,148 @@
+"""Covariate BG/NBD and Pareto/NBD fits against pymc-marketing's flat-prior MAP, same run.
+
+pymc-marketing is not installed in the benchmark venv: its fit runs in a subprocess of the
+interpreter named by ``PYMC_PYTHON`` (default ``/work/venvs/pymc/bin/python``), through
+``tools/pymc_covariates.py fit``, which times ``model.fit(method="map")`` alone (the model
+graph is built before the clock starts, so pytensor's compilation is in the timed call, as
+a user sees it; the data reading is not). Our time is that of ``fit`` on the same frame.
+Without that interpreter the pymc side is skipped (reported as such).
+
+Data: simulated customers over 52 weeks, one continuous purchase covariate (``p_spend`` ~
+N(0, 1)) and one binary dropout covariate (``d_channel``), CDNOW-like base parameters.
+``python benchmarks/bench_covariates.py [n] [pymc_n]`` runs it alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from _harness import Result
+
+HERE = Path(__file__).resolve().parent
+PYMC_PYTHON = os.environ.get("PYMC_PYTHON", "/work/venvs/pymc/bin/python")
+
+BGNBD = {"r": 0.25, "alpha": 4.5, "a": 0.8, "b": 2.5, "p": 0.4, "da": 0.5, "db": -0.3}
+PARETO = {"r": 0.55, "alpha": 10.6, "s": 0.6, "beta": 11.7, "p": 0.4, "d": 0.5}
+
+
+def simulate(model: str, n: int, seed: int = 0) -> pd.DataFrame:
+    """Histories with per-customer parameters (see tests/clv/test_covariates.py)."""
+    rng = np.random.default_rng(seed)
+    spend = rng.normal(0.0, 1.0, n)
+    channel = rng.integers(0, 2, n).astype(float)
+    T = 52.0
+    if model == "bgnbd":
+        c = BGNBD
+        rate = rng.gamma(c["r"], 1.0 / (c["alpha"] * np.exp(-c["p"] * spend)))
+        p = rng.beta(c["a"] * np.exp(c["da"] * channel), c["b"] * np.exp(c["db"] * channel))
+        bought = rng.poisson(rate * T)
+        x = np.minimum(bought, rng.geometric(p))
+        beta_b = np.maximum(bought - x + 1, 1)
+        t_x = np.where(x > 0, T * rng.beta(np.maximum(x, 1), beta_b), 0.0)
+    else:
+        c = PARETO
+        rate = rng.gamma(c["r"], 1.0 / (c["alpha"] * np.exp(-c["p"] * spend)))
+        death = rng.gamma(c["s"], 1.0 / (c["beta"] * np.exp(-c["d"] * channel)))
+        end = np.minimum(rng.exponential(1.0 / death), T)
+        x = rng.poisson(rate * end)
+        t_x = np.where(x > 0, end * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(n),
+            "frequency": x.astype(float),
+            "recency": t_x,
+            "T": np.full(n, T),
+            "p_spend": spend,
+            "d_channel": channel,
+        }
+    )
+
+
+def ours(model: str, frame: pd.DataFrame) -> tuple[float, float, object]:
+    """Fit time (s), peak traced memory (MiB) and the fitted model."""
+    from retention_kpis.clv import (  # noqa: PLC0415 - after sys.path setup
+        BetaGeoCovariateModel,
+        ParetoNBDCovariateModel,
+    )
+
+    model_type = BetaGeoCovariateModel if model == "bgnbd" else ParetoNBDCovariateModel
+    tracemalloc.start()
+    start = time.perf_counter()
+    fitted = model_type().fit(frame, purchase_covariates=["p_spend"], dropout_covariates=["d_channel"])
+    seconds = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return seconds, peak / 2**20, fitted
+
+
+def pymc(model: str, frame: pd.DataFrame) -> dict | None:
+    """pymc-marketing's MAP fit in its own interpreter; None when it is not installed."""
+    if not Path(PYMC_PYTHON).exists():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        data, out = Path(tmp) / "data.csv", Path(tmp) / "out.json"
+        frame.to_csv(data, index=False)
+        script = HERE.parent / "tools" / "pymc_covariates.py"
+        subprocess.run(  # noqa: S603 - fixed interpreter and script of this repository
+            [PYMC_PYTHON, str(script), "fit", str(data), model, str(out)],
+            check=True,
+            capture_output=True,
+        )
+        return json.loads(out.read_text())
+
+
+def run(quick: bool, sizes: tuple[int, int] | None = None) -> list[Result]:
+    """One result per model: our fit and pymc-marketing's on the same simulated customers."""
+    n, pymc_n = sizes or ((100_000, 100_000) if quick else (1_000_000, 100_000))
+    results: list[Result] = []
+    for model in ("bgnbd", "pareto_nbd"):
+        frame = simulate(model, n)
+        seconds, memory, fitted = ours(model, frame)
+        extra: dict[str, object] = {
+            "peak_memory_mib": round(memory, 1),
+            "log_likelihood": fitted.log_likelihood,  # type: ignore[attr-defined]
+        }
+        reference_s = None
+        if pymc_n:
+            small = frame.iloc[:pymc_n]
+            small_s, _, small_fit = ours(model, small) if pymc_n != n else (seconds, 0, fitted)
+            theirs = pymc(model, small)
+            if theirs is not None:
+                reference_s = theirs["seconds"] * (n / pymc_n)
+                params = small_fit.coefficients  # type: ignore[attr-defined]
+                extra.update(
+                    pymc_n=pymc_n,
+                    pymc_seconds=round(theirs["seconds"], 2),
+                    ours_seconds_at_pymc_n=round(small_s, 3),
+                    ratio_at_pymc_n=round(theirs["seconds"] / small_s, 1),
+                    log_likelihood_difference=small_fit.log_likelihood  # type: ignore[attr-defined]
+                    - theirs["log_likelihood"],
+                    max_relative_parameter_difference=max(
+                        abs(params[k] - v) / max(abs(v), 1e-12)
+                        for k, v in theirs["params"].items()
+                    ),
+                )
+        label = f"{model} covariate fit, {n:,} customers"
+        note = "" if reference_s is None or pymc_n == n else f" (pymc at {pymc_n:,}, scaled by n)"
+        results.append(Result(label, seconds, reference_s, f"pymc-marketing MAP{note}", "50x", extra))
+    return results
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE.parent / "src"))
+    args = [int(a) for a in sys.argv[1:]]
+    chosen = (args[0], args[1] if len(args) > 1 else args[0]) if args else None
+    for result in run(quick=False, sizes=chosen):
+        sys.stdout.write(
+            f"{result.name}: ours {result.ours_s:.2f} s, reference {result.reference_s} s, "
+            f"ratio {result.ratio}, {json.dumps(result.extra)}\n"
+        )
