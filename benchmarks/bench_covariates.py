@@ -77,7 +77,9 @@ def ours(model: str, frame: pd.DataFrame) -> tuple[float, float, object]:
     model_type = BetaGeoCovariateModel if model == "bgnbd" else ParetoNBDCovariateModel
     tracemalloc.start()
     start = time.perf_counter()
-    fitted = model_type().fit(frame, purchase_covariates=["p_spend"], dropout_covariates=["d_channel"])
+    fitted = model_type().fit(
+        frame, purchase_covariates=["p_spend"], dropout_covariates=["d_channel"]
+    )
     seconds = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -92,7 +94,7 @@ def pymc(model: str, frame: pd.DataFrame) -> dict | None:
         data, out = Path(tmp) / "data.csv", Path(tmp) / "out.json"
         frame.to_csv(data, index=False)
         script = HERE.parent / "tools" / "pymc_covariates.py"
-        subprocess.run(  # noqa: S603 - fixed interpreter and script of this repository
+        subprocess.run(
             [PYMC_PYTHON, str(script), "fit", str(data), model, str(out)],
             check=True,
             capture_output=True,
@@ -127,13 +129,14 @@ def run(quick: bool, sizes: tuple[int, int] | None = None) -> list[Result]:
                     log_likelihood_difference=small_fit.log_likelihood  # type: ignore[attr-defined]
                     - theirs["log_likelihood"],
                     max_relative_parameter_difference=max(
-                        abs(params[k] - v) / max(abs(v), 1e-12)
-                        for k, v in theirs["params"].items()
+                        abs(params[k] - v) / max(abs(v), 1e-12) for k, v in theirs["params"].items()
                     ),
                 )
         label = f"{model} covariate fit, {n:,} customers"
         note = "" if reference_s is None or pymc_n == n else f" (pymc at {pymc_n:,}, scaled by n)"
-        results.append(Result(label, seconds, reference_s, f"pymc-marketing MAP{note}", "50x", extra))
+        results.append(
+            Result(label, seconds, reference_s, f"pymc-marketing MAP{note}", "50x", extra)
+        )
     return results
 
 

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def cdnow_frame() -> pd.DataFrame:
-    """The CDNOW sample summary with ``first_spend`` (first purchase day, thousands of $)."""
+    """Return the CDNOW sample summary with ``first_spend`` (first purchase day, thousands of $)."""
     summary = pd.read_csv(
         ROOT / "src/retention_kpis/datasets/data/cdnow_customers_summary_with_transactions.csv"
     )

@@ -2,7 +2,8 @@
 
 With covariates (Fader & Hardie 2007; pymc-marketing's ``BetaGeoModel``)::
 
-    alpha_i = alpha_0 exp(-gamma_1' z1_i),  a_i = a_0 exp(gamma_a' z2_i),  b_i = b_0 exp(gamma_b' z2_i)
+    alpha_i = alpha_0 exp(-gamma_1' z1_i),
+    a_i = a_0 exp(gamma_a' z2_i),  b_i = b_0 exp(gamma_b' z2_i)
 
 and customer ``i`` has the BG/NBD likelihood (FHL 2005 eq. 6) at ``(r, alpha_i, a_i, b_i)``::
 
@@ -25,6 +26,9 @@ import numpy.typing as npt
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._beta_geo_math import expected_count
 
+_CHUNK = 1 << 15
+"""Rows per chunk: the per-row temporaries stay in cache."""
+
 __all__ = ["BetaGeoRows", "conditional_expected", "new_customer_expected", "probability_alive"]
 
 
@@ -35,7 +39,7 @@ class BetaGeoRows:
     covariates); ``a`` and ``b`` passed to :meth:`__call__` must be equal within a group.
     """
 
-    def __init__(  # noqa: PLR0917 - the summary columns, their weights and the groups
+    def __init__(
         self,
         x: FloatArray,
         t_x: FloatArray,
@@ -53,6 +57,11 @@ class BetaGeoRows:
         self.pair_x = x[first]
         self.x_index = x_index
         self.can_drop = x > 0
+        # Rows without repeat purchases first (the caller sorts them so) take a short path:
+        # they contribute r log(alpha / (alpha + T)) and nothing to the a, b gradients.
+        buyers = np.flatnonzero(self.can_drop)
+        first = int(buyers[0]) if len(buyers) else len(x)
+        self.n_stay = first if not self.can_drop[first:].size or self.can_drop[first:].all() else 0
 
     def __call__(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]:
         """Return the weighted log-likelihood and the per-row log-space gradients."""
@@ -60,47 +69,81 @@ class BetaGeoRows:
 
         r = float(theta[0][0])
         alpha, a_rows, b_rows = theta[1], theta[2], theta[3]
-        x, w = self.x, self.w
         xu = self.x_unique
-        lg_u = gammaln(r + xu) - gammaln(r)
-        dg_u = digamma(r + xu) - digamma(r)
-        # per (x, dropout group) pair
+        # per distinct x, then per (x, dropout group) pair; gathered once per chunk of rows
+        per_x = np.stack([gammaln(r + xu) - gammaln(r), digamma(r + xu) - digamma(r)])
         px = self.pair_x
         a = a_rows[self.pair_row] if len(a_rows) > 1 else np.full(len(px), a_rows[0])
         b = b_rows[self.pair_row] if len(b_rows) > 1 else np.full(len(px), b_rows[0])
         drop_ok = px > 0
         b_drop = np.where(drop_ok, b + px - 1.0, 1.0)
         alive_p = betaln(a, b + px)
-        base_p = alive_p - betaln(a, b)
-        shift_p = np.where(drop_ok, betaln(a + 1.0, b_drop) - alive_p, 0.0)
         psi_ab = digamma(a + b)
         psi_abx = digamma(a + b + px)
-        da_p = psi_ab - psi_abx
-        db_p = psi_ab - digamma(b) + digamma(b + px) - psi_abx
-        inv_bdrop_p = np.where(drop_ok, 1.0 / b_drop, 0.0)
-        pair = self.pair
-        # per row
-        alpha_t = alpha + self.T
-        log_at = np.log(alpha_t)
-        log_atx = np.log(alpha + self.t_x)
-        gap = log_at - log_atx
-        d = shift_p[pair] + (r + x) * gap
-        e = np.exp(-np.abs(d))
-        softplus = np.where(self.can_drop, np.maximum(d, 0.0) + np.log1p(e), 0.0)
-        w_drop = np.where(self.can_drop, np.where(d > 0.0, 1.0, e) / (1.0 + e), 0.0)
-        log_alpha = np.log(alpha)
-        rows = (
-            lg_u[self.x_index] + r * log_alpha + base_p[pair] - (r + x) * log_at + softplus
+        per_pair = np.stack(
+            [
+                alive_p - betaln(a, b),
+                np.where(drop_ok, betaln(a + 1.0, b_drop) - alive_p, 0.0),
+                a * (psi_ab - psi_abx),
+                b * (psi_ab - digamma(b) + digamma(b + px) - psi_abx),
+                np.where(drop_ok, b / b_drop, 0.0),
+            ]
         )
-        total = float(w @ rows)
-        g_r = w * r * (dg_u[self.x_index] + log_alpha - log_at + w_drop * gap)
-        shrink = (1.0 - w_drop) / alpha_t + w_drop / (alpha + self.t_x)
-        g_alpha = w * (r - alpha * (r + x) * shrink)
-        a_row = a_rows if len(a_rows) > 1 else a_rows[0]
-        b_row = b_rows if len(b_rows) > 1 else b_rows[0]
-        g_a = w * (a_row * da_p[pair] + w_drop)
-        g_b = w * b_row * (db_p[pair] - w_drop * inv_bdrop_p[pair])
-        return total, [g_r, g_alpha, g_a, g_b]
+        n, n0 = len(self.x), self.n_stay
+        grads = [np.empty(n) for _ in range(4)]
+        total = 0.0
+        for start in range(0, n0, _CHUNK):
+            part = slice(start, min(start + _CHUNK, n0))
+            total += self._stay_chunk(part, r, alpha, grads)
+        for start in range(n0, n, _CHUNK):
+            part = slice(start, start + _CHUNK)
+            total += self._chunk(part, r, alpha, per_x, per_pair, grads)
+        return total, grads
+
+    def _stay_chunk(
+        self, part: slice, r: float, alpha: FloatArray, grads: list[FloatArray]
+    ) -> float:
+        """Rows with ``x = 0``: ``r log(alpha / (alpha + T))``."""
+        w, T = self.w[part], self.T[part]
+        al = alpha[part] if len(alpha) > 1 else alpha[0]
+        log_ratio = np.log(al) - np.log(al + T)
+        grads[0][part] = w * r * log_ratio
+        grads[1][part] = w * (r * T / (al + T))
+        grads[2][part] = 0.0
+        grads[3][part] = 0.0
+        return r * float(np.einsum("i,i->", w, log_ratio))
+
+    def _chunk(  # noqa: PLR0917 - one chunk of rows and the shared per-x / per-pair terms
+        self,
+        part: slice,
+        r: float,
+        alpha: FloatArray,
+        per_x: FloatArray,
+        per_pair: FloatArray,
+        grads: list[FloatArray],
+    ) -> float:
+        x, w, T, t_x = self.x[part], self.w[part], self.T[part], self.t_x[part]
+        al = alpha[part] if len(alpha) > 1 else alpha[0]
+        x_index, pair = self.x_index[part], self.pair[part]
+        lg, dg = (values.take(x_index) for values in per_x)
+        base, shift, da, db, b_over = (values.take(pair) for values in per_pair)
+        can_drop = self.can_drop[part]
+        log_at = np.log(al + T)
+        gap = log_at - np.log(al + t_x)
+        rx = r + x
+        d = shift + rx * gap
+        e = np.exp(-np.abs(d))
+        softplus = np.where(can_drop, np.maximum(d, 0.0) + np.log1p(e), 0.0)
+        w_drop = np.where(can_drop, np.where(d > 0.0, 1.0, e) / (1.0 + e), 0.0)
+        log_alpha = np.log(al)
+        rows = lg + r * log_alpha + base - rx * log_at + softplus
+        total = float(np.einsum("i,i->", w, rows))  # numpy's loop: no BLAS threads
+        grads[0][part] = w * r * (dg + log_alpha - log_at + w_drop * gap)
+        shrink = (1.0 - w_drop) / (al + T) + w_drop / (al + t_x)
+        grads[1][part] = w * (r - al * rx * shrink)
+        grads[2][part] = w * (da + w_drop)
+        grads[3][part] = w * (db - w_drop * b_over)
+        return total
 
 
 def probability_alive(
@@ -130,7 +173,7 @@ def _by_dropout_value(
     return out
 
 
-def conditional_expected(  # noqa: PLR0917 - the horizon, the summary and the parameters
+def conditional_expected(
     t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, theta: list[FloatArray]
 ) -> FloatArray:
     """FHL 2005 eq. 10 at each customer's own ``(alpha_i, a_i, b_i)``."""

@@ -165,11 +165,12 @@ def _linear_map(
     return jac
 
 
-def fit_blocks(  # noqa: PLR0914 - the fit keeps its steps together
+def fit_blocks(
     name: str,
     base_names: Sequence[str],
     likelihood: RowLikelihood,
     blocks: Sequence[Block],
+    *,
     start: FloatArray,
     total_weight: float,
 ) -> CovariateFit:
@@ -206,7 +207,9 @@ def fit_blocks(  # noqa: PLR0914 - the fit keeps its steps together
         for j in range(k0):
             grad[j] = float(np.sum(rows[j]))
         for b, block in enumerate(blocks):
-            grad[offsets[b] : offsets[b] + sizes[b]] = block.sign * (rows[block.target] @ standard[b])
+            grad[offsets[b] : offsets[b] + sizes[b]] = block.sign * (
+                rows[block.target] @ standard[b]
+            )
         return -value, -grad
 
     def scaled(u: FloatArray) -> tuple[float, FloatArray]:
@@ -228,19 +231,7 @@ def fit_blocks(  # noqa: PLR0914 - the fit keeps its steps together
     u = np.asarray(result.x, dtype=np.float64)
     u, hessian = _newton_polish(objective, scaled, u, total_weight)
     value, _ = objective(u)
-    gradient_norm = float(np.max(np.abs(scaled(u)[1])))
-    if not math.isfinite(value) or gradient_norm > 1e-5:
-        msg = (
-            f"{name}.fit did not converge: {result.message} (max |gradient| per customer "
-            f"{gradient_norm:.2e} after {result.nit} iterations)."
-        )
-        raise ConvergenceError(msg)
-    if np.any(np.abs(u[:k0]) >= 29.999):
-        msg = (
-            f"{name}.fit ran to a parameter bound (log-parameters {u[:k0].tolist()}): the data "
-            "do not identify the model."
-        )
-        raise ConvergenceError(msg)
+    _check_converged(name, result, value, scaled(u)[1], u[:k0])
     check_identified(name, hessian, total_weight)
     jac = _linear_map(blocks, k0, centers, scales)
     reported = jac @ u
@@ -260,6 +251,25 @@ def fit_blocks(  # noqa: PLR0914 - the fit keeps its steps together
         log_likelihood=-float(value),
         n_customers=total_weight,
     )
+
+
+def _check_converged(
+    name: str, result: object, value: float, gradient: FloatArray, log_base: FloatArray
+) -> None:
+    """Raise :class:`ConvergenceError` unless the optimum is finite, flat and inside the bounds."""
+    gradient_norm = float(np.max(np.abs(gradient)))
+    if not math.isfinite(value) or gradient_norm > 1e-5:
+        msg = (
+            f"{name}.fit did not converge: {getattr(result, 'message', '')} (max |gradient| per "
+            f"customer {gradient_norm:.2e} after {getattr(result, 'nit', '?')} iterations)."
+        )
+        raise ConvergenceError(msg)
+    if np.any(np.abs(log_base) >= 29.999):
+        msg = (
+            f"{name}.fit ran to a parameter bound (log-parameters {log_base.tolist()}): the data "
+            "do not identify the model."
+        )
+        raise ConvergenceError(msg)
 
 
 def _newton_polish(
@@ -327,7 +337,7 @@ def summary_table(fit: CovariateFit, k0: int) -> pd.DataFrame:
     spread = np.exp(_Z_95 * se[:k0] / coef[:k0])
     lower[:k0] = coef[:k0] / spread
     upper[:k0] = coef[:k0] * spread
-    frame = pd.DataFrame(
+    frame: pd.DataFrame = pd.DataFrame(
         {"coef": coef, "se(coef)": se, "lower 95% bound": lower, "upper 95% bound": upper},
         index=pd.Index(list(fit.names)),
     )

@@ -45,7 +45,7 @@ class ParetoRows:
         dg = (digamma(r + xu) - digamma(r))[self.x_index]
         log_at, log_bt = np.log(alpha + T), np.log(beta + T)
         alive = -(r + x) * log_at - s * log_bt
-        log_i, grad_i = log_integral(r + x, s + 1.0, alpha, beta, self.t_x, T)
+        log_i, grad_i = log_integral(r + x, np.full(1, s + 1.0), alpha, beta, self.t_x, T)
         died = np.log(s) + log_i
         mix = np.logaddexp(alive, died)
         log_alpha, log_beta = np.log(alpha), np.log(beta)
@@ -55,7 +55,8 @@ class ParetoRows:
         g_alpha = w * (r - alpha * (w_alive * (r + x) / (alpha + T) - w_died * grad_i[2]))
         g_s = w * s * (log_beta - w_alive * log_bt + w_died * (1.0 / s + grad_i[1]))
         g_beta = w * (s - beta * (w_alive * s / (beta + T) - w_died * grad_i[3]))
-        return float(w @ rows), [g_r, g_alpha, g_s, g_beta]
+        total = float(np.einsum("i,i->", w, rows))  # numpy's loop: no BLAS threads
+        return total, [g_r, g_alpha, g_s, g_beta]
 
 
 def _log_terms(
@@ -63,7 +64,8 @@ def _log_terms(
 ) -> tuple[FloatArray, FloatArray]:
     r, alpha, s, beta = float(theta[0][0]), theta[1], float(theta[2][0]), theta[3]
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    died = np.log(s) + log_integral_value(r + x, s + 1.0, alpha, beta, t_x, T)
+    e_beta = np.full(1, s + 1.0)
+    died = np.log(s) + log_integral_value(r + x, e_beta, alpha, beta, t_x, T)
     return alive, died
 
 
@@ -84,7 +86,7 @@ def _growth(exponent: float, u: FloatArray) -> FloatArray:
     return out
 
 
-def conditional_expected(  # noqa: PLR0917 - the horizon, the summary and the parameters
+def conditional_expected(
     t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, theta: list[FloatArray]
 ) -> FloatArray:
     """``P(alive) (r+x)(beta_i+T) / ((alpha_i+T)(s-1)) [1 - ((beta_i+T)/(beta_i+T+t))^(s-1)]``."""

@@ -37,7 +37,7 @@ into the Pareto/NBD and BG/NBD models. http://brucehardie.com/notes/019/
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from typing_extensions import Self
@@ -144,7 +144,7 @@ class _CovariateModel:
     def _set_roles(self, names: dict[str, tuple[str, ...]]) -> None:
         self._columns = {role: names[role] for role in self._roles if names[role]}
 
-    def _store_plain(self, plain: ProbabilityModel[object]) -> None:  # type: ignore[type-var]
+    def _store_plain(self, plain: ProbabilityModel[Any]) -> None:
         """Store the model without covariates (the special case) as this model's fit."""
         self._fit = CovariateFit(
             names=self._base_names,
@@ -177,9 +177,7 @@ class _CovariateModel:
         theta = per_row_parameters(fit.estimates[:k0], blocks, fit.estimates[k0:], n)
         return columns, theta
 
-    def _make_blocks_for_prediction(
-        self, columns: dict[str, FloatArray], func: str
-    ) -> list[Block]:
+    def _make_blocks_for_prediction(self, columns: dict[str, FloatArray], func: str) -> list[Block]:
         blocks = []
         for target, sign, label, role in self._block_specs():
             names = self._columns.get(role, ())
@@ -223,7 +221,7 @@ class _TransactionCovariateModel(_CovariateModel):
     """What BG/NBD and Pareto/NBD with covariates share: reading, collapsing, fitting."""
 
     _roles = ("purchase", "dropout")
-    _plain_type: ClassVar[type[BetaGeoModel] | type[ParetoNBDModel]]
+    _plain_type: ClassVar[type[BetaGeoModel | ParetoNBDModel]]
 
     def fit(
         self,
@@ -282,17 +280,24 @@ class _TransactionCovariateModel(_CovariateModel):
         self._make_blocks(columns, name)  # checks the covariates of every customer
         covariate_names = [*dict.fromkeys([*purchase, *dropout])]
         merged, weights = collapse_rows([x, t_x, age, *(columns[c] for c in covariate_names)], None)
+        order = np.argsort(merged[0] > 0, kind="stable")  # customers without repeats first
+        merged, weights = [column[order] for column in merged], weights[order]
         x_, t_x_, age_ = merged[:3]
         by_name = dict(zip(covariate_names, merged[3:], strict=True))
         blocks = self._make_blocks(by_name, name)
         likelihood = self._likelihood(x_, t_x_, age_, weights, blocks)
         start = np.log(plain.params.as_array())
         self._fit = fit_blocks(
-            type(self).__name__, self._base_names, likelihood, blocks, start, float(n)
+            type(self).__name__,
+            self._base_names,
+            likelihood,
+            blocks,
+            start=start,
+            total_weight=float(n),
         )
         return self
 
-    def _likelihood(  # noqa: PLR0917 - the summary columns, their weights and the blocks
+    def _likelihood(
         self,
         x: FloatArray,
         t_x: FloatArray,
@@ -319,7 +324,7 @@ class _TransactionCovariateModel(_CovariateModel):
         return self._alive(*_history(columns), theta)
 
     def expected_purchases(self, t: object, summary: object) -> FloatArray:
-        """Expected purchases in ``(T, T + t]`` of each customer, given their history.
+        """Return the expected purchases in ``(T, T + t]`` of each customer, given their history.
 
         Parameters
         ----------
@@ -339,7 +344,7 @@ class _TransactionCovariateModel(_CovariateModel):
         return self._conditional(_horizon(t, len(x)), x, t_x, age, theta)
 
     def expected_purchases_new_customer(self, t: object, summary: object) -> FloatArray:
-        """Expected repeat purchases in ``(0, t]`` of a new customer with each row's covariates.
+        """Return the expected repeat purchases in ``(0, t]`` of new customers, per covariate row.
 
         Only the covariate columns of ``summary`` are read.
         """
@@ -361,7 +366,7 @@ class _TransactionCovariateModel(_CovariateModel):
     ) -> FloatArray:
         raise NotImplementedError
 
-    def _conditional(  # noqa: PLR0917 - the horizon, the summary and the parameters
+    def _conditional(
         self, t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, theta: list[FloatArray]
     ) -> FloatArray:
         raise NotImplementedError
@@ -409,10 +414,13 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
     _plain_type = BetaGeoModel
 
     def _block_specs(self) -> list[tuple[int, float, str, str]]:
-        return [(1, -1.0, "purchase", "purchase"), (2, 1.0, "dropout_a", "dropout"),
-                (3, 1.0, "dropout_b", "dropout")]
+        return [
+            (1, -1.0, "purchase", "purchase"),
+            (2, 1.0, "dropout_a", "dropout"),
+            (3, 1.0, "dropout_b", "dropout"),
+        ]
 
-    def _likelihood(  # noqa: PLR0917 - the summary columns, their weights and the blocks
+    def _likelihood(
         self,
         x: FloatArray,
         t_x: FloatArray,
@@ -433,7 +441,7 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
     ) -> FloatArray:
         return _bg.probability_alive(x, t_x, T, theta)
 
-    def _conditional(  # noqa: PLR0917 - the horizon, the summary and the parameters
+    def _conditional(
         self, t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, theta: list[FloatArray]
     ) -> FloatArray:
         return _bg.conditional_expected(t, x, t_x, T, theta)
@@ -457,7 +465,7 @@ class ParetoNBDCovariateModel(_TransactionCovariateModel):
     def _block_specs(self) -> list[tuple[int, float, str, str]]:
         return [(1, -1.0, "purchase", "purchase"), (3, -1.0, "dropout", "dropout")]
 
-    def _likelihood(  # noqa: PLR0917 - the summary columns, their weights and the blocks
+    def _likelihood(
         self,
         x: FloatArray,
         t_x: FloatArray,
@@ -473,7 +481,7 @@ class ParetoNBDCovariateModel(_TransactionCovariateModel):
     ) -> FloatArray:
         return _pn.probability_alive(x, t_x, T, theta)
 
-    def _conditional(  # noqa: PLR0917 - the horizon, the summary and the parameters
+    def _conditional(
         self, t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, theta: list[FloatArray]
     ) -> FloatArray:
         return _pn.conditional_expected(t, x, t_x, T, theta)
@@ -537,12 +545,17 @@ class GammaGammaCovariateModel(_CovariateModel):
         likelihood = GammaGammaRows(kept["frequency"], kept["monetary_value"], weights)
         start = np.log(plain.params.as_array())
         self._fit = fit_blocks(
-            type(self).__name__, self._base_names, likelihood, blocks, start, float(buyers.sum())
+            type(self).__name__,
+            self._base_names,
+            likelihood,
+            blocks,
+            start=start,
+            total_weight=float(buyers.sum()),
         )
         return self
 
     def expected_average_value(self, summary: object) -> FloatArray:
-        """Expected spend per purchase, ``p (v_i + x zbar) / (p x + q - 1)``, per customer.
+        """Return the expected spend per purchase, ``p (v_i + x zbar) / (p x + q - 1)``.
 
         ``monetary_value`` may be anything for ``frequency == 0`` (it is then
         the new-customer mean ``p v_i / (q - 1)``).
