@@ -165,6 +165,40 @@ def _linear_map(
     return jac
 
 
+def _objective(
+    likelihood: RowLikelihood,
+    blocks: Sequence[Block],
+    standard: list[list[FloatArray]],
+    k0: int,
+) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+    """Total negative log-likelihood and gradient in ``(log theta_0, c)`` coordinates."""
+    sizes = [len(block.columns) for block in blocks]
+    offsets = np.cumsum([k0, *sizes])
+
+    def objective(u: FloatArray) -> tuple[float, FloatArray]:
+        log_theta: list[FloatArray] = [np.full(1, u[j]) for j in range(k0)]
+        for b, block in enumerate(blocks):
+            predictor = u[block.target] + block.sign * u[offsets[b]] * standard[b][0]
+            for j in range(1, sizes[b]):
+                predictor += block.sign * u[offsets[b] + j] * standard[b][j]
+            log_theta[block.target] = predictor
+        with np.errstate(over="ignore"):
+            theta = [np.exp(values) for values in log_theta]
+        if not all(np.isfinite(np.einsum("i->", values)) for values in theta):  # inf or nan
+            return math.inf, np.zeros_like(u)
+        value, rows = likelihood(theta)
+        grad = np.empty_like(u)
+        for j in range(k0):
+            grad[j] = float(np.einsum("i->", rows[j]))
+        for b, block in enumerate(blocks):
+            for j in range(sizes[b]):
+                dot = np.einsum("i,i->", rows[block.target], standard[b][j])
+                grad[offsets[b] + j] = block.sign * float(dot)
+        return -value, -grad
+
+    return objective
+
+
 def fit_blocks(
     name: str,
     base_names: Sequence[str],
@@ -186,31 +220,17 @@ def fit_blocks(
     k0 = len(base_names)
     centers = [block.matrix.mean(axis=0) for block in blocks]
     scales = [block.matrix.std(axis=0) for block in blocks]
+    # one contiguous array per standardised column: the products below are numpy loops
+    # (einsum), not BLAS calls, whose threads cost more than they save on a busy machine
     standard = [
-        (block.matrix - center) / scale
+        [
+            np.ascontiguousarray((block.matrix[:, j] - center[j]) / scale[j])
+            for j in range(len(center))
+        ]
         for block, center, scale in zip(blocks, centers, scales, strict=True)
     ]
     sizes = [len(block.columns) for block in blocks]
-    offsets = np.cumsum([k0, *sizes])
-
-    def objective(u: FloatArray) -> tuple[float, FloatArray]:
-        log_theta: list[FloatArray] = [np.full(1, u[j]) for j in range(k0)]
-        for b, block in enumerate(blocks):
-            coef = u[offsets[b] : offsets[b] + sizes[b]]
-            log_theta[block.target] = log_theta[block.target] + block.sign * (standard[b] @ coef)
-        with np.errstate(over="ignore"):
-            theta = [np.exp(values) for values in log_theta]
-        if not all(np.all(np.isfinite(values) & (values > 0)) for values in theta):
-            return math.inf, np.zeros_like(u)
-        value, rows = likelihood(theta)
-        grad = np.empty_like(u)
-        for j in range(k0):
-            grad[j] = float(np.sum(rows[j]))
-        for b, block in enumerate(blocks):
-            grad[offsets[b] : offsets[b] + sizes[b]] = block.sign * (
-                rows[block.target] @ standard[b]
-            )
-        return -value, -grad
+    objective = _objective(likelihood, blocks, standard, k0)
 
     def scaled(u: FloatArray) -> tuple[float, FloatArray]:
         value, grad = objective(u)
