@@ -457,6 +457,28 @@ class ParetoNBDCovariateModel(_TransactionCovariateModel):
     ``beta_i = beta_0 exp(-gamma_2' z_i)`` for the dropout covariates, the
     note's (and pymc-marketing's) parametrisation. Coefficients are named
     ``purchase:<column>`` and ``dropout:<column>``.
+
+    Examples
+    --------
+    Customers of channel 1 have dropout rates twice as high (``gamma_2 = log 2``),
+    simulated over 52 weeks:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(3)
+    >>> n, T = 6000, 52.0
+    >>> channel = rng.integers(0, 2, n).astype(float)
+    >>> rate = rng.gamma(0.6, 1 / 10.0, n)
+    >>> death = rng.gamma(0.8, 1 / (12.0 * np.exp(-np.log(2) * channel)))
+    >>> end = np.minimum(rng.exponential(1 / death), T)
+    >>> x = rng.poisson(rate * end)
+    >>> t_x = np.where(x > 0, end * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    >>> summary = {"frequency": x, "recency": t_x, "T": np.full(n, T), "channel": channel}
+    >>> model = ParetoNBDCovariateModel().fit(summary, dropout_covariates=["channel"])
+    >>> round(model.coefficients["dropout:channel"], 1)  # log 2 = 0.69
+    0.7
+    >>> model.probability_alive({"frequency": [2, 2], "recency": [50.0, 50.0],
+    ...                          "T": [52.0, 52.0], "channel": [0.0, 1.0]}).round(3)
+    array([0.974, 0.972])
     """
 
     _base_names = ("r", "alpha", "s", "beta")
@@ -496,6 +518,22 @@ class GammaGammaCovariateModel(_CovariateModel):
     The expected spend per purchase of a customer, ``p v_i / (q - 1)``, is
     multiplied by ``exp(gamma)`` per unit of a covariate. Coefficients are named
     ``spend:<column>``. Only repeat buyers (``frequency > 0``) enter the fit.
+
+    Examples
+    --------
+    Premium customers spend 50 % more per purchase (``gamma = log 1.5``), simulated:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(5)
+    >>> n = 4000
+    >>> premium = rng.integers(0, 2, n).astype(float)
+    >>> nu = rng.gamma(4.0, 1 / (15.0 * np.exp(np.log(1.5) * premium)))
+    >>> x = rng.integers(1, 8, n).astype(float)
+    >>> zbar = rng.gamma(6.0 * x, 1 / (nu * x))
+    >>> summary = {"frequency": x, "monetary_value": zbar, "premium": premium}
+    >>> model = GammaGammaCovariateModel().fit(summary, spend_covariates=["premium"])
+    >>> round(float(np.exp(model.coefficients["spend:premium"])), 1)
+    1.5
     """
 
     _base_names = ("p", "q", "v")
