@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -100,7 +101,10 @@ def pymc(model: str, frame: pd.DataFrame) -> dict | None:
             check=True,
             capture_output=True,
         )
-        return json.loads(out.read_text())
+        result = json.loads(out.read_text())
+        # peak resident memory of the largest child so far (KiB on Linux): pymc's process
+        result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        return result
 
 
 SIZES = {"bgnbd": (1_000_000, 1_000_000), "pareto_nbd": (100_000, 100_000)}
@@ -132,6 +136,7 @@ def run(quick: bool, sizes: dict[str, tuple[int, int]] | None = None) -> list[Re
                 extra.update(
                     pymc_n=pymc_n,
                     pymc_seconds=round(theirs["seconds"], 2),
+                    pymc_peak_rss_mib=round(theirs["peak_rss_mib"], 1),
                     ours_seconds_at_pymc_n=round(small_s, 3),
                     ratio_at_pymc_n=round(theirs["seconds"] / small_s, 1),
                     log_likelihood_difference=small_fit.log_likelihood  # type: ignore[attr-defined]
