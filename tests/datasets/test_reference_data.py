@@ -40,6 +40,9 @@ TEST_FILES = {  # gzipped in tests/data; size and md5 before compression
     # lifetimes/datasets/example_transactions.csv
     "example_transactions.csv.gz": (378_603, "e97428d173105f6e72cc54756feeae92"),
 }
+GENERATED_FILES = {  # reference numbers written by a script of the repository, not published data
+    "pymc_covariates_cdnow.json": "tools/pymc_covariates.py cdnow",
+}
 # pymc-marketing data/bgbb_donations.csv and data/sbg_paper.csv
 BGBB_DONATIONS = (122_170, "f8ef2c224f93f6fd92f88d3259b7987a")
 SBG_PAPER = (32_923, "2d13883575d738f90a8179f331bd4c2a")
@@ -72,8 +75,12 @@ def test_test_data_file_is_the_published_file(data_dir, name, expected):
 
 def test_every_file_in_tests_data_is_documented(data_dir):
     # a file added without provenance fails here
-    documented = {*TEST_FILES, "README.md"}
+    documented = {*TEST_FILES, *GENERATED_FILES, "README.md"}
     assert {path.name for path in data_dir.iterdir()} == documented
+    readme = (data_dir / "README.md").read_text(encoding="utf-8")
+    assert all(
+        f"`{name}`" in readme and script in readme for name, script in GENERATED_FILES.items()
+    )
 
 
 def test_every_data_file_in_the_package_is_documented_and_read():
