@@ -217,6 +217,30 @@ def _horizon(t: object, n: int) -> FloatArray:
     return horizon
 
 
+_START_ROWS = 50_000
+"""Above twice this many customers, the starting point is fitted on every k-th customer."""
+
+
+def _start_fit(
+    plain: BetaGeoModel | ParetoNBDModel, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> None:
+    """Fit the model without covariates, the starting point (on a sample of large data).
+
+    Only where the search starts depends on it; on a sample that does not identify the
+    model (no repeat purchases in it, ...) the whole data are used, so the errors are the
+    model's own.
+    """
+    step = len(x) // _START_ROWS
+    if step >= 2:
+        try:
+            plain.fit(x[::step], t_x[::step], T[::step])
+        except ConvergenceError:
+            pass
+        else:
+            return
+    plain.fit(x, t_x, T)
+
+
 class _TransactionCovariateModel(_CovariateModel):
     """What BG/NBD and Pareto/NBD with covariates share: reading, collapsing, fitting."""
 
@@ -273,11 +297,11 @@ class _TransactionCovariateModel(_CovariateModel):
         self._set_roles({"purchase": purchase, "dropout": dropout})
         x, t_x, age = _history(columns)
         plain = self._plain_type()
-        plain.fit(x, t_x, age)
         if not purchase and not dropout:
-            self._store_plain(plain)
+            self._store_plain(plain.fit(x, t_x, age))
             return self
         self._make_blocks(columns, name)  # checks the covariates of every customer
+        _start_fit(plain, x, t_x, age)
         covariate_names = [*dict.fromkeys([*purchase, *dropout])]
         merged, weights = collapse_rows([x, t_x, age, *(columns[c] for c in covariate_names)], None)
         order = np.argsort(merged[0] > 0, kind="stable")  # customers without repeats first
@@ -294,6 +318,7 @@ class _TransactionCovariateModel(_CovariateModel):
             blocks,
             start=start,
             total_weight=float(n),
+            weights=weights,
         )
         return self
 
@@ -589,6 +614,7 @@ class GammaGammaCovariateModel(_CovariateModel):
             blocks,
             start=start,
             total_weight=float(buyers.sum()),
+            weights=weights,
         )
         return self
 
