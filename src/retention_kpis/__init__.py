@@ -60,6 +60,7 @@ from retention_kpis.stats import (
     ProportionEstimate,
     RatioEstimate,
     benjamini_hochberg,
+    log_product_interval,
     normal_difference_test,
     nps_interval,
     nps_standard_error,
@@ -68,6 +69,7 @@ from retention_kpis.stats import (
     ratio_interval,
     ratio_interval_from_sums,
     ratio_standard_error,
+    total_interval,
     two_proportion_ztest,
 )
 
@@ -182,6 +184,7 @@ __all__ = [
     "email_open_rate",
     "email_unsubscribe_rate",
     "engagement_kpis",
+    "log_product_interval",
     "net_promoter_score",
     "normal_difference_test",
     "nps_interval",
@@ -199,6 +202,7 @@ __all__ = [
     "repeat_purchase_rate",
     "retention_rate",
     "return_on_ad_spend",
+    "total_interval",
     "two_proportion_ztest",
     "validate_events",
 ]

@@ -34,7 +34,7 @@ from retention_kpis._core.checks import check_choice, check_fraction
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis._core.values import MaybeNaN
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.report.columns import INTERVAL_METHODS
+from retention_kpis.report.columns import COMPARED_KPIS
 from retention_kpis.report.model import KPIReport, KPIRow, SegmentValue
 from retention_kpis.stats import benjamini_hochberg, nps_standard_error, ratio_standard_error
 
@@ -296,9 +296,9 @@ def detect_changes(
     if not 0 < level < 1:
         msg = f"The 'alpha' parameter of {_FUNC} must be in (0, 1). Got {alpha!r} instead."
         raise InvalidInputError(msg)
-    names = list(INTERVAL_METHODS) if kpis is None else list(kpis)
+    names = list(COMPARED_KPIS) if kpis is None else list(kpis)
     for name in names:
-        check_choice(name, "kpis", _FUNC, INTERVAL_METHODS)
+        check_choice(name, "kpis", _FUNC, COMPARED_KPIS)
     if not isinstance(report, KPIReport) or report.period is None:
         got = "period=None" if isinstance(report, KPIReport) else type(report).__name__
         msg = (

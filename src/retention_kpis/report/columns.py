@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Literal, TypeAlias
 
 __all__ = [
+    "COMPARED_KPIS",
     "COUNT_COLUMNS",
     "DEFINITIONS",
     "ENGAGEMENT_COLUMNS",
     "ENGAGEMENT_COUNTS",
     "ENGAGEMENT_DEFINITIONS",
+    "ENGAGEMENT_INTERVAL_METHODS",
     "ENGAGEMENT_TABLE_COUNTS",
     "INTERVAL_METHODS",
     "KPI_COLUMNS",
@@ -164,17 +166,61 @@ ENGAGEMENT_TABLE_COUNTS = frozenset(
 REFERRED = ("referred_customers", "referred_customer_share")
 """The columns that need the ``channel`` column and a ``referral_channel``."""
 
+_ENGAGEMENT_INTERVALS: dict[str, str] = {
+    "referred_customer_share": "Wilson score interval of referred_customers / customers",
+    "email_open_rate": "Wilson score interval of email_opens / emails_delivered",
+    "email_ctr": "Wilson score interval of email_clicks / emails_delivered",
+    "email_cto_rate": "Wilson score interval of email_clicks / email_opens",
+    "email_unsubscribe_rate": "Wilson score interval of email_unsubscribes / emails_delivered",
+}
+
 INTERVAL_METHODS: dict[str, str] = {
     "conversion_rate": "Wilson score interval of converted / visitors",
+    "cpa": (
+        "log-scale interval of spend / orders, spend fixed, orders a total over "
+        "Poisson-sampled customers (variance: sum of squared customer orders)"
+    ),
+    "cac": (
+        "log-scale interval of spend / new_customers, spend fixed, new customers a "
+        "Poisson count"
+    ),
+    "roas": (
+        "log-scale interval of revenue / spend, spend fixed, revenue a total over "
+        "Poisson-sampled customers (variance: sum of squared customer revenues)"
+    ),
     "aov": "delta-method interval of revenue / orders, customers as clusters",
     "purchase_frequency": "delta-method interval of the mean orders per active customer",
     "csat": "Wilson score interval of satisfied / responses",
     "nps": "adjusted-Wald interval (Rocks 2016), bounded to [-100, 100]",
     "retention_rate": "Wilson score interval of retained / previous period's active customers",
     "churn_rate": "Wilson score interval of churned / previous period's active customers",
+    "clv": (
+        "log-scale delta-method interval of revenue per active customer (customers as "
+        "clusters) / churn_rate (binomial), the two taken as independent"
+    ),
+    **{
+        name: f"{method} (engagement=True)"
+        for name, method in _ENGAGEMENT_INTERVALS.items()
+    },
 }
 """The KPIs that carry ``<kpi>_low`` / ``<kpi>_high`` with ``compute_kpis(confidence=...)``,
 with the interval each gets (formulas in ``docs/metrics/intervals.md``)."""
+
+COMPARED_KPIS: tuple[str, ...] = (
+    "conversion_rate",
+    "aov",
+    "purchase_frequency",
+    "csat",
+    "nps",
+    "retention_rate",
+    "churn_rate",
+)
+"""The interval KPIs :func:`~retention_kpis.compare_kpis` and
+:func:`~retention_kpis.detect_changes` test (from :attr:`KPIRow.interval_inputs`)."""
+
+ENGAGEMENT_INTERVAL_METHODS: dict[str, str] = dict(_ENGAGEMENT_INTERVALS)
+"""The columns of :func:`~retention_kpis.engagement_kpis` that carry ``<kpi>_low`` /
+``<kpi>_high`` with ``confidence=...``, with their interval."""
 
 
 def report_columns(*, intervals: bool) -> tuple[str, ...]:
@@ -195,8 +241,12 @@ def report_columns(*, intervals: bool) -> tuple[str, ...]:
     return tuple(names)
 
 
-def interval_definitions(confidence: float) -> dict[str, str]:
+def interval_definitions(
+    confidence: float, methods: dict[str, str] | None = None
+) -> dict[str, str]:
     """Return the definitions of the interval columns at a confidence level.
+
+    ``methods`` defaults to the report's :data:`INTERVAL_METHODS`.
 
     Examples
     --------
@@ -205,7 +255,7 @@ def interval_definitions(confidence: float) -> dict[str, str]:
     """
     level = f"{100 * confidence:g}%"
     definitions = {}
-    for name, method in INTERVAL_METHODS.items():
+    for name, method in (INTERVAL_METHODS if methods is None else methods).items():
         definitions[f"{name}_low"] = f"lower bound of the {level} {method}"
         definitions[f"{name}_high"] = f"upper bound of the {level} {method}"
     return definitions

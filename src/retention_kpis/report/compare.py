@@ -28,7 +28,7 @@ from retention_kpis._core.checks import check_choice, check_confidence
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis._core.values import MaybeNaN
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.report.columns import INTERVAL_METHODS
+from retention_kpis.report.columns import COMPARED_KPIS
 from retention_kpis.report.model import KPIReport, KPIRow, SegmentValue
 from retention_kpis.stats import (
     benjamini_hochberg,
@@ -288,9 +288,9 @@ def compare_kpis(
     """
     level = check_confidence(confidence, _FUNC)
     how = check_choice(between, "between", _FUNC, ("segments", "periods"))
-    names = list(INTERVAL_METHODS) if kpis is None else list(kpis)
+    names = list(COMPARED_KPIS) if kpis is None else list(kpis)
     for name in names:
-        check_choice(name, "kpis", _FUNC, INTERVAL_METHODS)
+        check_choice(name, "kpis", _FUNC, COMPARED_KPIS)
     if isinstance(report_or_events, KPIReport):
         if options:
             msg = (

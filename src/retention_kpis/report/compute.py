@@ -87,6 +87,7 @@ def _rows(
                 key,
                 no_referred=extras.no_referred,
                 causes=causes,
+                confidence=inputs.confidence,
             )
         )
         rows.append(KPIRow(period=period_start(period, index), segment=segment, **values))

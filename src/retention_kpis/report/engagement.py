@@ -42,17 +42,23 @@ import narwhals.stable.v2 as nw
 
 from retention_kpis._core.backends import from_columns, native_kind
 from retention_kpis._core.calendar import Period, period_start
-from retention_kpis._core.checks import check_top_fraction
+from retention_kpis._core.checks import check_confidence, check_top_fraction
 from retention_kpis._core.columns import CUSTOMER, segment_names
 from retention_kpis._core.durations import parse_duration
 from retention_kpis._core.frames import collect, key_order, private_segments
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis.events import EventSchema, UnknownEvents, validate_events
 from retention_kpis.events.schema import check_schema
-from retention_kpis.report.columns import ENGAGEMENT_DEFINITIONS, ENGAGEMENT_TABLE_COUNTS, REFERRED
+from retention_kpis.report.columns import (
+    ENGAGEMENT_DEFINITIONS,
+    ENGAGEMENT_INTERVAL_METHODS,
+    ENGAGEMENT_TABLE_COUNTS,
+    REFERRED,
+)
 from retention_kpis.report.compute import ChurnFrom, compute_kpis
 from retention_kpis.report.engagement_rows import engagement_row
 from retention_kpis.report.engagement_tables import engagement_tables, first_touch, with_channel
+from retention_kpis.report.interval_rows import engagement_interval_values
 from retention_kpis.report.options import (
     check_by,
     check_referral_channel,
@@ -93,6 +99,7 @@ def engagement_kpis(
     top_fraction: float = 0.2,
     referral_channel: str | None = "referral",
     unknown_events: UnknownEvents = "raise",
+    confidence: float | None = None,
 ) -> Any:  # noqa: ANN401 - a native frame of the input's kind
     """Referral, email and Pareto-share KPIs per period (and segment) from events.
 
@@ -122,6 +129,12 @@ def engagement_kpis(
         left out).
     unknown_events : {"raise", "ignore"}, default="raise"
         What to do with event types the schema does not know.
+    confidence : float or None, default=None
+        Add ``<kpi>_low`` and ``<kpi>_high`` columns at this level (in (0, 1)) after
+        each share: ``referred_customer_share``, ``email_open_rate``, ``email_ctr``,
+        ``email_cto_rate`` and ``email_unsubscribe_rate`` (Wilson score intervals of the
+        counts beside them; null where the share is). None adds nothing. Methods:
+        ``docs/metrics/intervals.md``.
 
     Returns
     -------
@@ -129,7 +142,8 @@ def engagement_kpis(
         Of the input's kind, one row per (period, segment) holding an event,
         sorted: ``period`` (first day, a date; null with ``period=None``), the
         ``by`` columns, then the columns of :data:`ENGAGEMENT_DEFINITIONS`
-        (counts Int64; rates Float64, null where the denominator is 0).
+        (counts Int64; rates Float64, null where the denominator is 0), each share
+        followed by its bounds with ``confidence``.
 
     Raises
     ------
@@ -156,6 +170,9 @@ def engagement_kpis(
     (2, 1, 0.5)
     >>> int(row["email_attributed_repeat_purchases"]), float(row["pareto_share"])
     (1, 0.6666666666666666)
+    >>> row = engagement_kpis(events, confidence=0.95).iloc[0]
+    >>> round(float(row["email_ctr_low"]), 4), round(float(row["email_ctr_high"]), 4)
+    (0.0945, 0.9055)
     """
     func = "engagement_kpis"
     schema_ = check_schema(schema, func)
@@ -164,6 +181,7 @@ def engagement_kpis(
     window = int(parse_duration(click_window, "click_window", func, whole_seconds=True))
     fraction = check_top_fraction(top_fraction, func)
     channel = check_referral_channel(referral_channel, func, optional=True)
+    level = None if confidence is None else check_confidence(confidence, func)
     lf, columns = _prepared_frame(events, schema_, by_, channel, unknown_events)
     tables = engagement_tables(
         lf,
@@ -176,13 +194,21 @@ def engagement_kpis(
         top_fraction=fraction,
     )
     keys = sorted(tables.tables["main"], key=key_order)
-    kpis = [name for name in ENGAGEMENT_DEFINITIONS if channel is not None or name not in REFERRED]
+    kpis = []
+    for name in ENGAGEMENT_DEFINITIONS:
+        if channel is None and name in REFERRED:
+            continue
+        kpis.append(name)
+        if level is not None and name in ENGAGEMENT_INTERVAL_METHODS:
+            kpis += [f"{name}_low", f"{name}_high"]
     data: dict[str, list[Any]] = {name: [] for name in ("period", *by_, *kpis)}
     for key in keys:
         data["period"].append(period_start(period_, key[0] if period_ is not None else None))
         for name, value in zip(by_, key[1:] if period_ is not None else key, strict=True):
             data[name].append(value)
         row = engagement_row(tables, key)
+        if level is not None:
+            row.update(engagement_interval_values(row, level, referred=channel is not None))
         for name in kpis:
             value = row[name]
             data[name].append(None if isinstance(value, float) and math.isnan(value) else value)

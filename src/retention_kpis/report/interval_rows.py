@@ -4,7 +4,10 @@ No formula is written here: each bound comes from :mod:`retention_kpis.stats` fe
 counts the row already has (shares: Wilson; NPS: adjusted Wald) or with the per-customer
 sums and squares of orders and revenue the engine computed in the query that groups
 purchases per customer (``aov`` and ``purchase_frequency``: the delta method with
-customers as clusters). Methods and references: ``docs/metrics/intervals.md``.
+customers as clusters; ``roas``, ``cpa`` and ``cac``: the total over customers with spend
+fixed, :func:`~retention_kpis.total_interval`; ``clv``: revenue per purchaser over the
+churn rate, :func:`~retention_kpis.log_product_interval`). The engagement shares come
+from the engagement tables' counts. Methods and references: ``docs/metrics/intervals.md``.
 """
 
 from __future__ import annotations
@@ -17,9 +20,31 @@ import numpy as np
 
 from retention_kpis._core.frames import Key
 from retention_kpis.report.plan import Aggregates
-from retention_kpis.stats import nps_interval, proportion_interval, ratio_interval_from_sums
+from retention_kpis.stats import (
+    log_product_interval,
+    nps_interval,
+    proportion_interval,
+    ratio_interval_from_sums,
+    ratio_standard_error,
+    total_interval,
+)
 
-__all__ = ["IntervalParts", "interval_inputs", "interval_values"]
+__all__ = [
+    "ENGAGEMENT_SHARES",
+    "IntervalParts",
+    "engagement_interval_values",
+    "interval_inputs",
+    "interval_values",
+]
+
+ENGAGEMENT_SHARES: dict[str, tuple[str, str]] = {
+    "referred_customer_share": ("referred_customers", "customers"),
+    "email_open_rate": ("email_opens", "emails_delivered"),
+    "email_ctr": ("email_clicks", "emails_delivered"),
+    "email_cto_rate": ("email_clicks", "email_opens"),
+    "email_unsubscribe_rate": ("email_unsubscribes", "emails_delivered"),
+}
+"""The engagement shares with an interval: (successes, trials) columns of an engagement row."""
 
 _NAN_PAIR = (math.nan, math.nan)
 
@@ -40,6 +65,8 @@ class IntervalParts:
     csat_threshold: int
     nps_scores: np.ndarray[Any, np.dtype[np.float64]] | None
     attributed: bool
+    spend: float = math.nan
+    new_customers: float = 0.0
 
 
 def _share(successes: int, trials: int, confidence: float) -> tuple[float, float]:
@@ -66,6 +93,73 @@ def _ratio_sums(
     return inputs
 
 
+def _spend_sums(
+    aggregates: Aggregates, key: Key, parts: IntervalParts
+) -> dict[str, tuple[float, ...]]:
+    """``(total, sum of squared customer totals, spend)`` of ``roas``, ``cpa`` and ``cac``.
+
+    Left out with attribution (credited totals have no customer-level squares) and
+    without spend rows.
+    """
+    sums = aggregates.tables.get("moments", {}).get(key)
+    if sums is None or parts.attributed or math.isnan(parts.spend):
+        return {}
+    orders, orders_sq = float(sums["sum_orders"] or 0), float(sums["sum_orders_sq"] or 0)
+    revenue = float(sums["sum_revenue"] or 0)
+    revenue_sq = float(sums["sum_revenue_sq"] or 0)
+    new = float(parts.new_customers)  # each new customer counts once: its square is 1
+    return {
+        "roas": (revenue, revenue_sq, parts.spend),
+        "cpa": (orders, orders_sq, parts.spend),
+        "cac": (new, new, parts.spend),
+    }
+
+
+def _clv_parts(
+    aggregates: Aggregates, key: Key, parts: IntervalParts
+) -> dict[str, tuple[float, ...]]:
+    """``(n, sum_revenue, sum_revenue_sq, churned, start)`` of ``clv``, where it is defined."""
+    sums = aggregates.tables.get("moments", {}).get(key)
+    if sums is None or parts.retained is None or not parts.start:
+        return {}
+    revenue = float(sums["sum_revenue"] or 0)
+    revenue_sq = float(sums["sum_revenue_sq"] or 0)
+    churned = float(parts.start - parts.retained)
+    return {"clv": (float(parts.active), revenue, revenue_sq, churned, float(parts.start))}
+
+
+def _spend_bound(sums: tuple[float, ...] | None, kpi: str, confidence: float) -> tuple[float, float]:
+    """ROAS ``total / spend``; CPA and CAC ``spend / total`` (bounds swap), spend fixed."""
+    if sums is None:
+        return _NAN_PAIR
+    total, squares, spend = sums
+    low, high = total_interval(total, sum_squares=squares, confidence=confidence)
+    if math.isnan(low) or (kpi == "roas" and spend == 0):
+        return _NAN_PAIR
+    if kpi == "roas":
+        return low / spend, high / spend
+    return spend / high, spend / low
+
+
+def _clv_bound(sums: tuple[float, ...] | None, confidence: float) -> tuple[float, float]:
+    """Revenue per purchaser (delta method) over the churn rate (binomial), on the log scale."""
+    if sums is None:
+        return _NAN_PAIR
+    n, revenue, revenue_sq, churned, start = sums
+    count = int(n)
+    if count < 2 or churned == 0:  # noqa: PLR2004 - a standard error needs two purchasers
+        return _NAN_PAIR
+    per_customer = revenue / n
+    per_customer_se = ratio_standard_error(
+        count, sum_x=n, sum_y=revenue, sum_xx=n, sum_yy=revenue_sq, sum_xy=revenue
+    )
+    churn = churned / start
+    churn_se = math.sqrt(churn * (1.0 - churn) / start)
+    return log_product_interval(
+        [(per_customer, per_customer_se, 1.0), (churn, churn_se, -1.0)], confidence=confidence
+    )
+
+
 def _ratio_bound(sums: tuple[float, ...] | None, confidence: float) -> tuple[float, float]:
     if sums is None:
         return _NAN_PAIR
@@ -82,10 +176,14 @@ def interval_inputs(
 
     Shares: ``(successes, trials)``; ``nps``: ``(promoters, passives, detractors)``;
     ``aov`` and ``purchase_frequency``: ``(n, sum_x, sum_y, sum_xx, sum_yy, sum_xy)`` over
-    customers. A KPI without its inputs (no responses, no previous period) is left out.
+    customers; ``roas``, ``cpa`` and ``cac``: ``(total, sum of squared customer totals,
+    spend)``; ``clv``: ``(purchasers, revenue, sum of squared revenues, churned, customers at
+    start)``. A KPI without its inputs (no responses, no previous period) is left out.
     """
     inputs: dict[str, tuple[float, ...]] = {"conversion_rate": (parts.converted, parts.visitors)}
     inputs.update(_ratio_sums(aggregates, key, parts))
+    inputs.update(_spend_sums(aggregates, key, parts))
+    inputs.update(_clv_parts(aggregates, key, parts))
     if parts.csat_scores is not None:
         satisfied = int((parts.csat_scores >= parts.csat_threshold).sum())
         inputs["csat"] = (satisfied, parts.csat_scores.size)
@@ -109,6 +207,9 @@ def interval_values(inputs: dict[str, tuple[float, ...]], confidence: float) -> 
         )
     for name in ("aov", "purchase_frequency"):
         bounds[name] = _ratio_bound(inputs.get(name), confidence)
+    for name in ("roas", "cpa", "cac"):
+        bounds[name] = _spend_bound(inputs.get(name), name, confidence)
+    bounds["clv"] = _clv_bound(inputs.get("clv"), confidence)
     nps = inputs.get("nps")
     bounds["nps"] = (
         _NAN_PAIR
@@ -117,5 +218,32 @@ def interval_values(inputs: dict[str, tuple[float, ...]], confidence: float) -> 
     )
     values: dict[str, float] = {}
     for name, (low, high) in bounds.items():
+        values[f"{name}_low"], values[f"{name}_high"] = low, high
+    return values
+
+
+def engagement_interval_values(
+    row: dict[str, Any], confidence: float, *, referred: bool = True
+) -> dict[str, float]:
+    """Return the ``<share>_low`` / ``<share>_high`` of the engagement shares of one row.
+
+    ``row`` holds the counts of :func:`~retention_kpis.report.engagement_rows.engagement_row`;
+    Wilson score intervals; ``referred=False`` leaves the referred share's bounds nan.
+
+    Examples
+    --------
+    >>> row = {"customers": 10, "referred_customers": 0, "emails_delivered": 0,
+    ...        "email_opens": 0, "email_clicks": 0, "email_unsubscribes": 0}
+    >>> values = engagement_interval_values(row, 0.95)
+    >>> values["referred_customer_share_low"], round(values["referred_customer_share_high"], 4)
+    (0.0, 0.2775)
+    >>> values["email_open_rate_low"]
+    nan
+    """
+    values: dict[str, float] = {}
+    for name, (part, whole) in ENGAGEMENT_SHARES.items():
+        low, high = _NAN_PAIR
+        if referred or name != "referred_customer_share":
+            low, high = _share(int(row[part]), int(row[whole]), confidence)
         values[f"{name}_low"], values[f"{name}_high"] = low, high
     return values

@@ -119,8 +119,14 @@ class KPIRow(BaseModel):
     spend: NonNegative = math.nan
     new_customers: int | float = Field(ge=0)
     cpa: NonNegative = math.nan
+    cpa_low: NonNegative = _bound()
+    cpa_high: NonNegative = _bound()
     cac: NonNegative = math.nan
+    cac_low: NonNegative = _bound()
+    cac_high: NonNegative = _bound()
     roas: NonNegative = math.nan
+    roas_low: NonNegative = _bound()
+    roas_high: NonNegative = _bound()
     aov: NonNegative = math.nan
     aov_low: NonNegative = _bound()
     aov_high: NonNegative = _bound()
@@ -141,16 +147,28 @@ class KPIRow(BaseModel):
     churn_rate_low: Fraction = _bound()
     churn_rate_high: Fraction = _bound()
     clv: NonNegative = math.nan
+    clv_low: NonNegative = _bound()
+    clv_high: NonNegative = _bound()
     interval_inputs: dict[str, tuple[float, ...]] | None = Field(default=None, exclude_if=_absent)
     referrals: int | None = Field(default=None, ge=0)
     referral_rate: NonNegative = math.nan
     referred_customers: int | None = Field(default=None, ge=0)
     referred_customer_share: Fraction = math.nan
+    referred_customer_share_low: Fraction = _bound()
+    referred_customer_share_high: Fraction = _bound()
     emails_delivered: int | None = Field(default=None, ge=0)
     email_open_rate: Fraction = math.nan
+    email_open_rate_low: Fraction = _bound()
+    email_open_rate_high: Fraction = _bound()
     email_ctr: Fraction = math.nan
+    email_ctr_low: Fraction = _bound()
+    email_ctr_high: Fraction = _bound()
     email_cto_rate: Fraction = math.nan
+    email_cto_rate_low: Fraction = _bound()
+    email_cto_rate_high: Fraction = _bound()
     email_unsubscribe_rate: Fraction = math.nan
+    email_unsubscribe_rate_low: Fraction = _bound()
+    email_unsubscribe_rate_high: Fraction = _bound()
     email_attributed_repeat_purchases: int | None = Field(default=None, ge=0)
     pareto_share: Fraction = math.nan
 

@@ -35,7 +35,12 @@ from retention_kpis.metrics.roas import return_on_ad_spend
 from retention_kpis.report.columns import ENGAGEMENT_COLUMNS, ENGAGEMENT_COUNTS
 from retention_kpis.report.engagement_rows import engagement_row
 from retention_kpis.report.engagement_tables import EngagementTables
-from retention_kpis.report.interval_rows import IntervalParts, interval_inputs, interval_values
+from retention_kpis.report.interval_rows import (
+    IntervalParts,
+    engagement_interval_values,
+    interval_inputs,
+    interval_values,
+)
 from retention_kpis.report.plan import Aggregates
 
 __all__ = ["RowInputs", "engagement_values", "kpi_values"]
@@ -277,6 +282,8 @@ def kpi_values(
             csat_threshold=inputs.csat_threshold,
             nps_scores=nps_scores,
             attributed=attributed is not None,
+            spend=money["spend"],
+            new_customers=money["new_customers"],
         )
         used = interval_inputs(aggregates, key, parts)
         intervals = {**interval_values(used, inputs.confidence), "interval_inputs": used}
@@ -311,11 +318,13 @@ def engagement_values(
     *,
     no_referred: str | None,
     causes: dict[str, int],
+    confidence: float | None = None,
 ) -> dict[str, Any]:
     """Return the engagement columns of one key; counts undefined ones by cause.
 
     ``tables`` is None with ``engagement=False`` (every column null);
     ``no_referred`` names why referred customers cannot be told apart, if so.
+    ``confidence`` adds the Wilson bounds of the engagement shares.
     """
     if tables is None:
         _note(
@@ -334,4 +343,6 @@ def engagement_values(
             _note(causes, cause)
     if values["emails_delivered"] and math.isnan(values["email_cto_rate"]):
         _note(causes, "email_cto_rate is null where no delivered email was opened")
+    if confidence is not None:
+        values.update(engagement_interval_values(row, confidence, referred=no_referred is None))
     return values

@@ -8,6 +8,8 @@ frozen models carrying a value with its interval:
 * :mod:`~retention_kpis.stats.nps`: the NPS's Wald and adjusted-Wald intervals;
 * :mod:`~retention_kpis.stats.ratios`: delta-method and bootstrap intervals for a
   ratio of customer-level totals (AOV, purchase frequency, survey means, ROAS);
+* :mod:`~retention_kpis.stats.totals`: intervals for a total over customers (ROAS, CPA,
+  CAC with spend fixed) and for a product of independent estimates (the facade's CLV);
 * :mod:`~retention_kpis.stats.differences`: the normal test of two independent estimates;
 * :mod:`~retention_kpis.stats.multiple`: Benjamini-Hochberg adjustment;
 * :mod:`~retention_kpis.stats.models`: :class:`ProportionEstimate`,
@@ -37,6 +39,7 @@ from retention_kpis.stats.ratios import (
     ratio_interval_from_sums,
     ratio_standard_error,
 )
+from retention_kpis.stats.totals import log_product_interval, total_interval
 
 __all__ = [
     "IntervalEstimate",
@@ -44,6 +47,7 @@ __all__ = [
     "ProportionEstimate",
     "RatioEstimate",
     "benjamini_hochberg",
+    "log_product_interval",
     "normal_difference_test",
     "nps_interval",
     "nps_standard_error",
@@ -52,5 +56,6 @@ __all__ = [
     "ratio_interval",
     "ratio_interval_from_sums",
     "ratio_standard_error",
+    "total_interval",
     "two_proportion_ztest",
 ]
