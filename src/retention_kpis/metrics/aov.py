@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from retention_kpis._core.checks import (
@@ -11,7 +12,9 @@ from retention_kpis._core.checks import (
     check_zero_division,
     divide,
 )
-from retention_kpis.metrics._base import NonNegative, RatioKPI
+from retention_kpis.metrics._base import NonNegative, RatioKPI, customer_totals, interval_fields
+from retention_kpis.stats import ratio_interval
+from retention_kpis.stats.ratios import RatioMethod
 
 __all__ = ["AverageOrderValue", "average_order_value"]
 
@@ -102,3 +105,50 @@ class AverageOrderValue(RatioKPI):
             revenue, orders, zero_division=zero_division, fractional=fractional
         )
         return cls(value=value, numerator=revenue, denominator=orders)
+
+    @classmethod
+    def from_customers(
+        cls,
+        revenue: object,
+        orders: object,
+        *,
+        confidence: float = 0.95,
+        interval_method: RatioMethod = "delta",
+        n_resamples: int = 2_000,
+        seed: int = 0,
+    ) -> AverageOrderValue:
+        """Compute the AOV from per-customer totals, with its interval (customers as clusters).
+
+        Parameters
+        ----------
+        revenue, orders : array-like of float
+            One revenue total and one order count per customer.
+        confidence : float, default=0.95
+            Confidence level, in (0, 1).
+        interval_method : {"delta", "bootstrap"}, default="delta"
+            Method of :func:`~retention_kpis.ratio_interval` (customers as clusters).
+        n_resamples : int, default=2000
+            Bootstrap resamples.
+        seed : int, default=0
+            Bootstrap seed.
+
+        Examples
+        --------
+        >>> result = AverageOrderValue.from_customers([10.0, 50.0, 20.0], [1, 2, 1])
+        >>> result.value, round(result.ci_low, 2), round(result.ci_high, 2)
+        (20.0, 11.51, 28.49)
+        """
+        func = "AverageOrderValue.from_customers"
+        y = customer_totals(revenue, "revenue", func)
+        x = customer_totals(orders, "orders", func)
+        bounds = ratio_interval(
+            y, x, confidence=confidence, method=interval_method, n_resamples=n_resamples, seed=seed
+        )
+        total_revenue, total_orders = float(y.sum()), float(x.sum())
+        value = average_order_value(total_revenue, total_orders, zero_division=math.nan)
+        return cls(
+            value=value,
+            numerator=total_revenue,
+            denominator=total_orders,
+            **interval_fields(bounds, confidence, interval_method),
+        )

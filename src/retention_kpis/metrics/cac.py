@@ -11,7 +11,9 @@ from retention_kpis._core.checks import (
     check_zero_division,
     divide,
 )
-from retention_kpis.metrics._base import NonNegative, RatioKPI
+from retention_kpis.exceptions import InvalidInputError
+from retention_kpis.metrics._base import NonNegative, RatioKPI, interval_fields
+from retention_kpis.stats import total_interval
 
 __all__ = ["CustomerAcquisitionCost", "customer_acquisition_cost"]
 
@@ -102,9 +104,34 @@ class CustomerAcquisitionCost(RatioKPI):
         *,
         zero_division: ZeroDivision = "warn",
         fractional: bool = False,
+        confidence: float | None = None,
     ) -> CustomerAcquisitionCost:
-        """Compute the CAC and keep its numerator and denominator."""
+        """Compute the CAC and keep its numerator and denominator.
+
+        With ``confidence`` (whole ``new_customers`` only) also the interval with the cost
+        fixed and the new customers a Poisson count: ``cost / N`` at the bounds of
+        :func:`~retention_kpis.total_interval` (``N exp(+-z / sqrt(N))``).
+
+        Examples
+        --------
+        >>> result = CustomerAcquisitionCost.from_totals(12_000.0, 80, confidence=0.95)
+        >>> round(result.ci_low, 2), round(result.ci_high, 2), result.interval_method
+        (120.48, 186.75, 'poisson_total')
+        """
         value = customer_acquisition_cost(
             cost, new_customers, zero_division=zero_division, fractional=fractional
         )
-        return cls(value=value, numerator=cost, denominator=new_customers)
+        interval: dict[str, object] = {}
+        if confidence is not None:
+            if fractional:
+                msg = (
+                    "The 'confidence' parameter of CustomerAcquisitionCost.from_totals needs "
+                    "whole new_customers (a Poisson count). Got fractional=True instead."
+                )
+                raise InvalidInputError(msg)
+            low, high = total_interval(
+                float(new_customers), sum_squares=float(new_customers), confidence=confidence
+            )
+            bounds = (float(cost) / high, float(cost) / low) if new_customers else (low, high)
+            interval = interval_fields(bounds, confidence, "poisson_total")
+        return cls(value=value, numerator=cost, denominator=new_customers, **interval)

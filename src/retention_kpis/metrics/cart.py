@@ -12,7 +12,7 @@ from retention_kpis._core.checks import (
     divide,
     share_of,
 )
-from retention_kpis.metrics._base import Fraction, RatioKPI
+from retention_kpis.metrics._base import Fraction, ProportionMethod, RatioKPI, share_interval
 
 __all__ = [
     "CartAbandonmentRate",
@@ -134,12 +134,23 @@ class CartAbandonmentRate(RatioKPI):
 
     @classmethod
     def from_counts(
-        cls, carts_created: int, carts_converted: int, *, zero_division: ZeroDivision = "warn"
+        cls,
+        carts_created: int,
+        carts_converted: int,
+        *,
+        zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> CartAbandonmentRate:
         """Compute the cart abandonment rate and keep its numerator and denominator."""
         value = cart_abandonment_rate(carts_created, carts_converted, zero_division=zero_division)
         return cls(
-            value=value, numerator=carts_created - carts_converted, denominator=carts_created
+            value=value,
+            numerator=carts_created - carts_converted,
+            denominator=carts_created,
+            **share_interval(
+                carts_created - carts_converted, carts_created, confidence, interval_method
+            ),
         )
 
 
@@ -165,9 +176,16 @@ class CheckoutConversionRate(RatioKPI):
         checkouts_started: int,
         *,
         zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> CheckoutConversionRate:
         """Compute the checkout conversion rate and keep its numerator and denominator."""
         value = checkout_conversion_rate(
             checkouts_completed, checkouts_started, zero_division=zero_division
         )
-        return cls(value=value, numerator=checkouts_completed, denominator=checkouts_started)
+        return cls(
+            value=value,
+            numerator=checkouts_completed,
+            denominator=checkouts_started,
+            **share_interval(checkouts_completed, checkouts_started, confidence, interval_method),
+        )

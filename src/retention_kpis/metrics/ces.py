@@ -15,7 +15,9 @@ from retention_kpis._core.checks import (
     check_zero_division,
     divide,
 )
-from retention_kpis.metrics._base import KPIResult, MaybeNaN
+from retention_kpis.metrics._base import KPIResult, MaybeNaN, interval_fields
+from retention_kpis.stats import ratio_interval
+from retention_kpis.stats.ratios import RatioMethod
 
 __all__ = ["CustomerEffortScore", "customer_effort_score"]
 
@@ -134,7 +136,35 @@ class CustomerEffortScore(KPIResult):
         *,
         scale: tuple[int, int] = (1, 7),
         zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: RatioMethod = "delta",
+        seed: int = 0,
     ) -> CustomerEffortScore:
-        """Compute the CES and keep the sum of answers and the response count."""
+        """Compute the CES and keep the sum of answers and the response count.
+
+        With ``confidence`` also the interval of the mean answer, each response one draw
+        (:func:`~retention_kpis.ratio_interval` with denominators 1: the normal interval of
+        a mean, or the seeded percentile bootstrap), kept within ``scale``; nan with fewer
+        than two responses.
+
+        Examples
+        --------
+        >>> result = CustomerEffortScore.from_scores([7, 6, 5, 2], confidence=0.95)
+        >>> round(result.ci_low, 3), round(result.ci_high, 3)
+        (2.883, 7.0)
+        """
         tally = _tally(scores, scale)
-        return cls(value=_score(tally, zero_division), **tally._asdict())
+        interval: dict[str, object] = {}
+        if confidence is not None:
+            values = as_score_array(scores, "scores", _FUNC)
+            low, high = ratio_interval(
+                values,
+                [1.0] * values.size,
+                confidence=confidence,
+                method=interval_method,
+                seed=seed,
+            )
+            bottom, top = tally.scale
+            bounds = (max(float(bottom), low), min(float(top), high))
+            interval = interval_fields(bounds, confidence, interval_method)
+        return cls(value=_score(tally, zero_division), **tally._asdict(), **interval)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from retention_kpis._core.checks import ZeroDivision, share_of
-from retention_kpis.metrics._base import Fraction, RatioKPI
+from retention_kpis.metrics._base import Fraction, ProportionMethod, RatioKPI, share_interval
 
 __all__ = ["ChurnRate", "churn_rate"]
 
@@ -82,7 +82,14 @@ class ChurnRate(RatioKPI):
         customers_lost: int,
         *,
         zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> ChurnRate:
         """Compute the churn rate and keep its numerator and denominator."""
         value = churn_rate(customers_at_start, customers_lost, zero_division=zero_division)
-        return cls(value=value, numerator=customers_lost, denominator=customers_at_start)
+        return cls(
+            value=value,
+            numerator=customers_lost,
+            denominator=customers_at_start,
+            **share_interval(customers_lost, customers_at_start, confidence, interval_method),
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from retention_kpis._core.checks import ZeroDivision, share_of
-from retention_kpis.metrics._base import Fraction, RatioKPI
+from retention_kpis.metrics._base import Fraction, ProportionMethod, RatioKPI, share_interval
 
 __all__ = ["ConversionRate", "conversion_rate"]
 
@@ -70,8 +70,19 @@ class ConversionRate(RatioKPI):
 
     @classmethod
     def from_counts(
-        cls, conversions: int, visitors: int, *, zero_division: ZeroDivision = "warn"
+        cls,
+        conversions: int,
+        visitors: int,
+        *,
+        zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> ConversionRate:
         """Compute the conversion rate and keep its numerator and denominator."""
         value = conversion_rate(conversions, visitors, zero_division=zero_division)
-        return cls(value=value, numerator=conversions, denominator=visitors)
+        return cls(
+            value=value,
+            numerator=conversions,
+            denominator=visitors,
+            **share_interval(conversions, visitors, confidence, interval_method),
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from retention_kpis._core.checks import (
@@ -11,7 +12,7 @@ from retention_kpis._core.checks import (
     check_zero_division,
     divide,
 )
-from retention_kpis.metrics._base import NonNegative, RatioKPI
+from retention_kpis.metrics._base import NonNegative, RatioKPI, customer_totals, spend_interval
 
 __all__ = ["CostPerAcquisition", "cost_per_acquisition"]
 
@@ -109,3 +110,38 @@ class CostPerAcquisition(RatioKPI):
             cost, acquisitions, zero_division=zero_division, fractional=fractional
         )
         return cls(value=value, numerator=cost, denominator=acquisitions)
+
+    @classmethod
+    def from_customers(
+        cls, cost: float, acquisitions: object, *, confidence: float = 0.95
+    ) -> CostPerAcquisition:
+        """Compute the CPA from conversions per customer, with its interval (cost fixed).
+
+        The interval is ``cost`` divided by the bounds of
+        :func:`~retention_kpis.total_interval` of the conversions
+        (``interval_method="poisson_total"``): converting customers are a Poisson sample,
+        each customer's conversions one draw.
+
+        Parameters
+        ----------
+        cost : float
+            The spend, ``>= 0`` (fixed).
+        acquisitions : array-like of int
+            Conversions (orders) of each converting customer.
+        confidence : float, default=0.95
+            Confidence level, in (0, 1).
+
+        Examples
+        --------
+        >>> result = CostPerAcquisition.from_customers(100.0, [1, 2, 1, 1])
+        >>> result.value, round(result.ci_low, 2), round(result.ci_high, 2)
+        (20.0, 7.09, 56.42)
+        """
+        x = customer_totals(acquisitions, "acquisitions", "CostPerAcquisition.from_customers")
+        value = cost_per_acquisition(cost, float(x.sum()), zero_division=math.nan)
+        return cls(
+            value=value,
+            numerator=cost,
+            denominator=float(x.sum()),
+            **spend_interval(float(cost), x, confidence, spend_on_top=True),
+        )

@@ -14,7 +14,7 @@ from retention_kpis._core.checks import (
     divide,
 )
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.metrics._base import Fraction, KPIResult
+from retention_kpis.metrics._base import Fraction, KPIResult, ProportionMethod, share_interval
 
 __all__ = ["CustomerSatisfactionScore", "customer_satisfaction_score"]
 
@@ -137,7 +137,19 @@ class CustomerSatisfactionScore(KPIResult):
         scale: tuple[int, int] = (1, 5),
         satisfied_threshold: int = 4,
         zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> CustomerSatisfactionScore:
-        """Compute the CSAT and keep the satisfied and response counts."""
+        """Compute the CSAT and keep the satisfied and response counts.
+
+        With ``confidence`` also the Wilson (or Jeffreys) interval of the satisfied share.
+
+        Examples
+        --------
+        >>> result = CustomerSatisfactionScore.from_scores([5, 4, 4, 3, 1], confidence=0.95)
+        >>> round(result.ci_low, 4), round(result.ci_high, 4), result.interval_method
+        (0.2307, 0.8824, 'wilson')
+        """
         tally = _tally(scores, scale, satisfied_threshold)
-        return cls(value=_score(tally, zero_division), **tally._asdict())
+        interval = share_interval(tally.satisfied, tally.responses, confidence, interval_method)
+        return cls(value=_score(tally, zero_division), **tally._asdict(), **interval)

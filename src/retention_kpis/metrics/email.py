@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Literal
 
 from retention_kpis._core.checks import ZeroDivision, share_of
-from retention_kpis.metrics._base import Fraction, RatioKPI
+from retention_kpis.metrics._base import Fraction, ProportionMethod, RatioKPI, share_interval
 
 __all__ = [
     "EmailClickThroughRate",
@@ -216,11 +216,22 @@ class EmailOpenRate(RatioKPI):
 
     @classmethod
     def from_counts(
-        cls, opens: int, delivered: int, *, zero_division: ZeroDivision = "warn"
+        cls,
+        opens: int,
+        delivered: int,
+        *,
+        zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> EmailOpenRate:
         """Compute the open rate and keep its numerator and denominator."""
         value = email_open_rate(opens, delivered, zero_division=zero_division)
-        return cls(value=value, numerator=opens, denominator=delivered)
+        return cls(
+            value=value,
+            numerator=opens,
+            denominator=delivered,
+            **share_interval(opens, delivered, confidence, interval_method),
+        )
 
 
 class EmailClickThroughRate(RatioKPI):
@@ -238,11 +249,22 @@ class EmailClickThroughRate(RatioKPI):
 
     @classmethod
     def from_counts(
-        cls, clicks: int, delivered: int, *, zero_division: ZeroDivision = "warn"
+        cls,
+        clicks: int,
+        delivered: int,
+        *,
+        zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> EmailClickThroughRate:
         """Compute the click-through rate and keep its numerator and denominator."""
         value = email_click_through_rate(clicks, delivered, zero_division=zero_division)
-        return cls(value=value, numerator=clicks, denominator=delivered)
+        return cls(
+            value=value,
+            numerator=clicks,
+            denominator=delivered,
+            **share_interval(clicks, delivered, confidence, interval_method),
+        )
 
 
 class EmailClickToOpenRate(RatioKPI):
@@ -260,11 +282,22 @@ class EmailClickToOpenRate(RatioKPI):
 
     @classmethod
     def from_counts(
-        cls, clicks: int, opens: int, *, zero_division: ZeroDivision = "warn"
+        cls,
+        clicks: int,
+        opens: int,
+        *,
+        zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> EmailClickToOpenRate:
         """Compute the click-to-open rate and keep its numerator and denominator."""
         value = email_click_to_open_rate(clicks, opens, zero_division=zero_division)
-        return cls(value=value, numerator=clicks, denominator=opens)
+        return cls(
+            value=value,
+            numerator=clicks,
+            denominator=opens,
+            **share_interval(clicks, opens, confidence, interval_method),
+        )
 
 
 class EmailUnsubscribeRate(RatioKPI):
@@ -282,8 +315,19 @@ class EmailUnsubscribeRate(RatioKPI):
 
     @classmethod
     def from_counts(
-        cls, unsubscribes: int, delivered: int, *, zero_division: ZeroDivision = "warn"
+        cls,
+        unsubscribes: int,
+        delivered: int,
+        *,
+        zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> EmailUnsubscribeRate:
         """Compute the unsubscribe rate and keep its numerator and denominator."""
         value = email_unsubscribe_rate(unsubscribes, delivered, zero_division=zero_division)
-        return cls(value=value, numerator=unsubscribes, denominator=delivered)
+        return cls(
+            value=value,
+            numerator=unsubscribes,
+            denominator=delivered,
+            **share_interval(unsubscribes, delivered, confidence, interval_method),
+        )

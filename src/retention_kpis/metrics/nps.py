@@ -11,7 +11,9 @@ from retention_kpis._core.checks import (
     check_zero_division,
     divide,
 )
-from retention_kpis.metrics._base import KPIResult, Signed100
+from retention_kpis.metrics._base import KPIResult, Signed100, interval_fields
+from retention_kpis.stats import nps_interval
+from retention_kpis.stats.nps import NPSMethod
 
 __all__ = ["NetPromoterScore", "net_promoter_score"]
 
@@ -108,8 +110,33 @@ class NetPromoterScore(KPIResult):
 
     @classmethod
     def from_scores(
-        cls, scores: object, *, zero_division: ZeroDivision = "warn"
+        cls,
+        scores: object,
+        *,
+        zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: NPSMethod = "adjusted_wald",
     ) -> NetPromoterScore:
-        """Compute the NPS and keep the promoter, passive and detractor counts."""
+        """Compute the NPS and keep the promoter, passive and detractor counts.
+
+        With ``confidence`` also the NPS interval of
+        :func:`~retention_kpis.nps_interval` (adjusted Wald by default, or ``"wald"``).
+
+        Examples
+        --------
+        >>> result = NetPromoterScore.from_scores([10, 9, 9, 8, 7, 3], confidence=0.9)
+        >>> result.interval_method, result.ci_low < result.value < result.ci_high
+        ('adjusted_wald', True)
+        """
         tally = _tally(scores)
-        return cls(value=_score(tally, zero_division), **tally._asdict())
+        interval: dict[str, object] = {}
+        if confidence is not None:
+            bounds = nps_interval(
+                tally.promoters,
+                tally.passives,
+                tally.detractors,
+                confidence=confidence,
+                method=interval_method,
+            )
+            interval = interval_fields(bounds, confidence, interval_method)
+        return cls(value=_score(tally, zero_division), **tally._asdict(), **interval)

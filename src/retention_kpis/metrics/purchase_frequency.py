@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from retention_kpis._core.checks import (
@@ -12,7 +13,9 @@ from retention_kpis._core.checks import (
     divide,
 )
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.metrics._base import NonNegative, RatioKPI
+from retention_kpis.metrics._base import NonNegative, RatioKPI, customer_totals, interval_fields
+from retention_kpis.stats import ratio_interval
+from retention_kpis.stats.ratios import RatioMethod
 
 __all__ = ["PurchaseFrequency", "purchase_frequency"]
 
@@ -97,3 +100,53 @@ class PurchaseFrequency(RatioKPI):
         """Compute the purchase frequency and keep its numerator and denominator."""
         value = purchase_frequency(orders, customers, zero_division=zero_division)
         return cls(value=value, numerator=orders, denominator=customers)
+
+    @classmethod
+    def from_customers(
+        cls,
+        orders: object,
+        *,
+        confidence: float = 0.95,
+        interval_method: RatioMethod = "delta",
+        n_resamples: int = 2_000,
+        seed: int = 0,
+    ) -> PurchaseFrequency:
+        """Compute the purchase frequency from orders per customer, with its interval.
+
+        Parameters
+        ----------
+        orders : array-like of int
+            Orders of each purchasing customer (each ``>= 1``).
+        confidence : float, default=0.95
+            Confidence level, in (0, 1).
+        interval_method : {"delta", "bootstrap"}, default="delta"
+            Method of :func:`~retention_kpis.ratio_interval` (customers as clusters).
+        n_resamples : int, default=2000
+            Bootstrap resamples.
+        seed : int, default=0
+            Bootstrap seed.
+
+        Examples
+        --------
+        >>> result = PurchaseFrequency.from_customers([1, 2, 1, 4])
+        >>> result.value, round(result.ci_low, 3), round(result.ci_high, 3)
+        (2.0, 0.614, 3.386)
+        """
+        func = "PurchaseFrequency.from_customers"
+        x = customer_totals(orders, "orders", func)
+        bounds = ratio_interval(
+            x,
+            [1.0] * x.size,
+            confidence=confidence,
+            method=interval_method,
+            n_resamples=n_resamples,
+            seed=seed,
+        )
+        total = float(x.sum())
+        value = purchase_frequency(int(total), int(x.size), zero_division=math.nan)
+        return cls(
+            value=value,
+            numerator=total,
+            denominator=x.size,
+            **interval_fields(bounds, confidence, interval_method),
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from retention_kpis._core.checks import (
@@ -11,7 +12,17 @@ from retention_kpis._core.checks import (
     divide,
     share_of,
 )
-from retention_kpis.metrics._base import Fraction, NonNegative, RatioKPI
+from retention_kpis.metrics._base import (
+    Fraction,
+    NonNegative,
+    ProportionMethod,
+    RatioKPI,
+    customer_totals,
+    interval_fields,
+    share_interval,
+)
+from retention_kpis.stats import ratio_interval
+from retention_kpis.stats.ratios import RatioMethod
 
 __all__ = [
     "ReferralRate",
@@ -131,6 +142,59 @@ class ReferralRate(RatioKPI):
         value = referral_rate(referrals, customers, zero_division=zero_division)
         return cls(value=value, numerator=referrals, denominator=customers)
 
+    @classmethod
+    def from_customers(
+        cls,
+        referrals: object,
+        *,
+        confidence: float = 0.95,
+        interval_method: RatioMethod = "delta",
+        n_resamples: int = 2_000,
+        seed: int = 0,
+    ) -> ReferralRate:
+        """Compute the referral rate from referrals per customer, with its interval.
+
+        The mean referrals per customer with :func:`~retention_kpis.ratio_interval`
+        (denominators 1; customers as clusters, so a referrer's many referrals are one draw).
+
+        Parameters
+        ----------
+        referrals : array-like of int
+            Referrals made by each customer (0 for customers who made none).
+        confidence : float, default=0.95
+            Confidence level, in (0, 1).
+        interval_method : {"delta", "bootstrap"}, default="delta"
+            Method of :func:`~retention_kpis.ratio_interval` (customers as clusters).
+        n_resamples : int, default=2000
+            Bootstrap resamples.
+        seed : int, default=0
+            Bootstrap seed.
+
+        Examples
+        --------
+        >>> result = ReferralRate.from_customers([0, 0, 3, 1])
+        >>> result.value, round(result.ci_low, 3), round(result.ci_high, 3)
+        (1.0, 0.0, 2.386)
+        """
+        func = "ReferralRate.from_customers"
+        y = customer_totals(referrals, "referrals", func)
+        bounds = ratio_interval(
+            y,
+            [1.0] * y.size,
+            confidence=confidence,
+            method=interval_method,
+            n_resamples=n_resamples,
+            seed=seed,
+        )
+        total = float(y.sum())
+        value = referral_rate(int(total), int(y.size), zero_division=math.nan)
+        return cls(
+            value=value,
+            numerator=total,
+            denominator=y.size,
+            **interval_fields(bounds, confidence, interval_method),
+        )
+
 
 class ReferredCustomerShare(RatioKPI):
     """Referred-customer share with its parts.
@@ -147,8 +211,19 @@ class ReferredCustomerShare(RatioKPI):
 
     @classmethod
     def from_counts(
-        cls, referred_customers: int, customers: int, *, zero_division: ZeroDivision = "warn"
+        cls,
+        referred_customers: int,
+        customers: int,
+        *,
+        zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> ReferredCustomerShare:
         """Compute the referred-customer share and keep its numerator and denominator."""
         value = referred_customer_share(referred_customers, customers, zero_division=zero_division)
-        return cls(value=value, numerator=referred_customers, denominator=customers)
+        return cls(
+            value=value,
+            numerator=referred_customers,
+            denominator=customers,
+            **share_interval(referred_customers, customers, confidence, interval_method),
+        )

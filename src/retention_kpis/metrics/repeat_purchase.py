@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from retention_kpis._core.checks import ZeroDivision, share_of
-from retention_kpis.metrics._base import Fraction, RatioKPI
+from retention_kpis.metrics._base import Fraction, ProportionMethod, RatioKPI, share_interval
 
 __all__ = ["RepeatPurchaseRate", "repeat_purchase_rate"]
 
@@ -71,8 +71,19 @@ class RepeatPurchaseRate(RatioKPI):
 
     @classmethod
     def from_counts(
-        cls, repeat_customers: int, customers: int, *, zero_division: ZeroDivision = "warn"
+        cls,
+        repeat_customers: int,
+        customers: int,
+        *,
+        zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> RepeatPurchaseRate:
         """Compute the repeat purchase rate and keep its numerator and denominator."""
         value = repeat_purchase_rate(repeat_customers, customers, zero_division=zero_division)
-        return cls(value=value, numerator=repeat_customers, denominator=customers)
+        return cls(
+            value=value,
+            numerator=repeat_customers,
+            denominator=customers,
+            **share_interval(repeat_customers, customers, confidence, interval_method),
+        )

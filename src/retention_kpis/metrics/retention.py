@@ -12,7 +12,7 @@ from retention_kpis._core.checks import (
     divide,
 )
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.metrics._base import Fraction, RatioKPI
+from retention_kpis.metrics._base import Fraction, ProportionMethod, RatioKPI, share_interval
 
 __all__ = ["RetentionRate", "retention_rate"]
 
@@ -123,8 +123,14 @@ class RetentionRate(RatioKPI):
         new_customers: int,
         *,
         zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        interval_method: ProportionMethod = "wilson",
     ) -> RetentionRate:
-        """Compute the retention rate and keep the three counts."""
+        """Compute the retention rate and keep the three counts.
+
+        With ``confidence`` also the Wilson (or Jeffreys) interval of the retained share
+        ``(customers_at_end - new_customers) / customers_at_start``.
+        """
         value = retention_rate(
             customers_at_start, customers_at_end, new_customers, zero_division=zero_division
         )
@@ -136,4 +142,5 @@ class RetentionRate(RatioKPI):
             customers_at_start=start,
             customers_at_end=end,
             new_customers=new,
+            **share_interval(end - new, start, confidence, interval_method),
         )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from retention_kpis._core.checks import ZeroDivision, check_amount, check_zero_division, divide
-from retention_kpis.metrics._base import NonNegative, RatioKPI
+from retention_kpis.metrics._base import NonNegative, RatioKPI, customer_totals, spend_interval
 
 __all__ = ["ReturnOnAdSpend", "return_on_ad_spend"]
 
@@ -80,3 +81,37 @@ class ReturnOnAdSpend(RatioKPI):
         """Compute the ROAS and keep its numerator and denominator."""
         value = return_on_ad_spend(revenue, ad_spend, zero_division=zero_division)
         return cls(value=value, numerator=revenue, denominator=ad_spend)
+
+    @classmethod
+    def from_customers(
+        cls, revenue: object, ad_spend: float, *, confidence: float = 0.95
+    ) -> ReturnOnAdSpend:
+        """Compute the ROAS from per-customer revenue, with its interval (spend fixed).
+
+        The interval is ``revenue / ad_spend`` at the bounds of
+        :func:`~retention_kpis.total_interval` (``interval_method="poisson_total"``):
+        the customers who buy are a Poisson sample, each customer's revenue one draw.
+
+        Parameters
+        ----------
+        revenue : array-like of float
+            Revenue of each buying customer, ``>= 0``.
+        ad_spend : float
+            The spend, ``>= 0`` (fixed).
+        confidence : float, default=0.95
+            Confidence level, in (0, 1).
+
+        Examples
+        --------
+        >>> result = ReturnOnAdSpend.from_customers([10.0, 50.0, 20.0], 40.0)
+        >>> result.value, round(result.ci_low, 2), round(result.ci_high, 2)
+        (2.0, 0.52, 7.65)
+        """
+        y = customer_totals(revenue, "revenue", "ReturnOnAdSpend.from_customers")
+        value = return_on_ad_spend(float(y.sum()), ad_spend, zero_division=math.nan)
+        return cls(
+            value=value,
+            numerator=float(y.sum()),
+            denominator=ad_spend,
+            **spend_interval(float(ad_spend), y, confidence, spend_on_top=False),
+        )

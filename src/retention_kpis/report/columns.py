@@ -181,8 +181,7 @@ INTERVAL_METHODS: dict[str, str] = {
         "Poisson-sampled customers (variance: sum of squared customer orders)"
     ),
     "cac": (
-        "log-scale interval of spend / new_customers, spend fixed, new customers a "
-        "Poisson count"
+        "log-scale interval of spend / new_customers, spend fixed, new customers a Poisson count"
     ),
     "roas": (
         "log-scale interval of revenue / spend, spend fixed, revenue a total over "
@@ -198,10 +197,7 @@ INTERVAL_METHODS: dict[str, str] = {
         "log-scale delta-method interval of revenue per active customer (customers as "
         "clusters) / churn_rate (binomial), the two taken as independent"
     ),
-    **{
-        name: f"{method} (engagement=True)"
-        for name, method in _ENGAGEMENT_INTERVALS.items()
-    },
+    **{name: f"{method} (engagement=True)" for name, method in _ENGAGEMENT_INTERVALS.items()},
 }
 """The KPIs that carry ``<kpi>_low`` / ``<kpi>_high`` with ``compute_kpis(confidence=...)``,
 with the interval each gets (formulas in ``docs/metrics/intervals.md``)."""

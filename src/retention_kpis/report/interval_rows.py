@@ -128,7 +128,9 @@ def _clv_parts(
     return {"clv": (float(parts.active), revenue, revenue_sq, churned, float(parts.start))}
 
 
-def _spend_bound(sums: tuple[float, ...] | None, kpi: str, confidence: float) -> tuple[float, float]:
+def _spend_bound(
+    sums: tuple[float, ...] | None, kpi: str, confidence: float
+) -> tuple[float, float]:
     """ROAS ``total / spend``; CPA and CAC ``spend / total`` (bounds swap), spend fixed."""
     if sums is None:
         return _NAN_PAIR
@@ -147,7 +149,7 @@ def _clv_bound(sums: tuple[float, ...] | None, confidence: float) -> tuple[float
         return _NAN_PAIR
     n, revenue, revenue_sq, churned, start = sums
     count = int(n)
-    if count < 2 or churned == 0:  # noqa: PLR2004 - a standard error needs two purchasers
+    if count < 2 or churned == 0:
         return _NAN_PAIR
     per_customer = revenue / n
     per_customer_se = ratio_standard_error(

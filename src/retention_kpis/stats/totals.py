@@ -65,11 +65,11 @@ def total_interval(
 
     Examples
     --------
-    Three buyers spending 10, 50 and 20: revenue 80, sum of squares 2,700.
+    Three buyers spending 10, 50 and 20: revenue 80, sum of squares 3,000.
 
-    >>> low, high = total_interval(80.0, sum_squares=2_700.0)
+    >>> low, high = total_interval(80.0, sum_squares=3_000.0)
     >>> round(low, 2), round(high, 2)
-    (22.4, 285.73)
+    (20.91, 306.1)
     """
     func = "total_interval"
     y = check_number(total, "total", func)
@@ -91,9 +91,7 @@ def total_interval(
     return y * math.exp(-spread), y * math.exp(spread)
 
 
-def log_product_interval(
-    parts: Sequence[tuple[float, float, float]], *, confidence: float = 0.95
-) -> tuple[float, float]:
+def log_product_interval(parts: object, *, confidence: float = 0.95) -> tuple[float, float]:
     r"""Delta-method interval on the log scale for ``prod(value_k ** exponent_k)``.
 
     .. math::
@@ -140,13 +138,17 @@ def log_product_interval(
         raise InvalidInputError(msg)
     log_value, log_variance = 0.0, 0.0
     for part in parts:
-        if not (isinstance(part, Sequence) and len(part) == 3):  # noqa: PLR2004 - a triple
+        if isinstance(part, (str, bytes)) or not (isinstance(part, Sequence) and len(part) == 3):
             msg = (
                 f"The 'parts' parameter of {func} must hold (value, standard_error, exponent) "
                 f"triples. Got {part!r} instead."
             )
             raise InvalidInputError(msg)
-        value, se, exponent = (float(item) for item in part)
+        try:
+            value, se, exponent = (float(item) for item in part)
+        except (TypeError, ValueError):
+            msg = f"The 'parts' parameter of {func} must hold numbers. Got {part!r} instead."
+            raise InvalidInputError(msg) from None
         if not (value > 0 and se >= 0 and math.isfinite(value * se * exponent)):
             return math.nan, math.nan
         log_value += exponent * math.log(value)
