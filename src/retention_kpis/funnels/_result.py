@@ -236,9 +236,13 @@ class CartKPIRow(BaseModel):
     carts_created: Count
     carts_converted: Count
     cart_abandonment_rate: Fraction
+    cart_abandonment_rate_low: Fraction = Field(default=math.nan, exclude_if=math.isnan)
+    cart_abandonment_rate_high: Fraction = Field(default=math.nan, exclude_if=math.isnan)
     checkouts_started: Count
     checkouts_completed: Count
     checkout_conversion_rate: Fraction
+    checkout_conversion_rate_low: Fraction = Field(default=math.nan, exclude_if=math.isnan)
+    checkout_conversion_rate_high: Fraction = Field(default=math.nan, exclude_if=math.isnan)
 
 
 class CartKPIs(KindAwareResult):
@@ -260,6 +264,20 @@ class CartKPIs(KindAwareResult):
     by: tuple[str, ...]
     rows: tuple[CartKPIRow, ...]
     notes: tuple[str, ...] = ()
+    confidence: float | None = Field(
+        default=None, gt=0.0, lt=1.0, exclude_if=lambda value: value is None
+    )
+
+    def _columns(self) -> dict[str, DisplayUnit]:
+        """Return the row columns with their units (each rate's bounds after it with confidence)."""
+        if self.confidence is None:
+            return CART_UNITS
+        units: dict[str, DisplayUnit] = {}
+        for name, unit in CART_UNITS.items():
+            units[name] = unit
+            if name.endswith("_rate"):
+                units[f"{name}_low"] = units[f"{name}_high"] = unit
+        return units
 
     def _table(self) -> Table:
         by = f", by {', '.join(self.by)}" if self.by else ""
@@ -267,7 +285,7 @@ class CartKPIs(KindAwareResult):
             f"CartKPIs: {len(self.rows):,} rows, per {self.unit}, "
             f"within {self.within_seconds:,} s{by}"
         )
-        return _display_table(self.by, self.rows, CART_UNITS, self.notes, title)
+        return _display_table(self.by, self.rows, self._columns(), self.notes, title)
 
     def __str__(self) -> str:
         """Return a fixed-width table, one row per segment, with the notes."""
@@ -297,10 +315,11 @@ class CartKPIs(KindAwareResult):
         -------
         DataFrame or LazyFrame
             As :meth:`FunnelResult.to_frame`: the events' kind; counts Int64,
-            rates Float64, null (NaN on pandas) where undefined.
+            rates Float64, null (NaN on pandas) where undefined; with
+            :attr:`confidence`, each rate followed by ``<rate>_low`` and ``<rate>_high``.
         """
-        fields = [name for name in CartKPIRow.model_fields if name != "segment"]
-        floats = frozenset({"cart_abandonment_rate", "checkout_conversion_rate"})
+        fields = list(self._columns())
+        floats = frozenset(name for name in fields if "_rate" in name)
         return _rows_frame(self, self.by, self.rows, fields, floats)
 
 

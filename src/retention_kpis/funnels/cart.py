@@ -7,7 +7,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from retention_kpis._core.checks import ZeroDivision, check_name, check_zero_division
+from retention_kpis._core.checks import (
+    ZeroDivision,
+    check_confidence,
+    check_name,
+    check_zero_division,
+)
 from retention_kpis._core.durations import parse_duration
 from retention_kpis._core.kinds import remember_kind
 from retention_kpis.events import EventSchema
@@ -18,6 +23,7 @@ from retention_kpis.funnels._result import CartKPIRow, CartKPIs, Unit, sort_key
 from retention_kpis.funnels._units import SegmentValue
 from retention_kpis.funnels.funnel import prepare_units, segment_indices
 from retention_kpis.metrics.cart import cart_abandonment_rate, checkout_conversion_rate
+from retention_kpis.stats import proportion_interval
 
 __all__ = ["cart_kpis"]
 
@@ -37,6 +43,7 @@ def cart_kpis(
     session_column: str | None = None,
     session_gap: str | dt.timedelta = "30min",
     zero_division: ZeroDivision = "warn",
+    confidence: float | None = None,
 ) -> CartKPIs:
     """Cart abandonment rate and checkout conversion rate per segment.
 
@@ -80,6 +87,11 @@ def cart_kpis(
         Inactivity ending a built session when there is no ``session_column``.
     zero_division : {"warn"} or float, default="warn"
         Rate of a segment with no carts (or no checkouts).
+    confidence : float or None, default=None
+        Add ``cart_abandonment_rate_low`` / ``_high`` and
+        ``checkout_conversion_rate_low`` / ``_high`` at this level (in (0, 1)): Wilson
+        score intervals of abandoned / created carts and completed / started checkouts
+        (null where the rate's denominator is 0). None adds nothing.
 
     Returns
     -------
@@ -110,6 +122,9 @@ def cart_kpis(
     (3, 1, 0.6667)
     >>> row.checkouts_started, row.checkout_conversion_rate
     (2, 0.5)
+    >>> row = cart_kpis(events, confidence=0.95).rows[0]
+    >>> round(row.checkout_conversion_rate_low, 4), round(row.checkout_conversion_rate_high, 4)
+    (0.0945, 0.9055)
     """
     schema_ = check_schema(schema, _FUNC)
     types = schema_.event_types
@@ -125,6 +140,7 @@ def cart_kpis(
     )
     window = int(parse_duration(within, "within", _FUNC, whole_seconds=True))
     policy = check_zero_division(zero_division, _FUNC)
+    level = None if confidence is None else check_confidence(confidence, _FUNC)
     purchase = check_name(
         types.purchase if purchase_event is None else purchase_event,
         "purchase_event",
@@ -161,6 +177,14 @@ def cart_kpis(
         row = counts[segment]
         carts, converted = row.get("cart_entered", 0), row.get("cart_done", 0)
         started, completed = row.get("checkout_entered", 0), row.get("checkout_done", 0)
+        bounds = {}
+        if level is not None:
+            for name, part, whole in (
+                ("cart_abandonment_rate", carts - converted, carts),
+                ("checkout_conversion_rate", completed, started),
+            ):
+                low, high = proportion_interval(part, whole, confidence=level)
+                bounds[f"{name}_low"], bounds[f"{name}_high"] = low, high
         rows.append(
             CartKPIRow(
                 segment=segment,
@@ -172,9 +196,15 @@ def cart_kpis(
                 checkout_conversion_rate=checkout_conversion_rate(
                     completed, started, zero_division=policy
                 ),
+                **bounds,
             )
         )
     result = CartKPIs(
-        unit=unit_, within_seconds=window, by=by_, rows=tuple(rows), notes=prepared.notes
+        unit=unit_,
+        within_seconds=window,
+        by=by_,
+        rows=tuple(rows),
+        notes=prepared.notes,
+        confidence=level,
     )
     return remember_kind(result, events)
