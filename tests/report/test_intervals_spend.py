@@ -1,0 +1,198 @@
+"""compute_kpis(confidence=...) for roas, cpa, cac, clv and the engagement shares.
+
+Expected bounds are computed here from the events with pandas and numpy (per-customer
+totals, then the formulas of docs/metrics/intervals.md written out again) or with
+statsmodels' proportion_confint (Wilson); every backend must give the pandas report.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+from statsmodels.stats.proportion import proportion_confint
+
+from retention_kpis import InvalidInputError, compute_kpis, engagement_kpis
+from retention_kpis.datasets import make_events
+from retention_kpis.report.columns import ENGAGEMENT_INTERVAL_METHODS
+
+Z95 = float(norm.ppf(0.975))
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return make_events(120, seed=11)
+
+
+def _quarters(events):
+    frame = events.copy()
+    frame["period"] = pd.to_datetime(frame["timestamp"]).dt.to_period("Q").dt.start_time.dt.date
+    return frame
+
+
+def _log_bounds(value, relative_se):
+    return value * math.exp(-Z95 * relative_se), value * math.exp(Z95 * relative_se)
+
+
+def _same(left, right):
+    assert left.keys() == right.keys()
+    for column in left:
+        for a, b in zip(left[column], right[column], strict=True):
+            if isinstance(a, float) and isinstance(b, float):
+                assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (column, a, b)
+            else:
+                assert a == b, (column, a, b)
+
+
+def test_spend_kpi_bounds_equal_the_poisson_total_formula_on_customer_totals(synthetic):
+    report = compute_kpis(synthetic, period="Q", confidence=0.95).to_dict()
+    frame = _quarters(synthetic)
+    purchases = frame[frame["event_type"] == "purchase"]
+    first = purchases.groupby("customer_id")["timestamp"].min()
+    first_period = pd.to_datetime(first).dt.to_period("Q").dt.start_time.dt.date
+    checked = 0
+    for i, period in enumerate(report["period"]):
+        spend = frame.loc[(frame["period"] == period) & (frame["event_type"] == "spend"), "cost"]
+        rows = purchases[purchases["period"] == period]
+        per_customer = rows.groupby("customer_id").agg(
+            revenue=("revenue", "sum"), orders=("order_id", "nunique")
+        )
+        if spend.empty or per_customer.empty:
+            assert report["roas_low"][i] is None
+            continue
+        total_spend = float(spend.sum())
+        revenue, orders = per_customer["revenue"].to_numpy(), per_customer["orders"].to_numpy()
+        # ROAS = Y / S with Var(Y) = sum of squared customer revenues (spend fixed).
+        roas = revenue.sum() / total_spend
+        expected = _log_bounds(roas, math.sqrt((revenue**2).sum()) / revenue.sum())
+        assert (report["roas_low"][i], report["roas_high"][i]) == pytest.approx(expected)
+        # CPA = S / O: the bounds of O, inverted.
+        cpa = total_spend / orders.sum()
+        expected = _log_bounds(cpa, math.sqrt((orders**2).sum()) / orders.sum())
+        assert (report["cpa_low"][i], report["cpa_high"][i]) == pytest.approx(expected)
+        # CAC = S / N with N new customers, each counting once: Var(N) = N.
+        new = int((first_period == period).sum())
+        assert report["new_customers"][i] == new
+        if new:
+            cac = total_spend / new
+            expected = _log_bounds(cac, 1 / math.sqrt(new))
+            assert (report["cac_low"][i], report["cac_high"][i]) == pytest.approx(expected)
+        checked += 1
+    assert checked >= 6
+
+
+def test_clv_bounds_equal_the_log_scale_delta_method(synthetic):
+    report = compute_kpis(synthetic, period="Q", confidence=0.95).to_dict()
+    frame = _quarters(synthetic)
+    purchases = frame[frame["event_type"] == "purchase"]
+    checked = 0
+    for i in range(1, len(report["period"])):
+        now = purchases[purchases["period"] == report["period"][i]]
+        before = purchases[purchases["period"] == report["period"][i - 1]]
+        revenue = now.groupby("customer_id")["revenue"].sum().to_numpy()
+        start = set(before["customer_id"])
+        churned = len(start - set(now["customer_id"]))
+        if len(revenue) < 2 or not churned:
+            continue
+        mean = revenue.mean()
+        mean_se = revenue.std(ddof=1) / math.sqrt(len(revenue))  # the delta method with x = 1
+        churn = churned / len(start)
+        churn_se = math.sqrt(churn * (1 - churn) / len(start))
+        relative_se = math.hypot(mean_se / mean, churn_se / churn)
+        expected = _log_bounds(mean / churn, relative_se)
+        assert report["clv"][i] == pytest.approx(mean / churn)
+        assert (report["clv_low"][i], report["clv_high"][i]) == pytest.approx(expected)
+        checked += 1
+    assert checked >= 4
+
+
+def test_engagement_share_bounds_equal_statsmodels_wilson(synthetic):
+    report = compute_kpis(synthetic, period="Q", confidence=0.9, engagement=True).to_dict()
+    table = engagement_kpis(synthetic, period="Q", confidence=0.9)
+    parts = {
+        "referred_customer_share": ("referred_customers", "customers"),
+        "email_open_rate": ("email_opens", "emails_delivered"),
+        "email_ctr": ("email_clicks", "emails_delivered"),
+        "email_cto_rate": ("email_clicks", "email_opens"),
+        "email_unsubscribe_rate": ("email_unsubscribes", "emails_delivered"),
+    }
+    assert set(parts) == set(ENGAGEMENT_INTERVAL_METHODS)
+    checked = 0
+    for i, row in table.iterrows():
+        for name, (part, whole) in parts.items():
+            if row[whole] == 0:
+                assert math.isnan(row[f"{name}_low"])
+                continue
+            expected = proportion_confint(int(row[part]), int(row[whole]), 0.1, method="wilson")
+            got = (row[f"{name}_low"], row[f"{name}_high"])
+            assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+            assert (report[f"{name}_low"][i], report[f"{name}_high"][i]) == pytest.approx(got)
+            checked += 1
+    assert checked >= 30
+
+
+def test_engagement_kpis_puts_each_shares_bounds_after_it(synthetic):
+    plain = engagement_kpis(synthetic, period="Y")
+    table = engagement_kpis(synthetic, period="Y", confidence=0.95)
+    assert not any(name.endswith(("_low", "_high")) for name in plain.columns)
+    columns = list(table.columns)
+    for name in ENGAGEMENT_INTERVAL_METHODS:
+        at = columns.index(name)
+        assert columns[at + 1 : at + 3] == [f"{name}_low", f"{name}_high"]
+    pd.testing.assert_frame_equal(table[list(plain.columns)], plain)
+    without_channel = engagement_kpis(synthetic, period="Y", referral_channel=None, confidence=0.95)
+    assert "referred_customer_share_low" not in without_channel.columns
+
+
+def test_attribution_leaves_the_spend_bounds_null_but_not_clv(synthetic):
+    report = compute_kpis(
+        synthetic, period="Q", by="channel", attribution="linear", confidence=0.95
+    ).to_dict()
+    for name in ("roas", "cpa", "cac"):
+        assert all(value is None for value in report[f"{name}_low"]), name
+    assert any(value is not None for value in report["clv_low"])
+
+
+def test_events_without_spend_rows_have_no_spend_bounds(synthetic):
+    events = synthetic[synthetic["event_type"] != "spend"]
+    report = compute_kpis(events, period="Q", confidence=0.95).to_dict()
+    assert all(report[f"{name}_low"] == [None] * len(report["period"]) for name in ("roas", "cac"))
+
+
+def test_every_backend_gives_the_pandas_engagement_and_spend_intervals(constructor, synthetic):
+    options = {"period": "Q", "by": "channel", "confidence": 0.95, "engagement": True}
+    expected = compute_kpis(synthetic, **options).to_dict()
+    got = compute_kpis(constructor(synthetic), **options).to_dict()
+    _same(got, expected)
+    assert any(value is not None for value in got["email_ctr_low"])
+    assert any(value is not None for value in got["roas_high"])
+
+
+def test_every_backend_gives_the_pandas_engagement_kpis_bounds(constructor, synthetic):
+    import narwhals.stable.v2 as nw
+
+    expected = engagement_kpis(synthetic, period="Q", confidence=0.95)
+    got = nw.from_native(engagement_kpis(constructor(synthetic), period="Q", confidence=0.95))
+    if isinstance(got, nw.LazyFrame):
+        got = got.collect()
+    got_data = got.to_pandas()
+    for name in ENGAGEMENT_INTERVAL_METHODS:
+        for column in (f"{name}_low", f"{name}_high"):
+            assert np.allclose(
+                got_data[column].astype(float).to_numpy(),
+                expected[column].astype(float).to_numpy(),
+                rtol=1e-9,
+                atol=1e-12,
+                equal_nan=True,
+            ), column
+
+
+@pytest.mark.parametrize("bad", [0, 1.0, 95, -0.1, "0.9", True])
+def test_engagement_kpis_rejects_a_confidence_outside_0_1(synthetic, bad):
+    with pytest.raises(
+        InvalidInputError, match=r"^The 'confidence' parameter of engagement_kpis must"
+    ):
+        engagement_kpis(synthetic.head(50), confidence=bad)
