@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 import pytest
@@ -172,8 +173,6 @@ def test_every_backend_gives_the_pandas_engagement_and_spend_intervals(construct
 
 
 def test_every_backend_gives_the_pandas_engagement_kpis_bounds(constructor, synthetic):
-    import narwhals.stable.v2 as nw
-
     expected = engagement_kpis(synthetic, period="Q", confidence=0.95)
     got = nw.from_native(engagement_kpis(constructor(synthetic), period="Q", confidence=0.95))
     if isinstance(got, nw.LazyFrame):

@@ -8,9 +8,15 @@ from typing import Annotated, Literal
 
 from pydantic import PlainSerializer
 
-from retention_kpis._core.checks import check_amount, check_fraction
+from retention_kpis._core.checks import (
+    check_amount,
+    check_count,
+    check_fraction,
+    check_part_of_whole,
+)
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.metrics._base import KPIResult, NonNegative
+from retention_kpis.metrics._base import KPIResult, NonNegative, customer_totals, interval_fields
+from retention_kpis.stats import log_product_interval, ratio_standard_error
 
 __all__ = ["CustomerLifetimeValue", "customer_lifetime_value"]
 
@@ -194,4 +200,78 @@ class CustomerLifetimeValue(KPIResult):
             customer_lifespan=customer_lifespan,
             gross_margin=gross_margin,
             discount_rate=discount_rate,
+        )
+
+    @classmethod
+    def from_customers(
+        cls,
+        revenue: object,
+        orders: object,
+        customers_at_start: int,
+        customers_lost: int,
+        *,
+        gross_margin: float = 1.0,
+        confidence: float = 0.95,
+    ) -> CustomerLifetimeValue:
+        """Compute the undiscounted CLV from customer totals and churn counts, with its interval.
+
+        ``AOV * frequency`` is the revenue per customer ``sum(revenue) / n`` and the lifespan
+        ``customers_at_start / customers_lost`` (1 / churn rate), as the report's ``clv``.
+        The interval (``interval_method="log_delta"``) combines the delta-method standard
+        error of the revenue per customer (customers as clusters) and the binomial one of
+        the churn rate on the log scale (:func:`~retention_kpis.log_product_interval`), the
+        two taken as independent; nan with fewer than two customers.
+
+        Parameters
+        ----------
+        revenue, orders : array-like of float
+            Revenue and orders of each purchasing customer of the period.
+        customers_at_start, customers_lost : int
+            The churn counts (:func:`~retention_kpis.churn_rate`); ``customers_lost > 0``.
+        gross_margin : float, default=1.0
+            Margin applied to revenue, in [0, 1].
+        confidence : float, default=0.95
+            Confidence level, in (0, 1).
+
+        Examples
+        --------
+        >>> result = CustomerLifetimeValue.from_customers([40.0, 60.0, 20.0], [1, 2, 1], 10, 4)
+        >>> result.value, round(result.ci_low, 1), round(result.ci_high, 1)
+        (100.0, 38.8, 257.7)
+        """
+        func = "CustomerLifetimeValue.from_customers"
+        y = customer_totals(revenue, "revenue", func)
+        x = customer_totals(orders, "orders", func)
+        start = check_count(customers_at_start, "customers_at_start", func)
+        lost = check_count(customers_lost, "customers_lost", func)
+        check_part_of_whole(lost, start, "customers_lost", "customers_at_start", func)
+        if lost == 0:
+            msg = (
+                f"The 'customers_lost' parameter of {func} must be > 0 (no churn means an "
+                "unbounded lifespan). Got 0 instead."
+            )
+            raise InvalidInputError(msg)
+        n, total, orders_total = int(y.size), float(y.sum()), float(x.sum())
+        aov = total / orders_total if orders_total else 0.0
+        frequency = orders_total / n if n else 0.0
+        value = customer_lifetime_value(aov, frequency, start / lost, gross_margin=gross_margin)
+        bounds = (math.nan, math.nan)
+        if n >= 2:
+            se = ratio_standard_error(
+                n, sum_x=n, sum_y=total, sum_xx=n, sum_yy=float(y @ y), sum_xy=total
+            )
+            churn = lost / start
+            churn_se = math.sqrt(churn * (1 - churn) / start)
+            low, high = log_product_interval(
+                [(total / n, se, 1.0), (churn, churn_se, -1.0)], confidence=confidence
+            )
+            bounds = (gross_margin * low, gross_margin * high)
+        return cls(
+            value=value,
+            average_order_value=aov,
+            purchase_frequency=frequency,
+            customer_lifespan=start / lost,
+            gross_margin=gross_margin,
+            discount_rate=0.0,
+            **interval_fields(bounds, confidence, "log_delta"),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fractions
 import math
-from typing import Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 from typing_extensions import Self
@@ -17,7 +17,8 @@ from retention_kpis._core.checks import (
     divide,
 )
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.metrics._base import Fraction, RatioKPI
+from retention_kpis.metrics._base import Fraction, RatioKPI, interval_fields
+from retention_kpis.stats import bootstrap_interval
 
 __all__ = ["ParetoShare", "pareto_share", "top_customer_count"]
 
@@ -155,13 +156,39 @@ class ParetoShare(RatioKPI):
         *,
         top_fraction: float = 0.2,
         zero_division: ZeroDivision = "warn",
+        confidence: float | None = None,
+        n_resamples: int = 2_000,
+        seed: int = 0,
     ) -> ParetoShare:
-        """Compute the Pareto share and keep its parts."""
+        """Compute the Pareto share and keep its parts.
+
+        With ``confidence`` also the percentile bootstrap interval over customers
+        (``interval_method="bootstrap"``, seeded; the share depends on the ranking, so
+        no delta method applies), nan with fewer than two customers.
+
+        Examples
+        --------
+        >>> revenue = [100, 50, 20, 10, 10, 5, 5, 0, 0, 0]
+        >>> result = ParetoShare.from_revenue(revenue, confidence=0.9, n_resamples=500)
+        >>> result.interval_method, result.ci_low <= result.value <= result.ci_high
+        ('bootstrap', True)
+        """
         value = pareto_share(
             revenue_per_customer, top_fraction=top_fraction, zero_division=zero_division
         )
         values = _values(revenue_per_customer, "pareto_share")
         top = top_customer_count(values.size, top_fraction)
+        interval: dict[str, object] = {}
+        if confidence is not None:
+
+            def shares(rows: np.ndarray[Any, np.dtype[np.float64]]) -> Any:  # noqa: ANN401
+                ranked = -np.sort(-rows, axis=1)
+                return ranked[:, :top].sum(axis=1) / ranked.sum(axis=1)
+
+            bounds = bootstrap_interval(
+                values, shares, confidence=confidence, n_resamples=n_resamples, seed=seed
+            )
+            interval = interval_fields(bounds, confidence, "bootstrap")
         return cls(
             value=value,
             numerator=math.fsum(values[:top].tolist()),
@@ -169,4 +196,5 @@ class ParetoShare(RatioKPI):
             top_fraction=top_fraction,
             top_customers=top,
             customers=int(values.size),
+            **interval,
         )

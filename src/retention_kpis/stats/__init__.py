@@ -35,6 +35,7 @@ from retention_kpis.stats.proportions import (
     two_proportion_ztest,
 )
 from retention_kpis.stats.ratios import (
+    bootstrap_interval,
     ratio_interval,
     ratio_interval_from_sums,
     ratio_standard_error,
@@ -47,6 +48,7 @@ __all__ = [
     "ProportionEstimate",
     "RatioEstimate",
     "benjamini_hochberg",
+    "bootstrap_interval",
     "log_product_interval",
     "normal_difference_test",
     "nps_interval",
