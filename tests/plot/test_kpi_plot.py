@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 
+import matplotlib.colors as mpl_colors
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
@@ -212,3 +213,23 @@ def test_two_years_of_weekly_periods_keep_date_labels_apart(events):
         assert 2 <= len(labels) <= 10
         boxes = [t.get_window_extent() for t in labels]
         assert not any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
+
+
+def test_interval_bounds_are_drawn_as_a_band_per_line(events):
+    banded = compute_kpis(events, period="Q", by="channel", confidence=0.9)
+    fig = plot_kpis(banded, ["conversion_rate", "revenue"])
+    rate_axes, revenue_axes = fig.axes
+    bands = rate_axes.collections
+    assert len(bands) == len(rate_axes.get_lines())  # one band per channel
+    assert len(revenue_axes.collections) == 0  # revenue has no interval
+    frame = banded.to_frame(backend="pandas")
+    for line, band in zip(rate_axes.get_lines(), bands, strict=True):
+        rows = frame[frame["channel"] == line.get_label()].sort_values("period")
+        assert band.get_facecolor()[0][:3] == pytest.approx(mpl_colors.to_rgb(line.get_color()))
+        # fill_between's polygon: the lower bounds forwards, then the upper bounds back.
+        ys = band.get_paths()[0].vertices[:, 1]
+        for bound in ("conversion_rate_low", "conversion_rate_high"):
+            for value in rows[bound].dropna():
+                assert np.isclose(ys, value).any(), (bound, value)
+    plain = plot_kpis(compute_kpis(events, period="Q", by="channel"), ["conversion_rate"])
+    assert len(plain.axes[0].collections) == 0

@@ -18,7 +18,7 @@ import numpy as np
 from retention_kpis._core.checks import check_columns
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.plot._layout import MAX_LEGEND_ENTRIES, percent_formatter, pyplot
-from retention_kpis.report.columns import UNITS
+from retention_kpis.report.columns import INTERVAL_METHODS, UNITS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -136,7 +136,9 @@ def plot_kpis(
     columns; each y axis is formatted for its KPI's unit: percent for
     fractions (``conversion_rate``, ``retention_rate``, ...), thousands
     separated counts, money with ``currency``, NPS on its -100..100 scale.
-    Undefined KPIs (null) leave gaps. With up to 12 segments they are named in
+    Undefined KPIs (null) leave gaps. A report computed with ``confidence`` draws
+    each interval KPI's ``<kpi>_low`` to ``<kpi>_high`` as a translucent band in its
+    line's colour (gaps where the bounds are null). With up to 12 segments they are named in
     one legend to the right of the axes; with more, the legend lists them in
     several columns below the axes, so it never covers a line.
 
@@ -199,12 +201,26 @@ def plot_kpis(
     for extra in axes[len(names) :]:
         fig.delaxes(extra)
     dates = report.period is not None
+    banded = getattr(report, "confidence", None) is not None
     for ax, name in zip(axes, names, strict=False):
         for key, rows_of_line in lines.items():
             xs = [row.period if dates else 0 for row in rows_of_line]
             ys = np.array([_value(getattr(row, name)) for row in rows_of_line], dtype=float)
             label = ", ".join(str(v) for v in key) if key else "all"
-            ax.plot(xs, ys, marker="o" if len(xs) < 30 else None, markersize=3, label=label)
+            (line,) = ax.plot(
+                xs, ys, marker="o" if len(xs) < 30 else None, markersize=3, label=label
+            )
+            if banded and name in INTERVAL_METHODS:
+                low = [_value(getattr(row, f"{name}_low")) for row in rows_of_line]
+                high = [_value(getattr(row, f"{name}_high")) for row in rows_of_line]
+                ax.fill_between(
+                    xs,
+                    np.array(low, dtype=float),
+                    np.array(high, dtype=float),
+                    color=line.get_color(),
+                    alpha=0.2,
+                    linewidth=0,
+                )
         _format_axis(ax, name, currency)
         ax.grid(visible=True, alpha=0.3)
     for ax in axes[: len(names)]:
