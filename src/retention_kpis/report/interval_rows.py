@@ -22,19 +22,22 @@ from retention_kpis._core.frames import Key
 from retention_kpis.report.plan import Aggregates
 from retention_kpis.stats import (
     log_product_interval,
+    log_product_standard_error,
     nps_interval,
     proportion_interval,
     ratio_interval_from_sums,
     ratio_standard_error,
-    total_interval,
 )
 
 __all__ = [
     "ENGAGEMENT_SHARES",
+    "LOG_SCALE_KPIS",
     "IntervalParts",
     "engagement_interval_values",
     "interval_inputs",
     "interval_values",
+    "log_scale_parts",
+    "log_scale_standard_error",
 ]
 
 ENGAGEMENT_SHARES: dict[str, tuple[str, str]] = {
@@ -128,38 +131,68 @@ def _clv_parts(
     return {"clv": (float(parts.active), revenue, revenue_sq, churned, float(parts.start))}
 
 
-def _spend_bound(
-    sums: tuple[float, ...] | None, kpi: str, confidence: float
-) -> tuple[float, float]:
-    """ROAS ``total / spend``; CPA and CAC ``spend / total`` (bounds swap), spend fixed."""
+LOG_SCALE_KPIS = ("roas", "cpa", "cac", "clv")
+"""The interval KPIs whose bounds come from the log-scale delta method."""
+
+
+def log_scale_parts(
+    kpi: str, sums: tuple[float, ...] | None
+) -> tuple[list[tuple[float, float, float]], float] | None:
+    """Return the ``(value, standard error, exponent)`` parts of a log-scale KPI and its factor.
+
+    The KPI is ``factor * prod(value ** exponent)``: ROAS ``Y / S`` (``Y`` with the Poisson
+    standard error ``sqrt(sum y_i^2)``), CPA and CAC ``S / O`` and ``S / N``, CLV the
+    revenue per customer (delta method) over the churn rate (binomial). None where no
+    interval is defined (no total, no spend for ROAS, fewer than two purchasers or no churn
+    for CLV).
+
+    Examples
+    --------
+    >>> log_scale_parts("roas", (80.0, 3_000.0, 40.0))
+    ([(80.0, 54.772255750516614, 1.0)], 0.025)
+    """
     if sums is None:
-        return _NAN_PAIR
+        return None
+    if kpi == "clv":
+        n, revenue, revenue_sq, churned, start = sums
+        count = int(n)
+        if count < 2 or churned == 0:
+            return None
+        per_customer_se = ratio_standard_error(
+            count, sum_x=n, sum_y=revenue, sum_xx=n, sum_yy=revenue_sq, sum_xy=revenue
+        )
+        churn = churned / start
+        churn_se = math.sqrt(churn * (1.0 - churn) / start)
+        return [(revenue / n, per_customer_se, 1.0), (churn, churn_se, -1.0)], 1.0
     total, squares, spend = sums
-    low, high = total_interval(total, sum_squares=squares, confidence=confidence)
-    if math.isnan(low) or (kpi == "roas" and spend == 0):
-        return _NAN_PAIR
+    if total == 0 or (kpi == "roas" and spend == 0):
+        return None
     if kpi == "roas":
-        return low / spend, high / spend
-    return spend / high, spend / low
+        return [(total, math.sqrt(squares), 1.0)], 1.0 / spend
+    return [(total, math.sqrt(squares), -1.0)], spend
 
 
-def _clv_bound(sums: tuple[float, ...] | None, confidence: float) -> tuple[float, float]:
-    """Revenue per purchaser (delta method) over the churn rate (binomial), on the log scale."""
-    if sums is None:
+def log_scale_standard_error(kpi: str, value: float, sums: tuple[float, ...] | None) -> float:
+    """Return the delta-method standard error of a log-scale KPI at ``value`` (nan if none).
+
+    ``value * sqrt(sum((e_k se_k / v_k)^2))``: what :func:`~retention_kpis.compare_kpis`
+    and :func:`~retention_kpis.detect_changes` test ``roas``, ``cpa``, ``cac`` and ``clv``
+    with.
+    """
+    found = log_scale_parts(kpi, sums)
+    if found is None or math.isnan(value):
+        return math.nan
+    return value * log_product_standard_error(found[0])
+
+
+def _log_bound(kpi: str, sums: tuple[float, ...] | None, confidence: float) -> tuple[float, float]:
+    """Bounds of ``factor * prod(value ** exponent)`` (ROAS, CPA, CAC, CLV) on the log scale."""
+    found = log_scale_parts(kpi, sums)
+    if found is None:
         return _NAN_PAIR
-    n, revenue, revenue_sq, churned, start = sums
-    count = int(n)
-    if count < 2 or churned == 0:
-        return _NAN_PAIR
-    per_customer = revenue / n
-    per_customer_se = ratio_standard_error(
-        count, sum_x=n, sum_y=revenue, sum_xx=n, sum_yy=revenue_sq, sum_xy=revenue
-    )
-    churn = churned / start
-    churn_se = math.sqrt(churn * (1.0 - churn) / start)
-    return log_product_interval(
-        [(per_customer, per_customer_se, 1.0), (churn, churn_se, -1.0)], confidence=confidence
-    )
+    parts, factor = found
+    low, high = log_product_interval(parts, confidence=confidence)
+    return factor * low, factor * high
 
 
 def _ratio_bound(sums: tuple[float, ...] | None, confidence: float) -> tuple[float, float]:
@@ -209,9 +242,8 @@ def interval_values(inputs: dict[str, tuple[float, ...]], confidence: float) -> 
         )
     for name in ("aov", "purchase_frequency"):
         bounds[name] = _ratio_bound(inputs.get(name), confidence)
-    for name in ("roas", "cpa", "cac"):
-        bounds[name] = _spend_bound(inputs.get(name), name, confidence)
-    bounds["clv"] = _clv_bound(inputs.get("clv"), confidence)
+    for name in LOG_SCALE_KPIS:
+        bounds[name] = _log_bound(name, inputs.get(name), confidence)
     nps = inputs.get("nps")
     bounds["nps"] = (
         _NAN_PAIR

@@ -40,7 +40,11 @@ from retention_kpis.stats.ratios import (
     ratio_interval_from_sums,
     ratio_standard_error,
 )
-from retention_kpis.stats.totals import log_product_interval, total_interval
+from retention_kpis.stats.totals import (
+    log_product_interval,
+    log_product_standard_error,
+    total_interval,
+)
 
 __all__ = [
     "IntervalEstimate",
@@ -50,6 +54,7 @@ __all__ = [
     "benjamini_hochberg",
     "bootstrap_interval",
     "log_product_interval",
+    "log_product_standard_error",
     "normal_difference_test",
     "nps_interval",
     "nps_standard_error",

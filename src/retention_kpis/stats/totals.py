@@ -31,7 +31,7 @@ from retention_kpis._core.checks import check_number
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.stats._checks import check_confidence, normal_quantile
 
-__all__ = ["log_product_interval", "total_interval"]
+__all__ = ["log_product_interval", "log_product_standard_error", "total_interval"]
 
 
 def total_interval(
@@ -91,6 +91,70 @@ def total_interval(
     return y * math.exp(-spread), y * math.exp(spread)
 
 
+def _log_parts(parts: object, func: str) -> tuple[float, float] | None:
+    """Return ``(log of the product, variance of that log)``; None when a part is undefined."""
+    if isinstance(parts, (str, bytes)) or not isinstance(parts, Sequence) or not parts:
+        msg = (
+            f"The 'parts' parameter of {func} must be a non-empty sequence of "
+            f"(value, standard_error, exponent). Got {parts!r} instead."
+        )
+        raise InvalidInputError(msg)
+    log_value, log_variance = 0.0, 0.0
+    undefined = False
+    for part in parts:
+        if isinstance(part, (str, bytes)) or not (isinstance(part, Sequence) and len(part) == 3):
+            msg = (
+                f"The 'parts' parameter of {func} must hold (value, standard_error, exponent) "
+                f"triples. Got {part!r} instead."
+            )
+            raise InvalidInputError(msg)
+        try:
+            value, se, exponent = (float(item) for item in part)
+        except (TypeError, ValueError):
+            msg = f"The 'parts' parameter of {func} must hold numbers. Got {part!r} instead."
+            raise InvalidInputError(msg) from None
+        if not (value > 0 and se >= 0 and math.isfinite(value * se * exponent)):
+            undefined = True
+            continue
+        log_value += exponent * math.log(value)
+        log_variance += (exponent * se / value) ** 2
+    return None if undefined else (log_value, log_variance)
+
+
+def log_product_standard_error(parts: object) -> float:
+    r"""Return the standard error of ``log(prod(value_k ** exponent_k))`` (independent parts).
+
+    .. math::
+
+        \sqrt{\sum_k e_k^2\, \mathrm{se}_k^2 / v_k^2}
+
+    Times the product, it is the delta-method standard error of the product itself.
+
+    Parameters
+    ----------
+    parts : sequence of (value, standard_error, exponent)
+        As :func:`log_product_interval`.
+
+    Returns
+    -------
+    float
+        The standard error on the log scale; nan when a value is not positive or a
+        standard error is nan.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``parts`` is empty or a part is not three numbers.
+
+    Examples
+    --------
+    >>> round(log_product_standard_error([(40.0, 4.0, 1.0), (0.25, 0.05, -1.0)]), 4)
+    0.2236
+    """
+    found = _log_parts(parts, "log_product_standard_error")
+    return math.nan if found is None else math.sqrt(found[1])
+
+
 def log_product_interval(parts: object, *, confidence: float = 0.95) -> tuple[float, float]:
     r"""Delta-method interval on the log scale for ``prod(value_k ** exponent_k)``.
 
@@ -130,28 +194,9 @@ def log_product_interval(parts: object, *, confidence: float = 0.95) -> tuple[fl
     """
     func = "log_product_interval"
     level = check_confidence(confidence, func)
-    if isinstance(parts, (str, bytes)) or not isinstance(parts, Sequence) or not parts:
-        msg = (
-            f"The 'parts' parameter of {func} must be a non-empty sequence of "
-            f"(value, standard_error, exponent). Got {parts!r} instead."
-        )
-        raise InvalidInputError(msg)
-    log_value, log_variance = 0.0, 0.0
-    for part in parts:
-        if isinstance(part, (str, bytes)) or not (isinstance(part, Sequence) and len(part) == 3):
-            msg = (
-                f"The 'parts' parameter of {func} must hold (value, standard_error, exponent) "
-                f"triples. Got {part!r} instead."
-            )
-            raise InvalidInputError(msg)
-        try:
-            value, se, exponent = (float(item) for item in part)
-        except (TypeError, ValueError):
-            msg = f"The 'parts' parameter of {func} must hold numbers. Got {part!r} instead."
-            raise InvalidInputError(msg) from None
-        if not (value > 0 and se >= 0 and math.isfinite(value * se * exponent)):
-            return math.nan, math.nan
-        log_value += exponent * math.log(value)
-        log_variance += (exponent * se / value) ** 2
+    found = _log_parts(parts, func)
+    if found is None:
+        return math.nan, math.nan
+    log_value, log_variance = found
     spread = normal_quantile(level) * math.sqrt(log_variance)
     return math.exp(log_value - spread), math.exp(log_value + spread)
