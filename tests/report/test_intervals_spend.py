@@ -16,7 +16,13 @@ import pytest
 from scipy.stats import norm
 from statsmodels.stats.proportion import proportion_confint
 
-from retention_kpis import InvalidInputError, compute_kpis, engagement_kpis
+from retention_kpis import (
+    InvalidInputError,
+    compare_kpis,
+    compute_kpis,
+    detect_changes,
+    engagement_kpis,
+)
 from retention_kpis.datasets import make_events
 from retention_kpis.report.columns import ENGAGEMENT_INTERVAL_METHODS
 
@@ -195,3 +201,62 @@ def test_engagement_kpis_rejects_a_confidence_outside_0_1(synthetic, bad):
         InvalidInputError, match=r"^The 'confidence' parameter of engagement_kpis must"
     ):
         engagement_kpis(synthetic.head(50), confidence=bad)
+
+
+def _spend_se(frame, kpi):
+    """Level-scale delta standard error of roas / cpa / cac from one row's events."""
+    purchases = frame[frame["event_type"] == "purchase"]
+    spend = float(frame.loc[frame["event_type"] == "spend", "cost"].sum())
+    per_customer = purchases.groupby("customer_id").agg(
+        revenue=("revenue", "sum"), orders=("order_id", "nunique")
+    )
+    revenue, orders = per_customer["revenue"].to_numpy(), per_customer["orders"].to_numpy()
+    if kpi == "roas":  # Var(Y) = sum y_i^2; ROAS = Y / S
+        return revenue.sum() / spend, math.sqrt((revenue**2).sum()) / spend
+    cpa = spend / orders.sum()  # d(S / O) = S / O^2 dO
+    return cpa, cpa * math.sqrt((orders**2).sum()) / orders.sum()
+
+
+@pytest.mark.parametrize("kpi", ["roas", "cpa"])
+def test_compare_kpis_tests_spend_kpis_with_their_delta_standard_errors(synthetic, kpi):
+    comparison = compare_kpis(
+        synthetic, period="Y", by="channel", baseline="paid_search", kpis=[kpi]
+    )
+    frame = synthetic.assign(year=pd.to_datetime(synthetic["timestamp"]).dt.year)
+    checked = 0
+    for row in comparison.rows:
+        year = row.period.year
+        mine = frame[(frame["year"] == year) & (frame["channel"] == row.segment["channel"])]
+        base = frame[(frame["year"] == year) & (frame["channel"] == "paid_search")]
+        if math.isnan(row.value) or math.isnan(row.baseline_value) or math.isnan(row.ci_low):
+            continue
+        value, se1 = _spend_se(mine, kpi)
+        reference, se2 = _spend_se(base, kpi)
+        se = math.hypot(se1, se2)
+        assert row.value == pytest.approx(value)
+        assert (row.ci_low, row.ci_high) == pytest.approx(
+            (value - reference - Z95 * se, value - reference + Z95 * se)
+        )
+        assert row.p_value == pytest.approx(2 * norm.sf(abs(value - reference) / se))
+        checked += 1
+    assert checked >= 3
+
+
+def test_detect_changes_roas_uses_both_periods_standard_errors(synthetic):
+    report = compute_kpis(synthetic, period="Q", confidence=0.95)
+    changes = detect_changes(report, kpis=["roas"], baseline="previous")
+    frame = _quarters(synthetic)
+    periods = sorted(frame["period"].unique())
+    checked = 0
+    for change in changes.rows:
+        if math.isnan(change.change):
+            continue
+        now = frame[frame["period"] == change.period]
+        before = frame[frame["period"] == periods[periods.index(change.period) - 1]]
+        value, se1 = _spend_se(now, "roas")
+        reference, se2 = _spend_se(before, "roas")
+        se = math.hypot(se1, se2)
+        assert change.change == pytest.approx(value - reference)
+        assert change.p_value == pytest.approx(2 * norm.sf(abs(value - reference) / se))
+        checked += 1
+    assert checked >= 5

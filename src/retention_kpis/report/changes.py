@@ -34,7 +34,8 @@ from retention_kpis._core.checks import check_choice, check_fraction
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis._core.values import MaybeNaN
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.report.columns import COMPARED_KPIS
+from retention_kpis.report.columns import COMPARED_KPIS, DEFAULT_COMPARED
+from retention_kpis.report.interval_rows import LOG_SCALE_KPIS, log_scale_standard_error
 from retention_kpis.report.model import KPIReport, KPIRow, SegmentValue
 from retention_kpis.stats import benjamini_hochberg, nps_standard_error, ratio_standard_error
 
@@ -145,6 +146,8 @@ def _variance(kpi: str, row: KPIRow, null_value: float) -> float:
         return null_value * (1 - null_value) / trials
     if kpi == "nps":
         se = nps_standard_error(int(inputs[0]), int(inputs[1]), int(inputs[2]))
+    elif kpi in LOG_SCALE_KPIS:
+        se = log_scale_standard_error(kpi, float(getattr(row, kpi)), inputs)
     else:
         n, sx, sy, sxx, syy, sxy = inputs
         se = ratio_standard_error(int(n), sum_x=sx, sum_y=sy, sum_xx=sxx, sum_yy=syy, sum_xy=sxy)
@@ -262,7 +265,9 @@ def detect_changes(
         and customer sums the variances come from).
     kpis : sequence of str, optional
         Among ``conversion_rate``, ``aov``, ``purchase_frequency``, ``csat``, ``nps``,
-        ``retention_rate`` and ``churn_rate`` (all by default).
+        ``retention_rate`` and ``churn_rate`` (the default), and ``roas``, ``cpa``,
+        ``cac`` and ``clv`` (each row's delta-method standard error of its log-scale
+        interval).
     baseline : str, default="previous"
         ``"previous"`` (the calendar-previous period), ``"trailing_median(k)"`` (the
         median of the ``k`` calendar-previous periods, all present) or
@@ -296,7 +301,7 @@ def detect_changes(
     if not 0 < level < 1:
         msg = f"The 'alpha' parameter of {_FUNC} must be in (0, 1). Got {alpha!r} instead."
         raise InvalidInputError(msg)
-    names = list(COMPARED_KPIS) if kpis is None else list(kpis)
+    names = list(DEFAULT_COMPARED) if kpis is None else list(kpis)
     for name in names:
         check_choice(name, "kpis", _FUNC, COMPARED_KPIS)
     if not isinstance(report, KPIReport) or report.period is None:

@@ -13,6 +13,7 @@ from typing import Literal, TypeAlias
 __all__ = [
     "COMPARED_KPIS",
     "COUNT_COLUMNS",
+    "DEFAULT_COMPARED",
     "DEFINITIONS",
     "ENGAGEMENT_COLUMNS",
     "ENGAGEMENT_COUNTS",
@@ -202,7 +203,7 @@ INTERVAL_METHODS: dict[str, str] = {
 """The KPIs that carry ``<kpi>_low`` / ``<kpi>_high`` with ``compute_kpis(confidence=...)``,
 with the interval each gets (formulas in ``docs/metrics/intervals.md``)."""
 
-COMPARED_KPIS: tuple[str, ...] = (
+DEFAULT_COMPARED: tuple[str, ...] = (
     "conversion_rate",
     "aov",
     "purchase_frequency",
@@ -211,8 +212,12 @@ COMPARED_KPIS: tuple[str, ...] = (
     "retention_rate",
     "churn_rate",
 )
+"""The KPIs :func:`~retention_kpis.compare_kpis` and :func:`~retention_kpis.detect_changes`
+test when not told which."""
+
+COMPARED_KPIS: tuple[str, ...] = (*DEFAULT_COMPARED, "roas", "cpa", "cac", "clv")
 """The interval KPIs :func:`~retention_kpis.compare_kpis` and
-:func:`~retention_kpis.detect_changes` test (from :attr:`KPIRow.interval_inputs`)."""
+:func:`~retention_kpis.detect_changes` can test (from :attr:`KPIRow.interval_inputs`)."""
 
 ENGAGEMENT_INTERVAL_METHODS: dict[str, str] = dict(_ENGAGEMENT_INTERVALS)
 """The columns of :func:`~retention_kpis.engagement_kpis` that carry ``<kpi>_low`` /

@@ -28,7 +28,8 @@ from retention_kpis._core.checks import check_choice, check_confidence
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis._core.values import MaybeNaN
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.report.columns import COMPARED_KPIS
+from retention_kpis.report.columns import COMPARED_KPIS, DEFAULT_COMPARED
+from retention_kpis.report.interval_rows import LOG_SCALE_KPIS, log_scale_standard_error
 from retention_kpis.report.model import KPIReport, KPIRow, SegmentValue
 from retention_kpis.stats import (
     benjamini_hochberg,
@@ -49,6 +50,9 @@ _METHOD = {
     **dict.fromkeys(_SHARES, "Newcombe hybrid score interval; pooled two-proportion z-test"),
     "nps": "trinomial standard errors; normal interval and z-test",
     **dict.fromkeys(_RATIOS, "delta-method standard errors (customer clusters); normal z-test"),
+    **dict.fromkeys(
+        LOG_SCALE_KPIS, "delta-method standard errors (spend fixed, log scale); normal z-test"
+    ),
 }
 
 
@@ -162,6 +166,9 @@ def _difference(
     if kpi == "nps":
         se1 = nps_standard_error(int(mine[0]), int(mine[1]), int(mine[2]))
         se2 = nps_standard_error(int(theirs[0]), int(theirs[1]), int(theirs[2]))
+    elif kpi in LOG_SCALE_KPIS:
+        se1 = log_scale_standard_error(kpi, _value(row, kpi), mine)
+        se2 = log_scale_standard_error(kpi, _value(base, kpi), theirs)
     else:
         names = ("sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy")
         se1 = ratio_standard_error(int(mine[0]), **dict(zip(names, mine[1:], strict=True)))
@@ -257,7 +264,9 @@ def compare_kpis(
         for ``"segments"``; None or a period start date for ``"periods"``.
     kpis : sequence of str, optional
         KPIs to compare, among ``conversion_rate``, ``aov``, ``purchase_frequency``,
-        ``csat``, ``nps``, ``retention_rate`` and ``churn_rate`` (all by default).
+        ``csat``, ``nps``, ``retention_rate`` and ``churn_rate`` (the default), and
+        ``roas``, ``cpa``, ``cac`` and ``clv`` (delta-method standard errors of their
+        log-scale intervals, :func:`~retention_kpis.log_product_standard_error`).
     confidence : float, default=0.95
         Level of the difference intervals; a comparison is ``significant`` when its
         Benjamini-Hochberg adjusted p-value is below ``1 - confidence``.
@@ -288,7 +297,7 @@ def compare_kpis(
     """
     level = check_confidence(confidence, _FUNC)
     how = check_choice(between, "between", _FUNC, ("segments", "periods"))
-    names = list(COMPARED_KPIS) if kpis is None else list(kpis)
+    names = list(DEFAULT_COMPARED) if kpis is None else list(kpis)
     for name in names:
         check_choice(name, "kpis", _FUNC, COMPARED_KPIS)
     if isinstance(report_or_events, KPIReport):

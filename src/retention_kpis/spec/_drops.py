@@ -38,6 +38,8 @@ IntervalKPI = Literal[
     "nps",
     "retention_rate",
     "churn_rate",
+    "roas",
+    "clv",
 ]
 
 
