@@ -52,6 +52,21 @@ def test_a_real_drop_fails_the_check_with_the_interval_in_the_message(events):
     assert "[period 2025-12-01]" in outcome.message
 
 
+def test_a_roas_drop_fails_the_check(events):
+    spec = load_spec(
+        {
+            "version": 1,
+            "period": "M",
+            "metrics": [{"name": "roas", "type": "builtin", "kpi": "roas"}],
+            "expectations": [{"no_significant_drop": ["roas"], "baseline": "trailing_median(3)"}],
+        }
+    )
+    assert check_spec(spec, events).passed
+    result = check_spec(spec, _without_purchases(events, "2025-12", 0.6))
+    assert not result.passed
+    assert result.results[0].message.startswith("no_significant_drop: significant drop: roas = ")
+
+
 def test_untouched_data_passes_the_check(events):
     result = check_spec(_spec(period="all"), events)
     assert result.passed
@@ -73,7 +88,8 @@ def test_spec_problems_are_reported():
             {
                 "version": 1,
                 "metrics": [{"name": "c", "type": "builtin", "kpi": "conversion_rate"}],
-                "expectations": [{"no_significant_drop": ["roas"]}],
+                # A drop of CPA is good news: not a KPI of this expectation.
+                "expectations": [{"no_significant_drop": ["cpa"]}],
             }
         )
     with pytest.raises(
