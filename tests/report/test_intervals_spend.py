@@ -260,3 +260,11 @@ def test_detect_changes_roas_uses_both_periods_standard_errors(synthetic):
         assert change.p_value == pytest.approx(2 * norm.sf(abs(value - reference) / se))
         checked += 1
     assert checked >= 5
+
+
+def test_display_hides_engagement_bounds_when_engagement_is_off(synthetic):
+    text = str(compute_kpis(synthetic.head(3_000), period="Y", confidence=0.95))
+    assert "email_ctr" not in text
+    assert "roas_low" in text
+    shown = str(compute_kpis(synthetic.head(3_000), period="Y", confidence=0.95, engagement=True))
+    assert "email_ctr_low" in shown

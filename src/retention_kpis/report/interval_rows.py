@@ -4,9 +4,10 @@ No formula is written here: each bound comes from :mod:`retention_kpis.stats` fe
 counts the row already has (shares: Wilson; NPS: adjusted Wald) or with the per-customer
 sums and squares of orders and revenue the engine computed in the query that groups
 purchases per customer (``aov`` and ``purchase_frequency``: the delta method with
-customers as clusters; ``roas``, ``cpa`` and ``cac``: the total over customers with spend
-fixed, :func:`~retention_kpis.total_interval`; ``clv``: revenue per purchaser over the
-churn rate, :func:`~retention_kpis.log_product_interval`). The engagement shares come
+customers as clusters; ``roas``, ``cpa`` and ``cac``: the total over Poisson-sampled
+customers with spend fixed, as :func:`~retention_kpis.total_interval`; ``clv``: revenue
+per purchaser over the churn rate; all four on the log scale through
+:func:`~retention_kpis.log_product_interval`). The engagement shares come
 from the engagement tables' counts. Methods and references: ``docs/metrics/intervals.md``.
 """
 

@@ -262,7 +262,11 @@ class KPIReport(BaseModel):
         # are None in every row mean the engagement columns were not computed at all.
         counts = attrgetter(*sorted(ENGAGEMENT_COUNTS))
         if rows and all(value is None for row in rows for value in counts(row)):
-            columns = [name for name in columns if name not in ENGAGEMENT_COLUMNS]
+            hidden = {
+                *ENGAGEMENT_COLUMNS,
+                *(f"{name}_{side}" for name in ENGAGEMENT_COLUMNS for side in ("low", "high")),
+            }
+            columns = [name for name in columns if name not in hidden]
             notes = (*notes, _ENGAGEMENT_HIDDEN)
         by = f", by {', '.join(self.by)}" if self.by else ""
         attributed = f", {self.attribution} attribution" if self.attribution else ""
