@@ -174,4 +174,4 @@ def test_unknown_baseline_and_kpi_are_refused(events):
     ):
         compare_kpis(events, period="M", by="channel", baseline="z")
     with pytest.raises(InvalidInputError, match=r"'kpis' parameter of compare_kpis must be one of"):
-        compare_kpis(events, period="M", by="channel", baseline="a", kpis=["roas"])
+        compare_kpis(events, period="M", by="channel", baseline="a", kpis=["revenue"])
