@@ -5,18 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-import numpy as np
-
 from retention_kpis._core.checks import ZeroDivision, check_name, check_zero_division
 from retention_kpis._core.durations import parse_duration
 from retention_kpis._core.kinds import remember_kind
 from retention_kpis.events import EventSchema
 from retention_kpis.events.schema import check_schema
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.funnels._match import NEVER, entry_rows, match
+from retention_kpis.funnels._query import SegmentValue
 from retention_kpis.funnels._result import CartKPIRow, CartKPIs, Unit, sort_key
-from retention_kpis.funnels._units import SegmentValue
-from retention_kpis.funnels.funnel import prepare_units, segment_indices
+from retention_kpis.funnels.funnel import prepare_units
 from retention_kpis.metrics.cart import cart_abandonment_rate, checkout_conversion_rate
 
 __all__ = ["cart_kpis"]
@@ -137,7 +134,7 @@ def cart_kpis(
             f"be distinct event types. Got {list(names)} instead."
         )
         raise InvalidInputError(msg)
-    units, unit_, by_, _, prepared = prepare_units(
+    prepared = prepare_units(
         events,
         names=names,
         unit=unit,
@@ -148,14 +145,10 @@ def cart_kpis(
         func=_FUNC,
     )
     counts: dict[tuple[SegmentValue, ...], dict[str, int]] = {}
-    for label, steps in (("cart", [0, 2]), ("checkout", [1, 2])):
-        reached = match(units, steps, within=window, ordered=True)
-        entry = entry_rows(units, reached, steps, ordered=True)
-        for segment, members in segment_indices(units, entry).items():
-            hit = reached[members] != NEVER
+    for label, steps in (("cart", (cart, purchase)), ("checkout", (checkout, purchase))):
+        for segment, totals in prepared.totals(steps, within=window, ordered=True).items():
             row = counts.setdefault(segment, {})
-            row[f"{label}_entered"] = int(members.size)
-            row[f"{label}_done"] = int(np.count_nonzero(hit[:, 1]))
+            row[f"{label}_entered"], row[f"{label}_done"] = totals.entrants
     rows = []
     for segment in sorted(counts, key=sort_key):
         row = counts[segment]
@@ -175,6 +168,10 @@ def cart_kpis(
             )
         )
     result = CartKPIs(
-        unit=unit_, within_seconds=window, by=by_, rows=tuple(rows), notes=prepared.notes
+        unit=prepared.unit,
+        within_seconds=window,
+        by=prepared.by,
+        rows=tuple(rows),
+        notes=prepared.prepared.notes,
     )
     return remember_kind(result, events)
