@@ -33,7 +33,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 
 from retention_kpis._core.calendar import microseconds_expr
-from retention_kpis._core.columns import CUSTOMER, EVENT, PREFIX
+from retention_kpis._core.columns import CUSTOMER, EVENT, PREFIX, TIMESTAMP
 from retention_kpis._core.frames import collect, grouped, plain
 from retention_kpis._core.text import count_rows
 from retention_kpis.exceptions import InvalidInputError
@@ -44,10 +44,11 @@ SegmentValue = str | int | float | bool | None
 MICROSECONDS = 1_000_000
 """Microseconds in a second: the unit of the times compared here."""
 
-_TIME = "__rk_microseconds"
 _SESSION = "__rk_session"
 _START = "__rk_start"
 _CODE = "__rk_step"
+_DEADLINE = "__rk_deadline"
+_CANDIDATE = "__rk_candidate"
 _LEAST = "__rk_least"
 _SEGMENT = "__rk_segment_"
 
@@ -58,6 +59,10 @@ def _reached(step: int) -> str:
 
 def _first(step: int) -> str:
     return f"{PREFIX}first_{step}"
+
+
+def _filled(step: int) -> str:
+    return f"{PREFIX}filled_{step}"
 
 
 def _gap(step: int) -> str:
@@ -90,11 +95,12 @@ def _segment_value(value: object) -> SegmentValue:
 
 def _built_sessions(lf: nw.LazyFrame[Any], gap: int) -> nw.LazyFrame[Any]:
     """(customer, time, session number) over the customer's distinct event times."""
-    times = lf.select(CUSTOMER, _TIME).unique()
-    since = nw.col(_TIME).diff().over(CUSTOMER, order_by=_TIME)
-    opens = nw.when(since.is_null() | (since >= gap)).then(nw.lit(1)).otherwise(nw.lit(0))
-    return times.with_columns(opens.alias(_SESSION)).with_columns(
-        nw.col(_SESSION).cum_sum().over(CUSTOMER, order_by=_TIME)
+    times = lf.select(CUSTOMER, TIMESTAMP).unique()
+    previous = nw.col(TIMESTAMP).shift(1).over(CUSTOMER, order_by=TIMESTAMP)
+    opens = previous.is_null() | (previous.dt.offset_by(f"{gap}s") <= nw.col(TIMESTAMP))
+    flags = nw.when(opens).then(nw.lit(1, nw.Int64())).otherwise(nw.lit(0, nw.Int64()))
+    return times.with_columns(flags.alias(_SESSION)).with_columns(
+        nw.col(_SESSION).cum_sum().over(CUSTOMER, order_by=TIMESTAMP)
     )
 
 
@@ -111,40 +117,45 @@ def _entry_segments(
         least = candidates.group_by(*keys).agg(nw.col(name).min().alias(_LEAST))
         at_least = (nw.col(name) == nw.col(_LEAST)) | nw.col(_LEAST).is_null()
         candidates = candidates.join(least, on=keys).filter(at_least).drop(_LEAST)
-    aggs = [nw.col(name).min() for name in [*carry, *by]]
-    return candidates.group_by(*keys).agg(*aggs)
+    return candidates.group_by(*keys).agg(*[nw.col(name).min() for name in [*carry, *by]])
 
 
 def _ordered_units(
     rows: nw.LazyFrame[Any], keys: list[str], names: Sequence[str], by: Sequence[str], within: int
 ) -> nw.LazyFrame[Any]:
-    """Units entering step 1 with ``R0..R(n-1)`` (null where not reached) and segments."""
+    """Units entering step 1 with ``R0..R(n-1)`` (null where not reached) and segments.
+
+    Each step reads the previous step's units once (a left join with the step's rows,
+    then a group-by per unit that carries the earlier columns along), so the query
+    stays linear in the number of steps on engines that do not share subplans.
+    """
     step_rows = [rows.filter(nw.col(EVENT) == name) for name in names]
-    first = step_rows[0].group_by(*keys).agg(nw.col(_TIME).min().alias(_reached(0)))
+    first = step_rows[0].group_by(*keys).agg(nw.col(TIMESTAMP).min().alias(_reached(0)))
     if by:
         tied = (
             step_rows[0]
-            .select(*keys, _TIME, *by)
+            .select(*keys, TIMESTAMP, *by)
             .join(first, on=keys)
-            .filter(nw.col(_TIME) == nw.col(_reached(0)))
+            .filter(nw.col(TIMESTAMP) == nw.col(_reached(0)))
         )
         units = _entry_segments(tied, keys, by, [_reached(0)])
     else:
         units = first
-    deadline = nw.col(_reached(0)) + within
+    units = units.with_columns(nw.col(_reached(0)).dt.offset_by(f"{within}s").alias(_DEADLINE))
+    carried = [_reached(0), _DEADLINE, *by]
     for step in range(1, len(names)):
-        previous = nw.col(_reached(step - 1))
-        carried = dict.fromkeys([*keys, _reached(0), _reached(step - 1)])
-        alive = units.filter(~previous.is_null()).select(*carried)
-        hits = (
-            step_rows[step]
-            .select(*keys, _TIME)
-            .join(alive, on=keys)
-            .filter((nw.col(_TIME) >= previous) & (nw.col(_TIME) <= deadline))
+        time = nw.col(TIMESTAMP)
+        matched = (time >= nw.col(_reached(step - 1))) & (time <= nw.col(_DEADLINE))
+        units = (
+            units.join(step_rows[step].select(*keys, TIMESTAMP), on=keys, how="left")
+            .with_columns(nw.when(matched).then(time).alias(_CANDIDATE))
             .group_by(*keys)
-            .agg(nw.col(_TIME).min().alias(_reached(step)))
+            .agg(
+                nw.col(_CANDIDATE).min().alias(_reached(step)),
+                *[nw.col(name).min() for name in carried],
+            )
         )
-        units = units.join(hits, on=keys, how="left")
+        carried.append(_reached(step))
     return units
 
 
@@ -152,11 +163,13 @@ def _unordered_units(
     rows: nw.LazyFrame[Any], keys: list[str], names: Sequence[str], by: Sequence[str], within: int
 ) -> nw.LazyFrame[Any]:
     """Units with a step-1 event in their window, ``R0..R(n-1)`` and segments."""
-    starts = rows.group_by(*keys).agg(nw.col(_TIME).min().alias(_START))
-    joined = rows.join(starts, on=keys)
-    firsts = [nw.when(nw.col(EVENT) == name).then(nw.col(_TIME)) for name in names]
+    starts = rows.group_by(*keys).agg(nw.col(TIMESTAMP).min().alias(_START))
+    joined = rows.join(
+        starts.with_columns(nw.col(_START).dt.offset_by(f"{within}s").alias(_DEADLINE)), on=keys
+    )
+    firsts = [nw.when(nw.col(EVENT) == name).then(nw.col(TIMESTAMP)) for name in names]
     units = (
-        joined.filter(nw.col(_TIME) <= nw.col(_START) + within)
+        joined.filter(nw.col(TIMESTAMP) <= nw.col(_DEADLINE))
         .with_columns(*[first.alias(_first(k)) for k, first in enumerate(firsts)])
         .group_by(*keys)
         .agg(*[nw.col(_first(k)).min() for k in range(len(names))])
@@ -166,9 +179,8 @@ def _unordered_units(
         for index, name in enumerate(names):
             hit = nw.col(EVENT) == name
             code = (nw.when(hit) if code is None else code.when(hit)).then(nw.lit(index))
-        tied = (
-            joined.filter(nw.col(_TIME) == nw.col(_START))
-            .select(*keys, *by, code.alias(_CODE))
+        tied = joined.filter(nw.col(TIMESTAMP) == nw.col(_START)).select(
+            *keys, *by, code.alias(_CODE)
         )
         least = tied.group_by(*keys).agg(nw.col(_CODE).min().alias(_LEAST))
         tied = tied.join(least, on=keys).filter(nw.col(_CODE) == nw.col(_LEAST))
@@ -212,15 +224,16 @@ def funnel_totals(
     schema = lf.collect_schema() if by else {}
     columns = [
         # Categorical (pandas' coded strings) and Enum segments compare as their text.
-        (nw.col(name).cast(nw.String) if schema[name] in {nw.Categorical, nw.Enum} else nw.col(name))
-        .alias(alias)
+        (
+            nw.col(name).cast(nw.String)
+            if schema[name] in {nw.Categorical, nw.Enum}
+            else nw.col(name)
+        ).alias(alias)
         for name, alias in zip(by, private, strict=True)
     ]
     if session_column is not None:
         columns.append(nw.col(session_column).alias(_SESSION))
-    events = lf.filter(~nw.col(CUSTOMER).is_null()).select(
-        CUSTOMER, microseconds_expr().alias(_TIME), EVENT, *columns
-    )
+    events = lf.filter(~nw.col(CUSTOMER).is_null()).select(CUSTOMER, TIMESTAMP, EVENT, *columns)
     if events.implementation.is_pyarrow():
         # narwhals' pyarrow backend has no window functions (built sessions) and its grouped
         # median is Arrow's approximate_median (a t-digest): pyarrow input (eager, in memory)
@@ -232,19 +245,30 @@ def funnel_totals(
         _check_sessions(rows, session_column)
         keys.append(_SESSION)
     elif session_gap is not None:
-        sessions = _built_sessions(events, session_gap * MICROSECONDS)
-        rows = rows.join(sessions, on=[CUSTOMER, _TIME])
+        sessions = _built_sessions(events, session_gap)
+        rows = rows.join(sessions, on=[CUSTOMER, TIMESTAMP])
         keys.append(_SESSION)
-    within *= MICROSECONDS
     build = _ordered_units if ordered else _unordered_units
     units = build(rows, keys, names, private, within)
+    # Times become microseconds only here, on one row per unit; unreached steps are filled with
+    # the entry time first (pandas cannot cast the date parts of NaT to integers).
+    filled = [
+        nw.col(_reached(k)).fill_null(nw.col(_reached(0))).alias(_filled(k))
+        for k in range(len(names))
+    ]
     gaps = [
-        (nw.col(_reached(k)) - nw.col(_reached(k - 1))).alias(_gap(k)) for k in range(1, len(names))
+        nw.when(~nw.col(_reached(k)).is_null())
+        .then(microseconds_expr(_filled(k)) - microseconds_expr(_filled(k - 1)))
+        .alias(_gap(k))
+        for k in range(1, len(names))
     ]
     aggs = [nw.len().alias(_count(0))]
     for k in range(1, len(names)):
-        aggs += [nw.col(_reached(k)).count().alias(_count(k)), nw.col(_gap(k)).median().alias(_median(k))]
-    units = units.with_columns(*gaps) if gaps else units
+        aggs += [
+            nw.col(_reached(k)).count().alias(_count(k)),
+            nw.col(_gap(k)).median().alias(_median(k)),
+        ]
+    units = units.with_columns(*filled).with_columns(*gaps) if gaps else units
     table = collect(grouped(units, private, *aggs))
     totals: dict[tuple[SegmentValue, ...], StepTotals] = {}
     for row in table.rows(named=True):

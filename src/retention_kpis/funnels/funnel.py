@@ -224,7 +224,9 @@ def funnel(
     )
     totals = prepared.totals(names, within=window, ordered=ordered)
     if not totals and not prepared.by:  # nobody entered: the steps, with undefined shares
-        totals[()] = StepTotals(entrants=(0,) * len(names), median_microseconds=(None,) * len(names))
+        totals[()] = StepTotals(
+            entrants=(0,) * len(names), median_microseconds=(None,) * len(names)
+        )
     rows: list[FunnelStep] = []
     for segment in sorted(totals, key=sort_key):
         rows += step_rows(segment, totals[segment], names, zero_division=policy)
