@@ -144,7 +144,8 @@ def cart_kpis(
         session_gap=session_gap,
         func=_FUNC,
     )
-    counts: dict[tuple[SegmentValue, ...], dict[str, int]] = {}
+    # Without segments there is always one row, even when nobody added to a cart.
+    counts: dict[tuple[SegmentValue, ...], dict[str, int]] = {} if prepared.by else {(): {}}
     for label, steps in (("cart", (cart, purchase)), ("checkout", (checkout, purchase))):
         for segment, totals in prepared.totals(steps, within=window, ordered=True).items():
             row = counts.setdefault(segment, {})
