@@ -94,7 +94,7 @@ def _segment_value(value: object) -> SegmentValue:
 
 
 def _built_sessions(lf: nw.LazyFrame[Any], gap: int) -> nw.LazyFrame[Any]:
-    """Number each customer's sessions over their distinct event times."""
+    """Return (customer, time, session number) over each customer's distinct event times."""
     times = lf.select(CUSTOMER, TIMESTAMP).unique()
     previous = nw.col(TIMESTAMP).shift(1).over(CUSTOMER, order_by=TIMESTAMP)
     opens = previous.is_null() | (previous.dt.offset_by(f"{gap}s") <= nw.col(TIMESTAMP))
