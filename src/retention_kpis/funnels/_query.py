@@ -183,7 +183,7 @@ def _unordered_units(
             *keys, *by, code.alias(_CODE)
         )
         least = tied.group_by(*keys).agg(nw.col(_CODE).min().alias(_LEAST))
-        tied = tied.join(least, on=keys).filter(nw.col(_CODE) == nw.col(_LEAST))
+        tied = tied.join(least, on=keys).filter(nw.col(_CODE) == nw.col(_LEAST)).drop(_LEAST)
         units = units.join(_entry_segments(tied, keys, by, []), on=keys)
     reached = []
     for step in range(len(names)):
@@ -272,7 +272,7 @@ def funnel_totals(
     table = collect(grouped(units, private, *aggs))
     totals: dict[tuple[SegmentValue, ...], StepTotals] = {}
     for row in table.rows(named=True):
-        entrants = tuple(int(plain(row[_count(k)]) or 0) for k in range(len(names)))
+        entrants = tuple(int(row[_count(k)] or 0) for k in range(len(names)))
         if not entrants[0]:
             continue
         medians = tuple(
