@@ -1,19 +1,20 @@
 """Funnel steps as grouped queries and joins inside the events' backend.
 
 Only one small table is collected: per segment, the units entering each step and
-the median time from the previous step. Times are integer microseconds since
-1970 (:func:`~retention_kpis._core.calendar.microseconds_expr`: the input's
-precision down to the microsecond), so events within one second keep their order
-and every backend compares the same integers.
+the median time from the previous step. Event times are compared as the input's
+datetimes (its own precision, so events within one second keep their order);
+gaps become whole microseconds (:func:`~retention_kpis._core.calendar.microseconds_expr`)
+only on the per-unit table, before the median.
 
 * Units: the customer (``unit="user"``), (customer, session id) or (customer,
   built session). A built session is numbered per customer over the customer's
   *distinct* event times (so ties cannot split a session): a time opens a new
   session when the customer's previous time lies ``session_gap`` or more before it.
 * Ordered: ``R0`` is each unit's first step-1 time (a group-by); for each next
-  step one join of that step's rows with the units still in the funnel, a filter
-  ``R(k-1) <= t <= R0 + within`` and a group-by minimum give ``Rk`` (greedy
-  earliest matching), left-joined back onto the units.
+  step one left join of the units with that step's rows, a filter
+  ``R(k-1) <= t <= R0 + within`` and a group-by minimum per unit give ``Rk``
+  (greedy earliest matching); the earlier columns ride along in that group-by, so
+  each step reads the previous one once (no subplan is repeated).
 * Unordered: ``T0`` is each unit's first funnel time; one join keeps the rows in
   ``[T0, T0 + within]`` and one group-by gives each step's first time ``Fk``;
   step ``k`` is reached at ``max(F1..Fk)`` when all of them exist.
@@ -42,7 +43,7 @@ __all__ = ["MICROSECONDS", "SegmentValue", "StepTotals", "funnel_totals"]
 
 SegmentValue = str | int | float | bool | None
 MICROSECONDS = 1_000_000
-"""Microseconds in a second: the unit of the times compared here."""
+"""Microseconds in a second: the unit of the medians in :class:`StepTotals`."""
 
 _SESSION = "__rk_session"
 _START = "__rk_start"
@@ -234,6 +235,8 @@ def funnel_totals(
     if session_column is not None:
         columns.append(nw.col(session_column).alias(_SESSION))
     events = lf.filter(~nw.col(CUSTOMER).is_null()).select(CUSTOMER, TIMESTAMP, EVENT, *columns)
+    if session_column is not None or session_gap is None:  # built sessions need every event
+        events = events.filter(nw.col(EVENT).is_in(list(names)))
     if events.implementation.is_pyarrow():
         # narwhals' pyarrow backend has no window functions (built sessions) and its grouped
         # median is Arrow's approximate_median (a t-digest): pyarrow input (eager, in memory)
