@@ -28,6 +28,7 @@ _EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - timestamps are naive wall-clo
 _IDX = "__rk_idx"
 _COHORT = "__rk_cohort"
 _START = "__rk_start"
+_FIRST = "__rk_first"
 _OFFSET = "__rk_offset"
 _KEY = "__rk_key"
 _VALUE = "__rk_value"
@@ -115,20 +116,27 @@ def cohort_cells(
     lf = lf.filter(
         nw.col(EVENT).is_in(sorted({cohort_event, return_event}))
         & (nw.col(TIMESTAMP) <= nw.lit(end))
-    ).with_columns(period_index(period).alias(_IDX), seconds_expr().alias(SECONDS))
+    ).with_columns(period_index(period).alias(_IDX))
+    # Whole seconds are computed per customer, not per row: a return at t counts when
+    # seconds(t) >= seconds(t0), that is when t >= t0 truncated to its second.
     starts = (
         lf.filter(nw.col(EVENT) == cohort_event)
         .group_by(CUSTOMER)
-        .agg(nw.col(_IDX).min().alias(_COHORT), nw.col(SECONDS).min().alias(_START))
+        .agg(nw.col(_IDX).min().alias(_COHORT), nw.col(TIMESTAMP).min().alias(_FIRST))
+        .with_columns(
+            seconds_expr(_FIRST).alias(_START), nw.col(_FIRST).dt.truncate("1s").alias(_FIRST)
+        )
     )
-    keep = [CUSTOMER, _IDX, SECONDS, *([REVENUE] if measure == "revenue" else [])]
+    keep = [CUSTOMER, _IDX, TIMESTAMP, *([REVENUE] if measure == "revenue" else [])]
     returns = (
         lf.filter(nw.col(EVENT) == return_event)
         .select(*keep)
         .join(starts, on=CUSTOMER, how="inner")
-        .filter(nw.col(SECONDS) >= nw.col(_START))
-        .with_columns(_offset(window, period).alias(_OFFSET))
+        .filter(nw.col(TIMESTAMP) >= nw.col(_FIRST))
     )
+    if window == "rolling":
+        returns = returns.with_columns(seconds_expr().alias(SECONDS))
+    returns = returns.with_columns(_offset(window, period).alias(_OFFSET))
     if measure == "revenue":
         cells = returns.select(
             _COHORT, nw.col(_OFFSET).alias(_KEY), nw.col(REVENUE).alias(_VALUE), _no_start()
