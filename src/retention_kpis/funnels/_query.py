@@ -190,7 +190,8 @@ def _unordered_units(
     for step in range(len(names)):
         done = [nw.col(_first(k)) for k in range(step + 1)]
         present = nw.all_horizontal(*[~first.is_null() for first in done], ignore_nulls=False)
-        reached.append(nw.when(present).then(nw.max_horizontal(*done)).alias(_reached(step)))
+        latest = nw.max_horizontal(*done) if step else done[0]  # Spark's greatest needs two
+        reached.append(nw.when(present).then(latest).alias(_reached(step)))
     return units.with_columns(*reached).filter(~nw.col(_reached(0)).is_null())
 
 
