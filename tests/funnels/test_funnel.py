@@ -372,3 +372,32 @@ def test_null_session_ids_on_steps_raise():
     events = frame([("a", "2024-01-01 10:00", "visit", "web", None)])
     with pytest.raises(InvalidInputError, match="is null on 1 funnel event row"):
         funnel(events, STEPS[:1], unit="session", session_column="session")
+
+
+def test_entry_ties_take_the_first_step_then_the_least_segment_nulls_last(in_process_constructor):
+    """Hand count of the tie rule: events at the entry time are ordered by step (unordered
+    funnels), then by the ``by`` values in column order, nulls last; the first gives the
+    segment.
+      a: three visits at 10:00: (web, b), (ads, None), (ads, z)  -> (ads, z): ads < web, z < null
+      b: two visits at 10:00: (None, a), (web, c)                -> (web, c): null channel last
+      c: 09:00 cart (ads, a) and visit (email, y); cart 09:30    -> ordered: (email, y), its only
+         visit; unordered: the visit too (step 1 before step 2 at the same time), not the cart
+    """
+    rows = [
+        ("a", "2024-01-01 10:00", "visit", "web", "b"),
+        ("a", "2024-01-01 10:00", "visit", "ads", None),
+        ("a", "2024-01-01 10:00", "visit", "ads", "z"),
+        ("b", "2024-01-01 10:00", "visit", None, "a"),
+        ("b", "2024-01-01 10:00", "visit", "web", "c"),
+        ("c", "2024-01-01 09:00", "cart_add", "ads", "a"),
+        ("c", "2024-01-01 09:00", "visit", "email", "y"),
+        ("c", "2024-01-01 09:30", "cart_add", "ads", "a"),
+    ]
+    events = in_process_constructor(frame([r[:4] for r in rows], campaign=[r[4] for r in rows]))
+    for ordered in (True, False):
+        result = funnel(events, STEPS[:2], by=["channel", "campaign"], ordered=ordered)
+        assert [(r.segment, r.entrants) for r in result.rows if r.step == 1] == [
+            (("ads", "z"), 1),
+            (("email", "y"), 1),
+            (("web", "c"), 1),
+        ]

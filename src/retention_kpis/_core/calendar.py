@@ -85,24 +85,24 @@ def days_since_epoch(column: str = TIMESTAMP) -> nw.Expr:
     return (year - 1970) * 365 + leap_days + ordinal - 1
 
 
-def seconds_expr() -> nw.Expr:
+def seconds_expr(column: str = TIMESTAMP) -> nw.Expr:
     """Whole seconds since 1970-01-01 00:00 of the canonical timestamp (fractions dropped)."""
-    ts = nw.col(TIMESTAMP)
+    ts = nw.col(column)
     return (
-        days_since_epoch() * 86_400
+        days_since_epoch(column) * 86_400
         + ts.dt.hour().cast(nw.Int64) * 3_600
         + ts.dt.minute().cast(nw.Int64) * 60
         + ts.dt.second().cast(nw.Int64)
     )
 
 
-def microseconds_expr() -> nw.Expr:
+def microseconds_expr(column: str = TIMESTAMP) -> nw.Expr:
     """Microseconds since 1970-01-01 00:00 of the canonical timestamp (finer digits dropped).
 
     Keeps the order of events within one second, which :func:`seconds_expr` loses.
     """
-    ts = nw.col(TIMESTAMP)
-    return seconds_expr() * 1_000_000 + ts.dt.microsecond().cast(nw.Int64) % 1_000_000
+    ts = nw.col(column)
+    return seconds_expr(column) * 1_000_000 + ts.dt.microsecond().cast(nw.Int64) % 1_000_000
 
 
 def period_index(period: Period, column: str = TIMESTAMP) -> nw.Expr:

@@ -28,9 +28,12 @@ _EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - timestamps are naive wall-clo
 _IDX = "__rk_idx"
 _COHORT = "__rk_cohort"
 _START = "__rk_start"
+_FIRST = "__rk_first"
 _OFFSET = "__rk_offset"
-_BRACKET = "__rk_bracket"
+_KEY = "__rk_key"
 _VALUE = "__rk_value"
+_SIZE = "__rk_size"
+_LAST = "__rk_last_start"
 
 
 def seconds_of(moment: dt.datetime) -> int:
@@ -86,16 +89,6 @@ def _offset(window: Window, period: Period) -> nw.Expr:
     return (nw.col(SECONDS) - nw.col(_START)) // LENGTH[period]
 
 
-def _collect(lf: nw.LazyFrame[Any], key: str) -> dict[tuple[int, int], float]:
-    out: dict[tuple[int, int], float] = {}
-    for row in collect(lf).rows(named=True):
-        value = plain(row[_VALUE])
-        out[int(row[_COHORT]), int(row[key])] = (
-            0.0 if value is None else float(cast("float", value))
-        )
-    return out
-
-
 def cohort_cells(
     lf: nw.LazyFrame[Any],
     *,
@@ -115,41 +108,101 @@ def cohort_cells(
     ``measure="revenue"`` sums the revenue of ``return_event`` rows per offset
     ``>= 0``. Events after ``end`` and return events before the customer's first
     cohort event are not used.
+
+    One query, one collect: the customers' first cohort events (key ``-1``: the
+    cohort's size and latest start) and their returns (key: the offset or bracket
+    position) are stacked and grouped once on (cohort, key).
     """
     lf = lf.filter(
         nw.col(EVENT).is_in(sorted({cohort_event, return_event}))
         & (nw.col(TIMESTAMP) <= nw.lit(end))
-    ).with_columns(period_index(period).alias(_IDX), seconds_expr().alias(SECONDS))
+    ).with_columns(period_index(period).alias(_IDX))
+    # Whole seconds are computed per customer, not per row: a return at t counts when
+    # seconds(t) >= seconds(t0), that is when t >= t0 truncated to its second.
     starts = (
         lf.filter(nw.col(EVENT) == cohort_event)
         .group_by(CUSTOMER)
-        .agg(nw.col(_IDX).min().alias(_COHORT), nw.col(SECONDS).min().alias(_START))
+        .agg(nw.col(_IDX).min().alias(_COHORT), nw.col(TIMESTAMP).min().alias(_FIRST))
+        .with_columns(
+            seconds_expr(_FIRST).alias(_START), nw.col(_FIRST).dt.truncate("1s").alias(_FIRST)
+        )
     )
-    sizes = collect(
-        starts.group_by(_COHORT)
-        .agg(nw.len().alias("size"), nw.col(_START).max().alias("last_start"))
-        .sort(_COHORT)
-    ).rows(named=True)
-    keep = [CUSTOMER, _IDX, SECONDS, *([REVENUE] if measure == "revenue" else [])]
+    keep = [CUSTOMER, _IDX, TIMESTAMP, *([REVENUE] if measure == "revenue" else [])]
     returns = (
         lf.filter(nw.col(EVENT) == return_event)
         .select(*keep)
         .join(starts, on=CUSTOMER, how="inner")
-        .filter(nw.col(SECONDS) >= nw.col(_START))
-        .with_columns(_offset(window, period).alias(_OFFSET))
+        .filter(nw.col(TIMESTAMP) >= nw.col(_FIRST))
     )
+    if window == "rolling":
+        returns = returns.with_columns(seconds_expr().alias(SECONDS))
+    returns = returns.with_columns(_offset(window, period).alias(_OFFSET))
     if measure == "revenue":
-        values = _collect(
-            returns.group_by(_COHORT, _OFFSET).agg(nw.col(REVENUE).sum().alias(_VALUE)), _OFFSET
+        cells = returns.select(
+            _COHORT, nw.col(_OFFSET).alias(_KEY), nw.col(REVENUE).alias(_VALUE), _no_start()
         )
+        value = nw.col(_VALUE).sum()
     else:
-        values = _count_returns(returns.filter(nw.col(_OFFSET) >= 1), mode, brackets)
+        cells = _returning_customers(returns.filter(nw.col(_OFFSET) >= 1), mode, brackets)
+        value = nw.len()
+    stacked = nw.concat(
+        [
+            starts.select(
+                _COHORT,
+                nw.lit(-1, nw.Int64()).alias(_KEY),
+                nw.lit(None, nw.Float64()).alias(_VALUE),
+                nw.col(_START).cast(nw.Float64()),
+            ),
+            cells.select(
+                nw.col(_COHORT),
+                nw.col(_KEY).cast(nw.Int64()),
+                nw.col(_VALUE).cast(nw.Float64()),
+                nw.col(_START),
+            ),
+        ],
+        how="vertical",
+    )
+    table = collect(
+        stacked.group_by(_COHORT, _KEY).agg(
+            nw.len().alias(_SIZE), value.alias(_VALUE), nw.col(_START).max().alias(_LAST)
+        )
+    )
+    sizes: dict[int, tuple[int, int]] = {}
+    values: dict[tuple[int, int], float] = {}
+    for row in table.rows(named=True):
+        cohort, key = int(row[_COHORT]), int(row[_KEY])
+        if key < 0:
+            sizes[cohort] = (int(row[_SIZE]), int(row[_LAST]))
+            continue
+        total = plain(row[_VALUE] if measure == "revenue" else row[_SIZE])
+        values[cohort, key] = 0.0 if total is None else float(cast("float", total))
+    if measure == "customers" and mode == "on_or_after":
+        values = _on_or_after(values)
+    ordered = sorted(sizes)
     return CohortCells(
-        cohorts=tuple(int(row[_COHORT]) for row in sizes),
-        sizes=tuple(int(row["size"]) for row in sizes),
-        last_starts=tuple(int(row["last_start"]) for row in sizes),
+        cohorts=tuple(ordered),
+        sizes=tuple(sizes[cohort][0] for cohort in ordered),
+        last_starts=tuple(sizes[cohort][1] for cohort in ordered),
         values=values,
     )
+
+
+def _on_or_after(by_latest: dict[tuple[int, int], float]) -> dict[tuple[int, int], float]:
+    """Count customers per offset ``k`` from customers per latest return offset ``m >= k``."""
+    out: dict[tuple[int, int], float] = {}
+    for (cohort, latest), n in sorted(by_latest.items()):
+        for k in range(1, latest + 1):
+            out[cohort, k] = out.get((cohort, k), 0.0) + n
+    return out
+
+
+def _no_start() -> nw.Expr:
+    """Return the start column of stacked return rows: null (cohort rows carry the start).
+
+    Float64, not Int64: pandas holds no null in an int64 column (whole seconds since 1970
+    are exact floats).
+    """
+    return nw.lit(None, nw.Float64()).alias(_START)
 
 
 def _bracket_position(brackets: tuple[tuple[int, int], ...]) -> nw.Expr:
@@ -177,27 +230,23 @@ def _bracket_position(brackets: tuple[tuple[int, int], ...]) -> nw.Expr:
     return level[0][1]
 
 
-def _count_returns(
+def _returning_customers(
     returns: nw.LazyFrame[Any], mode: Mode, brackets: tuple[tuple[int, int], ...]
-) -> dict[tuple[int, int], float]:
-    """Distinct returning customers per cohort and offset (or bracket position)."""
+) -> nw.LazyFrame[Any]:
+    """One row per customer and (cohort, key) they count in: the offset or bracket position.
+
+    ``"on_or_after"`` keys each customer by their latest return offset ``m`` (they
+    returned "on or after" every ``k <= m``; the cumulative counts are summed in Python).
+    """
     if mode == "on":
-        distinct = returns.select(CUSTOMER, _COHORT, _OFFSET).unique()
-        return _collect(distinct.group_by(_COHORT, _OFFSET).agg(nw.len().alias(_VALUE)), _OFFSET)
-    if mode == "on_or_after":
-        latest = returns.group_by(CUSTOMER, _COHORT).agg(nw.col(_OFFSET).max())
-        by_latest = _collect(latest.group_by(_COHORT, _OFFSET).agg(nw.len().alias(_VALUE)), _OFFSET)
-        # A customer whose latest return is at offset m returned "on or after" every k <= m.
-        out: dict[tuple[int, int], float] = {}
-        for (cohort, latest_offset), n in sorted(by_latest.items()):
-            for k in range(1, latest_offset + 1):
-                out[cohort, k] = out.get((cohort, k), 0.0) + n
-        return out
-    position = _bracket_position(brackets)
-    in_brackets = (
-        returns.with_columns(position.alias(_BRACKET))
-        .filter(~nw.col(_BRACKET).is_null())
-        .select(CUSTOMER, _COHORT, _BRACKET)
-        .unique()
-    )
-    return _collect(in_brackets.group_by(_COHORT, _BRACKET).agg(nw.len().alias(_VALUE)), _BRACKET)
+        keyed = returns.select(CUSTOMER, _COHORT, nw.col(_OFFSET).alias(_KEY)).unique()
+    elif mode == "on_or_after":
+        keyed = returns.group_by(CUSTOMER, _COHORT).agg(nw.col(_OFFSET).max().alias(_KEY))
+    else:
+        keyed = (
+            returns.with_columns(_bracket_position(brackets).alias(_KEY))
+            .filter(~nw.col(_KEY).is_null())
+            .select(CUSTOMER, _COHORT, _KEY)
+            .unique()
+        )
+    return keyed.select(_COHORT, _KEY, nw.lit(None, nw.Float64()).alias(_VALUE), _no_start())

@@ -14,7 +14,6 @@ from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import narwhals.stable.v2 as nw
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from retention_kpis._core.checks import ZeroDivision, divide
@@ -22,8 +21,7 @@ from retention_kpis._core.display import Column, Table, short_repr
 from retention_kpis._core.display import Unit as DisplayUnit
 from retention_kpis._core.kinds import KindAwareResult, dtype_of
 from retention_kpis._core.values import Fraction
-from retention_kpis.funnels._match import NEVER
-from retention_kpis.funnels._units import MICROSECONDS, IntArray, SegmentValue
+from retention_kpis.funnels._query import MICROSECONDS, SegmentValue, StepTotals
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -325,14 +323,13 @@ class CartKPIs(KindAwareResult):
 
 def step_rows(
     segment: tuple[SegmentValue, ...],
-    reached: IntArray,
+    totals: StepTotals,
     names: Sequence[str],
     *,
     zero_division: ZeroDivision,
 ) -> list[FunnelStep]:
-    """Build the step rows of one segment from its units' reach times."""
-    hit = reached != NEVER
-    entrants = hit.sum(axis=0).astype(int).tolist()
+    """Build the step rows of one segment from its units' step totals."""
+    entrants = list(totals.entrants)
     nobody = math.nan
     if entrants[0] == 0:  # only without `by`: the single segment when nobody entered
         nobody = divide(
@@ -345,10 +342,8 @@ def step_rows(
     rows: list[FunnelStep] = []
     for k, name in enumerate(names):
         previous = entrants[max(k - 1, 0)]
-        median = None
-        if k > 0:
-            gaps = (reached[hit[:, k], k] - reached[hit[:, k], k - 1]).astype(np.float64)
-            median = float(np.median(gaps)) / MICROSECONDS if gaps.size else None
+        microseconds = totals.median_microseconds[k]
+        median = None if microseconds is None else microseconds / MICROSECONDS
         drop = previous - entrants[k]
         if entrants[0] == 0:
             from_first = from_previous = share = nobody

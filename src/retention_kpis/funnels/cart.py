@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-import numpy as np
-
 from retention_kpis._core.checks import (
     ZeroDivision,
     check_confidence,
@@ -18,10 +16,9 @@ from retention_kpis._core.kinds import remember_kind
 from retention_kpis.events import EventSchema
 from retention_kpis.events.schema import check_schema
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.funnels._match import NEVER, entry_rows, match
+from retention_kpis.funnels._query import SegmentValue
 from retention_kpis.funnels._result import CartKPIRow, CartKPIs, Unit, sort_key
-from retention_kpis.funnels._units import SegmentValue
-from retention_kpis.funnels.funnel import prepare_units, segment_indices
+from retention_kpis.funnels.funnel import prepare_units
 from retention_kpis.metrics.cart import cart_abandonment_rate, checkout_conversion_rate
 from retention_kpis.stats import proportion_interval
 
@@ -153,7 +150,7 @@ def cart_kpis(
             f"be distinct event types. Got {list(names)} instead."
         )
         raise InvalidInputError(msg)
-    units, unit_, by_, _, prepared = prepare_units(
+    prepared = prepare_units(
         events,
         names=names,
         unit=unit,
@@ -163,15 +160,12 @@ def cart_kpis(
         session_gap=session_gap,
         func=_FUNC,
     )
-    counts: dict[tuple[SegmentValue, ...], dict[str, int]] = {}
-    for label, steps in (("cart", [0, 2]), ("checkout", [1, 2])):
-        reached = match(units, steps, within=window, ordered=True)
-        entry = entry_rows(units, reached, steps, ordered=True)
-        for segment, members in segment_indices(units, entry).items():
-            hit = reached[members] != NEVER
+    # Without segments there is always one row, even when nobody added to a cart.
+    counts: dict[tuple[SegmentValue, ...], dict[str, int]] = {} if prepared.by else {(): {}}
+    for label, steps in (("cart", (cart, purchase)), ("checkout", (checkout, purchase))):
+        for segment, totals in prepared.totals(steps, within=window, ordered=True).items():
             row = counts.setdefault(segment, {})
-            row[f"{label}_entered"] = int(members.size)
-            row[f"{label}_done"] = int(np.count_nonzero(hit[:, 1]))
+            row[f"{label}_entered"], row[f"{label}_done"] = totals.entrants
     rows = []
     for segment in sorted(counts, key=sort_key):
         row = counts[segment]
@@ -200,11 +194,11 @@ def cart_kpis(
             )
         )
     result = CartKPIs(
-        unit=unit_,
+        unit=prepared.unit,
         within_seconds=window,
-        by=by_,
+        by=prepared.by,
         rows=tuple(rows),
-        notes=prepared.notes,
+        notes=prepared.prepared.notes,
         confidence=level,
     )
     return remember_kind(result, events)

@@ -17,10 +17,9 @@ Definitions (see ``docs/funnels.md``; Mixpanel's and Amplitude's "unique" funnel
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-
-import numpy as np
 
 from retention_kpis._core.checks import (
     ZeroDivision,
@@ -35,9 +34,8 @@ from retention_kpis.events import EventSchema, PreparedEvents
 from retention_kpis.events.schema import check_schema
 from retention_kpis.events.validate import validate_with_types
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.funnels._match import entry_rows, match
+from retention_kpis.funnels._query import SegmentValue, StepTotals, funnel_totals
 from retention_kpis.funnels._result import FunnelResult, FunnelStep, Unit, sort_key, step_rows
-from retention_kpis.funnels._units import IntArray, SegmentValue, Units, collect_units
 
 __all__ = ["funnel"]
 
@@ -63,6 +61,32 @@ def check_steps(steps: object, func: str) -> tuple[str, ...]:
     return names
 
 
+@dataclasses.dataclass(frozen=True)
+class FunnelInput:
+    """Validated events and the checked unit options of one funnel call."""
+
+    prepared: PreparedEvents
+    unit: Unit
+    by: tuple[str, ...]
+    session_column: str | None
+    session_gap: int | None
+    """Seconds of inactivity ending a built session (``unit="session"`` without a column)."""
+
+    def totals(
+        self, names: Sequence[str], *, within: int, ordered: bool
+    ) -> dict[tuple[SegmentValue, ...], StepTotals]:
+        """Per segment, the units reaching each step (one grouped query in the backend)."""
+        return funnel_totals(
+            self.prepared.frame,
+            names=names,
+            ordered=ordered,
+            within=within,
+            by=self.by,
+            session_column=self.session_column,
+            session_gap=self.session_gap,
+        )
+
+
 def prepare_units(
     events: object,
     *,
@@ -73,8 +97,8 @@ def prepare_units(
     session_column: object,
     session_gap: object,
     func: str,
-) -> tuple[Units, Unit, tuple[str, ...], int | None, PreparedEvents]:
-    """Validate the unit options and the events, and collect the step rows."""
+) -> FunnelInput:
+    """Check the unit options and validate the events (one pass, in their backend)."""
     unit_ = check_choice(unit, "unit", func, ("user", "session"))
     by_ = check_columns(by, "by", func)
     schema_ = check_schema(schema, func)
@@ -95,21 +119,13 @@ def prepare_units(
     prepared = validate_with_types(
         events, schema=schema_, names=names, keep=[*by_, *([session] if session else [])]
     )
-    units = collect_units(
-        prepared.frame, names=names, by=by_, session_column=session, session_gap=gap
+    return FunnelInput(
+        prepared=prepared,
+        unit="user" if unit_ == "user" else "session",
+        by=by_,
+        session_column=session,
+        session_gap=gap,
     )
-    return units, "user" if unit_ == "user" else "session", by_, gap, prepared
-
-
-def segment_indices(units: Units, entry: IntArray) -> dict[tuple[SegmentValue, ...], IntArray]:
-    """Return the unit indices of each segment, keyed by the ``by`` values of entry rows."""
-    entered = np.flatnonzero(entry >= 0)
-    if not units.by_columns:
-        return {(): entered}
-    groups: dict[tuple[SegmentValue, ...], list[int]] = {}
-    for index, row in zip(entered.tolist(), entry[entered].tolist(), strict=True):
-        groups.setdefault(units.segment(row), []).append(index)
-    return {key: np.asarray(groups[key], dtype=np.int64) for key in sorted(groups, key=sort_key)}
 
 
 def funnel(
@@ -196,7 +212,7 @@ def funnel(
         msg = f"The 'ordered' parameter of {_FUNC} must be True or False. Got {ordered!r} instead."
         raise InvalidInputError(msg)
     policy = check_zero_division(zero_division, _FUNC)
-    units, unit_, by_, gap, prepared = prepare_units(
+    prepared = prepare_units(
         events,
         names=names,
         unit=unit,
@@ -206,20 +222,22 @@ def funnel(
         session_gap=session_gap,
         func=_FUNC,
     )
-    codes = list(range(len(names)))
-    reached = match(units, codes, within=window, ordered=ordered)
-    entry = entry_rows(units, reached, codes, ordered=ordered)
+    totals = prepared.totals(names, within=window, ordered=ordered)
+    if not totals and not prepared.by:  # nobody entered: the steps, with undefined shares
+        totals[()] = StepTotals(
+            entrants=(0,) * len(names), median_microseconds=(None,) * len(names)
+        )
     rows: list[FunnelStep] = []
-    for segment, members in segment_indices(units, entry).items():
-        rows += step_rows(segment, reached[members], names, zero_division=policy)
+    for segment in sorted(totals, key=sort_key):
+        rows += step_rows(segment, totals[segment], names, zero_division=policy)
     result = FunnelResult(
         steps=names,
         within_seconds=window,
-        unit=unit_,
+        unit=prepared.unit,
         ordered=ordered,
-        by=by_,
-        session_gap_seconds=gap,
+        by=prepared.by,
+        session_gap_seconds=prepared.session_gap,
         rows=tuple(rows),
-        notes=prepared.notes,
+        notes=prepared.prepared.notes,
     )
     return remember_kind(result, events)
