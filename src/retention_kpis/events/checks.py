@@ -320,11 +320,15 @@ def raise_on_problems(
             raise InvalidInputError(msg)
 
 
-def check_order_ids(canonical: nw.LazyFrame[Any], schema: EventSchema) -> None:
+def check_order_ids(
+    canonical: nw.LazyFrame[Any], schema: EventSchema, *, float_customers: bool | None = None
+) -> None:
     """Raise when one order id belongs to purchases of more than one customer.
 
     Rows of one order (line items) are summed into one order, so an id shared by
     two customers would make one order out of two people's purchases.
+    ``float_customers`` says whether the customer column is a float column (read from
+    the frame's schema when None: a query of its own on SQLFrame).
     """
     purchases = canonical.filter(
         (nw.col(EVENT) == schema.event_types.purchase)
@@ -333,7 +337,9 @@ def check_order_ids(canonical: nw.LazyFrame[Any], schema: EventSchema) -> None:
     )
     implementation = canonical.implementation
     eager = implementation.is_pandas_like() or implementation.is_pyarrow()
-    if eager or canonical.collect_schema()[CUSTOMER].is_float():
+    if float_customers is None:
+        float_customers = canonical.collect_schema()[CUSTOMER].is_float()
+    if eager or float_customers:
         # pandas cannot order unordered categoricals; polars' max skips nan.
         aggs = [nw.col(CUSTOMER).n_unique().alias("_customers")]
         many = nw.col("_customers") > 1

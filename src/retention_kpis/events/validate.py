@@ -291,6 +291,8 @@ class PendingEvents:
         What :func:`finish_events` does with unknown event types.
     csat_scale : (int, int)
         Range CSAT scores must fall in.
+    float_customers : bool
+        Whether the customer id column holds floats.
     """
 
     frame: nw.LazyFrame[Any]
@@ -299,6 +301,7 @@ class PendingEvents:
     available: tuple[str, ...]
     unknown_events: UnknownEvents
     csat_scale: tuple[int, int]
+    float_customers: bool
 
 
 def prepare_events(
@@ -361,6 +364,7 @@ def prepare_events(
         available=tuple(available),
         unknown_events=unknown_events,
         csat_scale=csat_scale,
+        float_customers=native_schema[schema.customer_id].is_float(),
     )
 
 
@@ -411,7 +415,7 @@ def finish_events(
             )
     raise_on_problems(totals, schema, pending.csat_scale)
     if check_orders and "order_id" in present and types.purchase in totals:
-        check_order_ids(canonical, schema)
+        check_order_ids(canonical, schema, float_customers=pending.float_customers)
     return PreparedEvents(
         frame=canonical,
         type_counts={name: row["rows"] for name, row in sorted(totals.items())},
