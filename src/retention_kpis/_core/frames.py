@@ -230,7 +230,7 @@ def collect(lf: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
 
 
 def _arrow_schema(lf: nw.LazyFrame[Any]) -> Any:  # noqa: ANN401 - a pyarrow schema
-    """The Arrow schema of a SQLFrame plan; session-zone timestamps read as naive ones."""
+    """Return the Arrow schema of a SQLFrame plan, session-zone timestamps read as naive."""
     import pyarrow as pa  # noqa: PLC0415 - the 'sql' extra installs it
 
     schema = lf.collect_schema().to_arrow()
