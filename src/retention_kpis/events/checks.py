@@ -135,20 +135,20 @@ def _per_event_type(rows: Iterable[dict[str, Any]]) -> dict[object, dict[str, An
         groups.setdefault(plain(row[EVENT]), []).append(row)
     combined: dict[object, dict[str, Any]] = {}
     for name, parts in groups.items():
-        row: dict[str, Any] = {EVENT: name}
+        merged: dict[str, Any] = {EVENT: name}
         for column in parts[0]:
             if column not in _SCREENED:  # the caller's group keys and other aggregations
                 continue
             values = [part[column] for part in parts]
             if column.endswith("_min"):
-                row[column] = _combined(values, min)
+                merged[column] = _combined(values, min)
             elif column.endswith("_max"):
-                row[column] = _combined(values, max)
+                merged[column] = _combined(values, max)
             elif column == "_score_fraction":
-                row[column] = _combined(values, sum)
+                merged[column] = _combined(values, sum)
             else:  # counts
-                row[column] = sum(int(plain(value) or 0) for value in values)  # type: ignore[call-overload]
-        combined[name] = row
+                merged[column] = sum(int(plain(value) or 0) for value in values)  # type: ignore[call-overload]
+        combined[name] = merged
     return combined
 
 
