@@ -118,7 +118,9 @@ def private_segments(
     (['__rk_customer', '__rk_by_0'], ('__rk_by_0',))
     """
     private = segment_names(list(by))
-    own = [name for name in lf.collect_schema().names() if name.startswith(PREFIX)]
+    # `columns`, not collect_schema(): SQLFrame knows the names of a plan without asking the
+    # database, while its schema costs four statements (a view and three catalog queries).
+    own = [name for name in lf.columns if name.startswith(PREFIX)]
     renamed = [nw.col(name).alias(alias) for name, alias in zip(by, private, strict=True)]
     return lf.select(*own, *renamed), private
 
@@ -216,20 +218,31 @@ def collect(lf: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
         pass
     import pyarrow as pa  # noqa: PLC0415 - the 'sql' extra installs it
 
+    native = lf.to_native()
+    rows = native.collect()
+    if not rows:  # no values to type the columns from: ask for the schema
+        return nw.from_native(pa.Table.from_pylist([], schema=_arrow_schema(lf)), eager_only=True)
+    # The types come from the values the driver returns (int, float, Decimal, str, datetime,
+    # ...), so no schema query is needed: SQLFrame's costs four statements per plan.
+    names = list(native.columns)
+    columns = [pa.array([row[index] for row in rows]) for index in range(len(names))]
+    return nw.from_native(pa.Table.from_arrays(columns, names=names), eager_only=True)
+
+
+def _arrow_schema(lf: nw.LazyFrame[Any]) -> Any:  # noqa: ANN401 - a pyarrow schema
+    """Return the Arrow schema of a SQLFrame plan, session-zone timestamps read as naive."""
+    import pyarrow as pa  # noqa: PLC0415 - the 'sql' extra installs it
+
     schema = lf.collect_schema().to_arrow()
-    rows = lf.to_native().collect()
-    columns = []
-    for index, field in enumerate(schema):
-        values = [row[index] for row in rows]
+    fields = []
+    for field in schema:
         kind = field.type
         if pa.types.is_timestamp(kind) and kind.tz == "<unknown>":
             # narwhals' mark for Spark-like session-zone timestamps: the values are naive
             # wall times of the session, which the library requires to be UTC.
             kind = pa.timestamp(kind.unit)
-        inferred = pa.types.is_decimal(kind) and any(value is not None for value in values)
-        # A decimal column takes the precision and scale of its values, as DuckDB exports them.
-        columns.append(pa.array(values) if inferred else pa.array(values, type=kind))
-    return nw.from_native(pa.Table.from_arrays(columns, names=schema.names), eager_only=True)
+        fields.append(pa.field(field.name, kind))
+    return pa.schema(fields)
 
 
 def collect_table(lf: nw.LazyFrame[Any], keys: Sequence[str]) -> dict[Key, dict[str, Any]]:

@@ -12,7 +12,8 @@ the event types involved.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
@@ -31,9 +32,23 @@ from retention_kpis._core.text import count_rows
 from retention_kpis.events.schema import EventSchema, EventTypes
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["check_order_ids", "event_totals", "raise_on_problems", "row_flags"]
+__all__ = [
+    "check_order_ids",
+    "event_totals",
+    "exact_totals",
+    "raise_on_problems",
+    "row_flags",
+    "screen_aggs",
+    "screened_totals",
+    "with_screen_columns",
+]
 
 _LARGEST = 1.7976931348623157e308  # the largest finite float: anything above is inf
+_SCREENED = frozenset(
+    {"rows", "_customers", "_timestamps", "_scores", "_score_min", "_score_max", "_score_fraction"}
+    | {f"_{role}{end}" for role in ("revenue", "cost") for end in ("s", "_min", "_max")}
+)
+"""The columns of :func:`screen_aggs`."""
 
 
 def row_flags(
@@ -63,8 +78,12 @@ def row_flags(
     return flags
 
 
-def _screen(present: frozenset[str]) -> list[nw.Expr]:
-    """Cheap per-event-type aggregations: exact null counts, bounds of values to check."""
+def screen_aggs(present: frozenset[str]) -> list[nw.Expr]:
+    """Cheap aggregations screening a group of events: exact null counts, bounds of values.
+
+    They need the column of :func:`with_screen_columns`. Grouped by ``event_type`` (and
+    any finer keys), :func:`screened_totals` reads them back as problem counts.
+    """
     aggs = [
         nw.len().alias("rows"),
         nw.col(CUSTOMER).count().alias("_customers"),
@@ -87,6 +106,50 @@ def _screen(present: frozenset[str]) -> list[nw.Expr]:
             nw.col(FRACTION).sum().alias("_score_fraction"),
         ]
     return aggs
+
+
+def with_screen_columns(canonical: nw.LazyFrame[Any], present: frozenset[str]) -> nw.LazyFrame[Any]:
+    """Add the helper column :func:`screen_aggs` sums: a score's distance to a whole number."""
+    if "score" not in present:
+        return canonical
+    # nan and infinities make the distance nan, which is not 0: the exact check then runs.
+    distance = (nw.col(SCORE) - nw.col(SCORE).round(0)).abs()
+    return canonical.with_columns(distance.alias(FRACTION))
+
+
+def _combined(values: list[Any], pick: Any) -> Any:  # noqa: ANN401 - backend scalars
+    """``pick`` (min, max or sum) of the non-null values of finer groups; nan wins; None if none."""
+    found = [plain(value) for value in values]
+    numbers = [float(value) for value in found if value is not None]  # type: ignore[arg-type]
+    if not numbers:
+        return None
+    if any(math.isnan(number) for number in numbers):
+        return math.nan
+    return pick(numbers)
+
+
+def _per_event_type(rows: Iterable[dict[str, Any]]) -> dict[object, dict[str, Any]]:
+    """Combine screened rows grouped finer than ``event_type`` into one row per event type."""
+    groups: dict[object, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(plain(row[EVENT]), []).append(row)
+    combined: dict[object, dict[str, Any]] = {}
+    for name, parts in groups.items():
+        merged: dict[str, Any] = {EVENT: name}
+        for column in parts[0]:
+            if column not in _SCREENED:  # the caller's group keys and other aggregations
+                continue
+            values = [part[column] for part in parts]
+            if column.endswith("_min"):
+                merged[column] = _combined(values, min)
+            elif column.endswith("_max"):
+                merged[column] = _combined(values, max)
+            elif column == "_score_fraction":
+                merged[column] = _combined(values, sum)
+            else:  # counts
+                merged[column] = sum(int(plain(value) or 0) for value in values)  # type: ignore[call-overload]
+        combined[name] = merged
+    return combined
 
 
 def _at_least(value: Any, low: float) -> bool:  # noqa: ANN401 - a backend scalar
@@ -137,6 +200,43 @@ def _screened(
     return counts
 
 
+def screened_totals(
+    rows: Iterable[dict[str, Any]], types: EventTypes, csat_scale: tuple[int, int]
+) -> list[tuple[object, dict[str, int]]] | None:
+    """Problem counts per event type from rows of :func:`screen_aggs`; None if not decided.
+
+    The rows may be grouped finer than by ``event_type`` (by period and segment as well,
+    as the report's first query does): they are combined per event type first. None when
+    a value may break a rule: then :func:`exact_totals` counts the problems.
+    """
+    totals = []
+    for name, row in _per_event_type(rows).items():
+        counts = _screened(row, types, csat_scale)
+        if counts is None:
+            return None
+        totals.append((name, counts))
+    return totals
+
+
+def exact_totals(
+    canonical: nw.LazyFrame[Any],
+    present: frozenset[str],
+    types: EventTypes,
+    csat_scale: tuple[int, int],
+) -> list[tuple[object, dict[str, int]]]:
+    """Problem counts per event type from the indicator columns of :func:`row_flags`."""
+    flags = row_flags(present, types, csat_scale)
+    exact = collect(
+        canonical.with_columns(**flags)
+        .group_by(EVENT)
+        .agg(nw.len().alias("rows"), *[nw.col(name).sum() for name in flags])
+    )
+    return [
+        (plain(row[EVENT]), {key: int(value) for key, value in row.items() if key != EVENT})
+        for row in exact.rows(named=True)
+    ]
+
+
 def event_totals(
     canonical: nw.LazyFrame[Any],
     present: frozenset[str],
@@ -148,30 +248,12 @@ def event_totals(
     The counts are those of :func:`row_flags` summed per event type, plus ``rows``.
     Values are plain Python (nan read as None, see :func:`~retention_kpis._core.frames.plain`).
     """
-    screened = canonical
-    if "score" in present:
-        # nan and infinities make the distance nan, which is not 0: the exact check then runs.
-        distance = (nw.col(SCORE) - nw.col(SCORE).round(0)).abs()
-        screened = screened.with_columns(distance.alias(FRACTION))
-    summary = collect(screened.group_by(EVENT).agg(*_screen(present)))
-    totals = []
-    for row in summary.rows(named=True):
-        counts = _screened(row, types, csat_scale)
-        if counts is None:
-            break
-        totals.append((plain(row[EVENT]), counts))
-    else:
+    screened = with_screen_columns(canonical, present)
+    summary = collect(screened.group_by(EVENT).agg(*screen_aggs(present)))
+    totals = screened_totals(summary.rows(named=True), types, csat_scale)
+    if totals is not None:
         return totals
-    flags = row_flags(present, types, csat_scale)
-    exact = collect(
-        canonical.with_columns(**flags)
-        .group_by(EVENT)
-        .agg(nw.len().alias("rows"), *[nw.col(name).sum() for name in flags])
-    )
-    return [
-        (plain(row[EVENT]), {key: int(value) for key, value in row.items() if key != EVENT})
-        for row in exact.rows(named=True)
-    ]
+    return exact_totals(canonical, present, types, csat_scale)
 
 
 def raise_on_problems(
@@ -238,11 +320,15 @@ def raise_on_problems(
             raise InvalidInputError(msg)
 
 
-def check_order_ids(canonical: nw.LazyFrame[Any], schema: EventSchema) -> None:
+def check_order_ids(
+    canonical: nw.LazyFrame[Any], schema: EventSchema, *, float_customers: bool | None = None
+) -> None:
     """Raise when one order id belongs to purchases of more than one customer.
 
     Rows of one order (line items) are summed into one order, so an id shared by
     two customers would make one order out of two people's purchases.
+    ``float_customers`` says whether the customer column is a float column (read from
+    the frame's schema when None: a query of its own on SQLFrame).
     """
     purchases = canonical.filter(
         (nw.col(EVENT) == schema.event_types.purchase)
@@ -251,7 +337,9 @@ def check_order_ids(canonical: nw.LazyFrame[Any], schema: EventSchema) -> None:
     )
     implementation = canonical.implementation
     eager = implementation.is_pandas_like() or implementation.is_pyarrow()
-    if eager or canonical.collect_schema()[CUSTOMER].is_float():
+    if float_customers is None:
+        float_customers = canonical.collect_schema()[CUSTOMER].is_float()
+    if eager or float_customers:
         # pandas cannot order unordered categoricals; polars' max skips nan.
         aggs = [nw.col(CUSTOMER).n_unique().alias("_customers")]
         many = nw.col("_customers") > 1

@@ -8,9 +8,10 @@ row-level checks themselves are in :mod:`retention_kpis.events.checks`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
@@ -20,11 +21,26 @@ from retention_kpis._core.columns import CUSTOMER, EVENT, OPTIONAL, PREFIX, TIME
 from retention_kpis._core.frames import as_lazy, collect, flag, forget_dropped_names
 from retention_kpis._core.text import count_rows
 from retention_kpis._core.timestamps import parse_timestamps
-from retention_kpis.events.checks import check_order_ids, event_totals, raise_on_problems
+from retention_kpis.events.checks import (
+    check_order_ids,
+    exact_totals,
+    raise_on_problems,
+    screen_aggs,
+    screened_totals,
+    with_screen_columns,
+)
 from retention_kpis.events.schema import EventSchema, EventTypes, PreparedEvents, UnknownEvents
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 
-__all__ = ["require_columns", "validate_events", "validate_with_types"]
+__all__ = [
+    "PendingEvents",
+    "finish_events",
+    "prepare_events",
+    "require_columns",
+    "screen_rows",
+    "validate_events",
+    "validate_with_types",
+]
 
 
 def require_columns(wanted: Sequence[str], available: Sequence[str], why: str) -> None:
@@ -251,8 +267,60 @@ def validate_events(
     >>> validate_events(events).type_counts
     {'purchase': 1, 'visit': 1}
     """
+    pending = prepare_events(
+        events, schema=schema, by=by, unknown_events=unknown_events, csat_scale=csat_scale
+    )
+    return finish_events(pending, screen_rows(pending))
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingEvents:
+    """Events whose columns are checked, before their rows are (see :func:`prepare_events`).
+
+    Attributes
+    ----------
+    frame : narwhals.LazyFrame
+        The canonical lazy frame (:attr:`PreparedEvents.frame`), unknown event types kept.
+    columns : frozenset of str
+        Optional roles present.
+    schema : EventSchema
+        The schema the frame was read with.
+    available : tuple of str
+        The input's column names.
+    unknown_events : {"raise", "ignore"}
+        What :func:`finish_events` does with unknown event types.
+    csat_scale : (int, int)
+        Range CSAT scores must fall in.
+    float_customers : bool
+        Whether the customer id column holds floats.
+    """
+
+    frame: nw.LazyFrame[Any]
+    columns: frozenset[str]
+    schema: EventSchema
+    available: tuple[str, ...]
+    unknown_events: UnknownEvents
+    csat_scale: tuple[int, int]
+    float_customers: bool
+
+
+def prepare_events(
+    events: object,
+    *,
+    schema: EventSchema | None = None,
+    by: Sequence[str] = (),
+    unknown_events: UnknownEvents = "raise",
+    csat_scale: tuple[int, int] = (1, 5),
+) -> PendingEvents:
+    """Check the columns of an event frame and build its canonical frame; rows come later.
+
+    The first half of :func:`validate_events` (same parameters): no pass over the rows,
+    except for string timestamps (parsed and checked here) and non-numeric optional
+    columns. The row checks are :func:`~retention_kpis.events.checks.screen_aggs`
+    aggregated per event type (alone, or beside other aggregations in the caller's own
+    first query, which thereby validates the rows it reads), then :func:`finish_events`.
+    """
     schema = EventSchema() if schema is None else schema
-    types = schema.event_types
     if unknown_events not in {"raise", "ignore"}:
         msg = (
             "The 'unknown_events' parameter of validate_events must be 'raise' or 'ignore'. "
@@ -289,13 +357,51 @@ def validate_events(
     )
     # SQLFrame would give the user's names (say "Revenue") to the library's own columns.
     canonical = forget_dropped_names(canonical)
+    return PendingEvents(
+        frame=canonical,
+        columns=present,
+        schema=schema,
+        available=tuple(available),
+        unknown_events=unknown_events,
+        csat_scale=csat_scale,
+        float_customers=native_schema[schema.customer_id].is_float(),
+    )
+
+
+def screen_rows(pending: PendingEvents) -> list[dict[str, Any]]:
+    """Run the screening aggregation alone: one query, one row per event type."""
+    screened = with_screen_columns(pending.frame, pending.columns)
+    return collect(screened.group_by(EVENT).agg(*screen_aggs(pending.columns))).rows(named=True)
+
+
+def finish_events(
+    pending: PendingEvents,
+    screened: Iterable[dict[str, Any]],
+    *,
+    check_orders: bool = True,
+) -> PreparedEvents:
+    """Finish :func:`validate_events` from the rows of the screening aggregation.
+
+    ``screened`` holds :func:`~retention_kpis.events.checks.screen_aggs` grouped by the
+    canonical event type column and possibly finer keys; when it cannot decide, the exact
+    problem counts are taken in one more query. Raises the first problem found, as
+    :func:`validate_events` does. ``check_orders=False`` leaves the order-id check (one
+    query over purchases) to the caller: :func:`~retention_kpis.events.checks.check_order_ids`.
+    """
+    schema, present = pending.schema, pending.columns
+    types = schema.event_types
+    listed = screened_totals(screened, types, pending.csat_scale)
+    if listed is None:
+        listed = exact_totals(pending.frame, present, types, pending.csat_scale)
     totals: dict[str, dict[str, int]] = {}
-    for name, counts in event_totals(canonical, present, types, csat_scale):
+    for name, counts in listed:
         if name is None:
             msg = f"Column {schema.event_type!r} of events is null on {count_rows(counts['rows'])}."
             raise InvalidInputError(msg)
         totals[str(name)] = counts
-    totals, canonical, notes = _unknown_events(totals, canonical, schema, unknown_events)
+    totals, canonical, notes = _unknown_events(
+        totals, pending.frame, schema, pending.unknown_events
+    )
     needs = {
         "revenue": [types.purchase],
         "cost": [types.spend],
@@ -304,10 +410,12 @@ def validate_events(
     for role, kinds in needs.items():
         found = [kind for kind in kinds if kind in totals]
         if found and role not in present:
-            require_columns([getattr(schema, role)], available, f"needed by {found[0]!r} events")
-    raise_on_problems(totals, schema, csat_scale)
-    if "order_id" in present and types.purchase in totals:
-        check_order_ids(canonical, schema)
+            require_columns(
+                [getattr(schema, role)], pending.available, f"needed by {found[0]!r} events"
+            )
+    raise_on_problems(totals, schema, pending.csat_scale)
+    if check_orders and "order_id" in present and types.purchase in totals:
+        check_order_ids(canonical, schema, float_customers=pending.float_customers)
     return PreparedEvents(
         frame=canonical,
         type_counts={name: row["rows"] for name, row in sorted(totals.items())},

@@ -110,7 +110,7 @@ def _engagement_extras(
         no_referred = (
             "referred_customers and referred_customer_share are null: referral_channel=None"
         )
-    elif CHANNEL not in lf.collect_schema().names():
+    elif CHANNEL not in lf.columns:
         no_referred = (
             "referred_customers and referred_customer_share are null: the events have no "
             f"{schema.channel!r} column (the first event's channel tells referred customers)"
@@ -258,7 +258,7 @@ def compute_kpis(
     lf = as_lazy(events)
     keep = by_
     wants_channel = options["engagement"] and options["referral_channel"] is not None
-    referred = wants_channel and schema.channel in lf.collect_schema().names()
+    referred = wants_channel and schema.channel in lf.columns
     if referred:
         keep = tuple(dict.fromkeys((*by_, schema.channel)))
     prepared = validate_events(
