@@ -49,7 +49,12 @@ from retention_kpis.clv._base import (
     collapse_rows,
     require_repeat_purchases,
 )
-from retention_kpis.clv._pareto_integral import log_integral, log_integral_value
+from retention_kpis.clv._pareto_integral import (
+    MAX_GROUPS,
+    log_integral,
+    log_integral_grouped,
+    log_integral_value,
+)
 from retention_kpis.clv._pareto_purchases import log_probability_of_purchases
 from retention_kpis.clv._pareto_solver import equal_scale_start, quasi_newton, sample_hessian
 from retention_kpis.exceptions import InvalidInputError
@@ -139,24 +144,48 @@ def _distinct_rows(
     return (x, t_x, T), None
 
 
+def _count_runs(x: FloatArray) -> npt.NDArray[np.intp] | None:
+    """Bounds of the runs of equal ``x`` when ``x`` is sorted with few distinct values, else None."""
+    if len(x) < 2 or not bool(np.all(x[1:] >= x[:-1])):
+        return None
+    starts = np.flatnonzero(x[1:] != x[:-1]) + 1
+    if len(starts) >= min(MAX_GROUPS, len(x) // 8):
+        return None
+    out: npt.NDArray[np.intp] = np.concatenate([[0], starts, [len(x)]]).astype(np.intp)
+    return out
+
+
 def _negative_log_likelihood(
     log_params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray
 ) -> tuple[float, FloatArray]:
-    """Total negative log-likelihood and its gradient in log-parameter space."""
-    from scipy.special import digamma  # noqa: PLC0415 - scipy is imported lazily
+    """Total negative log-likelihood and its gradient in log-parameter space.
+
+    Rows sorted by ``x`` (as :meth:`ParetoNBDModel.fit` passes them) take the grouped
+    integral (:func:`log_integral_grouped`) and the per-count special functions once per
+    distinct ``x``.
+    """
+    from scipy.special import digamma, gammaln  # noqa: PLC0415 - scipy is imported lazily
 
     params = np.exp(log_params)
     r, alpha, s, beta = params
     log_at, log_bt = np.log(alpha + T), np.log(beta + T)
     alive = -(r + x) * log_at - s * log_bt
-    log_i, grad_i = log_integral(r + x, s + 1.0, alpha, beta, t_x, T)
+    bounds = _count_runs(x)
+    if bounds is None:
+        log_i, grad_i = log_integral(r + x, s + 1.0, alpha, beta, t_x, T)
+        gamma_x, digamma_x = gammaln(r + x), digamma(r + x)
+    else:
+        counts = x[bounds[:-1]]
+        log_i, grad_i = log_integral_grouped(r + counts, bounds, s + 1.0, alpha, beta, t_x, T)
+        sizes = np.diff(bounds)
+        gamma_x, digamma_x = np.repeat(gammaln(r + counts), sizes), np.repeat(digamma(r + counts), sizes)
     died = np.log(s) + log_i
     mix = np.logaddexp(alive, died)
-    log_l = _log_likelihood_rows(params, alive, died, x)
+    log_l = gamma_x - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + mix
     w_alive, w_died = np.exp(alive - mix), np.exp(died - mix)
     grad = np.stack(
         [
-            digamma(r + x) - digamma(r) + np.log(alpha) - w_alive * log_at + w_died * grad_i[0],
+            digamma_x - digamma(r) + np.log(alpha) - w_alive * log_at + w_died * grad_i[0],
             r / alpha - w_alive * (r + x) / (alpha + T) + w_died * grad_i[2],
             np.log(beta) - w_alive * log_bt + w_died * (1.0 / s + grad_i[1]),
             s / beta - w_alive * s / (beta + T) + w_died * grad_i[3],
@@ -205,16 +234,18 @@ def _starting_point(
             xs, ts, big_ts, ws = xs[keep], ts[keep], big_ts[keep], ws[keep]
             start = equal_scale_start(xs, ts, big_ts, ws, _data_start(xs, big_ts, ws))
             sample = (xs, ts, big_ts, ws)
-    start = equal_scale_start(x_, t_x_, T_, w_, start)
     if sample is None:
-        return start, None
-    total = float(sample[3].sum())
+        return equal_scale_start(x_, t_x_, T_, w_, start), None
+    order = np.argsort(sample[0], kind="stable")  # sorted by count: the grouped likelihood
+    xs, ts, big_ts, ws = (part[order] for part in sample)
+    total = float(ws.sum())
 
     def per_customer(log_params: FloatArray) -> tuple[float, FloatArray]:
-        value, grad = _negative_log_likelihood(log_params, *sample)
+        value, grad = _negative_log_likelihood(log_params, xs, ts, big_ts, ws)
         return value / total, grad / total
 
-    return start, sample_hessian(per_customer, start)
+    point = quasi_newton(per_customer, start, tol=1e-9)
+    return point, sample_hessian(per_customer, point)
 
 
 def _growth(exponent: float, u: FloatArray) -> FloatArray:
@@ -308,7 +339,9 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         _summary(x, t_x, age)
         require_repeat_purchases("ParetoNBDModel", x, w)
         (x_, t_x_, age_), w_ = collapse_rows([x, t_x, age], w)
-        keep = w_ > 0
+        # Sorted by purchase count: the likelihood then works per distinct count.
+        keep = np.flatnonzero(w_ > 0)
+        keep = keep[np.argsort(x_[keep], kind="stable")]
         x_, t_x_, age_, w_ = x_[keep], t_x_[keep], age_[keep], w_[keep]
 
         last: dict[bytes, tuple[float, FloatArray]] = {}
