@@ -57,7 +57,7 @@ import numpy.typing as npt
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._pareto_quadrature import quadrature
 
-__all__ = ["MAX_GROUPS", "log_integral", "log_integral_grouped", "log_integral_value"]
+__all__ = ["MAX_GROUPS", "log_integral", "log_integral_grouped", "log_integral_value", "pieces"]
 
 IndexArray = npt.NDArray[np.intp]
 

@@ -33,6 +33,7 @@ the easy way: an alternative to the Pareto/NBD model. *Marketing Science*
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -54,6 +55,7 @@ from retention_kpis.clv._pareto_integral import (
     log_integral,
     log_integral_grouped,
     log_integral_value,
+    pieces,
 )
 from retention_kpis.clv._pareto_purchases import log_probability_of_purchases
 from retention_kpis.clv._pareto_solver import equal_scale_start, quasi_newton, sample_hessian
@@ -167,25 +169,20 @@ def _negative_log_likelihood(
     from scipy.special import digamma, gammaln  # noqa: PLC0415 - scipy is imported lazily
 
     params = np.exp(log_params)
+    bounds = _count_runs(x)
+    if bounds is not None:
+        return _grouped_negative_log_likelihood(params, x, t_x, T, weights, bounds)
     r, alpha, s, beta = params
     log_at, log_bt = np.log(alpha + T), np.log(beta + T)
     alive = -(r + x) * log_at - s * log_bt
-    bounds = _count_runs(x)
-    if bounds is None:
-        log_i, grad_i = log_integral(r + x, s + 1.0, alpha, beta, t_x, T)
-        gamma_x, digamma_x = gammaln(r + x), digamma(r + x)
-    else:
-        counts = x[bounds[:-1]]
-        log_i, grad_i = log_integral_grouped(r + counts, bounds, s + 1.0, alpha, beta, t_x, T)
-        sizes = np.diff(bounds)
-        gamma_x, digamma_x = np.repeat(gammaln(r + counts), sizes), np.repeat(digamma(r + counts), sizes)
+    log_i, grad_i = log_integral(r + x, s + 1.0, alpha, beta, t_x, T)
     died = np.log(s) + log_i
     mix = np.logaddexp(alive, died)
-    log_l = gamma_x - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + mix
+    log_l = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + mix
     w_alive, w_died = np.exp(alive - mix), np.exp(died - mix)
     grad = np.stack(
         [
-            digamma_x - digamma(r) + np.log(alpha) - w_alive * log_at + w_died * grad_i[0],
+            digamma(r + x) - digamma(r) + np.log(alpha) - w_alive * log_at + w_died * grad_i[0],
             r / alpha - w_alive * (r + x) / (alpha + T) + w_died * grad_i[2],
             np.log(beta) - w_alive * log_bt + w_died * (1.0 / s + grad_i[1]),
             s / beta - w_alive * s / (beta + T) + w_died * grad_i[3],
@@ -193,6 +190,54 @@ def _negative_log_likelihood(
     )
     total = float(weights @ log_l)
     gradient: FloatArray = -(grad @ weights) * params
+    return -total, gradient
+
+
+def _grouped_negative_log_likelihood(  # noqa: PLR0914 - one formula, many named parts
+    params: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    weights: FloatArray,
+    bounds: npt.NDArray[np.intp],
+) -> tuple[float, FloatArray]:
+    """:func:`_negative_log_likelihood` of rows sorted by ``x`` (runs ``bounds``).
+
+    The same sums, taken piece by piece (rows of one count, a few thousand at a time:
+    the temporaries stay in cache) with the count's special functions as scalars.
+    """
+    from scipy.special import digamma, gammaln  # noqa: PLC0415 - scipy is imported lazily
+
+    r, alpha, s, beta = (float(v) for v in params)
+    counts = x[bounds[:-1]]
+    log_i, grad_i = log_integral_grouped(r + counts, bounds, s + 1.0, alpha, beta, t_x, T)
+    gamma_g, digamma_g = gammaln(r + counts), digamma(r + counts)
+    log_s = math.log(s)
+    total = 0.0
+    grad = np.zeros(4)
+    for group, lo, hi in pieces(bounds):
+        w, big_t = weights[lo:hi], T[lo:hi]
+        r_x = r + float(counts[group])
+        a_t, b_t = alpha + big_t, beta + big_t
+        log_at, log_bt = np.log(a_t), np.log(b_t)
+        alive = -r_x * log_at - s * log_bt
+        died = log_s + log_i[lo:hi]
+        lead = died - alive
+        small = np.exp(-np.abs(lead))  # the smaller bracket term over the larger
+        share = 1.0 / (1.0 + small)
+        w_died = w * np.where(lead > 0, share, small * share)
+        w_alive = w - w_died
+        w_sum = float(w.sum())
+        total += float(w @ (np.maximum(alive, died) + np.log1p(small))) + w_sum * gamma_g[group]
+        part = grad_i[:, lo:hi]
+        grad[0] += w_sum * digamma_g[group] - w_alive @ log_at + w_died @ part[0]
+        grad[1] += w_died @ part[2] - r_x * float(w_alive @ (1.0 / a_t))
+        grad[2] += w_died @ part[1] - w_alive @ log_bt + float(w_died.sum()) / s
+        grad[3] += w_died @ part[3] - s * float(w_alive @ (1.0 / b_t))
+    weight = float(weights.sum())
+    total += weight * (-gammaln(r) + r * math.log(alpha) + s * math.log(beta))
+    grad += weight * np.array([math.log(alpha) - digamma(r), r / alpha, math.log(beta), s / beta])
+    gradient: FloatArray = -grad * params
     return -total, gradient
 
 
@@ -364,8 +409,8 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         # The alpha == beta optimum (of a sample on large data), then quasi-Newton steps on
         # the full data, end at the optimum; L-BFGS-B (shared by every model) accepts it at once.
         start, hessian = _starting_point((x, t_x, age, w), (x_, t_x_, age_, w_))
-        x_start = quasi_newton(per_customer, start, hessian=hessian)
-        self._fit_log_params(objective, x_start, total_weight=total)
+        x_start = quasi_newton(per_customer, start, tol=1e-9, hessian=hessian)
+        self._fit_log_params(objective, x_start, total_weight=total, forward_hessian=True)
         return self
 
     def log_likelihood_rows(self, frequency: object, recency: object, T: object) -> FloatArray:
