@@ -605,6 +605,7 @@ class ProbabilityModel(Generic[P]):
         total_weight: float,
         maxiter: int = 2000,
         forward_hessian: bool = False,
+        hessian: Callable[[FloatArray], FloatArray] | None = None,
     ) -> None:
         """Minimise ``objective`` over log parameters and store the results.
 
@@ -612,7 +613,8 @@ class ProbabilityModel(Generic[P]):
         ``total_weight`` inside so tolerances do not depend on the sample size.
         ``forward_hessian`` takes the Hessian for the standard errors by forward
         differences (4 instead of 8 gradient evaluations for 4 parameters; see
-        :func:`_numerical_hessian`).
+        :func:`_numerical_hessian`); ``hessian``, the analytic Hessian of ``objective``
+        (used when there is no penalty), replaces the numerical one.
         """
         from scipy.optimize import minimize  # noqa: PLC0415 - scipy is imported lazily
 
@@ -658,18 +660,22 @@ class ProbabilityModel(Generic[P]):
             )
             raise ConvergenceError(msg)
         total_objective = penalised_total if penalty else objective
-        hessian = _numerical_hessian(
-            total_objective,
-            x,
-            gradient=total_objective(x)[1] if forward_hessian else None,
+        curvature = (
+            hessian(x)
+            if hessian is not None and not penalty
+            else _numerical_hessian(
+                total_objective,
+                x,
+                gradient=total_objective(x)[1] if forward_hessian else None,
+            )
         )
-        check_identified(type(self).__name__, hessian, total_weight)
+        check_identified(type(self).__name__, curvature, total_weight)
         theta = np.exp(x)
         names = list(self.params_type.model_fields)
         self._params = self.params_type(**dict(zip(names, theta.tolist(), strict=True)))  # type: ignore[assignment]
         self._log_likelihood = -float(value)
         self._n_customers = total_weight
-        cov_log = np.linalg.inv(hessian)  # positive definite: check_identified passed
+        cov_log = np.linalg.inv(curvature)  # positive definite: check_identified passed
         self._covariance = np.asarray(cov_log * np.outer(theta, theta), dtype=np.float64)
 
     # -- persistence --------------------------------------------------------

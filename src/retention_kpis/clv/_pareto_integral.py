@@ -517,7 +517,9 @@ def _rest(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
     near = live & (gap / mx * np.maximum(em + eb, 2.0) <= _NEAR_LIMIT)
     rows = np.flatnonzero(near)
     if rows.size:
-        log_i[rows], grad[:, rows] = _gauss_legendre(em[rows], eb[rows], mx[rows], bx[rows], gap[rows])
+        log_i[rows], grad[:, rows] = _gauss_legendre(
+            em[rows], eb[rows], mx[rows], bx[rows], gap[rows]
+        )
     rows = np.flatnonzero(live & ~near)
     if rows.size:
         log_i[rows], grad[:, rows] = _sum_series(
