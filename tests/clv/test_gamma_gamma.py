@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import minimize
 
 from retention_kpis.clv import GammaGammaModel, GammaGammaParams
 from retention_kpis.clv.gamma_gamma import _derivatives, _negative_log_likelihood, _Sufficient
@@ -202,8 +203,6 @@ def test_gamma_gamma_hessian_matches_central_differences_of_the_gradient(cdnow):
 def test_gamma_gamma_newton_fit_equals_a_plain_lbfgs_fit():
     # 60,000 simulated repeat buyers (above the sample start's threshold): the fit (Newton
     # from a sample's optimum) reaches scipy's L-BFGS-B optimum from the zeros.
-    from scipy.optimize import minimize
-
     rng = np.random.default_rng(3)
     n = 60_000
     x = rng.integers(1, 30, n).astype(float)

@@ -441,7 +441,7 @@ def log_integral_grouped(  # noqa: PLR0917 - the integral's six arguments, in th
     return log_i, grad
 
 
-def _piece(  # noqa: PLR0914 - one formula, many named parts
+def _piece(  # noqa: PLR0917 - the integral's arguments, in the paper's order
     coef: FloatArray,
     em: float,
     eb: float,

@@ -147,7 +147,7 @@ def _distinct_rows(
 
 
 def _count_runs(x: FloatArray) -> npt.NDArray[np.intp] | None:
-    """Bounds of the runs of equal ``x`` when ``x`` is sorted with few distinct values, else None."""
+    """Bounds of the runs of equal ``x`` if ``x`` is sorted with few distinct values, else None."""
     if len(x) < 2 or not bool(np.all(x[1:] >= x[:-1])):
         return None
     starts = np.flatnonzero(x[1:] != x[:-1]) + 1
@@ -193,7 +193,7 @@ def _negative_log_likelihood(
     return -total, gradient
 
 
-def _grouped_negative_log_likelihood(  # noqa: PLR0914 - one formula, many named parts
+def _grouped_negative_log_likelihood(  # noqa: PLR0917 - the likelihood's arguments
     params: FloatArray,
     x: FloatArray,
     t_x: FloatArray,
