@@ -170,9 +170,12 @@ class _Sufficient:
 
 
 def _dot(a: FloatArray, b: FloatArray) -> float:
-    """``a @ b`` without BLAS: OpenBLAS splits long dot products over threads, which spin
-    and wait for each other on a loaded machine (a Gamma-Gamma fit at 392k rows took
-    4x the CPU time with its default threads at load 16)."""
+    """Return ``a @ b`` computed without BLAS.
+
+    OpenBLAS splits long dot products over threads, which spin and wait for each other
+    on a loaded machine (a Gamma-Gamma fit at 392k rows took 4x the CPU time with its
+    default threads at load 16).
+    """
     return float(np.einsum("i,i->", a, b))
 
 
