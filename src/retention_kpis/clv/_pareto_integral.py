@@ -402,6 +402,8 @@ def log_integral_grouped(  # noqa: PLR0917 - the integral's six arguments, in th
     near 1) take the per-row series of :func:`log_integral`.
     """
     n = len(t_x)
+    if n == 0:
+        return np.empty(0), np.empty((4, 0))
     values = np.asarray(e_alpha, dtype=np.float64)
     swap = alpha > beta
     m, big_m = (beta, alpha) if swap else (alpha, beta)

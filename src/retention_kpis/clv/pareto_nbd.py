@@ -146,6 +146,15 @@ def _distinct_rows(
     return (x, t_x, T), None
 
 
+def _count_order(x: FloatArray) -> npt.NDArray[np.intp]:
+    """Stable order sorting ``x`` (a radix sort when ``x`` are whole numbers below 65,536)."""
+    if len(x) and float(x.min()) >= 0.0 and float(x.max()) < 65536.0:
+        small = x.astype(np.uint16)
+        if np.array_equal(small, x):
+            return np.argsort(small, kind="stable")
+    return np.argsort(x, kind="stable")
+
+
 def _count_runs(x: FloatArray) -> npt.NDArray[np.intp] | None:
     """Bounds of the runs of equal ``x`` if ``x`` is sorted with few distinct values, else None."""
     if len(x) < 2 or not bool(np.all(x[1:] >= x[:-1])):
@@ -281,7 +290,7 @@ def _starting_point(
             sample = (xs, ts, big_ts, ws)
     if sample is None:
         return equal_scale_start(x_, t_x_, T_, w_, start), None
-    order = np.argsort(sample[0], kind="stable")  # sorted by count: the grouped likelihood
+    order = _count_order(sample[0])  # sorted by count: the grouped likelihood
     xs, ts, big_ts, ws = (part[order] for part in sample)
     total = float(ws.sum())
 
@@ -386,7 +395,7 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         (x_, t_x_, age_), w_ = collapse_rows([x, t_x, age], w)
         # Sorted by purchase count: the likelihood then works per distinct count.
         keep = np.flatnonzero(w_ > 0)
-        keep = keep[np.argsort(x_[keep], kind="stable")]
+        keep = keep[_count_order(x_[keep])]
         x_, t_x_, age_, w_ = x_[keep], t_x_[keep], age_[keep], w_[keep]
 
         last: dict[bytes, tuple[float, FloatArray]] = {}
