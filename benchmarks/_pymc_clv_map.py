@@ -31,7 +31,8 @@ else:
 start = time.perf_counter()
 model.fit(method="map")
 seconds = time.perf_counter() - start
-posterior = model.fit_result.posterior
+result = model.fit_result
+posterior = getattr(result, "posterior", result)  # a MAP fit returns the point as a Dataset
 print(
     json.dumps(
         {"seconds": seconds, "params": {k: float(np.ravel(posterior[k].values)[0]) for k in names}}
