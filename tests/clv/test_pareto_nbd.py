@@ -19,7 +19,10 @@ from retention_kpis.clv._pareto_integral import (
     log_integral_value,
 )
 from retention_kpis.clv._pareto_solver import equal_scale_objective, newton, quasi_newton
-from retention_kpis.clv.pareto_nbd import _negative_log_likelihood
+from retention_kpis.clv.pareto_nbd import (
+    _grouped_negative_log_likelihood,
+    _negative_log_likelihood,
+)
 from retention_kpis.datasets import load_cdnow_summary
 from retention_kpis.exceptions import InvalidInputError
 
@@ -494,22 +497,22 @@ def test_pareto_grouped_integral_matches_the_per_row_series(params):
 
 
 def test_pareto_grouped_likelihood_equals_the_per_row_likelihood(cdnow):
-    # Rows sorted by frequency take the grouped path; the same rows shuffled the per-row
-    # one: equal values and gradients at several points.
+    # The likelihood summed piece by piece over rows sorted by frequency (the large-data
+    # path) against the per-row sums of the same rows: equal values and gradients.
     (x, t_x, age), w = collapse_rows(
         [cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T")], None
     )
-    shuffled = np.random.default_rng(0).permutation(len(x))
-    x, t_x, age, w = x[shuffled], t_x[shuffled], age[shuffled], w[shuffled]
     order = np.argsort(x, kind="stable")
+    x, t_x, age, w = x[order], t_x[order], age[order], w[order]
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(x)) + 1, [len(x)]])
     for point in ([0.553, 10.578, 0.606, 11.669], [2.0, 0.5, 0.3, 40.0], [0.2, 30.0, 3.0, 1.0]):
         log_params = np.log(point)
         value, grad = _negative_log_likelihood(log_params, x, t_x, age, w)
-        sorted_value, sorted_grad = _negative_log_likelihood(
-            log_params, x[order], t_x[order], age[order], w[order]
+        grouped_value, grouped_grad = _grouped_negative_log_likelihood(
+            np.exp(log_params), x, t_x, age, w, bounds
         )
-        assert sorted_value == pytest.approx(value, rel=1e-12)
-        np.testing.assert_allclose(sorted_grad, grad, rtol=1e-9, atol=1e-9)
+        assert grouped_value == pytest.approx(value, rel=1e-12)
+        np.testing.assert_allclose(grouped_grad, grad, rtol=1e-9, atol=1e-9)
 
 
 def test_pareto_nbd_forward_hessian_standard_errors_match_central_differences(fitted, cdnow):

@@ -155,12 +155,21 @@ def _count_order(x: FloatArray) -> npt.NDArray[np.intp]:
     return np.argsort(x, kind="stable")
 
 
+_ROWS_PER_COUNT = 200
+"""Fewest rows per distinct frequency, on average, for the grouped likelihood."""
+
+
 def _count_runs(x: FloatArray) -> npt.NDArray[np.intp] | None:
-    """Bounds of the runs of equal ``x`` if ``x`` is sorted with few distinct values, else None."""
+    """Bounds of the runs of equal ``x`` if ``x`` is sorted with few distinct values, else None.
+
+    The grouped likelihood pays numpy's call overhead once per piece; it is measured faster
+    than the per-row one from about 200 rows per distinct ``x`` on (CDNOW, 34 rows per
+    count, keeps the per-row path).
+    """
     if len(x) < 2 or not bool(np.all(x[1:] >= x[:-1])):
         return None
     starts = np.flatnonzero(x[1:] != x[:-1]) + 1
-    if len(starts) >= min(MAX_GROUPS, len(x) // 8):
+    if len(starts) + 1 > min(MAX_GROUPS, len(x) // _ROWS_PER_COUNT):
         return None
     out: npt.NDArray[np.intp] = np.concatenate([[0], starts, [len(x)]]).astype(np.intp)
     return out
