@@ -170,13 +170,20 @@ class _Sufficient:
 
 
 def _dot(a: FloatArray, b: FloatArray) -> float:
-    """Return ``a @ b`` computed without BLAS.
+    """Return ``a @ b``, without BLAS for long vectors.
 
     OpenBLAS splits long dot products over threads, which spin and wait for each other
     on a loaded machine (a Gamma-Gamma fit at 392k rows took 4x the CPU time with its
-    default threads at load 16).
+    default threads at load 16). Short ones stay with BLAS, single-threaded there, so
+    small fits keep their last bits (an unidentified fit's end on its ridge depends on them).
     """
+    if len(a) < _LONG:
+        return float(a @ b)
     return float(np.einsum("i,i->", a, b))
+
+
+_LONG = 50_000
+"""Vectors at least this long are summed by ``einsum``, not by (threaded) BLAS."""
 
 
 def _negative_log_likelihood_sums(
@@ -271,14 +278,17 @@ _WARM_START_ROWS = 20_000
 Derivatives = Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]
 
 
-def _optimum(data: _Sufficient, derivatives: Derivatives) -> FloatArray:
+def _optimum(data: _Sufficient, derivatives: Derivatives) -> tuple[FloatArray, bool]:
     """Log parameters at (or next to) the maximum likelihood, by Newton's method.
 
     Newton steps with the analytic Hessian (:func:`_derivatives`; three parameters, each
     evaluation one pass over the rows) from the zeros; above ``2 * _WARM_START_ROWS`` rows,
     first on a sample of ``_WARM_START_ROWS`` rows (every k-th in ``r`` order), whose
     optimum is a few quadratically converging steps from the full data's. The shared
-    L-BFGS-B fit then starts here and stops at once; on any trouble it does the work.
+    L-BFGS-B fit then starts here and stops at once. Without convergence (a ridge of
+    unidentified data, where ``p`` runs off with ``p v`` fixed) it starts from the zeros
+    and takes the numerical Hessian, as before Newton, so such fits end as they used to.
+    Returns the start and whether Newton converged.
     ``derivatives`` are the full data's (:func:`_derivatives`, cached by the caller).
     """
 
@@ -298,7 +308,12 @@ def _optimum(data: _Sufficient, derivatives: Derivatives) -> FloatArray:
         if not (np.all(np.isfinite(start)) and np.all(np.abs(start) < 29.0)):
             start = np.zeros(3)
     out = newton(scaled(data, derivatives), start, tol=1e-11)
-    return out if np.all(np.isfinite(out)) and np.all(np.abs(out) < 29.0) else np.zeros(3)
+    if not (np.all(np.isfinite(out)) and np.all(np.abs(out) < 29.0)):
+        return np.zeros(3), False
+    _, gradient, _ = scaled(data, derivatives)(out)
+    if float(np.max(np.abs(gradient))) > 1e-9:
+        return np.zeros(3), False
+    return out, True
 
 
 class GammaGammaModel(ProbabilityModel[GammaGammaParams]):
@@ -384,8 +399,9 @@ class GammaGammaModel(ProbabilityModel[GammaGammaParams]):
             out: FloatArray = derivatives(log_params)[2].copy()
             return out
 
+        start, converged = _optimum(data, derivatives)
         self._fit_log_params(
-            objective, _optimum(data, derivatives), total_weight=data.total, hessian=hessian
+            objective, start, total_weight=data.total, hessian=hessian if converged else None
         )
         return self
 
