@@ -132,24 +132,27 @@ class _Sufficient:
     (a prefix) take one ``log1p`` for ``a`` and those with ``r > v`` one for ``b``; the
     other enters the sums as that value plus ``log(v / r)`` or ``log(r / v)``, terms of
     one sign (``b`` is computed directly where it is small, as the cancellation-free
-    form of the density needs).
+    form of the density needs). From ``_LONG`` rows on the rows are not sorted (the sort
+    cost more than the passes it saves): ``log1p(min(r, v) / max(r, v))`` is that same
+    small value, and the other enters through ``max(log(r / v), 0)`` and its mirror.
     """
 
     def __init__(self, x: FloatArray, zbar: FloatArray, weights: FloatArray) -> None:
         r = x * zbar
-        order = np.argsort(r, kind="stable")
+        self.sorted = len(r) < _LONG
+        order = np.argsort(r, kind="stable") if self.sorted else slice(None)
         self.x = x[order]
         self.zbar = zbar[order]
         self.r = r[order]
         self.log_r = np.log(self.r)
         self.w = weights[order]
-        self.wx = self.w * x[order]
+        self.wx = self.w * self.x
         self.total = float(self.w.sum())
         self.log_zbar = _dot(weights, np.log(zbar))
         self.x_values, self.x_weights = _per_count(x, weights)
 
     def every(self, step: int) -> _Sufficient:
-        """Every ``step``-th row in ``r`` order: a sample spread over the whole range of ``r``."""
+        """Every ``step``-th row (in ``r`` order when sorted): a sample spread over the data."""
         return _Sufficient(self.x[::step], self.zbar[::step], self.w[::step])
 
     def log1p_sums(self, v: float) -> tuple[float, float]:
@@ -157,6 +160,16 @@ class _Sufficient:
 
         They are the only sums of ``a`` and ``b`` the likelihood and its gradient need.
         """
+        if not self.sorted:
+            small = np.log1p(np.minimum(self.r, v) / np.maximum(self.r, v))
+            shift = self.log_r - math.log(v)  # log(r / v)
+            above = np.maximum(shift, 0.0)  # log(r / v) where r > v, else 0
+            shift -= above
+            np.negative(shift, out=shift)  # log(v / r) where r <= v, else 0
+            return (
+                _dot(self.w, small) + _dot(self.w, above),
+                _dot(self.wx, small) + _dot(self.wx, shift),
+            )
         k = int(np.searchsorted(self.r, v, side="right"))
         log_v = math.log(v)
         w1, wx1, r1, log_r1 = self.w[:k], self.wx[:k], self.r[:k], self.log_r[:k]
@@ -177,13 +190,15 @@ def _dot(a: FloatArray, b: FloatArray) -> float:
     default threads at load 16). Short ones stay with BLAS, single-threaded there, so
     small fits keep their last bits (an unidentified fit's end on its ridge depends on them).
     """
-    if len(a) < _LONG:
+    if len(a) <= _BLAS_DOT:
         return float(a @ b)
     return float(np.einsum("i,i->", a, b))
 
 
+_BLAS_DOT = 8192
+"""Longest vectors summed by BLAS (OpenBLAS keeps dot products of up to 10,000 on one thread)."""
 _LONG = 50_000
-"""Vectors at least this long are summed by ``einsum``, not by (threaded) BLAS."""
+"""From this many rows on, ``_Sufficient`` does not sort its rows."""
 
 
 def _negative_log_likelihood_sums(
