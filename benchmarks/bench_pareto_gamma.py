@@ -16,6 +16,11 @@
   1M, so it is timed at 10k and 100k instead), each with both log-likelihoods (our
   likelihood at both optima) and the peak traced memory (tracemalloc) of one fit.
 
+With ``PYMC_PYTHON`` set to the interpreter of a venv holding pymc-marketing (for example
+``PYMC_PYTHON=/work/venvs/pymc/bin/python``), the 1M-customer rows also time pymc-marketing's
+MAP fit (``fit(method="map")``, model build and compilation included, its default priors, so
+its optimum is near but not at the MLE) once, in a subprocess, on the same data.
+
 Ours and lifetimes' calls are interleaved (ours, theirs, ours, ...) and the best of N
 kept for each, so load from other processes hits both sides alike.
 """
@@ -23,9 +28,14 @@ kept for each, so load from other processes hits both sides alike.
 from __future__ import annotations
 
 import gc
+import json
+import os
+import subprocess
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from _harness import Result, best_time, peak_memory_mb
@@ -179,6 +189,30 @@ def _simulate(n: int, seed: int = 2005) -> tuple[np.ndarray, np.ndarray, np.ndar
     return x, t_x, T, zbar
 
 
+def _pymc_map(kind: str, **columns: np.ndarray) -> dict[str, object]:
+    """pymc-marketing's MAP fit in ``PYMC_PYTHON`` (seconds, params), or {} when not set."""
+    python = os.environ.get("PYMC_PYTHON")
+    if not python:
+        return {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "data.npz"
+        np.savez(path, **columns)
+        done = subprocess.run(
+            [python, str(Path(__file__).with_name("_pymc_clv_map.py")), kind, str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=3600,
+        )
+    if done.returncode != 0:
+        return {"pymc_marketing_error": done.stderr.strip().splitlines()[-1:]}
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        "pymc_marketing_map_s": round(out["seconds"], 3),
+        "pymc_marketing_params": {k: round(v, 4) for k, v in out["params"].items()},
+    }
+
+
 def _interleaved(
     ours: Callable[[], object], theirs: Callable[[], object] | None, repeat: int
 ) -> tuple[float, float | None]:
@@ -232,6 +266,7 @@ def _million_gamma_gamma(results: list[Result], repeat: int, n: int) -> None:
                 "ll_rel_gap": abs(model.log_likelihood / their_ll - 1),
                 "peak_mib_ours": round(peak_memory_mb(lambda: GammaGammaModel().fit(x, zbar)), 1),
                 "peak_mib_lifetimes": round(peak_memory_mb(lambda: fitter.fit(x, zbar)), 1),
+                **_pymc_map("gamma", x=x, zbar=zbar),
             },
         )
     )
@@ -256,6 +291,8 @@ def _simulated_pareto(results: list[Result], repeat: int, n: int, *, lifetimes: 
         "distinct_rows": len(np.unique(np.column_stack([x, t_x, T]), axis=0)),
         "peak_mib_ours": round(peak_memory_mb(lambda: ParetoNBDModel().fit(x, t_x, T)), 1),
     }
+    if n >= 1_000_000:
+        extra |= _pymc_map("pareto", x=x, t_x=t_x, T=T)
     if lifetimes:
         their = ParetoNBDModel.from_params(**{k: float(fitter.params_[k]) for k in PUBLISHED})
         their_ll = float(their.log_likelihood_rows(x, t_x, T).sum())

@@ -304,13 +304,27 @@ def _checked_unit(value: object, func: str) -> str | None:
     return None if value is None else normalise_time_unit(value, func)
 
 
-def _numerical_hessian(objective: Objective, x: FloatArray) -> FloatArray:
-    """Hessian by central differences of the analytic gradient, symmetrised."""
+def _numerical_hessian(
+    objective: Objective, x: FloatArray, *, gradient: FloatArray | None = None
+) -> FloatArray:
+    """Hessian by central differences of the analytic gradient, symmetrised.
+
+    With ``gradient`` (the gradient at ``x``), forward differences with a step of
+    ``1e-6`` instead: half the gradient evaluations, for models whose evaluations are
+    expensive. Their error is ``O(step)``: on the Pareto/NBD fits of the suite's
+    simulated data the standard errors agree with the central ones to 2e-5 relative.
+    """
     k = len(x)
     hessian = np.empty((k, k))
     for j in range(k):
+        forward = x.copy()
+        if gradient is not None:
+            step = 1e-6 * max(1.0, abs(x[j]))
+            forward[j] += step
+            hessian[:, j] = (objective(forward)[1] - gradient) / step
+            continue
         step = 1e-5 * max(1.0, abs(x[j]))
-        forward, backward = x.copy(), x.copy()
+        backward = x.copy()
         forward[j] += step
         backward[j] -= step
         hessian[:, j] = (objective(forward)[1] - objective(backward)[1]) / (2 * step)
@@ -584,12 +598,23 @@ class ProbabilityModel(Generic[P]):
 
     # -- fitting ------------------------------------------------------------
     def _fit_log_params(
-        self, objective: Objective, x0: FloatArray, *, total_weight: float, maxiter: int = 2000
+        self,
+        objective: Objective,
+        x0: FloatArray,
+        *,
+        total_weight: float,
+        maxiter: int = 2000,
+        forward_hessian: bool = False,
+        hessian: Callable[[FloatArray], FloatArray] | None = None,
     ) -> None:
         """Minimise ``objective`` over log parameters and store the results.
 
         ``objective`` returns the total negative log-likelihood; it is scaled by
         ``total_weight`` inside so tolerances do not depend on the sample size.
+        ``forward_hessian`` takes the Hessian for the standard errors by forward
+        differences (4 instead of 8 gradient evaluations for 4 parameters; see
+        :func:`_numerical_hessian`); ``hessian``, the analytic Hessian of ``objective``
+        (used when there is no penalty), replaces the numerical one.
         """
         from scipy.optimize import minimize  # noqa: PLC0415 - scipy is imported lazily
 
@@ -634,14 +659,23 @@ class ProbabilityModel(Generic[P]):
                 "the data do not identify the model (for example no repeat purchases)."
             )
             raise ConvergenceError(msg)
-        hessian = _numerical_hessian(penalised_total if penalty else objective, x)
-        check_identified(type(self).__name__, hessian, total_weight)
+        total_objective = penalised_total if penalty else objective
+        curvature = (
+            hessian(x)
+            if hessian is not None and not penalty
+            else _numerical_hessian(
+                total_objective,
+                x,
+                gradient=total_objective(x)[1] if forward_hessian else None,
+            )
+        )
+        check_identified(type(self).__name__, curvature, total_weight)
         theta = np.exp(x)
         names = list(self.params_type.model_fields)
         self._params = self.params_type(**dict(zip(names, theta.tolist(), strict=True)))  # type: ignore[assignment]
         self._log_likelihood = -float(value)
         self._n_customers = total_weight
-        cov_log = np.linalg.inv(hessian)  # positive definite: check_identified passed
+        cov_log = np.linalg.inv(curvature)  # positive definite: check_identified passed
         self._covariance = np.asarray(cov_log * np.outer(theta, theta), dtype=np.float64)
 
     # -- persistence --------------------------------------------------------

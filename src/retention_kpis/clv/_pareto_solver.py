@@ -28,7 +28,13 @@ import numpy as np
 
 from retention_kpis.clv._base import FloatArray
 
-__all__ = ["equal_scale_objective", "equal_scale_start", "quasi_newton"]
+__all__ = [
+    "equal_scale_objective",
+    "equal_scale_start",
+    "newton",
+    "newton_direction",
+    "quasi_newton",
+]
 
 Scaled = Callable[[FloatArray], tuple[float, FloatArray]]
 
@@ -57,7 +63,7 @@ def _hessian(objective: Scaled, x: FloatArray, grad: FloatArray) -> FloatArray |
     return symmetric
 
 
-def _direction(hessian: FloatArray, grad: FloatArray) -> FloatArray:
+def newton_direction(hessian: FloatArray, grad: FloatArray) -> FloatArray:
     """Newton direction with ``H``'s eigenvalues floored (always a descent direction)."""
     values, vectors = np.linalg.eigh(hessian)
     floor = _EIG_FLOOR * max(1.0, float(np.max(np.abs(values))))
@@ -67,6 +73,49 @@ def _direction(hessian: FloatArray, grad: FloatArray) -> FloatArray:
     if largest > _MAX_STEP:
         step *= _MAX_STEP / largest
     return step
+
+
+Derivatives = Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]
+
+
+def newton(
+    derivatives: Derivatives, x0: FloatArray, *, tol: float, max_evals: int = 60
+) -> FloatArray:
+    """Minimise with an analytic Hessian: Newton steps, floored and backtracked as above.
+
+    ``derivatives`` returns (value, gradient, Hessian), scaled per customer so that ``tol``
+    bounds the largest gradient component. Returns the best point found.
+    """
+    x: FloatArray = np.array(x0, dtype=np.float64)
+    value, grad, hessian = derivatives(x)
+    if not _usable(value, grad) or not np.all(np.isfinite(hessian)):
+        return x
+    evals = 1
+    while evals < max_evals and float(np.max(np.abs(grad))) > tol:
+        step = newton_direction(hessian, grad)
+        slope = float(grad @ step)
+        length = 1.0
+        while True:
+            trial: FloatArray = x + length * step
+            new_value, new_grad, new_hessian = derivatives(trial)
+            evals += 1
+            if (
+                _usable(new_value, new_grad)
+                and np.all(np.isfinite(new_hessian))
+                and (
+                    new_value <= value + 1e-4 * length * slope
+                    or (
+                        abs(new_value - value) <= 1e-13 * abs(value)
+                        and np.max(np.abs(new_grad)) < np.max(np.abs(grad))
+                    )
+                )
+            ):
+                break
+            length *= 0.25
+            if length < 1e-9 or evals >= max_evals:
+                return x
+        x, value, grad, hessian = trial, new_value, new_grad, new_hessian
+    return x
 
 
 def sample_hessian(objective: Scaled, x: FloatArray) -> FloatArray | None:
@@ -104,7 +153,7 @@ def quasi_newton(
             return x
         evals += len(x)
     while evals < max_evals and float(np.max(np.abs(grad))) > tol:
-        step = _direction(hessian, grad)
+        step = newton_direction(hessian, grad)
         slope = float(grad @ step)
         length = 1.0
         while evals < max_evals:

@@ -33,6 +33,7 @@ the easy way: an alternative to the Pareto/NBD model. *Marketing Science*
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -49,7 +50,13 @@ from retention_kpis.clv._base import (
     collapse_rows,
     require_repeat_purchases,
 )
-from retention_kpis.clv._pareto_integral import log_integral, log_integral_value
+from retention_kpis.clv._pareto_integral import (
+    MAX_GROUPS,
+    log_integral,
+    log_integral_grouped,
+    log_integral_value,
+    pieces,
+)
 from retention_kpis.clv._pareto_purchases import log_probability_of_purchases
 from retention_kpis.clv._pareto_solver import equal_scale_start, quasi_newton, sample_hessian
 from retention_kpis.exceptions import InvalidInputError
@@ -139,20 +146,57 @@ def _distinct_rows(
     return (x, t_x, T), None
 
 
+def _count_order(x: FloatArray) -> npt.NDArray[np.intp]:
+    """Stable order sorting ``x`` (a radix sort when ``x`` are whole numbers below 65,536)."""
+    if len(x) and float(x.min()) >= 0.0 and float(x.max()) < 65536.0:
+        small = x.astype(np.uint16)
+        if np.array_equal(small, x):
+            return np.argsort(small, kind="stable")
+    return np.argsort(x, kind="stable")
+
+
+_ROWS_PER_COUNT = 200
+"""Fewest rows per distinct frequency, on average, for the grouped likelihood."""
+
+
+def _count_runs(x: FloatArray) -> npt.NDArray[np.intp] | None:
+    """Bounds of the runs of equal ``x`` if ``x`` is sorted with few distinct values, else None.
+
+    The grouped likelihood pays numpy's call overhead once per piece; it is measured faster
+    than the per-row one from about 200 rows per distinct ``x`` on (CDNOW, 34 rows per
+    count, keeps the per-row path).
+    """
+    if len(x) < 2 or not bool(np.all(x[1:] >= x[:-1])):
+        return None
+    starts = np.flatnonzero(x[1:] != x[:-1]) + 1
+    if len(starts) + 1 > min(MAX_GROUPS, len(x) // _ROWS_PER_COUNT):
+        return None
+    out: npt.NDArray[np.intp] = np.concatenate([[0], starts, [len(x)]]).astype(np.intp)
+    return out
+
+
 def _negative_log_likelihood(
     log_params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray
 ) -> tuple[float, FloatArray]:
-    """Total negative log-likelihood and its gradient in log-parameter space."""
-    from scipy.special import digamma  # noqa: PLC0415 - scipy is imported lazily
+    """Total negative log-likelihood and its gradient in log-parameter space.
+
+    Rows sorted by ``x`` (as :meth:`ParetoNBDModel.fit` passes them) take the grouped
+    integral (:func:`log_integral_grouped`) and the per-count special functions once per
+    distinct ``x``.
+    """
+    from scipy.special import digamma, gammaln  # noqa: PLC0415 - scipy is imported lazily
 
     params = np.exp(log_params)
+    bounds = _count_runs(x)
+    if bounds is not None:
+        return _grouped_negative_log_likelihood(params, x, t_x, T, weights, bounds)
     r, alpha, s, beta = params
     log_at, log_bt = np.log(alpha + T), np.log(beta + T)
     alive = -(r + x) * log_at - s * log_bt
     log_i, grad_i = log_integral(r + x, s + 1.0, alpha, beta, t_x, T)
     died = np.log(s) + log_i
     mix = np.logaddexp(alive, died)
-    log_l = _log_likelihood_rows(params, alive, died, x)
+    log_l = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + mix
     w_alive, w_died = np.exp(alive - mix), np.exp(died - mix)
     grad = np.stack(
         [
@@ -164,6 +208,54 @@ def _negative_log_likelihood(
     )
     total = float(weights @ log_l)
     gradient: FloatArray = -(grad @ weights) * params
+    return -total, gradient
+
+
+def _grouped_negative_log_likelihood(  # noqa: PLR0917 - the likelihood's arguments
+    params: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    weights: FloatArray,
+    bounds: npt.NDArray[np.intp],
+) -> tuple[float, FloatArray]:
+    """:func:`_negative_log_likelihood` of rows sorted by ``x`` (runs ``bounds``).
+
+    The same sums, taken piece by piece (rows of one count, a few thousand at a time:
+    the temporaries stay in cache) with the count's special functions as scalars.
+    """
+    from scipy.special import digamma, gammaln  # noqa: PLC0415 - scipy is imported lazily
+
+    r, alpha, s, beta = (float(v) for v in params)
+    counts = x[bounds[:-1]]
+    log_i, grad_i = log_integral_grouped(r + counts, bounds, s + 1.0, alpha, beta, t_x, T)
+    gamma_g, digamma_g = gammaln(r + counts), digamma(r + counts)
+    log_s = math.log(s)
+    total = 0.0
+    grad = np.zeros(4)
+    for group, lo, hi in pieces(bounds):
+        w, big_t = weights[lo:hi], T[lo:hi]
+        r_x = r + float(counts[group])
+        a_t, b_t = alpha + big_t, beta + big_t
+        log_at, log_bt = np.log(a_t), np.log(b_t)
+        alive = -r_x * log_at - s * log_bt
+        died = log_s + log_i[lo:hi]
+        lead = died - alive
+        small = np.exp(-np.abs(lead))  # the smaller bracket term over the larger
+        share = 1.0 / (1.0 + small)
+        w_died = w * np.where(lead > 0, share, small * share)
+        w_alive = w - w_died
+        w_sum = float(w.sum())
+        total += float(w @ (np.maximum(alive, died) + np.log1p(small))) + w_sum * gamma_g[group]
+        part = grad_i[:, lo:hi]
+        grad[0] += w_sum * digamma_g[group] - w_alive @ log_at + w_died @ part[0]
+        grad[1] += w_died @ part[2] - r_x * float(w_alive @ (1.0 / a_t))
+        grad[2] += w_died @ part[1] - w_alive @ log_bt + float(w_died.sum()) / s
+        grad[3] += w_died @ part[3] - s * float(w_alive @ (1.0 / b_t))
+    weight = float(weights.sum())
+    total += weight * (-gammaln(r) + r * math.log(alpha) + s * math.log(beta))
+    grad += weight * np.array([math.log(alpha) - digamma(r), r / alpha, math.log(beta), s / beta])
+    gradient: FloatArray = -grad * params
     return -total, gradient
 
 
@@ -205,16 +297,18 @@ def _starting_point(
             xs, ts, big_ts, ws = xs[keep], ts[keep], big_ts[keep], ws[keep]
             start = equal_scale_start(xs, ts, big_ts, ws, _data_start(xs, big_ts, ws))
             sample = (xs, ts, big_ts, ws)
-    start = equal_scale_start(x_, t_x_, T_, w_, start)
     if sample is None:
-        return start, None
-    total = float(sample[3].sum())
+        return equal_scale_start(x_, t_x_, T_, w_, start), None
+    order = _count_order(sample[0])  # sorted by count: the grouped likelihood
+    xs, ts, big_ts, ws = (part[order] for part in sample)
+    total = float(ws.sum())
 
     def per_customer(log_params: FloatArray) -> tuple[float, FloatArray]:
-        value, grad = _negative_log_likelihood(log_params, *sample)
+        value, grad = _negative_log_likelihood(log_params, xs, ts, big_ts, ws)
         return value / total, grad / total
 
-    return start, sample_hessian(per_customer, start)
+    point = quasi_newton(per_customer, start, tol=1e-9)
+    return point, sample_hessian(per_customer, point)
 
 
 def _growth(exponent: float, u: FloatArray) -> FloatArray:
@@ -308,7 +402,9 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         _summary(x, t_x, age)
         require_repeat_purchases("ParetoNBDModel", x, w)
         (x_, t_x_, age_), w_ = collapse_rows([x, t_x, age], w)
-        keep = w_ > 0
+        # Sorted by purchase count: the likelihood then works per distinct count.
+        keep = np.flatnonzero(w_ > 0)
+        keep = keep[_count_order(x_[keep])]
         x_, t_x_, age_, w_ = x_[keep], t_x_[keep], age_[keep], w_[keep]
 
         last: dict[bytes, tuple[float, FloatArray]] = {}
@@ -331,8 +427,8 @@ class ParetoNBDModel(ProbabilityModel[ParetoNBDParams]):
         # The alpha == beta optimum (of a sample on large data), then quasi-Newton steps on
         # the full data, end at the optimum; L-BFGS-B (shared by every model) accepts it at once.
         start, hessian = _starting_point((x, t_x, age, w), (x_, t_x_, age_, w_))
-        x_start = quasi_newton(per_customer, start, hessian=hessian)
-        self._fit_log_params(objective, x_start, total_weight=total)
+        x_start = quasi_newton(per_customer, start, tol=1e-9, hessian=hessian)
+        self._fit_log_params(objective, x_start, total_weight=total, forward_hessian=True)
         return self
 
     def log_likelihood_rows(self, frequency: object, recency: object, T: object) -> FloatArray:
