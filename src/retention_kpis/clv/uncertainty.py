@@ -89,7 +89,9 @@ def log_parameter_draws(
     Examples
     --------
     >>> from retention_kpis.clv import GammaGammaModel
-    >>> m = GammaGammaModel().fit([1, 2, 3, 1, 5, 1], [10.0, 25.0, 14.0, 9.0, 30.0, 8.0])
+    >>> from retention_kpis.datasets import load_cdnow_summary
+    >>> buyers = load_cdnow_summary().query("frequency > 0")  # 946 repeat buyers
+    >>> m = GammaGammaModel().fit(buyers["frequency"], buyers["monetary_value"])
     >>> draws = log_parameter_draws(m, 5, np.random.default_rng(0))
     >>> draws.shape, bool((draws > 0).all())
     ((5, 3), True)
