@@ -28,7 +28,7 @@ from retention_kpis.events import EventSchema, PreparedEvents, UnknownEvents, va
 from retention_kpis.events.validate import require_columns
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["ChannelTotals", "attribute", "attributed_channel_totals"]
+__all__ = ["AttributedTotals", "ChannelTotals", "attribute", "attributed_channel_totals"]
 
 _PERIODS = ("D", "W", "M", "Q", "Y")
 _RESERVED = frozenset({"period", "channel", "conversions", "revenue"})
@@ -39,6 +39,14 @@ class ChannelTotals(NamedTuple):
 
     orders: float
     revenue: float
+
+
+class AttributedTotals(NamedTuple):
+    """Attributed orders, revenue and new customers of one (period, segment, channel)."""
+
+    orders: float
+    revenue: float
+    new_customers: float
 
 
 def _names(value: object, name: str, func: str) -> tuple[str, ...]:
@@ -374,7 +382,7 @@ def attributed_channel_totals(
     unknown_events: UnknownEvents = "raise",
     no_touch_label: str = "(none)",
     new_customers: bool = False,
-) -> dict[tuple[Any, ...], ChannelTotals]:
+) -> dict[tuple[Any, ...], ChannelTotals] | dict[tuple[Any, ...], AttributedTotals]:
     """Attributed orders and revenue per (period, segment, channel), for ``compute_kpis``.
 
     The hook for ``compute_kpis(..., attribution=model)``: ROAS, CPA and CAC per
@@ -403,7 +411,8 @@ half_life, position_weights, unknown_events, no_touch_label
     -------
     dict of tuple to ChannelTotals
         Keys ``(period index, *segment values, channel)`` (the period index only
-        when ``period`` is given), values ``(orders, revenue, new_customers)``. Conversions
+        when ``period`` is given), values ``ChannelTotals(orders, revenue)``, or
+        ``AttributedTotals(orders, revenue, new_customers)`` with ``new_customers=True``. Conversions
         without touches appear under the channel ``no_touch_label``.
 
     Examples
@@ -417,7 +426,9 @@ half_life, position_weights, unknown_events, no_touch_label
     ...     "revenue": [None, 80.0],
     ... })
     >>> attributed_channel_totals(events, model="last_touch", period="M")
-    {(24288, 'email'): ChannelTotals(orders=1.0, revenue=80.0, new_customers=None)}
+    {(24288, 'email'): ChannelTotals(orders=1.0, revenue=80.0)}
+    >>> attributed_channel_totals(events, model="last_touch", period=None, new_customers=True)
+    {('email',): AttributedTotals(orders=1.0, revenue=80.0, new_customers=1.0)}
     """
     func = "attributed_channel_totals"
     model_ = check_model(model, func)
@@ -444,7 +455,8 @@ half_life, position_weights, unknown_events, no_touch_label
         func=func,
         new_customers=new_customers,
     )
-    return {
-        key: ChannelTotals(item.conversions, item.revenue, new if new_customers else None)
-        for key, item, new in keyed
-    }
+    if new_customers:
+        return {
+            key: AttributedTotals(item.conversions, item.revenue, new) for key, item, new in keyed
+        }
+    return {key: ChannelTotals(item.conversions, item.revenue) for key, item, _ in keyed}

@@ -28,6 +28,7 @@ over it, so no join is needed. The period of a path is that of ``T`` (of
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -82,6 +83,15 @@ _PREV = "__rk_previous"
 _A = "__rk_a"
 _B = "__rk_b"
 _N = "__rk_n"
+_ORDER_OF = {_CONV: "__rk_order_0", _US: "__rk_order_1", _CH: "__rk_order_2"}
+_ORDER = list(_ORDER_OF.values())
+"""A path's order: touches by time then channel name, its conversions last."""
+_LIMB_BITS = 26
+_LIMBS = 4
+"""Sums are exact: every weight and value is cut into an integer part and three 26-bit
+fractions (78 bits below the point, finer bits dropped), summed as integers in the
+engine and put together with ``math.fsum``: the same result on every backend and in
+every row order, unlike a float sum in the engine's own order."""
 _NO_CONVERSION = 2**62  # larger than every microsecond timestamp (year 146,000)
 
 
@@ -191,7 +201,8 @@ def _rows(
         nw.col(CUSTOMER),
         _microseconds(lf).alias(_US),
         flag(is_conversion).alias(_CONV),
-        nw.when(is_touch).then(label).alias(_CH),
+        # "" on conversions: narwhals' pandas backend misorders a window key holding nulls.
+        nw.when(is_touch).then(label).otherwise(nw.lit("")).alias(_CH),
         nw.when(is_conversion).then(revenue).otherwise(nw.lit(0.0)).alias(_REV),
     ]
     if period is not None:
@@ -223,19 +234,27 @@ def _cut(
     """Give every row its path (window partition), position, length and kind."""
     conversion = nw.col(_CONV) == 1
     pending = nw.when(conversion).then(nw.col(_US)).otherwise(nw.lit(_NO_CONVERSION))
-    end = pending.cum_min(reverse=True).over(*owner, order_by=[_US, _CONV])
+    # A running minimum in descending (time, is conversion) order (the conversions of an
+    # instant before its touches); written with negated columns, not reverse=True, which
+    # narwhals' pandas backend does not apply in order.
+    rows = rows.with_columns((-nw.col(_US)).alias(_REF), (-nw.col(_CONV)).alias(_INSIDE))
+    end = pending.cum_min().over(*owner, order_by=[_REF, _INSIDE])
     rows = rows.with_columns(end.alias(_END))
     rows = rows.with_columns(nw.col(_US).max().over(*owner, _END).alias(_REF))
-    inside = conversion
-    if lookback_us is not None:
+    if lookback_us is None:
+        rows = rows.with_columns(nw.lit(1, nw.Int64()).alias(_INSIDE))
+    else:
         inside = conversion | (nw.col(_REF) - nw.col(_US) <= lookback_us)
-    rows = rows.with_columns(flag(inside).alias(_INSIDE))
+        rows = rows.with_columns(flag(inside).alias(_INSIDE))
     path = [*owner, _END, _INSIDE]
+    # Copies of the order keys: narwhals' pandas backend ignores an order key that is
+    # also the column the window function reads.
+    rows = rows.with_columns(*[nw.col(name).alias(key) for name, key in _ORDER_OF.items()])
     totals = [nw.col(name).sum().over(*path).alias(f"{name}_path") for name in values]
     if period is not None:
         totals.append(nw.col(PERIOD).max().over(*path))
     rows = rows.with_columns(
-        nw.col(_CONV).cum_count().over(*path, order_by=[_CONV, _US, _CH]).alias(_POS),
+        nw.col(_REF).cum_count().over(*path, order_by=_ORDER).alias(_POS),
         (nw.lit(1) - nw.col(_CONV)).sum().over(*path).alias(_LEN),
         nw.col(_CONV).sum().over(*path).cast(nw.Float64).alias(_N),
         *totals,
@@ -268,7 +287,7 @@ def _model_keys(
     b: nw.Expr = zero
     previous: nw.Expr = nw.lit(None, nw.String())
     weight: nw.Expr = nw.lit(1.0)
-    order = [_CONV, _US, _CH]
+    order = _ORDER
     if model == "first_touch":
         a = flag(first)
     elif model == "last_touch":
@@ -298,7 +317,8 @@ def _model_keys(
     else:  # shapley: the path's channel set as a bitmask of the group's own channel ranks
         local = nw.col(_CH).rank("dense").over(*groups, _PART)
         rows = rows.with_columns(local.alias(_B))
-        earliest = nw.col(_POS) == nw.col(_POS).min().over(*path, _CH)
+        rows = rows.with_columns(nw.col(_POS).min().over(*path, _CH).alias(_A))
+        earliest = nw.col(_POS) == nw.col(_A)
         bit = nw.when(is_touch & earliest).then(nw.lit(2.0) ** (nw.col(_B) - 1)).otherwise(0.0)
         rows = rows.with_columns(bit.sum().over(*path).alias(_A))
         a = nw.when(first).then(nw.col(_A)).otherwise(nw.lit(0.0))
@@ -359,7 +379,7 @@ def path_table(
     keyed = rows.select(
         kind.cast(nw.Int64).alias(_PART),
         *[nw.col(name) for name in groups],
-        nw.col(_CH),
+        nw.when(~is_conversion).then(nw.col(_CH)).alias(_CH),
         nw.when(is_touch | (nw.col(_PART) == JOURNEY)).then(previous).alias(_PREV),
         nw.when(is_conversion)
         .then(flag(nw.col(_LEN) > 0))
@@ -390,8 +410,35 @@ def path_table(
         ],
     )
     keys = [_PART, *groups, _CH, _PREV, _A, _B]
-    table = collect(grouped(keyed, keys, *[nw.col(name).sum() for name in [_N, *values]]))
+    limbs = [limb for name in [_N, *values] for limb in _limbs(name)]
+    keyed = keyed.select(*keys, *limbs)
+    sums = [nw.col(name).sum() for name in keyed.collect_schema().names() if name not in keys]
+    table = collect(grouped(keyed, keys, *sums))
     return _arrays(table, groups=groups, by=by, values=values)
+
+
+def _limbs(name: str) -> list[nw.Expr]:
+    """Cut a float column into exact integer limbs (see :data:`_LIMBS`)."""
+    rest = nw.col(name)
+    limbs = []
+    for index in range(_LIMBS):
+        whole = rest.floor()
+        limbs.append(whole.cast(nw.Int64).alias(f"{name}_{index}"))
+        rest = (rest - whole) * float(2**_LIMB_BITS)
+    return limbs
+
+
+def _unlimb(column: dict[str, list[Any]], name: str, size: int) -> FloatArray:
+    """Put the summed limbs of ``name`` together, correctly rounded, per row."""
+    parts = [column[f"{name}_{index}"] for index in range(_LIMBS)]
+    scale = [2.0 ** (-_LIMB_BITS * index) for index in range(_LIMBS)]
+    return np.array(
+        [
+            math.fsum(int(part[row]) * factor for part, factor in zip(parts, scale, strict=True))
+            for row in range(size)
+        ],
+        dtype=np.float64,
+    )
 
 
 def _group_order(key: Key) -> tuple[tuple[bool, str, Any], ...]:
@@ -417,18 +464,26 @@ def _arrays(
         {key for key, keep in zip(keys, inside, strict=True) if keep}, key=_group_order
     )
     index = {key: number for number, key in enumerate(distinct)}
-    group = [index[key] if keep else -1 for key, keep in zip(keys, inside, strict=True)]
+    group = np.array(
+        [index[key] if keep else -1 for key, keep in zip(keys, inside, strict=True)],
+        dtype=np.int64,
+    )
+    channel = np.array([code.get(name, -1) for name in column[_CH]], dtype=np.int64)
+    previous = np.array([code.get(name, -1) for name in column[_PREV]], dtype=np.int64)
+    a, b = np.array(column[_A], dtype=np.float64), np.array(column[_B], dtype=np.int64)
+    # The engine returns groups in any order: sort, so that every later sum is in one order.
+    order = np.lexsort((b, a, previous, channel, group, part))
+    n = _unlimb(column, _N, part.size)
+    sums = np.array([_unlimb(column, name, part.size) for name in values], dtype=np.float64)
     return PathTable(
         channels=tuple(names),
         groups=tuple(distinct),
-        part=part,
-        group=np.array(group, dtype=np.int64),
-        channel=np.array([code.get(name, -1) for name in column[_CH]], dtype=np.int64),
-        previous=np.array([code.get(name, -1) for name in column[_PREV]], dtype=np.int64),
-        a=np.array(column[_A], dtype=np.float64),
-        b=np.array(column[_B], dtype=np.int64),
-        n=np.array(column[_N], dtype=np.float64),
-        values=np.array([column[name] for name in values], dtype=np.float64).reshape(
-            len(values), part.size
-        ),
+        part=part[order],
+        group=group[order],
+        channel=channel[order],
+        previous=previous[order],
+        a=a[order],
+        b=b[order],
+        n=n[order],
+        values=sums.reshape(len(values), part.size)[:, order],
     )

@@ -109,12 +109,7 @@ def attributed_orders(
         *head, channel = key
         segment = list(head[offset:])
         segment.insert(position, as_value.get(channel, channel))
-        new = credit.new_customers
-        keyed[tuple(head[:offset]) + tuple(segment)] = (
-            credit.orders,
-            credit.revenue,
-            0.0 if new is None else new,
-        )
+        keyed[tuple(head[:offset]) + tuple(segment)] = tuple(credit)  # type: ignore[assignment]
     return keyed
 
 
