@@ -237,28 +237,33 @@ def _cut(
     # A running minimum in descending (time, is conversion) order (the conversions of an
     # instant before its touches); written with negated columns, not reverse=True, which
     # narwhals' pandas backend does not apply in order.
-    rows = rows.with_columns((-nw.col(_US)).alias(_REF), (-nw.col(_CONV)).alias(_INSIDE))
-    end = pending.cum_min().over(*owner, order_by=[_REF, _INSIDE])
-    rows = rows.with_columns(end.alias(_END))
-    rows = rows.with_columns(nw.col(_US).max().over(*owner, _END).alias(_REF))
-    if lookback_us is None:
-        rows = rows.with_columns(nw.lit(1, nw.Int64()).alias(_INSIDE))
-    else:
-        inside = conversion | (nw.col(_REF) - nw.col(_US) <= lookback_us)
-        rows = rows.with_columns(flag(inside).alias(_INSIDE))
-    path = [*owner, _END, _INSIDE]
     # Copies of the order keys: narwhals' pandas backend ignores an order key that is
     # also the column the window function reads.
-    rows = rows.with_columns(*[nw.col(name).alias(key) for name, key in _ORDER_OF.items()])
+    rows = rows.with_columns(
+        (-nw.col(_US)).alias(_REF),
+        (-nw.col(_CONV)).alias(_INSIDE),
+        *[nw.col(name).alias(key) for name, key in _ORDER_OF.items()],
+    )
+    end = pending.cum_min().over(*owner, order_by=[_REF, _INSIDE])
+    rows = rows.with_columns(end.alias(_END))
+    path = [*owner, _END]  # one partition per path: its touches outside the window first
+    rows = rows.with_columns(nw.col(_US).max().over(*path).alias(_REF))
+    inside = nw.col(_CONV) >= 0  # every row (a column, so that it can be summed)
+    if lookback_us is not None:
+        inside = conversion | (nw.col(_REF) - nw.col(_US) <= lookback_us)
     totals = [nw.col(name).sum().over(*path).alias(f"{name}_path") for name in values]
     if period is not None:
         totals.append(nw.col(PERIOD).max().over(*path))
     rows = rows.with_columns(
+        flag(inside).alias(_INSIDE),
         nw.col(_REF).cum_count().over(*path, order_by=_ORDER).alias(_POS),
-        (nw.lit(1) - nw.col(_CONV)).sum().over(*path).alias(_LEN),
+        flag(~inside).sum().over(*path).alias(_PREV),
+        flag(inside & ~conversion).sum().over(*path).alias(_LEN),
         nw.col(_CONV).sum().over(*path).cast(nw.Float64).alias(_N),
         *totals,
     )
+    # Positions among the touches inside the window (those outside come first).
+    rows = rows.with_columns((nw.col(_POS) - nw.col(_PREV)).alias(_POS))
     part = (
         nw.when(conversion)
         .then(nw.lit(CONVERSION))
@@ -293,7 +298,7 @@ def _model_keys(
     elif model == "last_touch":
         a = flag(last)
     elif model == "last_non_direct":
-        non_direct = (nw.col(_CONV) == 0) & (nw.col(_CH) != options["direct_channel"])
+        non_direct = is_touch & (nw.col(_CH) != options["direct_channel"])
         chosen = nw.when(non_direct).then(nw.col(_POS)).max().over(*path)
         rows = rows.with_columns(chosen.alias(_A))
         a = flag(nw.col(_POS) == nw.coalesce(nw.col(_A), nw.col(_LEN)))
@@ -303,21 +308,23 @@ def _model_keys(
             b = nw.when(first).then(nw.lit(0)).when(last).then(nw.lit(2)).otherwise(nw.lit(1))
     elif model == "time_decay":
         # 2 ** (-age / half-life), ages from the path's newest touch (no underflow).
-        newest = nw.when(nw.col(_CONV) == 0).then(nw.col(_US)).max().over(*path)
+        newest = nw.when(is_touch).then(nw.col(_US)).max().over(*path)
         rows = rows.with_columns(newest.alias(_A))
         age = (nw.col(_A) - nw.col(_US)).cast(nw.Float64)
         rows = rows.with_columns((nw.lit(2.0) ** (-age / options["half_life_us"])).alias(_B))
-        total = nw.when(nw.col(_CONV) == 0).then(nw.col(_B)).sum().over(*path)
+        total = nw.when(is_touch).then(nw.col(_B)).sum().over(*path)
         rows = rows.with_columns((nw.col(_B) / total).alias(_B))
         weight = nw.col(_B)
     elif model == "markov":
         b = flag(last)
         rows = rows.with_columns(nw.col(_CH).shift(1).over(*path, order_by=order).alias(_PREV))
-        previous = nw.col(_PREV)
+        previous = nw.when(~first).then(nw.col(_PREV))  # not the touch before the window
     else:  # shapley: the path's channel set as a bitmask of the group's own channel ranks
         local = nw.col(_CH).rank("dense").over(*groups, _PART)
         rows = rows.with_columns(local.alias(_B))
-        rows = rows.with_columns(nw.col(_POS).min().over(*path, _CH).alias(_A))
+        rows = rows.with_columns(
+            nw.when(is_touch).then(nw.col(_POS)).min().over(*path, _CH).alias(_A)
+        )
         earliest = nw.col(_POS) == nw.col(_A)
         bit = nw.when(is_touch & earliest).then(nw.lit(2.0) ** (nw.col(_B) - 1)).otherwise(0.0)
         rows = rows.with_columns(bit.sum().over(*path).alias(_A))
