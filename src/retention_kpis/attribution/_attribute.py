@@ -412,8 +412,9 @@ half_life, position_weights, unknown_events, no_touch_label
     dict of tuple to ChannelTotals
         Keys ``(period index, *segment values, channel)`` (the period index only
         when ``period`` is given), values ``ChannelTotals(orders, revenue)``, or
-        ``AttributedTotals(orders, revenue, new_customers)`` with ``new_customers=True``. Conversions
-        without touches appear under the channel ``no_touch_label``.
+        ``AttributedTotals(orders, revenue, new_customers)`` with
+        ``new_customers=True``. Conversions without touches appear under the
+        channel ``no_touch_label``.
 
     Examples
     --------

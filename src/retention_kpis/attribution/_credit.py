@@ -31,8 +31,9 @@ __all__ = ["Credit", "credit"]
 
 @dataclasses.dataclass(frozen=True)
 class Credit:
-    """Credit of shape ``(groups, channels)`` (values: ``(k, groups, channels)``) and the
-    no-touch bucket per group; ``values[0]`` is the revenue.
+    """Credit of shape ``(groups, channels)`` and the no-touch bucket per group.
+
+    ``values`` has shape ``(k, groups, channels)``; ``values[0]`` is the revenue.
     """
 
     conversions: FloatArray
@@ -86,7 +87,7 @@ def _rules(t: PathTable, model: Model, options: dict[str, Any], out: Credit) -> 
 
 
 def _markov(t: PathTable, out: Credit) -> None:
-    """Removal effects per group, on a chain of the group's own channels only."""
+    """Fill the removal effects per group, on a chain of the group's own channels only."""
     rows = (t.part == TOUCH) | (t.part == JOURNEY)
     for g in range(len(t.groups)):
         here = rows & (t.group == g)

@@ -456,7 +456,7 @@ def _group_order(key: Key) -> tuple[tuple[bool, str, Any], ...]:
 def _arrays(
     table: nw.DataFrame[Any], *, groups: Sequence[str], by: Sequence[str], values: Sequence[str]
 ) -> PathTable:
-    """The collected table as :class:`PathTable` arrays (channels and groups sorted)."""
+    """Return the collected table as :class:`PathTable` arrays (channels, groups sorted)."""
     column = {name: table.get_column(name).to_list() for name in table.columns}
     for name in (_CH, _PREV):  # pandas' null is nan
         column[name] = [plain(value) for value in column[name]]
