@@ -276,12 +276,10 @@ def attribute(
     ----------
     events : DataFrame or LazyFrame
         One row per event, any frame narwhals accepts; validated with
-        :func:`~retention_kpis.validate_events`. Not modified. On lazy backends
-        (polars LazyFrame, DuckDB, PySpark) validation, filtering and sorting run
-        in the engine, but the models need each customer's ordered touchpoints:
-        the touch and conversion rows (only the needed columns) are collected
-        into Python, unlike cohorts and ``compute_kpis``, which collect only
-        aggregates.
+        :func:`~retention_kpis.validate_events`. Not modified. The paths are
+        cut with window functions in the events' own engine and reduced there
+        to one small table per call (see ``docs/attribution.md``); on lazy
+        backends (polars LazyFrame, DuckDB, PySpark) no touch row is collected.
     model : {"first_touch", "last_touch", "last_non_direct", "linear", \
 "time_decay", "position_based", "markov", "shapley"}, default="linear"
         The attribution model.
