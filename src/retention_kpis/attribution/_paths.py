@@ -92,6 +92,7 @@ _LIMBS = 4
 fractions (78 bits below the point, finer bits dropped), summed as integers in the
 engine and put together with ``math.fsum``: the same result on every backend and in
 every row order, unlike a float sum in the engine's own order."""
+_EXP_DEGREE = 18
 _NO_CONVERSION = 2**62  # larger than every microsecond timestamp (year 146,000)
 
 
@@ -311,8 +312,19 @@ def _model_keys(
         newest = nw.when(is_touch).then(nw.col(_US)).max().over(*path)
         rows = rows.with_columns(newest.alias(_A))
         age = (nw.col(_A) - nw.col(_US)).cast(nw.Float64)
-        rows = rows.with_columns((nw.lit(2.0) ** (-age / options["half_life_us"])).alias(_B))
-        total = nw.when(is_touch).then(nw.col(_B)).sum().over(*path)
+        # A product, not a division: polars divides by a literal as a product with its
+        # reciprocal, which differs from true division in the last bit.
+        rows = rows.with_columns((age * (1.0 / options["half_life_us"])).alias(_B))
+        rows = rows.with_columns(_exp2_negative(nw.col(_B)).alias(_B))
+        # The path's total, exact in any order (integer limbs), then put together in one
+        # fixed order of float additions: the same weights on every backend.
+        rows = rows.with_columns(nw.when(is_touch).then(nw.col(_B)).otherwise(0.0).alias(_A))
+        rows = rows.with_columns(*_limbs(_A))
+        parts = [f"{_A}_{index}" for index in range(_LIMBS)]
+        rows = rows.with_columns(*[nw.col(name).sum().over(*path).alias(name) for name in parts])
+        total = nw.lit(0.0)
+        for index, name in enumerate(parts):
+            total = total + nw.col(name).cast(nw.Float64) * 2.0 ** (-_LIMB_BITS * index)
         rows = rows.with_columns((nw.col(_B) / total).alias(_B))
         weight = nw.col(_B)
     elif model == "markov":
@@ -422,6 +434,21 @@ def path_table(
     sums = [nw.col(name).sum() for name in keyed.collect_schema().names() if name not in keys]
     table = collect(grouped(keyed, keys, *sums))
     return _arrays(table, groups=groups, by=by, values=values)
+
+
+def _exp2_negative(x: nw.Expr) -> nw.Expr:
+    """Return ``2 ** -x`` for ``x >= 0`` with IEEE operations only: the same bits everywhere.
+
+    Engines' ``pow`` differ in the last bit (polars and numpy do); here ``x = k + f``, ``2 **
+    -k`` is exact and ``2 ** -f = exp(-f ln 2)`` is its Taylor series to degree 18 in one
+    fixed Horner order (error below 1e-18 for ``f ln 2 < 0.7``).
+    """
+    whole = x.floor()
+    y = (x - whole) * math.log(2.0)
+    series = nw.lit(1.0 / math.factorial(_EXP_DEGREE))
+    for n in range(_EXP_DEGREE - 1, -1, -1):
+        series = series * (-y) + 1.0 / math.factorial(n)
+    return series * (nw.lit(2.0) ** (-whole))
 
 
 def _limbs(name: str) -> list[nw.Expr]:
