@@ -6,7 +6,7 @@ import pytest
 
 from retention_kpis import EventSchema, EventTypes, validate_events
 from retention_kpis.attribution import attribute
-from retention_kpis.attribution._paths import build_journeys
+from retention_kpis.attribution._paths import JOURNEY, OUTSIDE, TOUCH, path_table
 
 
 def credit_of(result):
@@ -149,7 +149,7 @@ def test_non_converting_journey_is_after_the_last_conversion_within_lookback(eve
         (2, "2024-01-01", "visit", "D", None),
     ]
     prepared = validate_events(events_from(rows), by=["channel"])
-    journeys = build_journeys(
+    table = path_table(
         prepared.frame,
         touch_events=["visit"],
         conversion_event="purchase",
@@ -158,18 +158,35 @@ def test_non_converting_journey_is_after_the_last_conversion_within_lookback(eve
         period=None,
         lookback_us=30 * 86_400 * 10**6,
         has_revenue=True,
+        model="markov",
+        options={},
     )
-    names = journeys.channels
-    paths = [
-        [names[c] for c in journeys.touch_channel[lo:hi]]
-        for lo, hi in zip(journeys.null_lo, journeys.null_hi, strict=True)
-    ]
-    assert paths == [["C"], ["D"]]
-    conversion_paths = [
-        [names[c] for c in journeys.touch_channel[lo:hi]]
-        for lo, hi in zip(journeys.conv_lo, journeys.conv_hi, strict=True)
-    ]
-    assert conversion_paths == [["A"]]
+    names = table.channels
+
+    def rows_of(part):
+        # Markov rows: (channel, previous channel, journey end / path end flag, weight).
+        where = table.part == part
+        return sorted(
+            (
+                names[c],
+                None if p < 0 else names[p],
+                int(a if part == JOURNEY else b),
+                float(n),
+            )
+            for c, p, a, b, n in zip(
+                table.channel[where],
+                table.previous[where],
+                table.a[where],
+                table.b[where],
+                table.n[where],
+                strict=True,
+            )
+        )
+
+    # Two one-touch journeys [C] and [D] (no previous channel, each its journey's end).
+    assert rows_of(JOURNEY) == [("C", None, 1, 1.0), ("D", None, 1, 1.0)]
+    assert rows_of(OUTSIDE) == [("B", None, 0, 0.0)]  # outside the 30-day window of C
+    assert rows_of(TOUCH) == [("A", None, 1, 1.0)]  # the one converting path [A]
 
 
 def test_no_lookback_takes_every_touch_since_the_previous_conversion(events_from):

@@ -322,17 +322,5 @@ def test_cohorts_on_a_relation_generated_in_duckdb_collect_only_aggregates(monke
     ]
 
 
-@pytest.mark.parametrize("constructor", ["polars_lazy", "duckdb"], indirect=True)
-def test_funnels_and_attribution_collect_only_their_rows_and_columns(
-    constructor, events, monkeypatch
-):
-    # The documented exception: building paths needs each customer's ordered events, so the
-    # touch and conversion rows are collected -- only those rows and a handful of columns,
-    # never the event table. (Funnels collect only aggregates: tests/funnels/test_collects.py.)
-    native = constructor(events)
-    collected = spy_collects(monkeypatch)
-    attribute(native, model="linear", unknown_events="ignore")
-    touches = int(events["event_type"].isin(["visit", "purchase"]).sum())
-    rows, columns = max(collected)
-    assert rows == touches  # 3,090 visits + 47 purchases: no spend, e-mail, cart... rows
-    assert len(columns) == 5  # customer, timestamp, is conversion, channel, revenue
+# Funnels and attribution collect only aggregates: tests/funnels/test_collects.py and
+# tests/attribution/test_engine_paths.py.

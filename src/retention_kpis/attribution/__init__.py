@@ -11,6 +11,7 @@ Shapley values. Credit always sums to the conversions and the revenue.
 from __future__ import annotations
 
 from retention_kpis.attribution._attribute import (
+    AttributedTotals,
     ChannelTotals,
     attribute,
     attributed_channel_totals,
@@ -28,6 +29,7 @@ from retention_kpis.attribution.shapley import MAX_SHAPLEY_CHANNELS, shapley_val
 __all__ = [
     "MAX_SHAPLEY_CHANNELS",
     "MODELS",
+    "AttributedTotals",
     "AttributionParameters",
     "AttributionResult",
     "ChannelCredit",

@@ -18,7 +18,7 @@ from retention_kpis.attribution._options import (
     check_model,
     check_position_weights,
 )
-from retention_kpis.attribution._paths import build_journeys
+from retention_kpis.attribution._paths import JOURNEY, path_table
 from retention_kpis.attribution._result import (
     AttributionParameters,
     AttributionResult,
@@ -28,7 +28,7 @@ from retention_kpis.events import EventSchema, PreparedEvents, UnknownEvents, va
 from retention_kpis.events.validate import require_columns
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["ChannelTotals", "attribute", "attributed_channel_totals"]
+__all__ = ["AttributedTotals", "ChannelTotals", "attribute", "attributed_channel_totals"]
 
 _PERIODS = ("D", "W", "M", "Q", "Y")
 _RESERVED = frozenset({"period", "channel", "conversions", "revenue"})
@@ -39,6 +39,14 @@ class ChannelTotals(NamedTuple):
 
     orders: float
     revenue: float
+
+
+class AttributedTotals(NamedTuple):
+    """Attributed orders, revenue and new customers of one (period, segment, channel)."""
+
+    orders: float
+    revenue: float
+    new_customers: float
 
 
 def _names(value: object, name: str, func: str) -> tuple[str, ...]:
@@ -153,12 +161,19 @@ def _run(
     params: AttributionParameters,
     unknown: UnknownEvents,
     func: str,
-) -> tuple[AttributionResult, list[tuple[tuple[Any, ...], ChannelCredit]]]:
+    new_customers: bool = False,
+) -> tuple[AttributionResult, list[tuple[tuple[Any, ...], ChannelCredit, float]]]:
+    """Attribute; each keyed credit also carries its first-purchase share when asked."""
     lf, has_revenue = _prepared(events, schema, params, unknown, func)
     lookback_us = (
         None if params.lookback_seconds is None else math.ceil(params.lookback_seconds * 1e6)
     )
-    journeys = build_journeys(
+    options = {
+        "direct_channel": params.direct_channel,
+        "half_life_us": params.half_life_seconds * 1e6,
+        "position_weights": params.position_weights,
+    }
+    table = path_table(
         lf,
         touch_events=params.touch_events,
         conversion_event=params.conversion_event,
@@ -167,24 +182,21 @@ def _run(
         period=params.period,
         lookback_us=lookback_us,
         has_revenue=has_revenue,
+        model=model,
+        options=options,
+        new_customers=new_customers,
     )
-    if params.no_touch_label in journeys.channels:
+    if params.no_touch_label in table.channels:
         msg = (
             f"The 'no_touch_label' parameter of {func} must differ from every channel. "
             f"Got {params.no_touch_label!r}, which is a channel of the touches, instead."
         )
         raise InvalidInputError(msg)
-    channels = journeys.channels
-    options = {
-        "direct_code": channels.index(params.direct_channel)
-        if params.direct_channel in channels
-        else None,
-        "half_life_us": params.half_life_seconds * 1e6,
-        "position_weights": params.position_weights,
-    }
-    result = credit(journeys, model, options)
-    keyed: list[tuple[tuple[Any, ...], ChannelCredit]] = []
-    for g, key in enumerate(journeys.groups):
+    channels = table.channels
+    result = credit(table, model, options)
+    keyed: list[tuple[tuple[Any, ...], ChannelCredit, float]] = []
+    last = result.values.shape[0] - 1  # the first-purchase shares, when asked
+    for g, key in enumerate(table.groups):
         index = key[0] if params.period is not None else None
         values = key[1:] if params.period is not None else key
         common = {
@@ -193,42 +205,39 @@ def _run(
         }
         for c, channel in enumerate(channels):
             if result.present[g, c]:
-                keyed.append(
-                    (
-                        (*key, channel),
-                        ChannelCredit(
-                            channel=channel,
-                            conversions=max(0.0, float(result.conversions[g, c])),
-                            revenue=max(0.0, float(result.revenue[g, c])),
-                            removal_effect=float(result.removal_effect[g, c]),
-                            **common,
-                        ),
-                    )
+                item = ChannelCredit(
+                    channel=channel,
+                    conversions=max(0.0, float(result.conversions[g, c])),
+                    revenue=max(0.0, float(result.values[0, g, c])),
+                    removal_effect=float(result.removal_effect[g, c]),
+                    **common,
                 )
+                keyed.append(((*key, channel), item, max(0.0, float(result.values[last, g, c]))))
         if result.no_touch_conversions[g]:
-            keyed.append(
-                (
-                    (*key, params.no_touch_label),
-                    ChannelCredit(
-                        channel=params.no_touch_label,
-                        conversions=float(result.no_touch_conversions[g]),
-                        revenue=float(result.no_touch_revenue[g]),
-                        **common,
-                    ),
-                )
+            item = ChannelCredit(
+                channel=params.no_touch_label,
+                conversions=float(result.no_touch_conversions[g]),
+                revenue=float(result.no_touch_values[0, g]),
+                **common,
             )
-    n_conversions = int(journeys.conv_time.size)
+            keyed.append(
+                ((*key, params.no_touch_label), item, float(result.no_touch_values[last, g]))
+            )
+    without = round(float(result.no_touch_conversions.sum()))
+    n_conversions = without + round(float(result.touched_conversions.sum()))
     kind = native_kind(events.frame if isinstance(events, PreparedEvents) else events)
-    without = int(result.no_touch_conversions.sum())
+    journeys = (table.part == JOURNEY) & (table.a == 1)
     summary = AttributionResult(
         model=model,
         parameters=params,
         conversions=n_conversions,
-        revenue=math.fsum(journeys.conv_revenue.tolist()),
+        revenue=math.fsum(
+            [*result.no_touch_values[0].tolist(), *result.touched_values[0].tolist()]
+        ),
         converting_paths=n_conversions - without,
         conversions_without_touch=without,
-        non_converting_journeys=int(journeys.null_lo.size),
-        credits=tuple(item for _, item in keyed),
+        non_converting_journeys=round(float(table.n[journeys].sum())),
+        credits=tuple(item for _, item, _ in keyed),
         backend=kind.backend,
         lazy=kind.lazy,
     )
@@ -267,12 +276,10 @@ def attribute(
     ----------
     events : DataFrame or LazyFrame
         One row per event, any frame narwhals accepts; validated with
-        :func:`~retention_kpis.validate_events`. Not modified. On lazy backends
-        (polars LazyFrame, DuckDB, PySpark) validation, filtering and sorting run
-        in the engine, but the models need each customer's ordered touchpoints:
-        the touch and conversion rows (only the needed columns) are collected
-        into Python, unlike cohorts and ``compute_kpis``, which collect only
-        aggregates.
+        :func:`~retention_kpis.validate_events`. Not modified. The paths are
+        cut with window functions in the events' own engine and reduced there
+        to one small table per call (see ``docs/attribution.md``); on lazy
+        backends (polars LazyFrame, DuckDB, PySpark) no touch row is collected.
     model : {"first_touch", "last_touch", "last_non_direct", "linear", \
 "time_decay", "position_based", "markov", "shapley"}, default="linear"
         The attribution model.
@@ -372,7 +379,8 @@ def attributed_channel_totals(
     position_weights: tuple[float, float, float] = (0.4, 0.2, 0.4),
     unknown_events: UnknownEvents = "raise",
     no_touch_label: str = "(none)",
-) -> dict[tuple[Any, ...], ChannelTotals]:
+    new_customers: bool = False,
+) -> dict[tuple[Any, ...], ChannelTotals] | dict[tuple[Any, ...], AttributedTotals]:
     """Attributed orders and revenue per (period, segment, channel), for ``compute_kpis``.
 
     The hook for ``compute_kpis(..., attribution=model)``: ROAS, CPA and CAC per
@@ -392,13 +400,19 @@ def attributed_channel_totals(
     schema, by, lookback, touch_events, conversion_event, direct_channel, \
 half_life, position_weights, unknown_events, no_touch_label
         See :func:`attribute`.
+    new_customers : bool, default=False
+        Also credit new customers: the same model's credit of each customer's first
+        conversion instant (``1 / k`` on each of its ``k`` conversion rows, 0 on
+        later ones), from the same paths (built once).
 
     Returns
     -------
     dict of tuple to ChannelTotals
         Keys ``(period index, *segment values, channel)`` (the period index only
-        when ``period`` is given), values ``(orders, revenue)``. Conversions
-        without touches appear under the channel ``no_touch_label``.
+        when ``period`` is given), values ``ChannelTotals(orders, revenue)``, or
+        ``AttributedTotals(orders, revenue, new_customers)`` with
+        ``new_customers=True``. Conversions without touches appear under the
+        channel ``no_touch_label``.
 
     Examples
     --------
@@ -412,6 +426,8 @@ half_life, position_weights, unknown_events, no_touch_label
     ... })
     >>> attributed_channel_totals(events, model="last_touch", period="M")
     {(24288, 'email'): ChannelTotals(orders=1.0, revenue=80.0)}
+    >>> attributed_channel_totals(events, model="last_touch", period=None, new_customers=True)
+    {('email',): AttributedTotals(orders=1.0, revenue=80.0, new_customers=1.0)}
     """
     func = "attributed_channel_totals"
     model_ = check_model(model, func)
@@ -430,6 +446,16 @@ half_life, position_weights, unknown_events, no_touch_label
         no_touch_label=no_touch_label,
     )
     _, keyed = _run(
-        events, model=model_, schema=schema, params=params, unknown=unknown_events, func=func
+        events,
+        model=model_,
+        schema=schema,
+        params=params,
+        unknown=unknown_events,
+        func=func,
+        new_customers=new_customers,
     )
-    return {key: ChannelTotals(item.conversions, item.revenue) for key, item in keyed}
+    if new_customers:
+        return {
+            key: AttributedTotals(item.conversions, item.revenue, new) for key, item, new in keyed
+        }
+    return {key: ChannelTotals(item.conversions, item.revenue) for key, item, _ in keyed}

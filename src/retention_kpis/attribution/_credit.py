@@ -1,28 +1,25 @@
-"""Credit per (group, channel) for every model, from the paths of :mod:`._paths`."""
+"""Credit per (group, channel) for every model, from the path table of :mod:`._paths`."""
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import numpy as np
 
 from retention_kpis.attribution._options import Model
 from retention_kpis.attribution._paths import (
+    CONVERSION,
+    FIRST,
+    JOURNEY,
+    TOUCH,
     BoolArray,
     FloatArray,
-    IntArray,
-    Journeys,
+    PathTable,
     distinct_sorted,
-    expand,
 )
-from retention_kpis.attribution.markov import (
-    absorption,
-    check_markov_channel_count,
-    transition_counts,
-)
-from retention_kpis.attribution.rules import rule_weights
+from retention_kpis.attribution.markov import absorption, check_markov_channel_count
+from retention_kpis.attribution.rules import position_based_weights
 from retention_kpis.attribution.shapley import (
     check_channel_count,
     coalition_values,
@@ -34,122 +31,135 @@ __all__ = ["Credit", "credit"]
 
 @dataclasses.dataclass(frozen=True)
 class Credit:
-    """Credit arrays of shape ``(groups, channels)`` and the no-touch bucket per group."""
+    """Credit of shape ``(groups, channels)`` and the no-touch bucket per group.
+
+    ``values`` has shape ``(k, groups, channels)``; ``values[0]`` is the revenue.
+    """
 
     conversions: FloatArray
-    revenue: FloatArray
+    values: FloatArray
     removal_effect: FloatArray
     present: BoolArray
-    no_touch_conversions: IntArray
-    no_touch_revenue: FloatArray
+    no_touch_conversions: FloatArray
+    no_touch_values: FloatArray
+    touched_conversions: FloatArray
+    touched_values: FloatArray
 
 
-def _by_group(groups: IntArray, n_groups: int) -> list[IntArray]:
-    """Indexes of the rows of each group, in their (sorted) order."""
-    order = np.argsort(groups, kind="stable")
-    bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
-    return [order[bounds[g] : bounds[g + 1]] for g in range(n_groups)]
+def _where(t: PathTable, g: int) -> str:
+    return f" per segment and period (group {t.groups[g]!r})" if t.groups[g] else ""
 
 
-def _markov(j: Journeys, touched: IntArray, out: Credit) -> None:
-    """Fill the removal effects per group, on a chain of the group's own channels only."""
-    n_groups = out.conversions.shape[0]
-    converting = _by_group(j.conv_group[touched], n_groups)
-    journeys = _by_group(j.null_group, n_groups)
-    for g in range(n_groups):
-        conv = touched[converting[g]]
-        null = journeys[g]
-        if not conv.size and not null.size:
-            continue
-        lo = np.concatenate([j.conv_lo[conv], j.null_lo[null]])
-        hi = np.concatenate([j.conv_hi[conv], j.null_hi[null]])
-        _, _, index = expand(lo, hi)
-        local = distinct_sorted(j.touch_channel[index])
-        where = f" per segment and period (group {j.groups[g]!r})" if j.groups[g] else ""
-        check_markov_channel_count(int(local.size), where)
-        lengths = hi - lo
-        ends = np.cumsum(lengths)
-        counts = transition_counts(
-            np.searchsorted(local, j.touch_channel[index]),
-            ends - lengths,
-            ends,
-            converted=np.concatenate([np.ones(conv.size, bool), np.zeros(null.size, bool)]),
-            weight=np.ones(conv.size + null.size),
-            n_channels=int(local.size),
+def _sums(t: PathTable, rows: BoolArray, n_groups: int) -> tuple[FloatArray, FloatArray]:
+    """Conversions and values of ``rows`` per group."""
+    group = t.group[rows]
+    counts = np.bincount(group, weights=t.n[rows], minlength=n_groups).astype(np.float64)
+    values = np.array(
+        [np.bincount(group, weights=v[rows], minlength=n_groups) for v in t.values],
+        dtype=np.float64,
+    ).reshape(t.values.shape[0], n_groups)
+    return counts, values
+
+
+def _rules(t: PathTable, model: Model, options: dict[str, Any], out: Credit) -> None:
+    rows = t.part == TOUCH
+    a, b = t.a[rows], t.b[rows]
+    if model in {"first_touch", "last_touch", "last_non_direct"}:
+        weight = (a == 1).astype(np.float64)
+    elif model == "linear":
+        weight = 1.0 / a
+    elif model == "position_based":
+        length = a.astype(np.int64)
+        position = np.where(b == 0, 0, np.where(b == 2, length - 1, 1))
+        weight = position_based_weights(position, length, options["position_weights"])
+    else:  # time_decay: weighted in the engine
+        weight = np.ones(a.size)
+    n_groups, n_channels = out.conversions.shape
+    cell = t.group[rows] * n_channels + t.channel[rows]
+    size = n_groups * n_channels
+    out.conversions[:] = np.bincount(cell, weights=weight * t.n[rows], minlength=size).reshape(
+        n_groups, n_channels
+    )
+    for k, v in enumerate(t.values):
+        out.values[k] = np.bincount(cell, weights=weight * v[rows], minlength=size).reshape(
+            n_groups, n_channels
         )
-        _, effects = absorption(counts)
+
+
+def _markov(t: PathTable, out: Credit) -> None:
+    """Fill the removal effects per group, on a chain of the group's own channels only."""
+    rows = (t.part == TOUCH) | (t.part == JOURNEY)
+    for g in range(len(t.groups)):
+        here = rows & (t.group == g)
+        if not here.any():
+            continue
+        channel, previous, weight = t.channel[here], t.previous[here], t.n[here]
+        converting = t.part[here] == TOUCH
+        last = np.where(converting, t.b[here] == 1, t.a[here] == 1)
+        local = distinct_sorted(channel)
+        check_markov_channel_count(int(local.size), _where(t, g))
+        size = int(local.size) + 3
+        state = np.searchsorted(local, channel) + 1
+        source = np.where(previous < 0, 0, np.searchsorted(local, previous) + 1)
+        outcome = np.where(converting, size - 2, size - 1)
+        cells = np.concatenate([source * size + state, (state * size + outcome)[last]])
+        counts = np.bincount(
+            cells, weights=np.concatenate([weight, weight[last]]), minlength=size * size
+        ).reshape(size, size)
+        _, effects = absorption(counts.astype(np.float64))
         out.removal_effect[g] = 0.0
         out.removal_effect[g, local] = effects
         total = float(np.sum(effects))
         if total > 0:
             share = effects / total
-            out.conversions[g, local] = conv.size * share
-            out.revenue[g, local] = math.fsum(j.conv_revenue[conv].tolist()) * share
+            out.conversions[g, local] = out.touched_conversions[g] * share
+            out.values[:, g, local] = out.touched_values[:, g, None] * share
 
 
-def _shapley(j: Journeys, touched: IntArray, out: Credit) -> None:
-    n_groups = out.conversions.shape[0]
-    converting = _by_group(j.conv_group[touched], n_groups)
-    for g in range(n_groups):
-        conv = touched[converting[g]]
-        if not conv.size:
+def _shapley(t: PathTable, out: Credit) -> None:
+    paths = t.part == FIRST
+    labelled = paths | (t.part == TOUCH)
+    for g in range(len(t.groups)):
+        here = paths & (t.group == g)
+        if not here.any():
             continue
-        path, _, index = expand(j.conv_lo[conv], j.conv_hi[conv])
-        local = distinct_sorted(j.touch_channel[index])
-        where = f" per segment and period (group {j.groups[g]!r})" if j.groups[g] else ""
-        check_channel_count(int(local.size), where)
-        bits = np.left_shift(1, np.searchsorted(local, j.touch_channel[index])).astype(np.int64)
-        starts = np.searchsorted(path, np.arange(conv.size))
-        masks = np.bitwise_or.reduceat(bits, starts)
-        for target, weights in (
-            (out.conversions, np.ones(conv.size)),
-            (out.revenue, j.conv_revenue[conv]),
-        ):
-            values = coalition_values(masks, weights, int(local.size))
-            target[g, local] = np.maximum(shapley_from_values(values, int(local.size)), 0.0)
+        labels = labelled & (t.group == g)
+        n_local = int(t.b[labels].max())
+        check_channel_count(n_local, _where(t, g))
+        channel_of = np.zeros(n_local, dtype=np.int64)
+        channel_of[t.b[labels] - 1] = t.channel[labels]
+        masks = np.rint(t.a[here]).astype(np.int64)
+        targets = [(out.conversions, t.n[here])]
+        targets += [(out.values[k], v[here]) for k, v in enumerate(t.values)]
+        for target, weights in targets:
+            values = coalition_values(masks, weights, n_local)
+            target[g, channel_of] = np.maximum(shapley_from_values(values, n_local), 0.0)
 
 
-def credit(j: Journeys, model: Model, options: dict[str, Any]) -> Credit:
-    """Attribute every conversion of ``j`` under ``model`` (see ``docs/attribution.md``)."""
-    n_groups, n_channels = len(j.groups), len(j.channels)
-    length = j.conv_hi - j.conv_lo
-    touched = np.flatnonzero(length > 0)
-    untouched = length == 0
+def credit(t: PathTable, model: Model, options: dict[str, Any]) -> Credit:
+    """Attribute every conversion of ``t`` under ``model`` (see ``docs/attribution.md``)."""
+    n_groups, n_channels, n_values = len(t.groups), len(t.channels), t.values.shape[0]
+    conversions = t.part == CONVERSION
+    untouched, untouched_values = _sums(t, conversions & (t.a == 0), n_groups)
+    touched, touched_values = _sums(t, conversions & (t.a == 1), n_groups)
     out = Credit(
         conversions=np.zeros((n_groups, n_channels)),
-        revenue=np.zeros((n_groups, n_channels)),
+        values=np.zeros((n_values, n_groups, n_channels)),
         removal_effect=np.full((n_groups, n_channels), np.nan),
         present=np.zeros((n_groups, n_channels), bool),
-        no_touch_conversions=np.bincount(j.conv_group[untouched], minlength=n_groups),
-        no_touch_revenue=np.bincount(
-            j.conv_group[untouched], weights=j.conv_revenue[untouched], minlength=n_groups
-        ).astype(np.float64),
+        no_touch_conversions=untouched,
+        no_touch_values=untouched_values,
+        touched_conversions=touched,
+        touched_values=touched_values,
     )
-    path, _, index = expand(j.conv_lo, j.conv_hi)
-    out.present[j.conv_group[path], j.touch_channel[index]] = True
+    paths = (t.part == TOUCH) | (t.part == FIRST)
     if model == "markov":
-        path, _, index = expand(j.null_lo, j.null_hi)
-        out.present[j.null_group[path], j.touch_channel[index]] = True
-        _markov(j, touched, out)
+        paths |= t.part == JOURNEY
+    out.present[t.group[paths], t.channel[paths]] = True
+    if model == "markov":
+        _markov(t, out)
     elif model == "shapley":
-        _shapley(j, touched, out)
+        _shapley(t, out)
     else:
-        path, index, weight = rule_weights(
-            j.conv_lo,
-            j.conv_hi,
-            j.touch_channel,
-            j.touch_time,
-            model=model,
-            direct_code=options["direct_code"],
-            half_life_us=options["half_life_us"],
-            position_weights=options["position_weights"],
-        )
-        cell = j.conv_group[path] * n_channels + j.touch_channel[index]
-        size = n_groups * n_channels
-        out.conversions[:] = np.bincount(cell, weights=weight, minlength=size).reshape(
-            n_groups, n_channels
-        )
-        out.revenue[:] = np.bincount(
-            cell, weights=weight * j.conv_revenue[path], minlength=size
-        ).reshape(n_groups, n_channels)
+        _rules(t, model, options, out)
     return out

@@ -35,7 +35,7 @@ from retention_kpis.attribution._options import (
 from retention_kpis.attribution._paths import FloatArray, IntArray, expand
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["RULE_MODELS", "RuleModel", "path_credit", "rule_weights"]
+__all__ = ["RULE_MODELS", "RuleModel", "path_credit", "position_based_weights", "rule_weights"]
 
 RuleModel: TypeAlias = Literal[
     "first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based"
@@ -85,7 +85,7 @@ def rule_weights(
         total = np.bincount(path, weights=raw, minlength=lo.size)
         weight = raw / total[path]
     else:
-        weight = _position_based(position, length, position_weights)
+        weight = position_based_weights(position, length, position_weights)
     return path, index, weight
 
 
@@ -110,9 +110,17 @@ def _last_non_direct(
     return weight
 
 
-def _position_based(
+def position_based_weights(
     position: IntArray, length: IntArray, weights: tuple[float, float, float]
 ) -> FloatArray:
+    """Position-based weight of the touch at 0-based ``position`` of a path of ``length``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> position_based_weights(np.array([0, 1, 2]), np.array([3, 3, 3]), (0.4, 0.2, 0.4)).tolist()
+    [0.4, 0.2, 0.4]
+    """
     first, middle, last = weights
     middle_each = middle / np.maximum(length - 2, 1).astype(np.float64)
     weight = np.where(position == 0, first, np.where(position == length - 1, last, middle_each))

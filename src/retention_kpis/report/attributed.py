@@ -5,8 +5,8 @@ purchase to the channels of its customer's touches; its totals per
 ``(period, other segments, channel)`` are re-keyed to the facade's
 ``(period, *by)`` order here. No credit is computed in this module.
 
-Attributed new customers are the same models' *revenue* credit once each
-purchase's revenue is replaced by a first-purchase indicator: ``1 / k`` on each
+Attributed new customers are the same models' credit of a first-purchase
+indicator carried beside the revenue (one path table, built once): ``1 / k`` on each
 of the ``k`` purchase rows at the customer's earliest purchase instant, 0 on
 every later purchase. Each customer then carries exactly 1 in total, so per
 period the attributed new customers over all channels sum to the customers
@@ -15,14 +15,10 @@ whose first purchase falls in that period.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-import narwhals.stable.v2 as nw
-
 from retention_kpis._core.calendar import Period
-from retention_kpis._core.columns import CUSTOMER, EVENT, REVENUE, TIMESTAMP
 from retention_kpis._core.frames import Key
 from retention_kpis.attribution import MODELS, Model, attributed_channel_totals
 from retention_kpis.events import EventSchema, PreparedEvents
@@ -31,14 +27,11 @@ from retention_kpis.exceptions import InvalidInputError
 __all__ = [
     "attributed_orders",
     "check_attribution",
-    "first_purchase_events",
     "report_attribution",
 ]
 
 NO_TOUCH = "(none)"
 """Channel of purchases without any touch (the attribution module's default label)."""
-_FIRST = "__rk_first_purchase"
-_TIES = "__rk_first_purchase_rows"
 
 
 def check_attribution(
@@ -65,37 +58,6 @@ def check_attribution(
     return model
 
 
-def first_purchase_events(prepared: PreparedEvents, purchase: str) -> PreparedEvents:
-    """Return a copy whose revenue is each purchase row's share of a first purchase.
-
-    Each of the ``k`` purchase rows of a customer at that customer's earliest
-    purchase timestamp gets ``1 / k``; every other row gets 0, so the revenue
-    credit of an attribution run on the copy counts new customers.
-    """
-    lf = prepared.frame
-    is_purchase = nw.col(EVENT) == purchase
-    purchases = lf.filter(is_purchase & ~nw.col(CUSTOMER).is_null()).select(CUSTOMER, TIMESTAMP)
-    firsts = purchases.group_by(CUSTOMER).agg(nw.col(TIMESTAMP).min().alias(_FIRST))
-    ties = (
-        purchases.join(firsts, on=CUSTOMER)
-        .filter(nw.col(TIMESTAMP) == nw.col(_FIRST))
-        .group_by(CUSTOMER, _FIRST)
-        .agg(nw.len().alias(_TIES))
-    )
-    is_first = is_purchase & (nw.col(TIMESTAMP) == nw.col(_FIRST))
-    frame = (
-        lf.join(ties, on=CUSTOMER, how="left")
-        .with_columns(
-            nw.when(is_first.fill_null(value=False))
-            .then(1.0 / nw.col(_TIES).cast(nw.Float64))
-            .otherwise(nw.lit(0.0))
-            .alias(REVENUE)
-        )
-        .drop(_FIRST, _TIES)
-    )
-    return dataclasses.replace(prepared, frame=frame, columns=prepared.columns | {"revenue"})
-
-
 def attributed_orders(
     prepared: PreparedEvents,
     *,
@@ -112,7 +74,7 @@ def attributed_orders(
     Channels come back from the attribution as text; ``channel_values`` (the
     report's own channel values) map them back to the column's values, so an
     integer channel ``3`` is credited on the report's ``3`` row. New customers
-    are the revenue credit of :func:`first_purchase_events`. Purchases without
+    are credited from the same paths, built once (see the module docstring). Purchases without
     a touch are credited to ``no_touch_label``, which must differ from every
     channel of the events (as text).
     """
@@ -138,29 +100,16 @@ def attributed_orders(
         schema=schema,
         by=others,
         no_touch_label=no_touch_label,
-    )
-    firsts = attributed_channel_totals(
-        first_purchase_events(prepared, schema.event_types.purchase),
-        model=model,
-        period=period,
-        schema=schema,
-        by=others,
-        no_touch_label=no_touch_label,
+        new_customers=True,
     )
     position = by.index(schema.channel)
     offset = 1 if period is not None else 0
     keyed: dict[Key, tuple[float, float, float]] = {}
-    for key in {*totals, *firsts}:
+    for key, credit in totals.items():
         *head, channel = key
         segment = list(head[offset:])
         segment.insert(position, as_value.get(channel, channel))
-        credit = totals.get(key)
-        new = firsts.get(key)
-        keyed[tuple(head[:offset]) + tuple(segment)] = (
-            0.0 if credit is None else credit.orders,
-            0.0 if credit is None else credit.revenue,
-            0.0 if new is None else new.revenue,
-        )
+        keyed[tuple(head[:offset]) + tuple(segment)] = tuple(credit)  # type: ignore[assignment]
     return keyed
 
 
