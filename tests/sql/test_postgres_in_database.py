@@ -2,9 +2,9 @@
 
 Two independent witnesses: PostgreSQL's own statistics (pg_stat_statements: rows each
 statement returned) and a spy on SQLFrame's ``DataFrame.collect`` (rows and columns of every
-fetch the library makes). cohort_retention and funnel return aggregated tables only (funnels
-are grouped queries and joins per step); attribute fetches the rows it orders (touch and
-conversion rows) with only a few columns, as docs/warehouses.md says.
+fetch the library makes). cohort_retention, funnel and attribute return aggregated tables only:
+funnels are grouped queries and joins per step, attribution paths are cut with window
+functions and credited by one group-by in the database (docs/warehouses.md).
 The expected row counts are counted with pandas on the loaded events.
 """
 
@@ -99,19 +99,24 @@ def test_funnel_returns_only_aggregates(where, events):
     assert max(rows for rows, _ in fetched) <= event_types
 
 
-def test_attribute_fetches_touch_and_conversion_rows(where, events):
+def test_attribute_returns_only_aggregates(where, events):
     table, fetched, reset, statements = where
     reset()
-    attribute(table, model="last_touch")
+    got = attribute(table, model="last_touch")
     _, most_rows = statements()
     # Touches are visits with a channel, conversions purchases; both need a customer id.
     has_customer = events["customer_id"].notna()
     touches = (events["event_type"] == "visit") & events["channel"].notna()
     conversions = events["event_type"] == "purchase"
-    expected = int(((touches | conversions) & has_customer).sum())
-    assert expected < len(events)
-    assert most_rows == expected
+    touch_rows = int(((touches | conversions) & has_customer).sum())
+    assert touch_rows > 3_000  # 3,137 of 4,073 events: fetching them breaks the bounds below
+    # Paths are cut and credited in the database; what comes back is one row per credited
+    # channel and key of the model (tens of rows) or the validation screen (one per event type).
+    channels = int(events.loc[touches, "channel"].nunique())
+    assert len(got.credits) <= channels
+    assert fetched, "the library fetched nothing through SQLFrame"
+    assert most_rows < touch_rows / 10
     rows, columns = max(fetched)
-    assert rows == expected
-    # customer, time, is-conversion flag, channel label, revenue: no other event column.
-    assert len(columns) == 5
+    assert rows < touch_rows / 10
+    assert "customer_id" not in columns
+    assert "timestamp" not in columns
