@@ -173,6 +173,14 @@ _ENGAGEMENT_INTERVALS: dict[str, str] = {
     "email_ctr": "Wilson score interval of email_clicks / emails_delivered",
     "email_cto_rate": "Wilson score interval of email_clicks / email_opens",
     "email_unsubscribe_rate": "Wilson score interval of email_unsubscribes / emails_delivered",
+    "referral_rate": (
+        "delta-method interval of referrals / customers, customers (referrers and "
+        "purchasers) as clusters"
+    ),
+    "pareto_share": (
+        "influence-function (delta-method) interval of the top customers' revenue share "
+        "(Beach & Davidson 1983), bounded to [0, 1]"
+    ),
 }
 
 INTERVAL_METHODS: dict[str, str] = {

@@ -125,6 +125,7 @@ def _engagement_extras(
         click_window=options["click_window"],
         has_revenue="revenue" in prepared.columns,
         top_fraction=options["top_fraction"],
+        intervals=options["intervals"],
     )
     return tables, no_referred
 
@@ -293,7 +294,9 @@ def compute_kpis(
         cost_column=schema.cost,
     )
     tables, no_referred = _engagement_extras(
-        prepared, schema, {**options, "period": period, "by": private}
+        prepared,
+        schema,
+        {**options, "period": period, "by": private, "intervals": level is not None},
     )
     # The attribution reads the channel under its private name, like every `by` column.
     channel_schema = schema

@@ -192,6 +192,7 @@ def engagement_kpis(
         click_window=window,
         has_revenue="revenue" in columns,
         top_fraction=fraction,
+        intervals=level is not None,
     )
     keys = sorted(tables.tables["main"], key=key_order)
     kpis = []
@@ -208,7 +209,14 @@ def engagement_kpis(
             data[name].append(value)
         row = engagement_row(tables, key)
         if level is not None:
-            row.update(engagement_interval_values(row, level, referred=channel is not None))
+            row.update(
+                engagement_interval_values(
+                    row,
+                    level,
+                    referred=channel is not None,
+                    sums=tables.tables["main"].get(key),
+                )
+            )
         for name in kpis:
             value = row[name]
             data[name].append(None if isinstance(value, float) and math.isnan(value) else value)

@@ -46,8 +46,9 @@ class EngagementTables:
     """Collected counts keyed by ``(period index, *segment values)``.
 
     ``tables[name][key]`` holds the columns of one table: ``"main"`` (events,
-    referrals, customers, referred, top_revenue, revenue), ``"email"`` and
-    ``"email_purchases"``.
+    referrals, customers, referred, top_revenue, revenue, and the interval sums
+    revenue_sq, top_revenue_sq, top_customers, top_boundary, referral_clusters,
+    referrals_sq, purchaser_referrals), ``"email"`` and ``"email_purchases"``.
     """
 
     tables: dict[str, dict[Key, dict[str, Any]]]
@@ -178,8 +179,11 @@ def _main_tables(
     referral_channel: str | None,
     has_revenue: bool,
     top_fraction: float,
+    intervals: bool,
 ) -> dict[str, nw.LazyFrame[Any]]:
-    """Two queries per key: events and referrals; purchasers, referred purchasers and sums.
+    """Two or three queries per key: events; purchasers; the referral_rate interval's sums.
+
+    The third (:func:`_referrer_sums`) runs only with ``intervals``.
 
     ``"main"`` groups every event on the key alone. ``"main_purchasers"`` groups the
     purchases on ``(*keys, customer)`` (revenue), joins each customer's referred flag
@@ -219,11 +223,17 @@ def _main_tables(
         (purchasers.over(*keys) if keys else purchasers).alias("_purchasers"),
     )
     top = top_customer_count(nw.col("_purchasers").cast(nw.Int64), top_fraction)
+    in_top = nw.col("_rank") <= top
+    spent_sq = nw.col("_spent") * nw.col("_spent")
+    zero = nw.lit(0.0)
     flagged = ranked.with_columns(
-        nw.when(nw.col("_rank") <= top)
-        .then(nw.col("_spent"))
-        .otherwise(nw.lit(0.0))
-        .alias("_top_spent"),
+        nw.when(in_top).then(nw.col("_spent")).otherwise(zero).alias("_top_spent"),
+        # The pareto_share interval's sums (report/interval_rows.py): squares, the top
+        # group's size and its boundary, the revenue of the one rank == top row.
+        spent_sq.alias("_spent_sq"),
+        nw.when(in_top).then(spent_sq).otherwise(zero).alias("_top_spent_sq"),
+        flag(in_top).alias("_in_top"),
+        nw.when(nw.col("_rank") == top).then(nw.col("_spent")).otherwise(zero).alias("_edge"),
     )
     buyers = grouped(
         flagged,
@@ -232,11 +242,59 @@ def _main_tables(
         nw.col("referred").sum().alias("referred"),
         nw.col("_top_spent").sum().alias("top_revenue"),
         nw.col("_spent").sum().alias("revenue"),
+        nw.col("_spent_sq").sum().alias("revenue_sq"),
+        nw.col("_top_spent_sq").sum().alias("top_revenue_sq"),
+        nw.col("_in_top").sum().alias("top_customers"),
+        nw.col("_edge").sum().alias("top_boundary"),
     )
-    return {"main": counts, "main_purchasers": buyers}
+    plans = {"main": counts, "main_purchasers": buyers}
+    if intervals:
+        plans["main_referrers"] = _referrer_sums(lf, types, keys, with_period)
+    return plans
 
 
-_NO_PURCHASERS = {"customers": 0, "referred": 0, "top_revenue": 0.0, "revenue": 0.0}
+def _referrer_sums(
+    lf: nw.LazyFrame[Any], types: EventTypes, keys: Sequence[str], with_period: WithPeriod
+) -> nw.LazyFrame[Any]:
+    """Return the referral_rate interval's sums, customers as clusters (one row per key).
+
+    Per ``(*keys, customer)`` over referral and purchase events: ``r`` the customer's
+    referrals and ``c`` 1 if they purchased. ``referral_rate = sum r / sum c``; with
+    ``sum r`` = referrals and ``sum c`` = customers already counted, the ratio's variance
+    needs the customers appearing in either (``referral_clusters``), ``sum r^2``
+    (``referrals_sq``) and ``sum r c`` (``purchaser_referrals``); ``c^2 = c``.
+    """
+    is_referral = nw.col(EVENT) == types.referral
+    per_customer = (
+        with_period(lf.filter(nw.col(EVENT).is_in([types.referral, types.purchase])))
+        .select(*keys, CUSTOMER, flag(is_referral).alias("_r"), flag(~is_referral).alias("_c"))
+        .group_by(*keys, CUSTOMER)
+        .agg(nw.col("_r").sum(), nw.col("_c").max())
+        .with_columns(
+            (nw.col("_r") * nw.col("_r")).alias("_r_sq"),
+            (nw.col("_r") * nw.col("_c")).alias("_r_c"),
+        )
+    )
+    return grouped(
+        per_customer,
+        keys,
+        nw.len().alias("referral_clusters"),
+        nw.col("_r_sq").sum().alias("referrals_sq"),
+        nw.col("_r_c").sum().alias("purchaser_referrals"),
+    )
+
+
+_NO_PURCHASERS = {
+    "customers": 0,
+    "referred": 0,
+    "top_revenue": 0.0,
+    "revenue": 0.0,
+    "revenue_sq": 0.0,
+    "top_revenue_sq": 0.0,
+    "top_customers": 0,
+    "top_boundary": 0.0,
+}
+_NO_REFERRERS = {"referral_clusters": 0, "referrals_sq": 0, "purchaser_referrals": 0}
 
 
 def engagement_tables(
@@ -249,8 +307,12 @@ def engagement_tables(
     click_window: int,
     has_revenue: bool,
     top_fraction: float,
+    intervals: bool = False,
 ) -> EngagementTables:
-    """Collect the tables behind :func:`~retention_kpis.engagement_kpis`, keyed by period."""
+    """Collect the tables behind :func:`~retention_kpis.engagement_kpis`, keyed by period.
+
+    ``intervals`` adds the referral_rate interval's sums (one more query).
+    """
     keys = [PERIOD, *by] if period is not None else list(by)
     with_period = period_adder(lf, period)  # applied after each query's filter
     kinds = [types.email_sent, types.email_open, types.email_click, types.unsubscribe]
@@ -270,14 +332,21 @@ def engagement_tables(
             referral_channel=referral_channel,
             has_revenue=has_revenue,
             top_fraction=top_fraction,
+            intervals=intervals,
         ),
         "email": _email_table(timed, types, keys, by),
         "email_purchases": _email_purchases(timed, types, keys, click_window),
     }
     tables = {name: collect_table(plan, keys) for name, plan in plans.items()}
     buyers = tables.pop("main_purchasers")
+    referrers = tables.pop("main_referrers", {})
     # Every purchase is an event, so the event counts hold every key of the purchasers.
     tables["main"] = {
-        key: {**row, **buyers.get(key, _NO_PURCHASERS)} for key, row in tables["main"].items()
+        key: {
+            **row,
+            **buyers.get(key, _NO_PURCHASERS),
+            **(referrers.get(key, _NO_REFERRERS) if intervals else {}),
+        }
+        for key, row in tables["main"].items()
     }
     return EngagementTables(tables=tables)

@@ -8,7 +8,9 @@ customers as clusters; ``roas``, ``cpa`` and ``cac``: the total over Poisson-sam
 customers with spend fixed, as :func:`~retention_kpis.total_interval`; ``clv``: revenue
 per purchaser over the churn rate; all four on the log scale through
 :func:`~retention_kpis.log_product_interval`). The engagement shares come
-from the engagement tables' counts. Methods and references: ``docs/metrics/intervals.md``.
+from the engagement tables' counts; ``referral_rate`` (delta method, customers as
+clusters) and ``pareto_share`` (influence function of a top share) from their sums.
+Methods and references: ``docs/metrics/intervals.md``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from retention_kpis._core.frames import Key
+from retention_kpis._core.frames import Key, plain
 from retention_kpis.report.plan import Aggregates
 from retention_kpis.stats import (
     log_product_interval,
@@ -28,6 +30,7 @@ from retention_kpis.stats import (
     proportion_interval,
     ratio_interval_from_sums,
     ratio_standard_error,
+    top_share_interval_from_sums,
 )
 
 __all__ = [
@@ -257,13 +260,62 @@ def interval_values(inputs: dict[str, tuple[float, ...]], confidence: float) -> 
     return values
 
 
+def _sum(sums: dict[str, Any], name: str) -> float:
+    value = plain(sums.get(name))
+    return 0.0 if value is None else float(value)  # type: ignore[arg-type]  # a plain number
+
+
+def _referral_bounds(sums: dict[str, Any] | None, confidence: float) -> tuple[float, float]:
+    """Delta-method bounds of ``referrals / customers``, customers as clusters.
+
+    Over the customers with a referral or a purchase in the key: ``x_i`` = 1 for a
+    purchaser, ``y_i`` = their referrals (``sum x^2 = sum x``, since ``x_i`` is 0 or 1).
+    """
+    if sums is None or "referral_clusters" not in sums:
+        return _NAN_PAIR
+    customers = _sum(sums, "customers")
+    return ratio_interval_from_sums(
+        int(_sum(sums, "referral_clusters")),
+        sum_x=customers,
+        sum_y=_sum(sums, "referrals"),
+        sum_xx=customers,
+        sum_yy=_sum(sums, "referrals_sq"),
+        sum_xy=_sum(sums, "purchaser_referrals"),
+        confidence=confidence,
+    )
+
+
+def _pareto_bounds(sums: dict[str, Any] | None, confidence: float) -> tuple[float, float]:
+    """Influence-function bounds of the top group's revenue share (Beach & Davidson 1983)."""
+    if sums is None or "top_boundary" not in sums:
+        return _NAN_PAIR
+    return top_share_interval_from_sums(
+        int(_sum(sums, "customers")),
+        top=int(_sum(sums, "top_customers")),
+        total=_sum(sums, "revenue"),
+        total_sq=_sum(sums, "revenue_sq"),
+        top_total=_sum(sums, "top_revenue"),
+        top_sq=_sum(sums, "top_revenue_sq"),
+        boundary=_sum(sums, "top_boundary"),
+        confidence=confidence,
+    )
+
+
 def engagement_interval_values(
-    row: dict[str, Any], confidence: float, *, referred: bool = True
+    row: dict[str, Any],
+    confidence: float,
+    *,
+    referred: bool = True,
+    sums: dict[str, Any] | None = None,
 ) -> dict[str, float]:
-    """Return the ``<share>_low`` / ``<share>_high`` of the engagement shares of one row.
+    """Return the ``<kpi>_low`` / ``<kpi>_high`` of the engagement columns of one row.
 
     ``row`` holds the counts of :func:`~retention_kpis.report.engagement_rows.engagement_row`;
-    Wilson score intervals; ``referred=False`` leaves the referred share's bounds nan.
+    the shares get Wilson score intervals; ``referred=False`` leaves the referred share's
+    bounds nan. ``sums`` is the key's ``"main"`` engagement table row (the referral and
+    revenue sums of :func:`~retention_kpis.report.engagement_tables.engagement_tables`
+    with ``intervals=True``): ``referral_rate`` and ``pareto_share`` bounds come from it,
+    nan without it.
 
     Examples
     --------
@@ -280,5 +332,11 @@ def engagement_interval_values(
         low, high = _NAN_PAIR
         if referred or name != "referred_customer_share":
             low, high = _share(int(row[part]), int(row[whole]), confidence)
+        values[f"{name}_low"], values[f"{name}_high"] = low, high
+    extra = {
+        "referral_rate": _referral_bounds(sums, confidence),
+        "pareto_share": _pareto_bounds(sums, confidence),
+    }
+    for name, (low, high) in extra.items():
         values[f"{name}_low"], values[f"{name}_high"] = low, high
     return values

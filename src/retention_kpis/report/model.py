@@ -152,6 +152,8 @@ class KPIRow(BaseModel):
     interval_inputs: dict[str, tuple[float, ...]] | None = Field(default=None, exclude_if=_absent)
     referrals: int | None = Field(default=None, ge=0)
     referral_rate: NonNegative = math.nan
+    referral_rate_low: NonNegative = _bound()
+    referral_rate_high: NonNegative = _bound()
     referred_customers: int | None = Field(default=None, ge=0)
     referred_customer_share: Fraction = math.nan
     referred_customer_share_low: Fraction = _bound()
@@ -171,6 +173,8 @@ class KPIRow(BaseModel):
     email_unsubscribe_rate_high: Fraction = _bound()
     email_attributed_repeat_purchases: int | None = Field(default=None, ge=0)
     pareto_share: Fraction = math.nan
+    pareto_share_low: Fraction = _bound()
+    pareto_share_high: Fraction = _bound()
 
 
 class KPIReport(BaseModel):

@@ -344,5 +344,12 @@ def engagement_values(
     if values["emails_delivered"] and math.isnan(values["email_cto_rate"]):
         _note(causes, "email_cto_rate is null where no delivered email was opened")
     if confidence is not None:
-        values.update(engagement_interval_values(row, confidence, referred=no_referred is None))
+        values.update(
+            engagement_interval_values(
+                row,
+                confidence,
+                referred=no_referred is None,
+                sums=tables.tables.get("main", {}).get(key),
+            )
+        )
     return values

@@ -10,6 +10,8 @@ frozen models carrying a value with its interval:
   ratio of customer-level totals (AOV, purchase frequency, survey means, ROAS);
 * :mod:`~retention_kpis.stats.totals`: intervals for a total over customers (ROAS, CPA,
   CAC with spend fixed) and for a product of independent estimates (the facade's CLV);
+* :mod:`~retention_kpis.stats.top_shares`: the influence-function interval of a top
+  share (the report's Pareto share);
 * :mod:`~retention_kpis.stats.differences`: the normal test of two independent estimates;
 * :mod:`~retention_kpis.stats.multiple`: Benjamini-Hochberg adjustment;
 * :mod:`~retention_kpis.stats.models`: :class:`ProportionEstimate`,
@@ -40,6 +42,10 @@ from retention_kpis.stats.ratios import (
     ratio_interval_from_sums,
     ratio_standard_error,
 )
+from retention_kpis.stats.top_shares import (
+    top_share_interval_from_sums,
+    top_share_standard_error,
+)
 from retention_kpis.stats.totals import (
     log_product_interval,
     log_product_standard_error,
@@ -63,6 +69,8 @@ __all__ = [
     "ratio_interval",
     "ratio_interval_from_sums",
     "ratio_standard_error",
+    "top_share_interval_from_sums",
+    "top_share_standard_error",
     "total_interval",
     "two_proportion_ztest",
 ]
