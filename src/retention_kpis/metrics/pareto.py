@@ -163,8 +163,10 @@ class ParetoShare(RatioKPI):
         """Compute the Pareto share and keep its parts.
 
         With ``confidence`` also the percentile bootstrap interval over customers
-        (``interval_method="bootstrap"``, seeded; the share depends on the ranking, so
-        no delta method applies), nan with fewer than two customers.
+        (``interval_method="bootstrap"``, seeded), nan with fewer than two customers.
+        The reports use the large-sample influence-function interval instead
+        (:func:`~retention_kpis.stats.top_share_interval_from_sums`), which needs only
+        sums; the bootstrap holds its level better on heavy-tailed revenue.
 
         Examples
         --------
