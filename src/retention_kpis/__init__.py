@@ -71,6 +71,8 @@ from retention_kpis.stats import (
     ratio_interval,
     ratio_interval_from_sums,
     ratio_standard_error,
+    top_share_interval_from_sums,
+    top_share_standard_error,
     total_interval,
     two_proportion_ztest,
 )
@@ -206,6 +208,8 @@ __all__ = [
     "repeat_purchase_rate",
     "retention_rate",
     "return_on_ad_spend",
+    "top_share_interval_from_sums",
+    "top_share_standard_error",
     "total_interval",
     "two_proportion_ztest",
     "validate_events",
