@@ -212,8 +212,8 @@ def _field_error(model: str, field: str, requirement: str, got: object) -> Inval
     )
 
 
-def _json_document(text: object, model: str) -> dict[str, Any]:
-    """Parse the JSON text of a model; only its own keys, and the right model name."""
+def _json_document(text: object, model: str, keys: Sequence[str] = _JSON_KEYS) -> dict[str, Any]:
+    """Parse the JSON text of a model; only its own ``keys``, and the right model name."""
     if not isinstance(text, (str, bytes, bytearray)):
         msg = (
             f"The 'text' parameter of {model}.from_json must be a JSON string. "
@@ -232,11 +232,9 @@ def _json_document(text: object, model: str) -> dict[str, Any]:
         found = payload.get("model") if isinstance(payload, dict) else type(payload).__name__
         msg = f"JSON does not hold a {model} (found {_shown(found)})."
         raise InvalidInputError(msg)
-    unknown = sorted(str(key) for key in payload if key not in _JSON_KEYS)
+    unknown = sorted(str(key) for key in payload if key not in keys)
     if unknown:
-        msg = (
-            f"The {model} JSON holds unknown field(s) {unknown}; known fields: {list(_JSON_KEYS)}."
-        )
+        msg = f"The {model} JSON holds unknown field(s) {unknown}; known fields: {list(keys)}."
         raise InvalidInputError(msg)
     return payload
 

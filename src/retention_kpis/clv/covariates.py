@@ -36,6 +36,8 @@ into the Pareto/NBD and BG/NBD models. http://brucehardie.com/notes/019/
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -43,9 +45,21 @@ import numpy as np
 from typing_extensions import Self
 
 from retention_kpis._core.text import count_rows
+from retention_kpis._version import __version__
 from retention_kpis.clv import _bgnbd_covariates as _bg
 from retention_kpis.clv import _pareto_covariates as _pn
-from retention_kpis.clv._base import FloatArray, NotFittedError, collapse_rows
+from retention_kpis.clv._base import (
+    FloatArray,
+    NotFittedError,
+    _checked_unit,
+    _field_error,
+    _finite,
+    _json_document,
+    _optional_number,
+    _positive_number,
+    _shown,
+    collapse_rows,
+)
 from retention_kpis.clv._covariates import (
     Block,
     CovariateFit,
@@ -80,10 +94,25 @@ class _CovariateModel:
     _roles: ClassVar[tuple[str, ...]]
     """The keyword arguments of ``fit`` naming covariate columns, in block order."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, time_unit: str | None = None) -> None:
         self._fit: CovariateFit | None = None
         self._columns: dict[str, tuple[str, ...]] = {}
-        self._blocks: tuple[tuple[int, float, str, str], ...] = ()
+        self._time_unit = _checked_unit(time_unit, type(self).__name__)
+
+    @property
+    def time_unit(self) -> str | None:
+        """The time unit of ``t``, ``recency``, ``T`` and the rate parameters (None: not recorded).
+
+        As :attr:`BetaGeoModel.time_unit <retention_kpis.clv.BetaGeoModel.time_unit>`:
+        ``"h"``, ``"D"``, ``"W"``, ``"M"`` or a multiple such as ``"7D"``, set with
+        ``time_unit=`` of the constructor or by assignment. It changes no number;
+        :meth:`predict` carries it into every prediction and :meth:`to_json` keeps it.
+        """
+        return self._time_unit
+
+    @time_unit.setter
+    def time_unit(self, value: str | None) -> None:
+        self._time_unit = _checked_unit(value, type(self).__name__)
 
     def __repr__(self) -> str:
         if self._fit is None:
@@ -139,6 +168,82 @@ class _CovariateModel:
         ``coef +- 1.96 se``. ``attrs`` holds ``log_likelihood`` and ``n``.
         """
         return summary_table(self._fitted, len(self._base_names))
+
+    # -- persistence -------------------------------------------------------
+    def to_json(self) -> str:
+        """Serialise the fitted model to strict JSON.
+
+        The document holds the covariate columns per role, the estimates by name
+        (base parameters on their natural scale, then the coefficients), their
+        covariance, the log-likelihood, the number of customers and the time unit.
+        :meth:`from_json` rebuilds a model whose predictions are identical.
+        """
+        fit = self._fitted
+        payload: dict[str, Any] = {
+            "model": type(self).__name__,
+            "library_version": __version__,
+            "covariate_columns": {role: list(names) for role, names in self._columns.items()},
+            "params": dict(zip(fit.names, fit.estimates.tolist(), strict=True)),
+            "covariance": fit.covariance.tolist(),
+            "log_likelihood": fit.log_likelihood,
+            "n_customers": fit.n_customers,
+        }
+        if self._time_unit is not None:
+            payload["time_unit"] = self._time_unit
+        return json.dumps(payload, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        """Rebuild a model written by :meth:`to_json`.
+
+        Every field is checked before use: a tampered or truncated document raises
+        :class:`~retention_kpis.InvalidInputError` naming the field
+        (``covariate_columns``, ``params.<name>``, ``covariance``, ...).
+
+        Examples
+        --------
+        >>> ParetoNBDCovariateModel.from_json('{"model": "ParetoNBDCovariateModel"}')
+        Traceback (most recent call last):
+        ...
+        retention_kpis.exceptions.InvalidInputError: The 'covariate_columns' field of the \
+ParetoNBDCovariateModel JSON must be a mapping from ['purchase', 'dropout'] to non-empty lists \
+of distinct column names. Got None instead.
+        """
+        name = cls.__name__
+        payload = _json_document(text, name, _COVARIATE_JSON_KEYS)
+        model = cls()
+        model._columns = _json_roles(payload.get("covariate_columns"), cls._roles, name)
+        names = model._coefficient_names()
+        params = payload.get("params")
+        if not isinstance(params, dict) or sorted(params) != sorted(names):
+            shown = sorted(params) if isinstance(params, dict) else _shown(params)
+            raise _field_error(name, "params", f"hold exactly the keys {names}", shown)
+        k0 = len(cls._base_names)
+        estimates = [
+            _positive_number(params[key], name, f"params.{key}")
+            if j < k0
+            else _coefficient(params[key], name, f"params.{key}")
+            for j, key in enumerate(names)
+        ]
+        covariance = _covariance_matrix(payload.get("covariance"), len(names), name)
+        log_likelihood = _optional_number(payload.get("log_likelihood"), name, "log_likelihood")
+        n_customers = _optional_number(payload.get("n_customers"), name, "n_customers")
+        model._time_unit = _checked_unit(payload.get("time_unit"), f"{name}.from_json")
+        model._fit = CovariateFit(
+            names=tuple(names),
+            estimates=np.array(estimates, dtype=np.float64),
+            covariance=covariance,
+            log_likelihood=math.nan if log_likelihood is None else log_likelihood,
+            n_customers=math.nan if n_customers is None else n_customers,
+        )
+        return model
+
+    def _coefficient_names(self) -> list[str]:
+        """Names of the estimates for the roles in use, in the order of ``fit``."""
+        names = list(self._base_names)
+        for _, _, label, role in self._block_specs():
+            names.extend(f"{label}:{column}" for column in self._columns.get(role, ()))
+        return names
 
     # -- internals ---------------------------------------------------------
     def _set_roles(self, names: dict[str, tuple[str, ...]]) -> None:
@@ -197,6 +302,67 @@ class _CovariateModel:
 
     def _summary_columns(self) -> tuple[str, ...]:
         return _SUMMARY
+
+
+_COVARIATE_JSON_KEYS = (
+    "model",
+    "library_version",
+    "covariate_columns",
+    "params",
+    "covariance",
+    "log_likelihood",
+    "n_customers",
+    "time_unit",
+)
+
+
+def _json_roles(value: object, roles: tuple[str, ...], model: str) -> dict[str, tuple[str, ...]]:
+    """Read ``covariate_columns``: known roles, each a non-empty list of distinct names."""
+    requirement = f"be a mapping from {list(roles)} to non-empty lists of distinct column names"
+    if not isinstance(value, dict) or any(role not in roles for role in value):
+        raise _field_error(model, "covariate_columns", requirement, _shown(value))
+    out: dict[str, tuple[str, ...]] = {}
+    for role in roles:
+        if role not in value:
+            continue
+        names = value[role]
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(item, str) for item in names)
+            or len(set(names)) != len(names)
+        ):
+            raise _field_error(model, f"covariate_columns.{role}", requirement, _shown(names))
+        out[role] = tuple(names)
+    return out
+
+
+def _coefficient(value: object, model: str, field: str) -> float:
+    number = _finite(value)
+    if number is None:
+        raise _field_error(model, field, "be a finite number", _shown(value))
+    return number
+
+
+def _covariance_matrix(value: object, size: int, model: str) -> FloatArray:
+    """Read a symmetric ``size x size`` matrix of finite numbers with a non-negative diagonal."""
+    requirement = f"be a symmetric {size} x {size} list of finite numbers"
+    if not isinstance(value, list) or len(value) != size:
+        raise _field_error(model, "covariance", requirement, _shown(value))
+    rows: list[list[float]] = []
+    for row in value:
+        numbers = [_finite(item) for item in row] if isinstance(row, list) else []
+        if len(numbers) != size or any(number is None for number in numbers):
+            raise _field_error(model, "covariance", requirement, _shown(row))
+        rows.append([float(number) for number in numbers if number is not None])
+    matrix = np.array(rows, dtype=np.float64)
+    scale = float(np.max(np.abs(matrix))) if size else 0.0
+    if not np.allclose(matrix, matrix.T, rtol=0.0, atol=1e-12 * max(scale, 1e-300)) or np.any(
+        np.diag(matrix) < 0
+    ):
+        shown = "an asymmetric matrix or one with a negative variance"
+        raise _field_error(model, "covariance", requirement + " and no negative variance", shown)
+    return matrix
 
 
 def _history(columns: dict[str, FloatArray]) -> tuple[FloatArray, FloatArray, FloatArray]:
