@@ -327,3 +327,36 @@ def test_non_finite_values_and_asymmetric_covariances_are_refused(bg):
         BetaGeoCovariateModel.from_json(payload)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="must be valid JSON"):
         BetaGeoCovariateModel.from_json(text[:-1])
+
+
+# --- 2. time unit ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "model_type", [BetaGeoCovariateModel, ParetoNBDCovariateModel, GammaGammaCovariateModel]
+)
+def test_time_unit_is_recorded_in_its_canonical_spelling(model_type):
+    assert model_type().time_unit is None
+    assert model_type(time_unit="1W").time_unit == "W"  # units.normalise_time_unit's spelling
+    model = model_type()
+    model.time_unit = "H"  # lifetimes' hour
+    assert model.time_unit == "h"
+    model.time_unit = None
+    assert model.time_unit is None
+    name = model_type.__name__
+    with pytest.raises(InvalidInputError) as info:
+        model_type(time_unit="weeks")
+    assert str(info.value) == (
+        f"The 'time_unit' parameter of {name} must be 'h', 'D', 'W' or 'M', optionally after a "
+        "positive multiplier ('7D'). Got 'weeks' instead."
+    )
+    with pytest.raises(InvalidInputError, match="'time_unit' parameter"):
+        model.time_unit = 7  # type: ignore[assignment]
+
+
+def test_time_unit_changes_no_number(bg_data, bg):
+    weekly = BetaGeoCovariateModel.from_json(bg.to_json())
+    weekly.time_unit = None
+    assert np.array_equal(
+        weekly.expected_purchases(4.0, bg_data), bg.expected_purchases(4.0, bg_data)
+    )

@@ -88,7 +88,13 @@ _SUMMARY = ("frequency", "recency", "T")
 
 
 class _CovariateModel:
-    """Fitted state, the coefficient table and per-customer parameters."""
+    """Fitted state, the coefficient table and per-customer parameters.
+
+    Parameters
+    ----------
+    time_unit : str, optional
+        The time unit of the summaries the model is fitted to (see :attr:`time_unit`).
+    """
 
     _base_names: ClassVar[tuple[str, ...]]
     _roles: ClassVar[tuple[str, ...]]
