@@ -19,6 +19,11 @@ natural scale: ``Sigma_natural = Sigma * theta theta'``). A prediction ``g(theta
   (``g exp(+-z se / g)``) and on the logit scale for probabilities, so it stays
   in range. It costs ``2k + 1`` evaluations instead of ``n_draws``.
 
+The covariate models (:mod:`retention_kpis.clv.covariates`) draw and differentiate in
+their own coordinates: the logs of the (positive) base parameters and the covariate
+coefficients as they are (they can be negative), jointly normal with the inverse Hessian
+of the fit in those coordinates.
+
 These are confidence intervals for the model's *expectation* (the expected
 purchases of a customer given the history), reflecting how well the data pin
 the parameters down; they are not prediction intervals for the purchases a
@@ -96,17 +101,52 @@ def log_parameter_draws(
     >>> draws.shape, bool((draws > 0).all())
     ((5, 3), True)
     """
-    mean, cov = _log_covariance(model, func)
-    values, vectors = np.linalg.eigh(cov)
-    root = vectors * np.sqrt(np.clip(values, 0.0, None))
-    normal = rng.standard_normal((n_draws, len(mean)))
-    out: FloatArray = np.exp(mean + normal @ root.T)
+    out: FloatArray = np.exp(_coordinate_draws(model, n_draws, rng, func))
     return out
 
 
-def _rebuild(model: Any, theta: FloatArray) -> Any:  # noqa: ANN401 - the model's own type
+def _coordinates(model: Any, func: str) -> tuple[FloatArray, FloatArray]:  # noqa: ANN401
+    """Mean and covariance of the normal the parameters are drawn from, in its coordinates.
+
+    The log parameters for the models without covariates; a model may define its own
+    coordinates with ``_interval_coordinates(func)`` and ``_at_coordinates(vector)`` (the
+    covariate models: log base parameters and the coefficients as they are).
+    """
+    own = getattr(model, "_interval_coordinates", None)
+    if own is not None:
+        mean, cov = own(func)
+        return np.asarray(mean, dtype=np.float64), np.asarray(cov, dtype=np.float64)
+    return _log_covariance(model, func)
+
+
+def _at(model: Any, vector: FloatArray) -> Any:  # noqa: ANN401 - the model's own type
+    """Return the model at ``vector`` (in the coordinates of :func:`_coordinates`)."""
+    own = getattr(model, "_at_coordinates", None)
+    if own is not None:
+        return own(vector)
     names = list(type(model.params).model_fields)
+    theta = np.exp(vector)
     return type(model).from_params(**dict(zip(names, theta.tolist(), strict=True)))
+
+
+def _coordinate_draws(
+    model: Any,  # noqa: ANN401 - any fitted model
+    n_draws: int,
+    rng: np.random.Generator,
+    func: str,
+) -> FloatArray:
+    """``n_draws`` vectors from the asymptotic normal, in the model's coordinates."""
+    mean, cov = _coordinates(model, func)
+    values, vectors = np.linalg.eigh(cov)
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))
+    normal = rng.standard_normal((n_draws, len(mean)))
+    out: FloatArray = mean + normal @ root.T
+    return out
+
+
+def _shown_parameters(model: Any) -> str:  # noqa: ANN401
+    params = getattr(model, "params", None)
+    return repr(model) if params is None else repr(params)
 
 
 Evaluate = Callable[[Sequence[Any], slice], FloatArray]
@@ -139,7 +179,7 @@ def _evaluate_draw(
     try:
         return evaluate(at_draw, rows)
     except RetentionKPIsError as exc:
-        shown = ", ".join(f"{m.params!r}" for m in at_draw)
+        shown = ", ".join(_shown_parameters(m) for m in at_draw)
         msg = (
             f"{where} of the parameters ({shown}): {exc} The parameters are too uncertain "
             "for a sampled interval; use method='delta' or more data."
@@ -158,10 +198,8 @@ def _sampling(
     func: str,
 ) -> Propagated:
     rng = np.random.default_rng(seed)
-    draws = [log_parameter_draws(model, n_draws, rng, func) for model in models]
-    drawn = [
-        [_rebuild(model, draws[i][d]) for i, model in enumerate(models)] for d in range(n_draws)
-    ]
+    draws = [_coordinate_draws(model, n_draws, rng, func) for model in models]
+    drawn = [[_at(model, draws[i][d]) for i, model in enumerate(models)] for d in range(n_draws)]
     n = len(counts)
     low, high, totals = np.empty(n), np.empty(n), np.zeros(n_draws)
     block = max(1, _CELLS // n_draws)
@@ -210,14 +248,14 @@ def _delta(
     columns: list[FloatArray] = []
     blocks: list[FloatArray] = []
     for i, model in enumerate(models):
-        log_theta, cov = _log_covariance(model, func)
+        log_theta, cov = _coordinates(model, func)
         blocks.append(cov)
         for j in range(len(log_theta)):
             shifted = []
             for sign in (1.0, -1.0):
                 moved = log_theta.copy()
                 moved[j] += sign * _STEP
-                at = [*models[:i], _rebuild(model, np.exp(moved)), *models[i + 1 :]]
+                at = [*models[:i], _at(model, moved), *models[i + 1 :]]
                 shifted.append(np.asarray(evaluate(at, rows), dtype=np.float64))
             columns.append((shifted[0] - shifted[1]) / (2 * _STEP))
     gradient = np.column_stack(columns)
