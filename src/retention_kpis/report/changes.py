@@ -3,18 +3,18 @@
 For each period, segment and KPI: the change against a baseline value, its interval,
 and a flag when the change is beyond sampling noise.
 
-The test (documented in ``docs/metrics/intervals.md``): ``z = (value - baseline) / se``
-with ``se^2 = Var(value) + Var(baseline)``, two-sided normal p-value. Variances come
-from each row's interval inputs: for shares the binomial variance at the baseline share
-(the null hypothesis), for NPS the trinomial variance, for ``aov`` and
-``purchase_frequency`` the delta method over customers. The baseline is the previous
-period, the same period a year earlier, or the median of the ``k`` periods before (its
-variance: ``pi / 2`` times the mean of their variances over ``k``, the asymptotic
-variance of a median of normal estimates). Within each period the p-values of all
-segments and KPIs are adjusted together with Benjamini-Hochberg and a change is flagged
-when its adjusted p-value is at most ``alpha``: when nothing changed, the chance that a
-period raises any flag is at most ``alpha`` (BH controls the family-wise rate under the
-global null), so a weekly monitor raises a false alarm in about ``alpha`` of weeks.
+The test (documented in ``docs/metrics/intervals.md``): ``z = (value - baseline) / se`` with
+``se^2 = Var(value) + Var(baseline)``, two-sided normal p-value. Variances come from each
+row's interval inputs: for shares the binomial variance at the baseline share (the null
+hypothesis; the engagement shares too), for NPS the trinomial variance, for ``aov``,
+``purchase_frequency`` and ``referral_rate`` the delta method over customers. The baseline
+is the previous period, the same period a year earlier, or the median of the ``k`` periods
+before (its variance: ``pi / 2`` times the mean of their variances over ``k``, the
+asymptotic variance of a median of normal estimates). Within each period the p-values of all
+segments and KPIs are adjusted together with Benjamini-Hochberg and a change is flagged when
+its adjusted p-value is at most ``alpha``: when nothing changed, the chance that a period
+raises any flag is at most ``alpha`` (BH controls the family-wise rate under the global
+null), so a weekly monitor raises a false alarm in about ``alpha`` of weeks.
 """
 
 from __future__ import annotations
@@ -35,14 +35,25 @@ from retention_kpis._core.kinds import dtype_of
 from retention_kpis._core.values import MaybeNaN
 from retention_kpis.exceptions import InvalidInputError
 from retention_kpis.report.columns import COMPARED_KPIS, DEFAULT_COMPARED
-from retention_kpis.report.interval_rows import LOG_SCALE_KPIS, log_scale_standard_error
+from retention_kpis.report.compare import _require_engagement
+from retention_kpis.report.interval_rows import (
+    ENGAGEMENT_SHARES,
+    LOG_SCALE_KPIS,
+    log_scale_standard_error,
+)
 from retention_kpis.report.model import KPIReport, KPIRow, SegmentValue
 from retention_kpis.stats import benjamini_hochberg, nps_standard_error, ratio_standard_error
 
 __all__ = ["ChangeReport", "KPIChange", "detect_changes"]
 
 _FUNC = "detect_changes"
-_SHARES = ("conversion_rate", "retention_rate", "churn_rate", "csat")
+_SHARES = (
+    "conversion_rate",
+    "retention_rate",
+    "churn_rate",
+    "csat",
+    *ENGAGEMENT_SHARES,  # the email rates and the referred customer share
+)
 _TRAILING = re.compile(r"trailing_median\((\d+)\)")
 
 
@@ -267,7 +278,10 @@ def detect_changes(
         Among ``conversion_rate``, ``aov``, ``purchase_frequency``, ``csat``, ``nps``,
         ``retention_rate`` and ``churn_rate`` (the default), and ``roas``, ``cpa``,
         ``cac`` and ``clv`` (each row's delta-method standard error of its log-scale
-        interval).
+        interval), and, from a report computed with ``engagement=True``, the shares
+        ``email_open_rate``, ``email_ctr``, ``email_cto_rate``, ``email_unsubscribe_rate``
+        and ``referred_customer_share`` (as ``conversion_rate``) and ``referral_rate``
+        (delta method, customers as clusters).
     baseline : str, default="previous"
         ``"previous"`` (the calendar-previous period), ``"trailing_median(k)"`` (the
         median of the ``k`` calendar-previous periods, all present) or
@@ -285,7 +299,8 @@ def detect_changes(
     Raises
     ------
     InvalidInputError
-        If the report has no periods or no interval inputs, or an option is invalid.
+        If the report has no periods or no interval inputs, an engagement KPI is asked of
+        a report computed without ``engagement=True``, or an option is invalid.
 
     Examples
     --------
@@ -317,6 +332,7 @@ def detect_changes(
             "compute_kpis(..., confidence=...). Got a report without interval inputs instead."
         )
         raise InvalidInputError(msg)
+    _require_engagement(names, _FUNC, report=report, options={})
     from scipy.special import ndtri  # noqa: PLC0415 - scipy loads only when needed
 
     z = float(ndtri(1 - level / 2))

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_COMPARED",
     "DEFINITIONS",
     "ENGAGEMENT_COLUMNS",
+    "ENGAGEMENT_COMPARED",
     "ENGAGEMENT_COUNTS",
     "ENGAGEMENT_DEFINITIONS",
     "ENGAGEMENT_INTERVAL_METHODS",
@@ -223,7 +224,26 @@ DEFAULT_COMPARED: tuple[str, ...] = (
 """The KPIs :func:`~retention_kpis.compare_kpis` and :func:`~retention_kpis.detect_changes`
 test when not told which."""
 
-COMPARED_KPIS: tuple[str, ...] = (*DEFAULT_COMPARED, "roas", "cpa", "cac", "clv")
+ENGAGEMENT_COMPARED: tuple[str, ...] = (
+    "email_open_rate",
+    "email_ctr",
+    "email_cto_rate",
+    "email_unsubscribe_rate",
+    "referred_customer_share",
+    "referral_rate",
+)
+"""The engagement KPIs :func:`~retention_kpis.compare_kpis` and
+:func:`~retention_kpis.detect_changes` can test: only in a report computed with
+``engagement=True`` (and ``confidence=...``)."""
+
+COMPARED_KPIS: tuple[str, ...] = (
+    *DEFAULT_COMPARED,
+    "roas",
+    "cpa",
+    "cac",
+    "clv",
+    *ENGAGEMENT_COMPARED,
+)
 """The interval KPIs :func:`~retention_kpis.compare_kpis` and
 :func:`~retention_kpis.detect_changes` can test (from :attr:`KPIRow.interval_inputs`)."""
 

@@ -6,8 +6,11 @@ interval (:attr:`KPIRow.interval_inputs`, filled by ``compute_kpis(confidence=..
 * shares (``conversion_rate``, ``retention_rate``, ``churn_rate``, ``csat``): the
   difference with Newcombe's hybrid score interval and the pooled two-proportion z-test;
 * ``nps``: the difference with its trinomial (Wald) standard errors, normal interval and test;
-* ``aov`` and ``purchase_frequency``: the difference with delta-method standard errors
-  (customers as clusters), normal interval and test.
+* ``aov``, ``purchase_frequency`` and ``referral_rate``: the difference with delta-method
+  standard errors (customers as clusters), normal interval and test;
+* the engagement shares (``email_open_rate``, ``email_ctr``, ``email_cto_rate``,
+  ``email_unsubscribe_rate``, ``referred_customer_share``; with ``engagement=True``) as the
+  shares above.
 
 The p-values of one call are adjusted together with Benjamini-Hochberg. The tests treat
 the two sides as independent samples: true for disjoint segments; for two periods of the
@@ -28,8 +31,12 @@ from retention_kpis._core.checks import check_choice, check_confidence
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis._core.values import MaybeNaN
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.report.columns import COMPARED_KPIS, DEFAULT_COMPARED
-from retention_kpis.report.interval_rows import LOG_SCALE_KPIS, log_scale_standard_error
+from retention_kpis.report.columns import COMPARED_KPIS, DEFAULT_COMPARED, ENGAGEMENT_COMPARED
+from retention_kpis.report.interval_rows import (
+    ENGAGEMENT_SHARES,
+    LOG_SCALE_KPIS,
+    log_scale_standard_error,
+)
 from retention_kpis.report.model import KPIReport, KPIRow, SegmentValue
 from retention_kpis.stats import (
     benjamini_hochberg,
@@ -44,8 +51,14 @@ __all__ = ["Between", "KPIComparison", "KPIDifference", "compare_kpis"]
 
 Between: TypeAlias = Literal["segments", "periods"]
 _FUNC = "compare_kpis"
-_SHARES = ("conversion_rate", "retention_rate", "churn_rate", "csat")
-_RATIOS = ("aov", "purchase_frequency")
+_SHARES = (
+    "conversion_rate",
+    "retention_rate",
+    "churn_rate",
+    "csat",
+    *ENGAGEMENT_SHARES,  # the email rates and the referred customer share
+)
+_RATIOS = ("aov", "purchase_frequency", "referral_rate")
 _METHOD = {
     **dict.fromkeys(_SHARES, "Newcombe hybrid score interval; pooled two-proportion z-test"),
     "nps": "trinomial standard errors; normal interval and z-test",
@@ -181,6 +194,29 @@ def _difference(
     return low, high, p_value
 
 
+def _require_engagement(
+    kpis: Sequence[str], func: str, *, report: KPIReport | None, options: dict[str, Any]
+) -> None:
+    """Refuse an engagement KPI when the report (or the one options give) has no engagement.
+
+    A report computed with ``engagement=False`` has null engagement counts in every row.
+    """
+    wanted = [name for name in kpis if name in ENGAGEMENT_COMPARED]
+    if not wanted:
+        return
+    if report is None:
+        missing = not options.get("engagement")
+    else:
+        missing = bool(report.rows) and all(row.emails_delivered is None for row in report.rows)
+    if missing:
+        msg = (
+            f"The 'kpis' parameter of {func} can name {wanted[0]!r} only for a report "
+            "computed with compute_kpis(..., engagement=True, confidence=...). Got a report "
+            "without the engagement columns instead: pass engagement=True."
+        )
+        raise InvalidInputError(msg)
+
+
 def _segment_pairs(report: KPIReport, baseline: object) -> list[tuple[KPIRow, KPIRow]]:
     if not report.by:
         msg = (
@@ -266,7 +302,11 @@ def compare_kpis(
         KPIs to compare, among ``conversion_rate``, ``aov``, ``purchase_frequency``,
         ``csat``, ``nps``, ``retention_rate`` and ``churn_rate`` (the default), and
         ``roas``, ``cpa``, ``cac`` and ``clv`` (delta-method standard errors of their
-        log-scale intervals, :func:`~retention_kpis.log_product_standard_error`).
+        log-scale intervals, :func:`~retention_kpis.log_product_standard_error`), and,
+        from a report computed with ``engagement=True``, ``email_open_rate``,
+        ``email_ctr``, ``email_cto_rate``, ``email_unsubscribe_rate`` and
+        ``referred_customer_share`` (as ``conversion_rate``) and ``referral_rate``
+        (delta method, customers as clusters).
     confidence : float, default=0.95
         Level of the difference intervals; a comparison is ``significant`` when its
         Benjamini-Hochberg adjusted p-value is below ``1 - confidence``.
@@ -283,7 +323,8 @@ def compare_kpis(
     ------
     InvalidInputError
         If an option is invalid, a report lacks the interval inputs (computed without
-        ``confidence``, or read back without them), or the baseline is not in the report.
+        ``confidence``, or read back without them) or the engagement columns an
+        engagement KPI needs, or the baseline is not in the report.
 
     Examples
     --------
@@ -300,6 +341,8 @@ def compare_kpis(
     names = list(DEFAULT_COMPARED) if kpis is None else list(kpis)
     for name in names:
         check_choice(name, "kpis", _FUNC, COMPARED_KPIS)
+    report_given = report_or_events if isinstance(report_or_events, KPIReport) else None
+    _require_engagement(names, _FUNC, report=report_given, options=options)
     if isinstance(report_or_events, KPIReport):
         if options:
             msg = (

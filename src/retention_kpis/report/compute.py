@@ -81,15 +81,17 @@ def _rows(
         if extras.attributed is not None:
             attributed = extras.attributed.get(key, (0.0, 0.0, 0.0))
         values = kpi_values(aggregates, key, inputs, causes, attributed)
-        values.update(
-            engagement_values(
-                extras.engagement,
-                key,
-                no_referred=extras.no_referred,
-                causes=causes,
-                confidence=inputs.confidence,
-            )
+        engagement = engagement_values(
+            extras.engagement,
+            key,
+            no_referred=extras.no_referred,
+            causes=causes,
+            confidence=inputs.confidence,
         )
+        more = engagement.pop("interval_inputs", None)
+        values.update(engagement)
+        if more is not None:  # the engagement KPIs' counts beside the core KPIs'
+            values["interval_inputs"] = {**(values.get("interval_inputs") or {}), **more}
         rows.append(KPIRow(period=period_start(period, index), segment=segment, **values))
     notes = [f"{cause} ({count_rows(count)})." for cause, count in sorted(causes.items())]
     return rows, notes

@@ -37,6 +37,7 @@ __all__ = [
     "ENGAGEMENT_SHARES",
     "LOG_SCALE_KPIS",
     "IntervalParts",
+    "engagement_interval_inputs",
     "engagement_interval_values",
     "interval_inputs",
     "interval_values",
@@ -271,17 +272,12 @@ def _referral_bounds(sums: dict[str, Any] | None, confidence: float) -> tuple[fl
     Over the customers with a referral or a purchase in the key: ``x_i`` = 1 for a
     purchaser, ``y_i`` = their referrals (``sum x^2 = sum x``, since ``x_i`` is 0 or 1).
     """
-    if sums is None or "referral_clusters" not in sums:
+    found = _referral_sums(sums)
+    if found is None:
         return _NAN_PAIR
-    customers = _sum(sums, "customers")
+    n, sx, sy, sxx, syy, sxy = found
     return ratio_interval_from_sums(
-        int(_sum(sums, "referral_clusters")),
-        sum_x=customers,
-        sum_y=_sum(sums, "referrals"),
-        sum_xx=customers,
-        sum_yy=_sum(sums, "referrals_sq"),
-        sum_xy=_sum(sums, "purchaser_referrals"),
-        confidence=confidence,
+        int(n), sum_x=sx, sum_y=sy, sum_xx=sxx, sum_yy=syy, sum_xy=sxy, confidence=confidence
     )
 
 
@@ -299,6 +295,50 @@ def _pareto_bounds(sums: dict[str, Any] | None, confidence: float) -> tuple[floa
         boundary=_sum(sums, "top_boundary"),
         confidence=confidence,
     )
+
+
+def _referral_sums(sums: dict[str, Any] | None) -> tuple[float, ...] | None:
+    """``(n, sum_x, sum_y, sum_xx, sum_yy, sum_xy)`` of ``referral_rate`` (see below)."""
+    if sums is None or "referral_clusters" not in sums:
+        return None
+    customers = _sum(sums, "customers")
+    return (
+        _sum(sums, "referral_clusters"),
+        customers,
+        _sum(sums, "referrals"),
+        customers,
+        _sum(sums, "referrals_sq"),
+        _sum(sums, "purchaser_referrals"),
+    )
+
+
+def engagement_interval_inputs(
+    row: dict[str, Any], *, referred: bool = True, sums: dict[str, Any] | None = None
+) -> dict[str, tuple[float, ...]]:
+    """Return what the engagement comparisons are computed from (as :func:`interval_inputs`).
+
+    The shares of :data:`ENGAGEMENT_SHARES`: ``(successes, trials)``; ``referral_rate``:
+    ``(n, sum_x, sum_y, sum_xx, sum_yy, sum_xy)`` over its customer clusters (from
+    ``sums``, the key's ``"main"`` engagement table row; left out without them).
+    ``referred=False`` leaves the referred share out.
+
+    Examples
+    --------
+    >>> row = {"customers": 10, "referred_customers": 2, "emails_delivered": 40,
+    ...        "email_opens": 12, "email_clicks": 3, "email_unsubscribes": 1}
+    >>> inputs = engagement_interval_inputs(row, referred=False)
+    >>> inputs["email_cto_rate"], "referred_customer_share" in inputs
+    ((3, 12), False)
+    """
+    inputs: dict[str, tuple[float, ...]] = {
+        name: (int(row[part]), int(row[whole]))
+        for name, (part, whole) in ENGAGEMENT_SHARES.items()
+        if referred or name != "referred_customer_share"
+    }
+    referral = _referral_sums(sums)
+    if referral is not None:
+        inputs["referral_rate"] = referral
+    return inputs
 
 
 def engagement_interval_values(

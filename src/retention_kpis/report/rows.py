@@ -37,6 +37,7 @@ from retention_kpis.report.engagement_rows import engagement_row
 from retention_kpis.report.engagement_tables import EngagementTables
 from retention_kpis.report.interval_rows import (
     IntervalParts,
+    engagement_interval_inputs,
     engagement_interval_values,
     interval_inputs,
     interval_values,
@@ -324,7 +325,10 @@ def engagement_values(
 
     ``tables`` is None with ``engagement=False`` (every column null);
     ``no_referred`` names why referred customers cannot be told apart, if so.
-    ``confidence`` adds the Wilson bounds of the engagement shares.
+    ``confidence`` adds the bounds of the engagement KPIs and, under ``"interval_inputs"``,
+    the counts and sums behind them
+    (:func:`~retention_kpis.report.interval_rows.engagement_interval_inputs`), which the
+    caller merges into the row's core interval inputs.
     """
     if tables is None:
         _note(
@@ -344,12 +348,8 @@ def engagement_values(
     if values["emails_delivered"] and math.isnan(values["email_cto_rate"]):
         _note(causes, "email_cto_rate is null where no delivered email was opened")
     if confidence is not None:
-        values.update(
-            engagement_interval_values(
-                row,
-                confidence,
-                referred=no_referred is None,
-                sums=tables.tables.get("main", {}).get(key),
-            )
-        )
+        sums = tables.tables.get("main", {}).get(key)
+        referred = no_referred is None
+        values.update(engagement_interval_values(row, confidence, referred=referred, sums=sums))
+        values["interval_inputs"] = engagement_interval_inputs(row, referred=referred, sums=sums)
     return values
