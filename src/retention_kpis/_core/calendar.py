@@ -119,7 +119,8 @@ def period_index(period: Period, column: str = TIMESTAMP) -> nw.Expr:
     if period == "M":
         return year * 12 + month - 1
     if period == "Q":
-        return year * 4 + (month - 1) // 3
+        # SQLFrame's PostgreSQL floor division gives a double: cast back to an integer.
+        return (year * 4 + (month - 1) // 3).cast(nw.Int64)
     return year
 
 

@@ -16,7 +16,7 @@ import narwhals.stable.v2 as nw
 
 from retention_kpis._core.calendar import WithPeriod
 from retention_kpis._core.columns import CUSTOMER, EVENT, ORDER, PERIOD, REVENUE
-from retention_kpis._core.frames import Key, grouped
+from retention_kpis._core.frames import Key, flag, grouped
 
 __all__ = [
     "Aggregates",
@@ -78,7 +78,7 @@ def customer_total_inputs(columns: frozenset[str]) -> list[nw.Expr]:
     if "revenue" in columns:
         inputs.append(nw.col(REVENUE))
     if "order_id" in columns:
-        inputs += [nw.col(ORDER), nw.col(ORDER).is_null().cast(nw.Int64).alias("_no_order")]
+        inputs += [nw.col(ORDER), flag(nw.col(ORDER).is_null()).alias("_no_order")]
     return inputs
 
 
