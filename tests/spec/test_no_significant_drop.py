@@ -103,3 +103,46 @@ def test_spec_problems_are_reported():
                 "expectations": [{"no_significant_drop": ["aov"]}],
             }
         )
+
+
+def _without_opens(events, month, share, seed=0):
+    """Drop ``share`` of the email opens of one month (a broken tracking pixel)."""
+    in_month = events["timestamp"].dt.strftime("%Y-%m") == month
+    lost = in_month & (events["event_type"] == "email_open")
+    lost &= np.random.default_rng(seed).random(len(events)) < share
+    return events[~lost]
+
+
+def test_an_email_open_rate_drop_fails_the_check_and_the_untouched_month_passes(events):
+    # December 2025 of make_events(1_500, seed=4): 1,358 emails sent, 281 opens; dropping
+    # 60 % of the opens halves the open rate, far beyond the noise of ~1,300 emails.
+    spec = load_spec(
+        {
+            "version": 1,
+            "period": "M",
+            "metrics": [{"name": "conversion", "type": "builtin", "kpi": "conversion_rate"}],
+            "expectations": [
+                {"no_significant_drop": ["email_open_rate"], "baseline": "trailing_median(3)"}
+            ],
+        }
+    )
+    untouched = check_spec(spec, events)
+    assert untouched.passed
+    assert [r.outcome for r in untouched.results] == ["pass"]
+    result = check_spec(spec, _without_opens(events, "2025-12", 0.6))
+    assert not result.passed
+    (outcome,) = result.results
+    assert outcome.message.startswith("no_significant_drop: significant drop: email_open_rate = ")
+
+
+def test_an_unsubscribe_rate_is_not_a_kpi_of_the_expectation():
+    # A drop of the unsubscribe rate is good news, as for CPA.
+    with pytest.raises(SpecError, match=r"expectations\[0\]\.no_significant_drop\[0\]"):
+        load_spec(
+            {
+                "version": 1,
+                "period": "M",
+                "metrics": [{"name": "c", "type": "builtin", "kpi": "conversion_rate"}],
+                "expectations": [{"no_significant_drop": ["email_unsubscribe_rate"]}],
+            }
+        )

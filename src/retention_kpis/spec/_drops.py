@@ -9,7 +9,8 @@ expectations:
     severity: error                # warning: reported, does not fail the check
 ```
 
-Evaluated with :func:`~retention_kpis.compute_kpis` (``confidence=1 - alpha``) and
+Evaluated with :func:`~retention_kpis.compute_kpis` (``confidence=1 - alpha``; with
+``engagement=True`` when an engagement KPI is listed) and
 :func:`~retention_kpis.report.detect_changes` on the spec's period and segments; the
 message gives the change with its interval beside the value.
 """
@@ -40,7 +41,17 @@ IntervalKPI = Literal[
     "churn_rate",
     "roas",
     "clv",
+    "email_open_rate",
+    "email_ctr",
+    "email_cto_rate",
+    "referred_customer_share",
+    "referral_rate",
 ]
+"""KPIs a drop of which is bad news (``cpa``, ``cac`` and ``email_unsubscribe_rate`` are not)."""
+
+_ENGAGEMENT = frozenset(
+    {"email_open_rate", "email_ctr", "email_cto_rate", "referred_customer_share", "referral_rate"}
+)
 
 
 class NoSignificantDrop(BaseModel):
@@ -137,6 +148,7 @@ def drop_outcomes(
         by=segments or None,
         unknown_events=unknown_events,
         confidence=1 - check.alpha,
+        engagement=not _ENGAGEMENT.isdisjoint(check.no_significant_drop),
     )
     changes = detect_changes(
         report, kpis=list(check.no_significant_drop), baseline=check.baseline, alpha=check.alpha
