@@ -10,14 +10,16 @@ hand their bounds to the models.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from retention_kpis._core.arrays import FloatArray, as_float_array
 from retention_kpis._core.values import Fraction, MaybeNaN, NonNegative, Signed100
-from retention_kpis.stats import proportion_interval, total_interval
+from retention_kpis.stats import proportion_interval, ratio_interval, total_interval
 from retention_kpis.stats.proportions import ProportionMethod
+from retention_kpis.stats.ratios import RatioMethod
 
 __all__ = [
     "Fraction",
@@ -29,6 +31,7 @@ __all__ = [
     "Signed100",
     "customer_totals",
     "interval_fields",
+    "ratio_from_customers",
     "share_interval",
     "spend_interval",
 ]
@@ -70,6 +73,9 @@ class RatioKPI(KPIResult):
 
     numerator: float
     denominator: float
+
+
+_Ratio = TypeVar("_Ratio", bound=RatioKPI)
 
 
 def interval_fields(
@@ -144,3 +150,64 @@ def spend_interval(
     else:
         bounds = (low / spend, high / spend)
     return interval_fields(bounds, confidence, "poisson_total")
+
+
+def ratio_from_customers(
+    cls: type[_Ratio],
+    kpi: Callable[[float, float], float],
+    numerators: tuple[object, str],
+    denominators: tuple[object, str] | None,
+    func: str,
+    *,
+    confidence: float,
+    interval_method: RatioMethod,
+    n_resamples: int,
+    seed: int,
+) -> _Ratio:
+    """Build a ratio KPI from per-customer totals, with its interval (customers as clusters).
+
+    ``numerators`` and ``denominators`` are ``(values, parameter name)``; without
+    ``denominators`` each customer counts 1 (a mean per customer). The value is
+    ``kpi(sum of numerators, sum of denominators)``, the interval
+    :func:`~retention_kpis.ratio_interval`'s; the shared body of the ``from_customers``
+    constructors.
+
+    Examples
+    --------
+    >>> from retention_kpis.metrics.aov import AverageOrderValue, average_order_value
+    >>> result = ratio_from_customers(
+    ...     AverageOrderValue,
+    ...     average_order_value,
+    ...     ([10.0, 50.0, 20.0], "revenue"),
+    ...     ([1, 2, 1], "orders"),
+    ...     "AverageOrderValue.from_customers",
+    ...     confidence=0.95,
+    ...     interval_method="delta",
+    ...     n_resamples=2_000,
+    ...     seed=0,
+    ... )
+    >>> result.value, result.denominator, round(result.ci_low, 2), round(result.ci_high, 2)
+    (20.0, 4.0, 11.51, 28.49)
+    """
+    y = customer_totals(numerators[0], numerators[1], func)
+    x = (
+        customer_totals(denominators[0], denominators[1], func)
+        if denominators is not None
+        else None
+    )
+    bounds = ratio_interval(
+        y,
+        [1.0] * y.size if x is None else x,
+        confidence=confidence,
+        method=interval_method,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
+    numerator = float(y.sum())
+    denominator = float(y.size) if x is None else float(x.sum())
+    return cls(
+        value=kpi(numerator, denominator),
+        numerator=numerator,
+        denominator=denominator,
+        **interval_fields(bounds, confidence, interval_method),
+    )

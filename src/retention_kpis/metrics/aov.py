@@ -12,8 +12,7 @@ from retention_kpis._core.checks import (
     check_zero_division,
     divide,
 )
-from retention_kpis.metrics._base import NonNegative, RatioKPI, customer_totals, interval_fields
-from retention_kpis.stats import ratio_interval
+from retention_kpis.metrics._base import NonNegative, RatioKPI, ratio_from_customers
 from retention_kpis.stats.ratios import RatioMethod
 
 __all__ = ["AverageOrderValue", "average_order_value"]
@@ -138,17 +137,16 @@ class AverageOrderValue(RatioKPI):
         >>> result.value, round(result.ci_low, 2), round(result.ci_high, 2)
         (20.0, 11.51, 28.49)
         """
-        func = "AverageOrderValue.from_customers"
-        y = customer_totals(revenue, "revenue", func)
-        x = customer_totals(orders, "orders", func)
-        bounds = ratio_interval(
-            y, x, confidence=confidence, method=interval_method, n_resamples=n_resamples, seed=seed
-        )
-        total_revenue, total_orders = float(y.sum()), float(x.sum())
-        value = average_order_value(total_revenue, total_orders, zero_division=math.nan)
-        return cls(
-            value=value,
-            numerator=total_revenue,
-            denominator=total_orders,
-            **interval_fields(bounds, confidence, interval_method),
+        return ratio_from_customers(
+            cls,
+            lambda total_revenue, total_orders: average_order_value(
+                total_revenue, total_orders, zero_division=math.nan
+            ),
+            (revenue, "revenue"),
+            (orders, "orders"),
+            "AverageOrderValue.from_customers",
+            confidence=confidence,
+            interval_method=interval_method,
+            n_resamples=n_resamples,
+            seed=seed,
         )

@@ -13,8 +13,7 @@ from retention_kpis._core.checks import (
     divide,
 )
 from retention_kpis.exceptions import InvalidInputError
-from retention_kpis.metrics._base import NonNegative, RatioKPI, customer_totals, interval_fields
-from retention_kpis.stats import ratio_interval
+from retention_kpis.metrics._base import NonNegative, RatioKPI, ratio_from_customers
 from retention_kpis.stats.ratios import RatioMethod
 
 __all__ = ["PurchaseFrequency", "purchase_frequency"]
@@ -132,21 +131,16 @@ class PurchaseFrequency(RatioKPI):
         >>> result.value, round(result.ci_low, 3), round(result.ci_high, 3)
         (2.0, 0.614, 3.386)
         """
-        func = "PurchaseFrequency.from_customers"
-        x = customer_totals(orders, "orders", func)
-        bounds = ratio_interval(
-            x,
-            [1.0] * x.size,
+        return ratio_from_customers(
+            cls,
+            lambda total, customers: purchase_frequency(
+                int(total), int(customers), zero_division=math.nan
+            ),
+            (orders, "orders"),
+            None,
+            "PurchaseFrequency.from_customers",
             confidence=confidence,
-            method=interval_method,
+            interval_method=interval_method,
             n_resamples=n_resamples,
             seed=seed,
-        )
-        total = float(x.sum())
-        value = purchase_frequency(int(total), int(x.size), zero_division=math.nan)
-        return cls(
-            value=value,
-            numerator=total,
-            denominator=x.size,
-            **interval_fields(bounds, confidence, interval_method),
         )

@@ -17,11 +17,9 @@ from retention_kpis.metrics._base import (
     NonNegative,
     ProportionMethod,
     RatioKPI,
-    customer_totals,
-    interval_fields,
+    ratio_from_customers,
     share_interval,
 )
-from retention_kpis.stats import ratio_interval
 from retention_kpis.stats.ratios import RatioMethod
 
 __all__ = [
@@ -176,23 +174,18 @@ class ReferralRate(RatioKPI):
         >>> result.value, round(result.ci_low, 3), round(result.ci_high, 3)
         (1.0, 0.0, 2.386)
         """
-        func = "ReferralRate.from_customers"
-        y = customer_totals(referrals, "referrals", func)
-        bounds = ratio_interval(
-            y,
-            [1.0] * y.size,
+        return ratio_from_customers(
+            cls,
+            lambda total, customers: referral_rate(
+                int(total), int(customers), zero_division=math.nan
+            ),
+            (referrals, "referrals"),
+            None,
+            "ReferralRate.from_customers",
             confidence=confidence,
-            method=interval_method,
+            interval_method=interval_method,
             n_resamples=n_resamples,
             seed=seed,
-        )
-        total = float(y.sum())
-        value = referral_rate(int(total), int(y.size), zero_division=math.nan)
-        return cls(
-            value=value,
-            numerator=total,
-            denominator=y.size,
-            **interval_fields(bounds, confidence, interval_method),
         )
 
 
