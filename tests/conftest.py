@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import narwhals.stable.v2 as nw
 import pandas as pd
 import pytest
 
@@ -235,6 +236,34 @@ def parse_html(page: str) -> HTMLCells:
 def html_cells() -> Any:
     """The :func:`parse_html` function: ``html_cells(page).rows`` etc."""
     return parse_html
+
+
+# --- Where the work runs on lazy engines ------------------------------------------------------
+
+
+@pytest.fixture
+def spy_collects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[], list[tuple[int, tuple[str, ...]]]]:
+    """A function that starts recording (rows, columns) of every narwhals collect.
+
+    ``collected = spy_collects()`` patches ``LazyFrame.collect`` for the rest of the test and
+    returns the list the spy appends to; collects before the call are not recorded.
+    """
+
+    def start() -> list[tuple[int, tuple[str, ...]]]:
+        collected: list[tuple[int, tuple[str, ...]]] = []
+        original = nw.LazyFrame.collect
+
+        def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+            frame = original(self, *args, **kwargs)
+            collected.append((len(frame), tuple(frame.columns)))
+            return frame
+
+        monkeypatch.setattr(nw.LazyFrame, "collect", spy)
+        return collected
+
+    return start
 
 
 # --- Native frames --------------------------------------------------------------------------

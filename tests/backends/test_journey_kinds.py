@@ -258,24 +258,10 @@ def test_polars_lazy_journey_frames_hold_the_pandas_values_and_leave_the_input_a
 # --- Where the work runs on lazy engines --------------------------------------------------------
 
 
-def spy_collects(monkeypatch):
-    """Record (rows, columns) of every narwhals collect."""
-    collected = []
-    original = nw.LazyFrame.collect
-
-    def spy(self, *args, **kwargs):
-        frame = original(self, *args, **kwargs)
-        collected.append((len(frame), tuple(frame.columns)))
-        return frame
-
-    monkeypatch.setattr(nw.LazyFrame, "collect", spy)
-    return collected
-
-
 @pytest.mark.parametrize("constructor", ["polars_lazy", "duckdb"], indirect=True)
-def test_cohorts_collect_only_aggregates_on_lazy_engines(constructor, events, monkeypatch):
+def test_cohorts_collect_only_aggregates_on_lazy_engines(constructor, events, spy_collects):
     native = constructor(events)
-    collected = spy_collects(monkeypatch)
+    collected = spy_collects()
     table = cohort_retention(
         native, cohort_event="signup", return_event="visit", observation_end=END
     )
@@ -290,7 +276,7 @@ def test_cohorts_collect_only_aggregates_on_lazy_engines(constructor, events, mo
     assert max(rows for rows, _ in collected) <= bound
 
 
-def test_cohorts_on_a_relation_generated_in_duckdb_collect_only_aggregates(monkeypatch):
+def test_cohorts_on_a_relation_generated_in_duckdb_collect_only_aggregates(spy_collects):
     # 200,000 rows made by DuckDB's range(), never Python objects. Customer i % 5000;
     # i % 4 == 0 rows are purchases. 5000 is a multiple of 4, so customer c's rows all have
     # i % 4 == c % 4: the 5000 / 4 = 1,250 customers with c % 4 == 0 purchase, the rest never.
@@ -303,7 +289,7 @@ def test_cohorts_on_a_relation_generated_in_duckdb_collect_only_aggregates(monke
         FROM range(200000) t(i)
         """
     )
-    collected = spy_collects(monkeypatch)
+    collected = spy_collects()
     table = cohort_retention(relation, period="M")
     revenue = revenue_retention(relation, period="M")
     # 63,072,000 s = 730 days from 2023-01-01: 24 monthly cohorts at most, offsets 0..23.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import narwhals.stable.v2 as nw
 import pytest
 
 from retention_kpis.cohorts import cohort_retention, revenue_retention
@@ -20,20 +19,6 @@ from retention_kpis.datasets import make_events
 def events():
     # ~4,000 events of 40 customers over two years.
     return make_events(40, seed=11)
-
-
-def spy_collects(monkeypatch):
-    """Record (rows, columns) of every narwhals collect."""
-    collected = []
-    original = nw.LazyFrame.collect
-
-    def spy(self, *args, **kwargs):
-        frame = original(self, *args, **kwargs)
-        collected.append((len(frame), tuple(frame.columns)))
-        return frame
-
-    monkeypatch.setattr(nw.LazyFrame, "collect", spy)
-    return collected
 
 
 @pytest.mark.parametrize("constructor", ["polars_lazy", "duckdb", "pyspark"], indirect=True)
@@ -47,9 +32,9 @@ def spy_collects(monkeypatch):
     ],
     ids=["on", "on_or_after", "bracket", "revenue"],
 )
-def test_cohort_tables_collect_one_cell_table(constructor, events, monkeypatch, call):
+def test_cohort_tables_collect_one_cell_table(constructor, events, spy_collects, call):
     native = constructor(events)
-    collected = spy_collects(monkeypatch)
+    collected = spy_collects()
     table = call(native)
     cells = [(rows, columns) for rows, columns in collected if "__rk_cohort" in columns]
     assert len(cells) == 1

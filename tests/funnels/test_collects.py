@@ -8,7 +8,6 @@ come from the input itself, counted with pandas.
 
 from __future__ import annotations
 
-import narwhals.stable.v2 as nw
 import pytest
 
 from retention_kpis.datasets import make_events
@@ -21,20 +20,6 @@ STEPS = ["visit", "signup", "cart_add", "checkout", "purchase"]
 def events():
     # ~4,000 events of 40 customers over two years (13 event types, 6 channels).
     return make_events(40, seed=11)
-
-
-def spy_collects(monkeypatch):
-    """Record (rows, columns) of every narwhals collect."""
-    collected = []
-    original = nw.LazyFrame.collect
-
-    def spy(self, *args, **kwargs):
-        frame = original(self, *args, **kwargs)
-        collected.append((len(frame), tuple(frame.columns)))
-        return frame
-
-    monkeypatch.setattr(nw.LazyFrame, "collect", spy)
-    return collected
 
 
 def funnel_tables(collected):
@@ -51,9 +36,9 @@ def funnel_tables(collected):
         ({"unit": "session", "within": "1D"}, 1),
     ],
 )
-def test_funnel_collects_one_row_per_segment(constructor, events, monkeypatch, options, tables):
+def test_funnel_collects_one_row_per_segment(constructor, events, spy_collects, options, tables):
     native = constructor(events)
-    collected = spy_collects(monkeypatch)
+    collected = spy_collects()
     result = funnel(native, STEPS, zero_division=0.0, **options)
     by = options.get("by", [])
     by = [by] if isinstance(by, str) else by
@@ -69,9 +54,9 @@ def test_funnel_collects_one_row_per_segment(constructor, events, monkeypatch, o
 
 
 @pytest.mark.parametrize("constructor", ["polars_lazy", "duckdb"], indirect=True)
-def test_cart_kpis_collect_two_small_tables(constructor, events, monkeypatch):
+def test_cart_kpis_collect_two_small_tables(constructor, events, spy_collects):
     native = constructor(events)
-    collected = spy_collects(monkeypatch)
+    collected = spy_collects()
     cart_kpis(native, by="channel", zero_division=0.0)
     found = funnel_tables(collected)
     # The two ordered funnels [cart, purchase] and [checkout, purchase]: one table each.
