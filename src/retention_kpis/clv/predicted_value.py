@@ -18,8 +18,8 @@ import numpy as np
 
 from retention_kpis._core.checks import check_amount
 from retention_kpis.clv._base import FloatArray
-from retention_kpis.clv.predictions import Prediction, customer_ids
-from retention_kpis.clv.uncertainty import check_interval_options, propagate
+from retention_kpis.clv.predictions import Prediction, customer_ids, prediction_with_interval
+from retention_kpis.clv.uncertainty import check_interval_options
 from retention_kpis.clv.units import describe_time_unit, resolve_time_unit, units_per_month
 from retention_kpis.clv.value import (
     TransactionModel,
@@ -153,30 +153,17 @@ def predict_clv(
     }
     if options is None:
         return Prediction(**fields)
-    level, chosen, draws, seed_ = options
-    bounds = propagate(
-        models,
-        evaluate,
-        counts.astype(np.float64),
-        point_d,
+    return prediction_with_interval(
+        fields,
+        options,
+        models=models,
+        evaluate=evaluate,
+        counts=counts.astype(np.float64),
+        point_distinct=point_d,
+        inverse=inverse,
         kind="amount",
-        confidence=level,
-        method=chosen,
-        n_draws=draws,
-        seed=seed_,
         func=_FUNC,
     )
-    fields.update(
-        low=bounds.low[inverse].tolist(),
-        high=bounds.high[inverse].tolist(),
-        total_low=bounds.total_low,
-        total_high=bounds.total_high,
-        confidence=level,
-        interval_method=chosen,
-        n_draws=draws if chosen == "sampling" else None,
-        seed=seed_ if chosen == "sampling" else None,
-    )
-    return Prediction(**fields)
 
 
 def _horizon_text(horizon: int, month: float, unit: str) -> str:

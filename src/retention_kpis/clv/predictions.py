@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from retention_kpis._core.arrays import FloatArray
 from retention_kpis._core.values import MaybeNaN
 from retention_kpis.clv.uncertainty import (
+    Evaluate,
     IntervalMethod,
     Kind,
     check_interval_options,
@@ -205,6 +206,52 @@ def _check_quantity(model: Any, quantity: object, func: str) -> _Quantity:  # no
     return PREDICTIONS[quantity]
 
 
+def prediction_with_interval(
+    fields: dict[str, Any],
+    options: tuple[float, IntervalMethod, int, int],
+    *,
+    models: Sequence[Any],
+    evaluate: Evaluate,
+    counts: FloatArray,
+    point_distinct: FloatArray,
+    inverse: npt.NDArray[np.intp],
+    kind: Kind,
+    func: str,
+) -> Prediction:
+    """Return the :class:`Prediction` of ``fields`` with its interval, per row and in total.
+
+    :func:`~retention_kpis.clv.uncertainty.propagate` carries the parameters' uncertainty
+    to the distinct rows (``point_distinct``, ``counts`` input rows each); ``inverse`` maps
+    the input rows back to them. ``options`` is the checked ``(confidence, method, n_draws,
+    seed)``; the draws and seed are recorded only for ``"sampling"``. Shared by
+    :func:`predict` and :func:`~retention_kpis.clv.predict_clv`.
+    """
+    level, chosen, draws, seed = options
+    bounds = propagate(
+        models,
+        evaluate,
+        counts,
+        point_distinct,
+        kind=kind,
+        confidence=level,
+        method=chosen,
+        n_draws=draws,
+        seed=seed,
+        func=func,
+    )
+    fields.update(
+        low=bounds.low[inverse].tolist(),
+        high=bounds.high[inverse].tolist(),
+        total_low=bounds.total_low,
+        total_high=bounds.total_high,
+        confidence=level,
+        interval_method=chosen,
+        n_draws=draws if chosen == "sampling" else None,
+        seed=seed if chosen == "sampling" else None,
+    )
+    return Prediction(**fields)
+
+
 def predict(
     model: Any,  # noqa: ANN401 - any fitted ProbabilityModel
     quantity: str,
@@ -300,7 +347,6 @@ def predict(
     }
     if options is None:
         return Prediction(**fields)
-    level, chosen, draws, seed_ = options
     columns, sliceable = _row_columns(args, kwargs, n)
     sliceable = sliceable and (bool(columns) or n == 1)
     if sliceable:
@@ -324,26 +370,14 @@ def predict(
 
     point_distinct = np.zeros(m)
     point_distinct[inverse] = point
-    bounds = propagate(
-        [model],
-        evaluate,
-        counts,
-        point_distinct,
+    return prediction_with_interval(
+        fields,
+        options,
+        models=[model],
+        evaluate=evaluate,
+        counts=counts,
+        point_distinct=point_distinct,
+        inverse=inverse,
         kind=spec.kind,
-        confidence=level,
-        method=chosen,
-        n_draws=draws,
-        seed=seed_,
         func=func,
     )
-    fields.update(
-        low=bounds.low[inverse].tolist(),
-        high=bounds.high[inverse].tolist(),
-        total_low=bounds.total_low,
-        total_high=bounds.total_high,
-        confidence=level,
-        interval_method=chosen,
-        n_draws=draws if chosen == "sampling" else None,
-        seed=seed_ if chosen == "sampling" else None,
-    )
-    return Prediction(**fields)
