@@ -42,6 +42,7 @@ __all__ = [
     "TEXT_ROWS",
     "Column",
     "Table",
+    "TableDisplay",
     "Unit",
     "format_value",
     "html_table",
@@ -395,3 +396,37 @@ class Table:
             title=self.title,
             max_rows=max_rows,
         )
+
+
+class TableDisplay:
+    """Mixin of the results shown as a :class:`Table`: ``str()`` as text, notebooks as HTML.
+
+    The class defines ``_table()`` (what the table holds is said there); put the mixin
+    before a pydantic base so its ``__str__`` wins over pydantic's.
+
+    Examples
+    --------
+    >>> class Counts(TableDisplay):
+    ...     def _table(self) -> Table:
+    ...         return Table(["n"], {"n": [1_000]}, {"n": "count"}, title="Counts")
+    >>> print(str(Counts()), end="")
+    Counts
+        n
+    -----
+    1,000
+    >>> "<table" in Counts()._repr_html_()
+    True
+    """
+
+    __slots__ = ()
+
+    def _table(self) -> Table:
+        raise NotImplementedError  # pragma: no cover - each result defines it
+
+    def __str__(self) -> str:
+        """Return the result's table as fixed-width text, with its notes."""
+        return self._table().text()
+
+    def _repr_html_(self) -> str:
+        """Return the result's table as compact HTML for notebooks, with its notes under it."""
+        return self._table().html()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from retention_kpis._core.backends import FrameBackend, from_columns
 from retention_kpis._core.calendar import Period
-from retention_kpis._core.display import Table, Unit, short_repr
+from retention_kpis._core.display import Table, TableDisplay, Unit, short_repr
 from retention_kpis._core.kinds import dtype_of
 from retention_kpis._core.values import MaybeNaN, NonNegative
 from retention_kpis.attribution._options import Model
@@ -81,7 +81,7 @@ class ChannelCredit(BaseModel):
     removal_effect: MaybeNaN = math.nan
 
 
-class AttributionResult(BaseModel):
+class AttributionResult(TableDisplay, BaseModel):
     """Credit of every channel under one attribution model, with its totals.
 
     Attributes
@@ -136,6 +136,7 @@ class AttributionResult(BaseModel):
     _session: Any = PrivateAttr(default=None)
 
     def _table(self) -> Table:
+        """Return the credit as a table, one row per (period, segment, channel)."""
         data = self.to_dict()
         columns = list(data)
         if self.model == "markov":
@@ -149,14 +150,6 @@ class AttributionResult(BaseModel):
             f"without), revenue {self.revenue:,.2f}"
         )
         return Table(columns, data, units, (), title)
-
-    def __str__(self) -> str:
-        """Return a fixed-width table of the credit, one row per (period, segment, channel)."""
-        return self._table().text()
-
-    def _repr_html_(self) -> str:
-        """Return a compact HTML table of the credit for notebooks."""
-        return self._table().html()
 
     def __repr__(self) -> str:
         """Return one line: the model, the totals and the shape; no per-channel values."""

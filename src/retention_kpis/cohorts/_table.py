@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 import narwhals.stable.v2 as nw
 from pydantic import ConfigDict, Field, model_validator
 
-from retention_kpis._core.display import Table, Unit, short_repr
+from retention_kpis._core.display import Table, TableDisplay, Unit, short_repr
 from retention_kpis._core.kinds import KindAwareResult
 from retention_kpis.exceptions import InvalidInputError
 
@@ -39,7 +39,7 @@ def _label(lo: int, hi: int) -> str:
     return str(lo) if lo == hi else f"{lo}-{hi}"
 
 
-class _CohortGrid(KindAwareResult):
+class _CohortGrid(TableDisplay, KindAwareResult):
     """Fields shared by the cohort tables; rows are cohorts, columns period offsets.
 
     The kind of frame the events came in is remembered (not a field: equality
@@ -81,14 +81,6 @@ class _CohortGrid(KindAwareResult):
         )
         return Table(["cohort", "cohort_size", *labels], data, units, self.notes, title)
 
-    def __str__(self) -> str:
-        """Return the shares as a fixed-width table, one row per cohort, then the average row."""
-        return self._table().text()
-
-    def _repr_html_(self) -> str:
-        """Return the shares as a compact HTML table for notebooks, with the notes under it."""
-        return self._table().html()
-
     def __repr__(self) -> str:
         """Return one line: the shape, period, window and observation end; no values."""
         return short_repr(
@@ -105,6 +97,7 @@ class _CohortGrid(KindAwareResult):
         )
 
     def _table(self) -> Table:
+        """Return the shares as a table: one row per cohort, the average row, the notes."""
         raise NotImplementedError  # pragma: no cover - each table defines it
 
     def _check_grid(self, *grids: tuple[tuple[object, ...], ...]) -> None:

@@ -17,7 +17,7 @@ import narwhals.stable.v2 as nw
 from pydantic import BaseModel, ConfigDict, Field
 
 from retention_kpis._core.checks import ZeroDivision, divide
-from retention_kpis._core.display import Column, Table, short_repr
+from retention_kpis._core.display import Column, Table, TableDisplay, short_repr
 from retention_kpis._core.display import Unit as DisplayUnit
 from retention_kpis._core.kinds import KindAwareResult, dtype_of
 from retention_kpis._core.values import Fraction
@@ -145,7 +145,7 @@ class FunnelStep(BaseModel):
     median_seconds_from_previous: Annotated[float, Field(ge=0.0)] | None
 
 
-class FunnelResult(KindAwareResult):
+class FunnelResult(TableDisplay, KindAwareResult):
     """A funnel: one :class:`FunnelStep` per step and segment, segments in sorted order.
 
     :meth:`to_frame` returns the kind of frame the events came in (pandas when
@@ -171,6 +171,7 @@ class FunnelResult(KindAwareResult):
     notes: tuple[str, ...] = ()
 
     def _table(self) -> Table:
+        """Return the table shown: one row per segment and step, with the notes."""
         order = "ordered" if self.ordered else "unordered"
         by = f", by {', '.join(self.by)}" if self.by else ""
         title = (
@@ -178,14 +179,6 @@ class FunnelResult(KindAwareResult):
             f"{order}, within {self.within_seconds:,} s{by}"
         )
         return _display_table(self.by, self.rows, FUNNEL_UNITS, self.notes, title)
-
-    def __str__(self) -> str:
-        """Return a fixed-width table, one row per segment and step, with the notes."""
-        return self._table().text()
-
-    def _repr_html_(self) -> str:
-        """Return a compact HTML table for notebooks, with the notes under it."""
-        return self._table().html()
 
     def __repr__(self) -> str:
         """Return one line: the steps, shape and options; no values."""
@@ -243,7 +236,7 @@ class CartKPIRow(BaseModel):
     checkout_conversion_rate_high: Fraction = Field(default=math.nan, exclude_if=math.isnan)
 
 
-class CartKPIs(KindAwareResult):
+class CartKPIs(TableDisplay, KindAwareResult):
     """Cart abandonment and checkout conversion per segment.
 
     :meth:`to_frame` returns the kind of frame the events came in (pandas when
@@ -278,20 +271,13 @@ class CartKPIs(KindAwareResult):
         return units
 
     def _table(self) -> Table:
+        """Return the table shown: one row per segment, with the notes."""
         by = f", by {', '.join(self.by)}" if self.by else ""
         title = (
             f"CartKPIs: {len(self.rows):,} rows, per {self.unit}, "
             f"within {self.within_seconds:,} s{by}"
         )
         return _display_table(self.by, self.rows, self._columns(), self.notes, title)
-
-    def __str__(self) -> str:
-        """Return a fixed-width table, one row per segment, with the notes."""
-        return self._table().text()
-
-    def _repr_html_(self) -> str:
-        """Return a compact HTML table for notebooks, with the notes under it."""
-        return self._table().html()
 
     def __repr__(self) -> str:
         """Return one line: the shape and options; no values."""

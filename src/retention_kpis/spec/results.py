@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from retention_kpis._core.display import Table, Unit, short_repr
+from retention_kpis._core.display import Table, TableDisplay, Unit, short_repr
 from retention_kpis._core.values import MaybeNaN, null_nan_defaults
 from retention_kpis.report.model import SegmentValue
 
@@ -96,7 +96,7 @@ class MetricValues(BaseModel):
     rows: tuple[MetricRow, ...]
 
 
-class SpecReport(BaseModel):
+class SpecReport(TableDisplay, BaseModel):
     """The metrics of a spec computed on events.
 
     Examples
@@ -114,6 +114,7 @@ class SpecReport(BaseModel):
     notes: tuple[str, ...]
 
     def _table(self) -> Table:
+        """Return the table shown: one column per metric, with the notes."""
         data = self.to_dict()
         if self.period is None:
             data["period"] = ["all"] * len(data["period"])
@@ -126,14 +127,6 @@ class SpecReport(BaseModel):
             f"period {self.period or 'none'}{by}"
         )
         return Table(list(data), data, units, self.notes, title)
-
-    def __str__(self) -> str:
-        """Return a fixed-width table, one column per metric, with the notes."""
-        return self._table().text()
-
-    def _repr_html_(self) -> str:
-        """Return a compact HTML table for notebooks, with the notes under it."""
-        return self._table().html()
 
     def __repr__(self) -> str:
         """Return one line: the metric names, period and segments; no values."""
@@ -217,7 +210,7 @@ class ExpectationResult(BaseModel):
         return self.severity == "warn" and self.outcome not in {"pass", "skipped"}
 
 
-class CheckResult(BaseModel):
+class CheckResult(TableDisplay, BaseModel):
     """Every expectation outcome of a spec on events; ``passed`` when none failed.
 
     Examples
@@ -236,6 +229,7 @@ class CheckResult(BaseModel):
     warnings: int = Field(0, ge=0)
 
     def _table(self) -> Table:
+        """Return the outcomes as a table, one row per expectation and segment, with the notes."""
         results = self.results
         data: dict[str, list[Any]] = {
             "expectation": [r.name for r in results],
@@ -252,14 +246,6 @@ class CheckResult(BaseModel):
             f"({self.source})"
         )
         return Table(list(CHECK_UNITS), data, CHECK_UNITS, self.notes, title)
-
-    def __str__(self) -> str:
-        """Return a fixed-width table of the outcomes, one row per expectation and segment."""
-        return self._table().text()
-
-    def _repr_html_(self) -> str:
-        """Return a compact HTML table of the outcomes for notebooks, with the notes under it."""
-        return self._table().html()
 
     def __repr__(self) -> str:
         """Return one line: the verdict and counts; no values."""
