@@ -78,8 +78,13 @@ from retention_kpis.clv._gamma_gamma_covariates import GammaGammaRows
 from retention_kpis.clv.bgnbd import BetaGeoModel
 from retention_kpis.clv.gamma_gamma import GammaGammaModel
 from retention_kpis.clv.pareto_nbd import ParetoNBDModel
-from retention_kpis.clv.predictions import PREDICTIONS, Prediction, customer_ids
-from retention_kpis.clv.uncertainty import check_interval_options, propagate
+from retention_kpis.clv.predictions import (
+    PREDICTIONS,
+    Prediction,
+    customer_ids,
+    prediction_with_interval,
+)
+from retention_kpis.clv.uncertainty import check_interval_options
 from retention_kpis.clv.units import describe_horizon, describe_time_unit
 from retention_kpis.exceptions import ConvergenceError, InvalidInputError
 
@@ -507,30 +512,17 @@ def _predict(
     }
     if options is None:
         return Prediction(**fields)
-    level, chosen, draws, seed_ = options
-    bounds = propagate(
-        [model],
-        lambda at, rows: evaluate_at(at[0], rows),
-        np.ones(n),
-        point,
+    return prediction_with_interval(
+        fields,
+        options,
+        models=[model],
+        evaluate=lambda at, rows: evaluate_at(at[0], rows),
+        counts=np.ones(n),
+        point_distinct=point,
+        inverse=np.arange(n, dtype=np.intp),
         kind=spec.kind,
-        confidence=level,
-        method=chosen,
-        n_draws=draws,
-        seed=seed_,
         func=func,
     )
-    fields.update(
-        low=bounds.low.tolist(),
-        high=bounds.high.tolist(),
-        total_low=bounds.total_low,
-        total_high=bounds.total_high,
-        confidence=level,
-        interval_method=chosen,
-        n_draws=draws if chosen == "sampling" else None,
-        seed=seed_ if chosen == "sampling" else None,
-    )
-    return Prediction(**fields)
 
 
 _COVARIATE_JSON_KEYS = (

@@ -224,7 +224,7 @@ def prediction_with_interval(
     to the distinct rows (``point_distinct``, ``counts`` input rows each); ``inverse`` maps
     the input rows back to them. ``options`` is the checked ``(confidence, method, n_draws,
     seed)``; the draws and seed are recorded only for ``"sampling"``. Shared by
-    :func:`predict` and :func:`~retention_kpis.clv.predict_clv`.
+    :func:`predict`, :func:`~retention_kpis.clv.predict_clv` and the covariate models.
     """
     level, chosen, draws, seed = options
     bounds = propagate(
