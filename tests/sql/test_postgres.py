@@ -122,12 +122,14 @@ def same_report(got, expected):
                 assert type(x) is type(y), (name, x, y)
 
 
-@pytest.mark.parametrize(("period", "by"), [("M", None), ("W", ["channel"])])
+@pytest.mark.parametrize(
+    ("period", "by"), [("M", None), ("W", ["channel"]), ("D", None), ("Q", ["channel"])]
+)
 def test_compute_kpis_in_postgres_equals_pandas(pg_session, events, period, by):
     table = pg_session.table("events")
     report = compute_kpis(table, period=period, by=by)
     reference = compute_kpis(events, period=period, by=by)
-    assert len(reference.rows) > 20  # two years of months / weeks: a real comparison
+    assert len(reference.rows) > 20  # two years of days / weeks / months / quarters x channels
     same_report(report, reference)
     frame = report.to_frame()
     assert isinstance(frame, sqlframe_postgres.PostgresDataFrame)  # the input's kind ...
