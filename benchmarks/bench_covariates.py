@@ -32,6 +32,7 @@ from _harness import Result
 HERE = Path(__file__).resolve().parent
 PYMC_PYTHON = os.environ.get("PYMC_PYTHON", "/work/venvs/pymc/bin/python")
 
+PURCHASE, DROPOUT = ["p_spend"], ["d_channel"]
 BGNBD = {"r": 0.25, "alpha": 4.5, "a": 0.8, "b": 2.5, "p": 0.4, "da": 0.5, "db": -0.3}
 PARETO = {"r": 0.55, "alpha": 10.6, "s": 0.6, "beta": 11.7, "p": 0.4, "d": 0.5}
 
@@ -69,23 +70,38 @@ def simulate(model: str, n: int, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def ours(model: str, frame: pd.DataFrame) -> tuple[float, float, object]:
-    """Fit time (s), peak traced memory (MiB) and the fitted model."""
+def ours(model: str, frame: pd.DataFrame) -> tuple[float, float, object, list[int]]:
+    """Fit time (s), peak traced memory (MiB), the fitted model and its likelihood calls.
+
+    The calls are the rows each likelihood evaluation covered (evaluations on a
+    sample for the starting point have fewer rows than the data)."""
     from retention_kpis.clv import (  # noqa: PLC0415 - after sys.path setup
         BetaGeoCovariateModel,
         ParetoNBDCovariateModel,
     )
+    from retention_kpis.clv._bgnbd_covariates import BetaGeoRows  # noqa: PLC0415
+    from retention_kpis.clv._pareto_covariates import ParetoRows  # noqa: PLC0415
 
     model_type = BetaGeoCovariateModel if model == "bgnbd" else ParetoNBDCovariateModel
+    rows_type = BetaGeoRows if model == "bgnbd" else ParetoRows
+    counted = rows_type.__call__
+    calls: list[int] = []
+
+    def counting(self: object, theta: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
+        calls.append(len(theta[1]))
+        return counted(self, theta)  # type: ignore[arg-type]
+
+    rows_type.__call__ = counting  # type: ignore[method-assign]
     tracemalloc.start()
     start = time.perf_counter()
-    fitted = model_type().fit(
-        frame, purchase_covariates=["p_spend"], dropout_covariates=["d_channel"]
-    )
-    seconds = time.perf_counter() - start
+    try:
+        fitted = model_type().fit(frame, purchase_covariates=PURCHASE, dropout_covariates=DROPOUT)
+    finally:
+        seconds = time.perf_counter() - start
+        rows_type.__call__ = counted  # type: ignore[method-assign]
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return seconds, peak / 2**20, fitted
+    return seconds, peak / 2**20, fitted, calls
 
 
 def pymc(model: str, frame: pd.DataFrame) -> dict | None:
@@ -120,15 +136,19 @@ def run(quick: bool, sizes: dict[str, tuple[int, int]] | None = None) -> list[Re
     results: list[Result] = []
     for model, (n, pymc_n) in chosen.items():
         frame = simulate(model, n)
-        seconds, memory, fitted = ours(model, frame)
+        seconds, memory, fitted, calls = ours(model, frame)
         extra: dict[str, object] = {
             "peak_memory_mib": round(memory, 1),
             "log_likelihood": fitted.log_likelihood,  # type: ignore[attr-defined]
+            "evaluations": len(calls),
+            "full_data_evaluations": sum(rows == max(calls) for rows in calls),
         }
         reference_s = None
         if pymc_n:
             small = frame.iloc[:pymc_n]
-            small_s, _, small_fit = ours(model, small) if pymc_n != n else (seconds, 0, fitted)
+            small_s, _, small_fit, _ = (
+                ours(model, small) if pymc_n != n else (seconds, 0, fitted, calls)
+            )
             theirs = pymc(model, small)
             if theirs is not None:
                 reference_s = theirs["seconds"] * (n / pymc_n)
@@ -136,6 +156,10 @@ def run(quick: bool, sizes: dict[str, tuple[int, int]] | None = None) -> list[Re
                 extra.update(
                     pymc_n=pymc_n,
                     pymc_seconds=round(theirs["seconds"], 2),
+                    pymc_optimiser_seconds=round(theirs["optimiser_seconds"], 2),
+                    pymc_compile_and_setup_seconds=round(theirs["compile_and_setup_seconds"], 2),
+                    pymc_evaluations=theirs["evaluations"],
+                    ratio_without_pymc_compile=round(theirs["optimiser_seconds"] / small_s, 1),
                     pymc_peak_rss_mib=round(theirs["peak_rss_mib"], 1),
                     ours_seconds_at_pymc_n=round(small_s, 3),
                     ratio_at_pymc_n=round(theirs["seconds"] / small_s, 1),

@@ -16,6 +16,12 @@ the "dropped out after the last purchase" term) the gradient is that of
 :class:`~retention_kpis.clv._beta_geo_math.BetaGeoLikelihood`, per row. The beta and
 digamma terms depend on ``(x, a_i, b_i)`` only: they are computed once per distinct pair
 of ``x`` and dropout-covariate row (a binary covariate gives two values per ``x``).
+
+The per-row Hessian in ``(log r, log alpha_i, log a_i, log b_i)`` is analytic too: with
+``v_i = w_i (1 - w_i)`` and ``d'`` the log-space gradient of ``d_i``
+(``r g, alpha_i (r+x)(1/(alpha_i+T) - 1/(alpha_i+t_x)), 1, -b_i/(b_i+x-1)``, ``g`` the
+log ratio above), it is the Hessian of the terms outside the softplus, plus ``w_i`` times
+that of ``d_i`` (nonzero only in ``log alpha`` and ``log b``), plus ``v_i d' d'^T``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ import numpy.typing as npt
 
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._beta_geo_math import expected_count
+
+Hessian = list[list[FloatArray | None]]
+"""Per-row Hessian entries ``[j][k]`` (``j <= k``), ``None`` below the diagonal."""
 
 _CHUNK = 1 << 15
 """Rows per chunk: the per-row temporaries stay in cache."""
@@ -65,13 +74,27 @@ class BetaGeoRows:
 
     def __call__(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]:
         """Return the weighted log-likelihood and the per-row log-space gradients."""
-        from scipy.special import betaln, digamma, gammaln  # noqa: PLC0415 - lazy scipy
+        total, grads, _ = self.evaluate(theta, hessian=False)
+        return total, grads
+
+    def with_hessian(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray], Hessian]:
+        """Also return the weighted per-row log-space Hessian (entries ``[j][k]``, ``j <= k``)."""
+        return self.evaluate(theta, hessian=True)
+
+    def evaluate(
+        self, theta: list[FloatArray], *, hessian: bool
+    ) -> tuple[float, list[FloatArray], Hessian]:
+        """Log-likelihood, per-row gradients and (with ``hessian``) per-row Hessian entries."""
+        from scipy.special import betaln, digamma, gammaln, polygamma  # noqa: PLC0415 - lazy
 
         r = float(theta[0][0])
         alpha, a_rows, b_rows = theta[1], theta[2], theta[3]
         xu = self.x_unique
         # per distinct x, then per (x, dropout group) pair; gathered once per chunk of rows
-        per_x = np.stack([gammaln(r + xu) - gammaln(r), digamma(r + xu) - digamma(r)])
+        per_x_terms = [gammaln(r + xu) - gammaln(r), digamma(r + xu) - digamma(r)]
+        if hessian:
+            per_x_terms.append(r * r * (polygamma(1, r + xu) - polygamma(1, r)))
+        per_x = np.stack(per_x_terms)
         px = self.pair_x
         a = a_rows[self.pair_row] if len(a_rows) > 1 else np.full(len(px), a_rows[0])
         b = b_rows[self.pair_row] if len(b_rows) > 1 else np.full(len(px), b_rows[0])
@@ -80,37 +103,51 @@ class BetaGeoRows:
         alive_p = betaln(a, b + px)
         psi_ab = digamma(a + b)
         psi_abx = digamma(a + b + px)
-        per_pair = np.stack(
-            [
-                alive_p - betaln(a, b),
-                np.where(drop_ok, betaln(a + 1.0, b_drop) - alive_p, 0.0),
-                a * (psi_ab - psi_abx),
-                b * (psi_ab - digamma(b) + digamma(b + px) - psi_abx),
-                np.where(drop_ok, b / b_drop, 0.0),
-            ]
-        )
+        pair_terms = [
+            alive_p - betaln(a, b),
+            np.where(drop_ok, betaln(a + 1.0, b_drop) - alive_p, 0.0),
+            a * (psi_ab - psi_abx),
+            b * (psi_ab - digamma(b) + digamma(b + px) - psi_abx),
+            np.where(drop_ok, b / b_drop, 0.0),
+        ]
+        if hessian:
+            tri_ab = polygamma(1, a + b) - polygamma(1, a + b + px)
+            tri_b = polygamma(1, b + px) - polygamma(1, b) + tri_ab
+            pair_terms += [a * a * tri_ab, a * b * tri_ab, b * b * tri_b]
+        per_pair = np.stack(pair_terms)
         n, n0 = len(self.x), self.n_stay
         grads = [np.empty(n) for _ in range(4)]
+        hess: Hessian = [[np.empty(n) if j <= k else None for k in range(4)] for j in range(4)]
+        if not hessian:
+            hess = [[None] * 4 for _ in range(4)]
         total = 0.0
         for start in range(0, n0, _CHUNK):
             part = slice(start, min(start + _CHUNK, n0))
-            total += self._stay_chunk(part, r, alpha, grads)
+            total += self._stay_chunk(part, r, alpha, grads, hess)
         for start in range(n0, n, _CHUNK):
             part = slice(start, start + _CHUNK)
-            total += self._chunk(part, r, alpha, per_x, per_pair, grads)
-        return total, grads
+            total += self._chunk(part, r, alpha, per_x, per_pair, grads, hess)
+        return total, grads, hess
 
-    def _stay_chunk(
-        self, part: slice, r: float, alpha: FloatArray, grads: list[FloatArray]
+    def _stay_chunk(  # noqa: PLR0917 - one chunk of rows and the outputs
+        self, part: slice, r: float, alpha: FloatArray, grads: list[FloatArray], hess: Hessian
     ) -> float:
         """Rows with ``x = 0``: ``r log(alpha / (alpha + T))``."""
         w, T = self.w[part], self.T[part]
         al = alpha[part] if len(alpha) > 1 else alpha[0]
         log_ratio = np.log(al) - np.log(al + T)
-        grads[0][part] = w * r * log_ratio
-        grads[1][part] = w * (r * T / (al + T))
+        g_r = w * r * log_ratio
+        g_alpha = w * (r * T / (al + T))
+        grads[0][part] = g_r
+        grads[1][part] = g_alpha
         grads[2][part] = 0.0
         grads[3][part] = 0.0
+        if hess[0][0] is not None:
+            _put(hess, part, (0, 0), g_r)
+            _put(hess, part, (0, 1), g_alpha)
+            _put(hess, part, (1, 1), -g_alpha * al / (al + T))
+            for j, k in ((0, 2), (0, 3), (1, 2), (1, 3), (2, 2), (2, 3), (3, 3)):
+                _put(hess, part, (j, k), 0.0)
         return r * float(np.einsum("i,i->", w, log_ratio))
 
     def _chunk(  # noqa: PLR0917 - one chunk of rows and the shared per-x / per-pair terms
@@ -121,12 +158,13 @@ class BetaGeoRows:
         per_x: FloatArray,
         per_pair: FloatArray,
         grads: list[FloatArray],
+        hess: Hessian,
     ) -> float:
         x, w, T, t_x = self.x[part], self.w[part], self.T[part], self.t_x[part]
         al = alpha[part] if len(alpha) > 1 else alpha[0]
         x_index, pair = self.x_index[part], self.pair[part]
-        lg, dg = (values.take(x_index) for values in per_x)
-        base, shift, da, db, b_over = (values.take(pair) for values in per_pair)
+        lg, dg = (values.take(x_index) for values in per_x[:2])
+        base, shift, da, db, b_over = (values.take(pair) for values in per_pair[:5])
         can_drop = self.can_drop[part]
         log_at = np.log(al + T)
         gap = log_at - np.log(al + t_x)
@@ -138,12 +176,43 @@ class BetaGeoRows:
         log_alpha = np.log(al)
         rows = lg + r * log_alpha + base - rx * log_at + softplus
         total = float(np.einsum("i,i->", w, rows))  # numpy's loop: no BLAS threads
-        grads[0][part] = w * r * (dg + log_alpha - log_at + w_drop * gap)
+        g_r = r * (dg + log_alpha - log_at + w_drop * gap)
         shrink = (1.0 - w_drop) / (al + T) + w_drop / (al + t_x)
-        grads[1][part] = w * (r - al * rx * shrink)
-        grads[2][part] = w * (da + w_drop)
-        grads[3][part] = w * (db - w_drop * b_over)
+        g_alpha = r - al * rx * shrink
+        g_a, g_b = da + w_drop, db - w_drop * b_over
+        grads[0][part] = w * g_r
+        grads[1][part] = w * g_alpha
+        grads[2][part] = w * g_a
+        grads[3][part] = w * g_b
+        if hess[0][0] is not None:
+            trigamma_r = per_x[2].take(x_index)
+            h_aa, h_ab, h_bb = (values.take(pair) for values in per_pair[5:])
+            v = w * w_drop * (1.0 - w_drop)  # weighted: the softplus' curvature
+            inv_t, inv_tx = 1.0 / (al + T), 1.0 / (al + t_x)
+            d_r = r * gap  # the log-space gradient of d
+            d_alpha = al * rx * (inv_t - inv_tx)
+            v_r, v_alpha = v * d_r, v * d_alpha
+            vb = v * b_over
+            _put(hess, part, (0, 0), w * (g_r + trigamma_r) + v_r * d_r)
+            _put(hess, part, (0, 1), w * r * (T * inv_t + w_drop * d_alpha / rx) + v_r * d_alpha)
+            _put(hess, part, (0, 2), v_r)
+            _put(hess, part, (0, 3), -vb * d_r)
+            curvature = (1.0 - w_drop) * inv_t * inv_t + w_drop * inv_tx * inv_tx
+            _put(hess, part, (1, 1), w * (al * rx * (al * curvature - shrink)) + v_alpha * d_alpha)
+            _put(hess, part, (1, 2), v_alpha)
+            _put(hess, part, (1, 3), -vb * d_alpha)
+            _put(hess, part, (2, 2), w * (da + h_aa) + v)
+            _put(hess, part, (2, 3), w * h_ab - vb)
+            bend = w * (db + h_bb - w_drop * b_over * (1.0 - b_over)) + vb * b_over
+            _put(hess, part, (3, 3), bend)
         return total
+
+
+def _put(hess: Hessian, part: slice, entry: tuple[int, int], values: FloatArray | float) -> None:
+    """Write one chunk of the per-row Hessian entry ``entry``."""
+    target = hess[entry[0]][entry[1]]
+    if target is not None:
+        target[part] = values
 
 
 def probability_alive(
