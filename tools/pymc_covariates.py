@@ -80,10 +80,9 @@ def fit(
     optimum (the log-likelihood ~1e-4 below it). The benchmark keeps the defaults.
     """
     import pymc as pm  # noqa: PLC0415 - only in the pymc venv
+    from pymc.tuning import starting  # noqa: PLC0415 - only in the pymc venv
     from pymc_marketing.clv import BetaGeoModel, ParetoNBDModel  # noqa: PLC0415
     from pymc_marketing.clv.distributions import BetaGeoNBD, ParetoNBD  # noqa: PLC0415
-
-    import pymc.tuning.starting as starting  # noqa: PLC0415 - only in the pymc venv
 
     model_type = BetaGeoModel if model_name == "bgnbd" else ParetoNBDModel
     model = model_type(data=frame, model_config=_flat(model_name, purchase, dropout))

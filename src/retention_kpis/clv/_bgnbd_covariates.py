@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._beta_geo_math import expected_count
+from retention_kpis.clv._covariates import dense_codes
 
 Hessian = list[list[FloatArray | None]]
 """Per-row Hessian entries ``[j][k]`` (``j <= k``), ``None`` below the diagonal."""
@@ -57,11 +58,11 @@ class BetaGeoRows:
         group: npt.NDArray[np.intp],
     ) -> None:
         self.x, self.t_x, self.T, self.w = x, t_x, T, weights
-        self.x_unique, x_index = np.unique(x, return_inverse=True)
-        x_index = x_index.ravel()
+        x_first, x_index = dense_codes(x.astype(np.int64))  # whole numbers, checked
+        self.x_unique = x[x_first]
         code = x_index.astype(np.int64) * (int(group.max(initial=0)) + 1) + group
-        _, first, pair = np.unique(code, return_index=True, return_inverse=True)
-        self.pair = pair.ravel()
+        first, pair = dense_codes(code)
+        self.pair = pair
         self.pair_row = first  # a row of each pair, to read its a, b
         self.pair_x = x[first]
         self.x_index = x_index
@@ -69,8 +70,9 @@ class BetaGeoRows:
         # Rows without repeat purchases first (the caller sorts them so) take a short path:
         # they contribute r log(alpha / (alpha + T)) and nothing to the a, b gradients.
         buyers = np.flatnonzero(self.can_drop)
-        first = int(buyers[0]) if len(buyers) else len(x)
-        self.n_stay = first if not self.can_drop[first:].size or self.can_drop[first:].all() else 0
+        head = int(buyers[0]) if len(buyers) else len(x)
+        self.n_stay = head if not self.can_drop[head:].size or self.can_drop[head:].all() else 0
+        self._buffers: Hessian | None = None
 
     def __call__(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]:
         """Return the weighted log-likelihood and the per-row log-space gradients."""
@@ -78,7 +80,10 @@ class BetaGeoRows:
         return total, grads
 
     def with_hessian(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray], Hessian]:
-        """Also return the weighted per-row log-space Hessian (entries ``[j][k]``, ``j <= k``)."""
+        """Also return the weighted per-row log-space Hessian (entries ``[j][k]``, ``j <= k``).
+
+        The Hessian's arrays are reused by the next call of this method.
+        """
         return self.evaluate(theta, hessian=True)
 
     def evaluate(
@@ -117,9 +122,15 @@ class BetaGeoRows:
         per_pair = np.stack(pair_terms)
         n, n0 = len(self.x), self.n_stay
         grads = [np.empty(n) for _ in range(4)]
-        hess: Hessian = [[np.empty(n) if j <= k else None for k in range(4)] for j in range(4)]
-        if not hessian:
-            hess = [[None] * 4 for _ in range(4)]
+        hess: Hessian = [[None] * 4 for _ in range(4)]
+        if hessian:
+            # one set of buffers, written again by every call: the caller contracts the
+            # entries before the next evaluation (fresh arrays cost a page fault per page)
+            if self._buffers is None:
+                self._buffers = [
+                    [np.empty(n) if j <= k else None for k in range(4)] for j in range(4)
+                ]
+            hess = self._buffers
         total = 0.0
         for start in range(0, n0, _CHUNK):
             part = slice(start, min(start + _CHUNK, n0))
@@ -129,7 +140,7 @@ class BetaGeoRows:
             total += self._chunk(part, r, alpha, per_x, per_pair, grads, hess)
         return total, grads, hess
 
-    def _stay_chunk(  # noqa: PLR0917 - one chunk of rows and the outputs
+    def _stay_chunk(
         self, part: slice, r: float, alpha: FloatArray, grads: list[FloatArray], hess: Hessian
     ) -> float:
         """Rows with ``x = 0``: ``r log(alpha / (alpha + T))``."""

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 
 from retention_kpis._core.text import count_rows
 from retention_kpis.clv._base import FloatArray, check_identified
@@ -44,14 +45,19 @@ __all__ = [
     "RowHessian",
     "RowLikelihood",
     "check_names",
+    "dense_codes",
+    "few_duplicates",
     "fit_blocks",
     "read_covariates",
     "read_summary",
+    "row_groups",
     "summary_table",
 ]
 
 RowLikelihood = Callable[[list[FloatArray]], tuple[float, list[FloatArray]]]
 """Per-row parameters in, (total log-likelihood, per-row weighted log-space gradients) out."""
+
+IndexArray = npt.NDArray[np.intp]
 
 RowHessian = list[list[FloatArray | None]]
 """Weighted per-row log-space Hessian entries ``[j][k]`` (``j <= k``; ``None`` = zero)."""
@@ -292,17 +298,18 @@ def fit_blocks(
     hessian_at = _hessian_function(likelihood, blocks, standard, k0)
     result: object = "BHHH steps"
     converged = False
-    newton_hessian: FloatArray | None = None
+    hessian: FloatArray | None = None
+    newton: tuple[FloatArray, float, FloatArray, FloatArray | None, bool] | None = None
     if isinstance(likelihood, HessianLikelihood):
-        u0, newton_hessian, converged = _newton(hessian_at, u0, total_weight)
-        result = "Newton steps"
-    if converged and newton_hessian is not None and np.all(np.abs(u0[:k0]) < 30.0):
-        u, hessian = u0, newton_hessian
+        newton = _newton(hessian_at, u0, total_weight)
+        u0, converged, result = newton[0], newton[4], "Newton steps"
+    if newton is not None and converged and np.all(np.abs(u0[:k0]) < 30.0):
+        u, value, gradient, hessian = newton[0], newton[1], newton[2], newton[3]
     elif weights is not None:
         outer: list[FloatArray] = [weights]
         with_outer = _objective(likelihood, blocks, standard, k0, outer)
         u0, converged = _bhhh(with_outer, outer, u0, total_weight)
-    if newton_hessian is None or not converged:
+    if newton is None or not converged or hessian is None:
         if converged and np.all(np.abs(u0[:k0]) < 30.0):
             u = u0  # the Newton steps below finish from here
         else:
@@ -317,8 +324,8 @@ def fit_blocks(
             )
             result, u = lbfgs, np.asarray(lbfgs.x, dtype=np.float64)
         u, hessian = _newton_polish(hessian_at, scaled, u, total_weight)
-    value, _ = objective(u)
-    _check_converged(name, result, value, scaled(u)[1], u[:k0])
+        value, gradient = objective(u)
+    _check_converged(name, result, value, gradient / total_weight, u[:k0])
     check_identified(name, hessian, total_weight)
     jac = _linear_map(blocks, k0, centers, scales)
     reported = jac @ u
@@ -454,7 +461,7 @@ def _standardised_start(  # noqa: PLR0917 - the start and the standardisation
     coefficients: FloatArray,
 ) -> FloatArray:
     """``(u, c)`` from reported ``(log theta_0, gamma)``: the inverse of :func:`_linear_map`."""
-    u = u0.copy()
+    u: FloatArray = u0.copy()
     start = 0
     for block, center, scale in zip(blocks, centers, scales, strict=True):
         gamma = np.asarray(coefficients[start : start + len(center)], dtype=np.float64)
@@ -495,18 +502,6 @@ def _hessian_function(
         with np.errstate(over="ignore"):
             return [np.exp(values) for values in log_theta]
 
-    def differences(theta: list[FloatArray], h: float = 1e-5) -> RowHessian:
-        columns = []
-        for j in range(k0):
-            up, down = list(theta), list(theta)
-            up[j], down[j] = theta[j] * math.exp(h), theta[j] * math.exp(-h)
-            rows_up, rows_down = likelihood(up)[1], likelihood(down)[1]
-            columns.append([(rows_up[k] - rows_down[k]) / (2.0 * h) for k in range(k0)])
-        return [
-            [(columns[j][k] + columns[k][j]) / 2.0 if j <= k else None for k in range(k0)]
-            for j in range(k0)
-        ]
-
     def hessian_at(u: FloatArray) -> tuple[float, FloatArray, FloatArray]:
         if isinstance(likelihood, HessianLikelihood):
             theta = theta_at(u)
@@ -519,16 +514,31 @@ def _hessian_function(
             value, grad = objective(u)
             if not math.isfinite(value):
                 return value, grad, np.eye(len(u))
-            row_hessian = differences(theta_at(u))
+            row_hessian = _differences(likelihood, theta_at(u))
         return value, grad, -_contract(row_hessian, coordinates)
 
     return hessian_at
 
 
+def _differences(likelihood: RowLikelihood, theta: list[FloatArray], h: float = 1e-5) -> RowHessian:
+    """Per-row Hessian by central differences of the per-row gradients, symmetrised."""
+    k0 = len(theta)
+    columns = []
+    for j in range(k0):
+        up, down = list(theta), list(theta)
+        up[j], down[j] = theta[j] * math.exp(h), theta[j] * math.exp(-h)
+        rows_up, rows_down = likelihood(up)[1], likelihood(down)[1]
+        columns.append([(rows_up[k] - rows_down[k]) / (2.0 * h) for k in range(k0)])
+    return [
+        [(columns[j][k] + columns[k][j]) / 2.0 if j <= k else None for k in range(k0)]
+        for j in range(k0)
+    ]
+
+
 def _gradient(
     rows: list[FloatArray], blocks: Sequence[Block], standard: list[list[FloatArray]], k0: int
 ) -> FloatArray:
-    """The total gradient in ``(log theta_0, c)`` from the per-row log-space gradients."""
+    """Return the total gradient in ``(log theta_0, c)`` from the per-row log-space gradients."""
     grad = [float(np.einsum("i->", rows[j])) for j in range(k0)]
     for b, block in enumerate(blocks):
         grad.extend(
@@ -551,12 +561,13 @@ def _contract(
             entry = row_hessian[min(tp, tq)][max(tp, tq)]
             if entry is None:
                 continue
-            if mp is None and mq is None:
+            multipliers = [m for m in (mp, mq) if m is not None]
+            if not multipliers:
                 total = float(np.einsum("i->", entry))
-            elif mp is None or mq is None:
-                total = float(np.einsum("i,i->", entry, mq if mp is None else mp))
+            elif len(multipliers) == 1:
+                total = float(np.einsum("i,i->", entry, multipliers[0]))
             else:
-                total = float(np.einsum("i,i->", entry * mp, mq))
+                total = float(np.einsum("i,i->", entry * multipliers[0], multipliers[1]))
             out[p, q] = out[q, p] = total
     return out
 
@@ -565,25 +576,37 @@ def _newton(
     hessian_at: Callable[[FloatArray], tuple[float, FloatArray, FloatArray]],
     u: FloatArray,
     total_weight: float,
-) -> tuple[FloatArray, FloatArray | None, bool]:
+) -> tuple[FloatArray, float, FloatArray, FloatArray | None, bool]:
     """Newton steps with step halving from ``u``, the Hessian evaluated at every point.
 
-    Returns the last point, the Hessian there and whether the gradient per customer
-    reached 1e-10 (or stopped changing below 1e-8). ``False`` as soon as the Hessian
-    of the negative log-likelihood is not positive definite (far from the optimum):
-    the caller then takes the slower, safer path.
+    Returns the last point, the value, gradient and Hessian there and whether the
+    gradient per customer reached 1e-10 (or stopped changing below 1e-8). Where the
+    Hessian of the negative log-likelihood is not positive definite (far from the
+    optimum, weakly identified coefficients), its eigenvalues are replaced by their
+    absolute values (at least 1e-8 of the largest), which keeps the step a descent
+    direction, and no step moves a coordinate by more than 2 (standardised
+    covariates, log base parameters). ``False`` when no step lowers the value: the
+    caller then takes the slower path.
     """
     value, grad, hessian = hessian_at(u)
     for _ in range(100):
         if not math.isfinite(value):
-            return u, None, False
+            return u, value, grad, None, False
         if float(np.max(np.abs(grad))) < 1e-10 * total_weight:
-            return u, hessian, True
+            return u, value, grad, hessian, True
         try:
             factor = np.linalg.cholesky(hessian)
+            step = np.linalg.solve(factor.T, np.linalg.solve(factor, grad))
         except np.linalg.LinAlgError:
-            return u, None, False
-        step = np.linalg.solve(factor.T, np.linalg.solve(factor, grad))
+            eigenvalues, vectors = np.linalg.eigh(hessian)
+            size = np.abs(eigenvalues)
+            size = np.maximum(size, 1e-8 * float(size.max(initial=0.0)) + 1e-300)
+            step = vectors @ ((vectors.T @ grad) / size)
+        longest = float(np.max(np.abs(step)))
+        if not math.isfinite(longest):
+            return u, value, grad, None, False
+        if longest > 2.0:
+            step = step * (2.0 / longest)
         for _half in range(30):
             trial = u - step
             trial_value, trial_grad, trial_hessian = hessian_at(trial)
@@ -595,7 +618,63 @@ def _newton(
         if np.array_equal(trial, u):
             break
         u, value, grad, hessian = trial, trial_value, trial_grad, trial_hessian
-    return u, hessian, float(np.max(np.abs(grad))) < 1e-8 * total_weight
+    return u, value, grad, hessian, float(np.max(np.abs(grad))) < 1e-8 * total_weight
+
+
+def dense_codes(code: npt.NDArray[np.int64]) -> tuple[IndexArray, IndexArray]:
+    """``(first, inverse)`` of non-negative integer codes: a row of each value, and labels.
+
+    Labels follow the order of the values (as :func:`numpy.unique`); a counting pass
+    when the codes are below ``4 n``, :func:`numpy.unique` otherwise.
+    """
+    n = len(code)
+    if n and int(code.max()) < 4 * n + 64:
+        present = np.bincount(code) > 0
+        label = np.cumsum(present) - 1
+        inverse = label[code]
+        first = np.empty(int(present.sum()), dtype=np.intp)
+        first[inverse[::-1]] = np.arange(n - 1, -1, -1)
+        return first, inverse.astype(np.intp)
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return first.astype(np.intp), inverse.ravel().astype(np.intp)
+
+
+def row_groups(matrix: FloatArray) -> IndexArray:
+    """Label each row of ``matrix`` by its distinct values (equal rows, equal labels).
+
+    Column by column (sorted distinct values and :func:`numpy.searchsorted`), codes
+    combined in mixed radix: far cheaper than ``np.unique(axis=0)`` on many rows.
+    """
+    code = np.zeros(len(matrix), dtype=np.int64)
+    for j in range(matrix.shape[1]):
+        column = matrix[:, j] + 0.0  # -0.0 -> 0.0
+        values = np.unique(column)
+        if (int(code.max(initial=0)) + 1) * len(values) >= 2**62:  # pragma: no cover - huge
+            _, inverse = np.unique(matrix, axis=0, return_inverse=True)
+            return inverse.ravel().astype(np.intp)
+        code = code * len(values) + np.searchsorted(values, column)
+    return dense_codes(code)[1]
+
+
+def few_duplicates(columns: Sequence[FloatArray], sample: int = 20_000) -> bool:
+    """Whether collapsing equal rows would hardly shrink the data (then it is skipped).
+
+    Birthday count on a fixed random sample of ``m`` rows: with ``D`` distinct rows
+    among ``n``, about ``m^2 / (2 D)`` pairs of sampled rows are equal. Fewer than
+    that for ``D = 0.7 n`` means collapsing saves under ~30 % of the rows, less than
+    the sort costs. Uneven frequencies only raise the count (then the rows are
+    collapsed, which is exact either way: only the speed depends on it).
+    """
+    n = len(columns[0])
+    if n <= 4 * sample:
+        return False
+    rows = np.sort(np.random.default_rng(0).choice(n, sample, replace=False))
+    key = (columns[0][rows] + 0.0).view(np.uint64).copy()
+    for column in columns[1:]:
+        key = (key * np.uint64(0x9E3779B97F4A7C15)) ^ (column[rows] + 0.0).view(np.uint64)
+    _, counts = np.unique(key, return_counts=True)
+    pairs = float(np.sum(counts * (counts - 1) / 2.0))
+    return pairs < sample * (sample - 1) / (2.0 * 0.7 * n)
 
 
 def per_row_parameters(

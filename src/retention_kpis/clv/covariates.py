@@ -68,10 +68,12 @@ from retention_kpis.clv._covariates import (
     CovariateFit,
     RowLikelihood,
     check_names,
+    few_duplicates,
     fit_blocks,
     per_row_parameters,
     read_covariates,
     read_summary,
+    row_groups,
     summary_table,
 )
 from retention_kpis.clv._gamma_gamma_covariates import GammaGammaRows
@@ -634,6 +636,8 @@ class _TransactionCovariateModel(_CovariateModel):
     _roles = ("purchase", "dropout")
     _quantities = ("probability_alive", "expected_purchases", "expected_purchases_new_customer")
     _plain_type: ClassVar[type[BetaGeoModel | ParetoNBDModel]]
+    _sample_rows: ClassVar[int] = 50_000
+    """Customers of the sample whose fit is the starting point (above twice as many)."""
 
     def fit(
         self,
@@ -689,16 +693,25 @@ class _TransactionCovariateModel(_CovariateModel):
             self._store_plain(plain.fit(x, t_x, age))
             return self
         self._make_blocks(columns, name)  # checks the covariates of every customer
-        _start_fit(plain, x, t_x, age)
+        warm = self._sample_fit(columns, n, purchase, dropout)
+        if warm is None:
+            _start_fit(plain, x, t_x, age)
+            start, start_coefficients = np.log(plain.params.as_array()), None
+        else:
+            k0 = len(self._base_names)
+            start, start_coefficients = np.log(warm[:k0]), warm[k0:]
         covariate_names = [*dict.fromkeys([*purchase, *dropout])]
-        merged, weights = collapse_rows([x, t_x, age, *(columns[c] for c in covariate_names)], None)
+        rows = [x, t_x, age, *(columns[c] for c in covariate_names)]
+        if few_duplicates(rows):  # continuous covariates and times: nothing to merge
+            merged, weights = rows, np.ones(n)
+        else:
+            merged, weights = collapse_rows(rows, None)
         order = np.argsort(merged[0] > 0, kind="stable")  # customers without repeats first
         merged, weights = [column[order] for column in merged], weights[order]
         x_, t_x_, age_ = merged[:3]
         by_name = dict(zip(covariate_names, merged[3:], strict=True))
         blocks = self._make_blocks(by_name, name)
         likelihood = self._likelihood(x_, t_x_, age_, weights, blocks)
-        start = np.log(plain.params.as_array())
         self._fit = fit_blocks(
             type(self).__name__,
             self._base_names,
@@ -707,8 +720,35 @@ class _TransactionCovariateModel(_CovariateModel):
             start=start,
             total_weight=float(n),
             weights=weights,
+            start_coefficients=start_coefficients,
         )
         return self
+
+    def _sample_fit(
+        self,
+        columns: dict[str, FloatArray],
+        n: int,
+        purchase: tuple[str, ...],
+        dropout: tuple[str, ...],
+    ) -> FloatArray | None:
+        """Fit with covariates on every k-th customer (``_sample_rows`` of them).
+
+        Only where the full fit starts depends on it (a point close to the optimum,
+        so that a few Newton steps on all the customers finish); ``None`` below
+        ``2 * _sample_rows`` customers, or when the sample does not identify the model
+        (a covariate constant in it, no repeat purchases, ...).
+        """
+        step = n // self._sample_rows
+        if step < 2:
+            return None
+        sample = {name: values[::step] for name, values in columns.items()}
+        try:
+            fitted = type(self)().fit(
+                sample, purchase_covariates=purchase, dropout_covariates=dropout
+            )
+        except (ConvergenceError, InvalidInputError):
+            return None
+        return np.array(list(fitted.coefficients.values()))
 
     def _likelihood(
         self,
@@ -842,11 +882,7 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
         blocks: list[Block],
     ) -> RowLikelihood:
         dropout = [block.matrix for block in blocks if block.label == "dropout_a"]
-        if dropout:
-            _, group = np.unique(dropout[0], axis=0, return_inverse=True)
-            group = np.asarray(group, dtype=np.intp).ravel()
-        else:
-            group = np.zeros(len(x), dtype=np.intp)
+        group = row_groups(dropout[0]) if dropout else np.zeros(len(x), dtype=np.intp)
         return _bg.BetaGeoRows(x, t_x, T, weights, group)
 
     def _alive(
