@@ -2,15 +2,34 @@
 
 pymc-marketing is not installed in the benchmark venv: its fit runs in a subprocess of the
 interpreter named by ``PYMC_PYTHON`` (default ``/work/venvs/pymc/bin/python``), through
-``tools/pymc_covariates.py fit``, which times ``model.fit(method="map")`` alone (the model
-graph is built before the clock starts, so pytensor's compilation is in the timed call, as
-a user sees it; the data reading is not). Our time is that of ``fit`` on the same frame.
-Without that interpreter the pymc side is skipped (reported as such).
+``tools/pymc_covariates.py fit``, which times ``model.fit(method="map")`` (the model graph
+is built before the clock starts; the data reading is not timed) and, inside it, scipy's
+``minimize`` call alone: ``pymc_seconds`` includes pytensor's compilation of the
+log-density and its gradient (as a user sees it), ``pymc_optimiser_seconds`` does not.
+``pymc_evaluations`` counts its log-density evaluations (each also evaluates the gradient,
+a second compiled function). Without that interpreter the pymc side is skipped.
 
-Data: simulated customers over 52 weeks, one continuous purchase covariate (``p_spend`` ~
-N(0, 1)) and one binary dropout covariate (``d_channel``), CDNOW-like base parameters.
+Our time is that of ``fit`` on the same frame, after an untimed fit of 2,000 customers
+(which imports scipy's modules; pymc's imports are not timed either), without
+tracemalloc (the peak memory is measured in a second, traced fit). ``evaluations`` counts
+our likelihood evaluations (with or without the Hessian), ``full_data_evaluations``
+those over every row (the others are on the 50,000-customer sample that gives the start).
+
+Data (``simulate``), CDNOW-like base parameters, two shapes:
+
+* ``continuous`` (the default): 52 weeks of continuous time, one continuous purchase
+  covariate (``p_spend`` ~ N(0, 1), think standardised first-order value) and one binary
+  dropout covariate (``d_channel``). No two customers share a row: the worst case for us.
+* ``weekly``: what ``rfm_summary(..., freq="W")`` gives: recency and T in whole weeks,
+  customers acquired over the first 12 weeks (T from 40 to 52), and categorical covariates
+  only (``p_referred``, ``d_newsletter``, both 0/1; acquisition channel, opt-ins). Many
+  customers share a row, which we fit once with its count; pymc-marketing evaluates
+  every customer. Realistic for weekly summaries with categorical customer attributes;
+  a continuous covariate (spend) makes rows distinct again (the first shape).
+
 ``python benchmarks/bench_covariates.py [model n pymc_n ...]`` runs it alone (for example
-``bgnbd 1000000 1000000 pareto_nbd 100000 100000``, the default).
+``bgnbd 1000000 1000000 pareto_nbd 100000 100000``, the default; ``weekly:bgnbd`` for the
+second shape).
 """
 
 from __future__ import annotations
@@ -32,49 +51,57 @@ from _harness import Result
 HERE = Path(__file__).resolve().parent
 PYMC_PYTHON = os.environ.get("PYMC_PYTHON", "/work/venvs/pymc/bin/python")
 
-PURCHASE, DROPOUT = ["p_spend"], ["d_channel"]
+COVARIATES = {
+    "continuous": (["p_spend"], ["d_channel"]),
+    "weekly": (["p_referred"], ["d_newsletter"]),
+}
 BGNBD = {"r": 0.25, "alpha": 4.5, "a": 0.8, "b": 2.5, "p": 0.4, "da": 0.5, "db": -0.3}
 PARETO = {"r": 0.55, "alpha": 10.6, "s": 0.6, "beta": 11.7, "p": 0.4, "d": 0.5}
 
 
-def simulate(model: str, n: int, seed: int = 0) -> pd.DataFrame:
+def simulate(model: str, n: int, seed: int = 0, shape: str = "continuous") -> pd.DataFrame:
     """Histories with per-customer parameters (see tests/clv/test_covariates.py)."""
     rng = np.random.default_rng(seed)
-    spend = rng.normal(0.0, 1.0, n)
-    channel = rng.integers(0, 2, n).astype(float)
-    T = 52.0
+    weekly = shape == "weekly"
+    purchase = rng.integers(0, 2, n).astype(float) if weekly else rng.normal(0.0, 1.0, n)
+    dropout = rng.integers(0, 2, n).astype(float)
+    T = 52.0 - rng.integers(0, 13, n) if weekly else np.full(n, 52.0)
     if model == "bgnbd":
         c = BGNBD
-        rate = rng.gamma(c["r"], 1.0 / (c["alpha"] * np.exp(-c["p"] * spend)))
-        p = rng.beta(c["a"] * np.exp(c["da"] * channel), c["b"] * np.exp(c["db"] * channel))
+        rate = rng.gamma(c["r"], 1.0 / (c["alpha"] * np.exp(-c["p"] * purchase)))
+        p = rng.beta(c["a"] * np.exp(c["da"] * dropout), c["b"] * np.exp(c["db"] * dropout))
         bought = rng.poisson(rate * T)
         x = np.minimum(bought, rng.geometric(p))
         beta_b = np.maximum(bought - x + 1, 1)
         t_x = np.where(x > 0, T * rng.beta(np.maximum(x, 1), beta_b), 0.0)
     else:
         c = PARETO
-        rate = rng.gamma(c["r"], 1.0 / (c["alpha"] * np.exp(-c["p"] * spend)))
-        death = rng.gamma(c["s"], 1.0 / (c["beta"] * np.exp(-c["d"] * channel)))
+        rate = rng.gamma(c["r"], 1.0 / (c["alpha"] * np.exp(-c["p"] * purchase)))
+        death = rng.gamma(c["s"], 1.0 / (c["beta"] * np.exp(-c["d"] * dropout)))
         end = np.minimum(rng.exponential(1.0 / death), T)
         x = rng.poisson(rate * end)
         t_x = np.where(x > 0, end * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    if weekly:
+        t_x = np.floor(t_x)  # whole weeks since the first purchase
+    names = COVARIATES[shape]
     return pd.DataFrame(
         {
             "customer_id": np.arange(n),
             "frequency": x.astype(float),
             "recency": t_x,
-            "T": np.full(n, T),
-            "p_spend": spend,
-            "d_channel": channel,
+            "T": T,
+            names[0][0]: purchase,
+            names[1][0]: dropout,
         }
     )
 
 
-def ours(model: str, frame: pd.DataFrame) -> tuple[float, float, object, list[int]]:
+def ours(model: str, frame: pd.DataFrame, shape: str) -> tuple[float, float, object, list[int]]:
     """Fit time (s), peak traced memory (MiB), the fitted model and its likelihood calls.
 
-    The calls are the rows each likelihood evaluation covered (evaluations on a
-    sample for the starting point have fewer rows than the data)."""
+    The calls are the rows each likelihood evaluation covered (evaluations on the
+    sample that gives the start have fewer rows than the data).
+    """
     from retention_kpis.clv import (  # noqa: PLC0415 - after sys.path setup
         BetaGeoCovariateModel,
         ParetoNBDCovariateModel,
@@ -83,22 +110,25 @@ def ours(model: str, frame: pd.DataFrame) -> tuple[float, float, object, list[in
     from retention_kpis.clv._pareto_covariates import ParetoRows  # noqa: PLC0415
 
     model_type = BetaGeoCovariateModel if model == "bgnbd" else ParetoNBDCovariateModel
-    rows_type = BetaGeoRows if model == "bgnbd" else ParetoRows
-    counted = rows_type.__call__
+    purchase, dropout = COVARIATES[shape]
+    model_type().fit(frame.iloc[:2000], purchase_covariates=purchase, dropout_covariates=dropout)
+    rows_type, method = (BetaGeoRows, "evaluate") if model == "bgnbd" else (ParetoRows, "__call__")
+    counted = getattr(rows_type, method)
     calls: list[int] = []
 
-    def counting(self: object, theta: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
-        calls.append(len(theta[1]))
-        return counted(self, theta)  # type: ignore[arg-type]
+    def counting(self: object, *args: object, **kwargs: object) -> object:
+        calls.append(len(self.x))  # type: ignore[attr-defined]
+        return counted(self, *args, **kwargs)
 
-    rows_type.__call__ = counting  # type: ignore[method-assign]
-    tracemalloc.start()
+    setattr(rows_type, method, counting)
     start = time.perf_counter()
     try:
-        fitted = model_type().fit(frame, purchase_covariates=PURCHASE, dropout_covariates=DROPOUT)
+        fitted = model_type().fit(frame, purchase_covariates=purchase, dropout_covariates=dropout)
     finally:
         seconds = time.perf_counter() - start
-        rows_type.__call__ = counted  # type: ignore[method-assign]
+        setattr(rows_type, method, counted)
+    tracemalloc.start()
+    model_type().fit(frame, purchase_covariates=purchase, dropout_covariates=dropout)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return seconds, peak / 2**20, fitted, calls
@@ -123,31 +153,45 @@ def pymc(model: str, frame: pd.DataFrame) -> dict | None:
         return result
 
 
-SIZES = {"bgnbd": (1_000_000, 1_000_000), "pareto_nbd": (100_000, 100_000)}
-"""Customers fitted by us and by pymc-marketing. Pareto/NBD stays at 100,000: one fit of
-pymc-marketing took 3 minutes there on the shared 2-core machine (ours 2 minutes before the
-einsum change), so a million would take most of an hour."""
+SIZES = {
+    "bgnbd": (1_000_000, 1_000_000),
+    "weekly:bgnbd": (1_000_000, 1_000_000),
+    "pareto_nbd": (100_000, 100_000),
+    "weekly:pareto_nbd": (100_000, 100_000),
+}
+"""Customers fitted by us and by pymc-marketing. Pareto/NBD stays at 100,000: pymc-marketing
+spends about 0.2 s per 25,000 customers per evaluation there, so a million would take
+minutes per fit on the shared 2-core machine."""
 QUICK = {"bgnbd": (100_000, 100_000), "pareto_nbd": (20_000, 20_000)}
 
 
 def run(quick: bool, sizes: dict[str, tuple[int, int]] | None = None) -> list[Result]:
-    """One result per model: our fit and pymc-marketing's on the same simulated customers."""
+    """One result per model: our fit and pymc-marketing's on the same simulated customers.
+
+    Keys of ``sizes`` are ``model`` or ``shape:model`` (``weekly:bgnbd``).
+    """
     chosen = sizes or (QUICK if quick else SIZES)
     results: list[Result] = []
-    for model, (n, pymc_n) in chosen.items():
-        frame = simulate(model, n)
-        seconds, memory, fitted, calls = ours(model, frame)
+    for key, (n, pymc_n) in chosen.items():
+        shape, _, model = key.rpartition(":")
+        shape = shape or "continuous"
+        frame = simulate(model, n, shape=shape)
+        seconds, memory, fitted, calls = ours(model, frame, shape)
         extra: dict[str, object] = {
+            "data": shape,
+            "threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+            "load_average": round(os.getloadavg()[0], 2),
             "peak_memory_mib": round(memory, 1),
             "log_likelihood": fitted.log_likelihood,  # type: ignore[attr-defined]
             "evaluations": len(calls),
             "full_data_evaluations": sum(rows == max(calls) for rows in calls),
+            "rows_evaluated": max(calls),
         }
         reference_s = None
         if pymc_n:
             small = frame.iloc[:pymc_n]
             small_s, _, small_fit, _ = (
-                ours(model, small) if pymc_n != n else (seconds, 0, fitted, calls)
+                ours(model, small, shape) if pymc_n != n else (seconds, 0, fitted, calls)
             )
             theirs = pymc(model, small)
             if theirs is not None:
@@ -169,7 +213,7 @@ def run(quick: bool, sizes: dict[str, tuple[int, int]] | None = None) -> list[Re
                         abs(params[k] - v) / max(abs(v), 1e-12) for k, v in theirs["params"].items()
                     ),
                 )
-        label = f"{model} covariate fit, {n:,} customers"
+        label = f"{model} covariate fit, {n:,} customers, {shape} data"
         note = "" if reference_s is None or pymc_n == n else f" (pymc at {pymc_n:,}, scaled by n)"
         results.append(
             Result(label, seconds, reference_s, f"pymc-marketing MAP{note}", "50x", extra)

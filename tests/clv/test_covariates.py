@@ -27,7 +27,9 @@ from retention_kpis.clv import (
     ParetoNBDCovariateModel,
     ParetoNBDModel,
 )
+from retention_kpis.clv._base import collapse_rows, row_hash
 from retention_kpis.clv._bgnbd_covariates import BetaGeoRows
+from retention_kpis.clv._covariates import dense_codes, row_groups
 from retention_kpis.clv._gamma_gamma_covariates import GammaGammaRows
 from retention_kpis.clv._pareto_covariates import ParetoRows
 from retention_kpis.datasets import load_cdnow_summary
@@ -124,6 +126,67 @@ def test_bgnbd_rows_gradient_matches_finite_differences(buyers_last):
     _, grads = likelihood(theta)
     for j in range(4):
         assert grads[j].sum() == pytest.approx(_numeric_gradient(likelihood, theta, j), rel=1e-6)
+
+
+@pytest.mark.parametrize("buyers_last", [False, True])
+def test_bgnbd_rows_hessian_matches_finite_differences_of_the_gradient(buyers_last):
+    """Each customer's log-space Hessian (analytic) against central differences of that
+    customer's analytic gradient (checked above against the likelihood itself)."""
+    rng, x, t_x, T, w = _rows(3)
+    group = rng.integers(0, 3, len(x))
+    if buyers_last:
+        order = np.argsort(x > 0, kind="stable")
+        x, t_x, T, w, group = x[order], t_x[order], T[order], w[order], group[order]
+    likelihood = BetaGeoRows(x, t_x, T, w, group)
+    theta = [
+        np.array([0.6]),
+        rng.uniform(3.0, 6.0, len(x)),
+        np.array([0.7, 1.1, 0.5])[group],
+        np.array([2.5, 1.7, 3.3])[group],
+    ]
+    _, _, hessian = likelihood.with_hessian(theta)
+    h = 1e-5
+    for j in range(4):
+        up, down = list(theta), list(theta)
+        up[j], down[j] = theta[j] * np.exp(h), theta[j] * np.exp(-h)
+        pairs = zip(likelihood(up)[1], likelihood(down)[1], strict=True)
+        difference = [(a - b) / (2 * h) for a, b in pairs]
+        for k in range(4):
+            analytic = hessian[min(j, k)][max(j, k)]
+            np.testing.assert_allclose(analytic, difference[k], rtol=1e-7, atol=1e-7)
+
+
+def test_collapse_rows_hash_keeps_small_whole_numbers_apart():
+    """Weekly summaries (whole numbers) and 0/1 covariates: every distinct row keeps its
+    own hash (a multiply-and-xor hash merged 25 % of these rows, sending every such fit
+    to np.unique(axis=0), seconds on a million customers); the merge equals np.unique's."""
+    grid = np.meshgrid(
+        np.arange(30.0), np.arange(53.0), np.arange(40.0, 53.0), [0.0, 1.0], [0.0, 1.0]
+    )
+    columns = [values.ravel() for values in grid]
+    assert len(np.unique(row_hash(columns))) == len(columns[0])
+    rng = np.random.default_rng(5)
+    rows = rng.integers(0, len(columns[0]), 20_000)
+    merged, weights = collapse_rows([column[rows] for column in columns], None)
+    unique, counts = np.unique(np.column_stack(columns)[rows], axis=0, return_counts=True)
+    order = np.lexsort(merged[::-1])
+    np.testing.assert_array_equal(np.column_stack(merged)[order], unique)
+    np.testing.assert_array_equal(weights[order], counts)
+
+
+def test_dense_codes_and_row_groups_label_like_numpy_unique():
+    rng = np.random.default_rng(6)
+    codes = rng.integers(0, 50, 1000)
+    first, inverse = dense_codes(codes)
+    _, expected_first, expected_inverse = np.unique(codes, return_index=True, return_inverse=True)
+    np.testing.assert_array_equal(inverse, expected_inverse)
+    np.testing.assert_array_equal(first, expected_first)
+    big = codes * 10**9  # above 4 n: numpy's own path
+    np.testing.assert_array_equal(dense_codes(big)[1], expected_inverse)
+    matrix = np.column_stack([rng.integers(0, 3, 1000), rng.normal(size=1000).round(1)])
+    groups = row_groups(matrix)
+    _, expected = np.unique(matrix, axis=0, return_inverse=True)
+    np.testing.assert_array_equal(groups, expected.ravel())
 
 
 def test_pareto_rows_gradient_matches_finite_differences():

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retention_kpis._core.text import count_rows
-from retention_kpis.clv._base import FloatArray, check_identified
+from retention_kpis.clv._base import FloatArray, check_identified, row_hash
 from retention_kpis.clv.value import _raw_columns
 from retention_kpis.exceptions import ConvergenceError, InvalidInputError
 
@@ -323,8 +323,7 @@ def fit_blocks(
                 options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9},
             )
             result, u = lbfgs, np.asarray(lbfgs.x, dtype=np.float64)
-        u, hessian = _newton_polish(hessian_at, scaled, u, total_weight)
-        value, gradient = objective(u)
+        u, value, gradient, hessian = _newton_polish(hessian_at, objective, u, total_weight)
     _check_converged(name, result, value, gradient / total_weight, u[:k0])
     check_identified(name, hessian, total_weight)
     jac = _linear_map(blocks, k0, centers, scales)
@@ -403,31 +402,30 @@ def _check_converged(
 
 def _newton_polish(
     hessian_at: Callable[[FloatArray], tuple[float, FloatArray, FloatArray]],
-    scaled: Callable[[FloatArray], tuple[float, FloatArray]],
+    objective: Callable[[FloatArray], tuple[float, FloatArray]],
     u: FloatArray,
     total_weight: float,
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, float, FloatArray, FloatArray]:
     """Newton steps from ``u`` (with step halving) until the gradient is at its noise level.
 
-    L-BFGS-B ends close to the optimum, so one Hessian serves every step and the
-    covariance; it is computed again only when the steps moved ``u`` by more than 1e-3
-    in some coordinate.
+    L-BFGS-B (or BHHH) ends close to the optimum, so one Hessian serves every step and
+    the covariance; it is computed again only when the steps moved ``u`` by more than
+    1e-3 in some coordinate. Returns the point, the value, gradient and Hessian there.
     """
-    hessian = hessian_at(u)[2]
+    value, grad, hessian = hessian_at(u)
     origin = u.copy()
     for _ in range(8):
-        value, grad = scaled(u)
-        if float(np.max(np.abs(grad))) < 1e-10:
+        if float(np.max(np.abs(grad))) < 1e-10 * total_weight:
             break
         try:
-            step = np.linalg.solve(hessian / total_weight, grad)
+            step = np.linalg.solve(hessian, grad)
         except np.linalg.LinAlgError:
             break
         if not np.all(np.isfinite(step)):
             break
         for _half in range(30):
             trial = u - step
-            trial_value, _ = scaled(trial)
+            trial_value, trial_grad = objective(trial)
             if math.isfinite(trial_value) and trial_value <= value + 1e-15 * abs(value):
                 break
             step = step / 2.0
@@ -435,10 +433,10 @@ def _newton_polish(
             break
         if np.array_equal(trial, u):
             break
-        u = trial
+        u, value, grad = trial, trial_value, trial_grad
     if float(np.max(np.abs(u - origin))) > 1e-3:
-        hessian = hessian_at(u)[2]
-    return u, hessian
+        value, grad, hessian = hessian_at(u)
+    return u, value, grad, hessian
 
 
 @runtime_checkable
@@ -669,10 +667,7 @@ def few_duplicates(columns: Sequence[FloatArray], sample: int = 20_000) -> bool:
     if n <= 4 * sample:
         return False
     rows = np.sort(np.random.default_rng(0).choice(n, sample, replace=False))
-    key = (columns[0][rows] + 0.0).view(np.uint64).copy()
-    for column in columns[1:]:
-        key = (key * np.uint64(0x9E3779B97F4A7C15)) ^ (column[rows] + 0.0).view(np.uint64)
-    _, counts = np.unique(key, return_counts=True)
+    _, counts = np.unique(row_hash([column[rows] + 0.0 for column in columns]), return_counts=True)
     pairs = float(np.sum(counts * (counts - 1) / 2.0))
     return pairs < sample * (sample - 1) / (2.0 * 0.7 * n)
 
