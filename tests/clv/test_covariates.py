@@ -130,8 +130,9 @@ def test_bgnbd_rows_gradient_matches_finite_differences(buyers_last):
 
 @pytest.mark.parametrize("buyers_last", [False, True])
 def test_bgnbd_rows_hessian_matches_finite_differences_of_the_gradient(buyers_last):
-    """Each customer's log-space Hessian (analytic) against central differences of that
-    customer's analytic gradient (checked above against the likelihood itself)."""
+    """The analytic Hessian, contracted with random per-row multipliers (so that an error
+    in any customer's Hessian shows), against central differences of each customer's
+    analytic gradient (checked above against the likelihood itself), contracted alike."""
     rng, x, t_x, T, w = _rows(3)
     group = rng.integers(0, 3, len(x))
     if buyers_last:
@@ -144,16 +145,20 @@ def test_bgnbd_rows_hessian_matches_finite_differences_of_the_gradient(buyers_la
         np.array([0.7, 1.1, 0.5])[group],
         np.array([2.5, 1.7, 3.3])[group],
     ]
-    _, _, hessian = likelihood.with_hessian(theta)
+    coordinates = [(j, None) for j in range(4)] + [(j, rng.normal(size=len(x))) for j in range(4)]
+    _, _, matrix = likelihood.with_hessian(theta, coordinates)
     h = 1e-5
+    per_row = np.empty((4, 4, len(x)))
     for j in range(4):
         up, down = list(theta), list(theta)
         up[j], down[j] = theta[j] * np.exp(h), theta[j] * np.exp(-h)
         pairs = zip(likelihood(up)[1], likelihood(down)[1], strict=True)
-        difference = [(a - b) / (2 * h) for a, b in pairs]
-        for k in range(4):
-            analytic = hessian[min(j, k)][max(j, k)]
-            np.testing.assert_allclose(analytic, difference[k], rtol=1e-7, atol=1e-7)
+        per_row[j] = [(a - b) / (2 * h) for a, b in pairs]
+    for p, (tp, mp) in enumerate(coordinates):
+        for q, (tq, mq) in enumerate(coordinates):
+            scale = (1.0 if mp is None else mp) * (1.0 if mq is None else mq)
+            expected = float(np.sum(per_row[tp, tq] * scale))
+            assert matrix[p, q] == pytest.approx(expected, rel=1e-7, abs=1e-6)
 
 
 def test_collapse_rows_hash_keeps_small_whole_numbers_apart():

@@ -26,15 +26,14 @@ that of ``d_i`` (nonzero only in ``log alpha`` and ``log b``), plus ``v_i d' d'^
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._beta_geo_math import expected_count
-from retention_kpis.clv._covariates import dense_codes
-
-Hessian = list[list[FloatArray | None]]
-"""Per-row Hessian entries ``[j][k]`` (``j <= k``), ``None`` below the diagonal."""
+from retention_kpis.clv._covariates import Coordinates, contract_rows, dense_codes
 
 _CHUNK = 1 << 15
 """Rows per chunk: the per-row temporaries stay in cache."""
@@ -72,24 +71,28 @@ class BetaGeoRows:
         buyers = np.flatnonzero(self.can_drop)
         head = int(buyers[0]) if len(buyers) else len(x)
         self.n_stay = head if not self.can_drop[head:].size or self.can_drop[head:].all() else 0
-        self._buffers: Hessian | None = None
 
     def __call__(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]:
         """Return the weighted log-likelihood and the per-row log-space gradients."""
-        total, grads, _ = self.evaluate(theta, hessian=False)
+        total, grads, _ = self.evaluate(theta)
         return total, grads
 
-    def with_hessian(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray], Hessian]:
-        """Also return the weighted per-row log-space Hessian (entries ``[j][k]``, ``j <= k``).
+    def with_hessian(
+        self, theta: list[FloatArray], coordinates: Coordinates
+    ) -> tuple[float, list[FloatArray], FloatArray]:
+        """Also return the Hessian in the fit's coordinates (``sum_i J_i' H_i J_i``).
 
-        The Hessian's arrays are reused by the next call of this method.
+        ``coordinates`` name, for each coordinate of the fit, the base parameter it moves
+        (log scale) and its per-row multiplier (``None`` for 1); the per-row log-space
+        Hessians ``H_i`` are contracted chunk by chunk, while they are in cache.
         """
-        return self.evaluate(theta, hessian=True)
+        total, grads, matrix = self.evaluate(theta, coordinates)
+        return total, grads, np.zeros((0, 0)) if matrix is None else matrix
 
     def evaluate(
-        self, theta: list[FloatArray], *, hessian: bool
-    ) -> tuple[float, list[FloatArray], Hessian]:
-        """Log-likelihood, per-row gradients and (with ``hessian``) per-row Hessian entries."""
+        self, theta: list[FloatArray], coordinates: Coordinates | None = None
+    ) -> tuple[float, list[FloatArray], FloatArray | None]:
+        """Log-likelihood, per-row gradients and, with ``coordinates``, the Hessian there."""
         from scipy.special import betaln, digamma, gammaln, polygamma  # noqa: PLC0415 - lazy
 
         r = float(theta[0][0])
@@ -97,6 +100,7 @@ class BetaGeoRows:
         xu = self.x_unique
         # per distinct x, then per (x, dropout group) pair; gathered once per chunk of rows
         per_x_terms = [gammaln(r + xu) - gammaln(r), digamma(r + xu) - digamma(r)]
+        hessian = coordinates is not None
         if hessian:
             per_x_terms.append(r * r * (polygamma(1, r + xu) - polygamma(1, r)))
         per_x = np.stack(per_x_terms)
@@ -122,28 +126,32 @@ class BetaGeoRows:
         per_pair = np.stack(pair_terms)
         n, n0 = len(self.x), self.n_stay
         grads = [np.empty(n) for _ in range(4)]
-        hess: Hessian = [[None] * 4 for _ in range(4)]
-        if hessian:
-            # one set of buffers, written again by every call: the caller contracts the
-            # entries before the next evaluation (fresh arrays cost a page fault per page)
-            if self._buffers is None:
-                self._buffers = [
-                    [np.empty(n) if j <= k else None for k in range(4)] for j in range(4)
-                ]
-            hess = self._buffers
+        matrix = None if coordinates is None else np.zeros((len(coordinates), len(coordinates)))
         total = 0.0
         for start in range(0, n0, _CHUNK):
             part = slice(start, min(start + _CHUNK, n0))
-            total += self._stay_chunk(part, r, alpha, grads, hess)
+            entries = self._stay_chunk(part, r, alpha, grads, hessian)
+            total += entries.pop((-1, -1))
+            if matrix is not None and coordinates is not None:
+                contract_rows(entries, coordinates, part, matrix)
         for start in range(n0, n, _CHUNK):
             part = slice(start, start + _CHUNK)
-            total += self._chunk(part, r, alpha, per_x, per_pair, grads, hess)
-        return total, grads, hess
+            entries = self._chunk(part, r, alpha, per_x, per_pair, grads, hessian)
+            total += entries.pop((-1, -1))
+            if matrix is not None and coordinates is not None:
+                contract_rows(entries, coordinates, part, matrix)
+        if matrix is not None:
+            matrix = np.triu(matrix) + np.triu(matrix, 1).T
+        return total, grads, matrix
 
     def _stay_chunk(
-        self, part: slice, r: float, alpha: FloatArray, grads: list[FloatArray], hess: Hessian
-    ) -> float:
-        """Rows with ``x = 0``: ``r log(alpha / (alpha + T))``."""
+        self, part: slice, r: float, alpha: FloatArray, grads: list[FloatArray], hessian: bool
+    ) -> dict[tuple[int, int], Any]:
+        """Rows with ``x = 0``: ``r log(alpha / (alpha + T))``.
+
+        Returns the chunk's log-likelihood under the key ``(-1, -1)`` and, with
+        ``hessian``, its nonzero per-row Hessian entries under ``(j, k)``.
+        """
         w, T = self.w[part], self.T[part]
         al = alpha[part] if len(alpha) > 1 else alpha[0]
         log_ratio = np.log(al) - np.log(al + T)
@@ -153,13 +161,12 @@ class BetaGeoRows:
         grads[1][part] = g_alpha
         grads[2][part] = 0.0
         grads[3][part] = 0.0
-        if hess[0][0] is not None:
-            _put(hess, part, (0, 0), g_r)
-            _put(hess, part, (0, 1), g_alpha)
-            _put(hess, part, (1, 1), -g_alpha * al / (al + T))
-            for j, k in ((0, 2), (0, 3), (1, 2), (1, 3), (2, 2), (2, 3), (3, 3)):
-                _put(hess, part, (j, k), 0.0)
-        return r * float(np.einsum("i,i->", w, log_ratio))
+        out: dict[tuple[int, int], Any] = {(-1, -1): r * float(np.einsum("i,i->", w, log_ratio))}
+        if hessian:
+            out[0, 0] = g_r
+            out[0, 1] = g_alpha
+            out[1, 1] = -g_alpha * al / (al + T)
+        return out
 
     def _chunk(  # noqa: PLR0917 - one chunk of rows and the shared per-x / per-pair terms
         self,
@@ -169,8 +176,8 @@ class BetaGeoRows:
         per_x: FloatArray,
         per_pair: FloatArray,
         grads: list[FloatArray],
-        hess: Hessian,
-    ) -> float:
+        hessian: bool,
+    ) -> dict[tuple[int, int], Any]:
         x, w, T, t_x = self.x[part], self.w[part], self.T[part], self.t_x[part]
         al = alpha[part] if len(alpha) > 1 else alpha[0]
         x_index, pair = self.x_index[part], self.pair[part]
@@ -195,7 +202,8 @@ class BetaGeoRows:
         grads[1][part] = w * g_alpha
         grads[2][part] = w * g_a
         grads[3][part] = w * g_b
-        if hess[0][0] is not None:
+        out: dict[tuple[int, int], Any] = {(-1, -1): total}
+        if hessian:
             trigamma_r = per_x[2].take(x_index)
             h_aa, h_ab, h_bb = (values.take(pair) for values in per_pair[5:])
             v = w * w_drop * (1.0 - w_drop)  # weighted: the softplus' curvature
@@ -204,26 +212,18 @@ class BetaGeoRows:
             d_alpha = al * rx * (inv_t - inv_tx)
             v_r, v_alpha = v * d_r, v * d_alpha
             vb = v * b_over
-            _put(hess, part, (0, 0), w * (g_r + trigamma_r) + v_r * d_r)
-            _put(hess, part, (0, 1), w * r * (T * inv_t + w_drop * d_alpha / rx) + v_r * d_alpha)
-            _put(hess, part, (0, 2), v_r)
-            _put(hess, part, (0, 3), -vb * d_r)
+            out[0, 0] = w * (g_r + trigamma_r) + v_r * d_r
+            out[0, 1] = w * r * (T * inv_t + w_drop * d_alpha / rx) + v_r * d_alpha
+            out[0, 2] = v_r
+            out[0, 3] = -vb * d_r
             curvature = (1.0 - w_drop) * inv_t * inv_t + w_drop * inv_tx * inv_tx
-            _put(hess, part, (1, 1), w * (al * rx * (al * curvature - shrink)) + v_alpha * d_alpha)
-            _put(hess, part, (1, 2), v_alpha)
-            _put(hess, part, (1, 3), -vb * d_alpha)
-            _put(hess, part, (2, 2), w * (da + h_aa) + v)
-            _put(hess, part, (2, 3), w * h_ab - vb)
-            bend = w * (db + h_bb - w_drop * b_over * (1.0 - b_over)) + vb * b_over
-            _put(hess, part, (3, 3), bend)
-        return total
-
-
-def _put(hess: Hessian, part: slice, entry: tuple[int, int], values: FloatArray | float) -> None:
-    """Write one chunk of the per-row Hessian entry ``entry``."""
-    target = hess[entry[0]][entry[1]]
-    if target is not None:
-        target[part] = values
+            out[1, 1] = w * (al * rx * (al * curvature - shrink)) + v_alpha * d_alpha
+            out[1, 2] = v_alpha
+            out[1, 3] = -vb * d_alpha
+            out[2, 2] = w * (da + h_aa) + v
+            out[2, 3] = w * h_ab - vb
+            out[3, 3] = w * (db + h_bb - w_drop * b_over * (1.0 - b_over)) + vb * b_over
+        return out
 
 
 def probability_alive(

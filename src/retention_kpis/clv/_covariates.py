@@ -40,11 +40,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Block",
+    "Coordinates",
     "CovariateFit",
     "HessianLikelihood",
     "RowHessian",
     "RowLikelihood",
     "check_names",
+    "contract_rows",
     "dense_codes",
     "few_duplicates",
     "fit_blocks",
@@ -58,6 +60,9 @@ RowLikelihood = Callable[[list[FloatArray]], tuple[float, list[FloatArray]]]
 """Per-row parameters in, (total log-likelihood, per-row weighted log-space gradients) out."""
 
 IndexArray = npt.NDArray[np.intp]
+
+Coordinates = list[tuple[int, "FloatArray | None"]]
+"""Per coordinate of a fit: the base parameter it moves (log scale), its per-row multiplier."""
 
 RowHessian = list[list[FloatArray | None]]
 """Weighted per-row log-space Hessian entries ``[j][k]`` (``j <= k``; ``None`` = zero)."""
@@ -441,13 +446,47 @@ def _newton_polish(
 
 @runtime_checkable
 class HessianLikelihood(Protocol):
-    """A row likelihood that also gives its per-row log-space Hessian analytically."""
+    """A row likelihood that also gives its Hessian analytically."""
 
     def __call__(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]: ...
 
-    def with_hessian(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray], RowHessian]:
-        """Value, per-row gradients and per-row Hessian entries ``[j][k]`` (``j <= k``)."""
+    def with_hessian(
+        self, theta: list[FloatArray], coordinates: Coordinates
+    ) -> tuple[float, list[FloatArray], FloatArray]:
+        """Value, per-row gradients and the Hessian (see :func:`contract_rows`)."""
         ...
+
+
+def contract_rows(
+    entries: dict[tuple[int, int], FloatArray],
+    coordinates: Coordinates,
+    part: slice,
+    out: FloatArray,
+) -> None:
+    """Add ``sum_i J_i' H_i J_i`` over the rows ``part`` to the upper triangle of ``out``.
+
+    ``entries[j, k]`` (``j <= k``, absent = 0) holds the rows' weighted log-space Hessian
+    entries of base parameters ``j`` and ``k``; coordinate ``p`` moves base parameter
+    ``coordinates[p][0]`` by ``coordinates[p][1]`` per row (``None``: by 1), since each
+    customer's log-parameters are linear in the fit's coordinates.
+    """
+    k = len(coordinates)
+    multipliers = [None if m is None else m[part] for _, m in coordinates]
+    for p in range(k):
+        tp, mp = coordinates[p][0], multipliers[p]
+        for q in range(p, k):
+            tq, mq = coordinates[q][0], multipliers[q]
+            entry = entries.get((min(tp, tq), max(tp, tq)))
+            if entry is None:
+                continue
+            present = [m for m in (mp, mq) if m is not None]
+            if not present:
+                total = float(np.einsum("i->", entry))
+            elif len(present) == 1:
+                total = float(np.einsum("i,i->", entry, present[0]))
+            else:
+                total = float(np.einsum("i,i->", entry * present[0], present[1]))
+            out[p, q] += total
 
 
 def _standardised_start(  # noqa: PLR0917 - the start and the standardisation
@@ -485,7 +524,7 @@ def _hessian_function(
     """
     sizes = [len(block.columns) for block in blocks]
     offsets = np.cumsum([k0, *sizes])
-    coordinates: list[tuple[int, FloatArray | None]] = [(j, None) for j in range(k0)]
+    coordinates: Coordinates = [(j, None) for j in range(k0)]
     for b, block in enumerate(blocks):
         coordinates.extend((block.target, block.sign * column) for column in standard[b])
     objective = _objective(likelihood, blocks, standard, k0)
@@ -505,14 +544,12 @@ def _hessian_function(
             theta = theta_at(u)
             if not all(np.isfinite(np.einsum("i->", values)) for values in theta):
                 return math.inf, np.zeros_like(u), np.eye(len(u))
-            value, rows, row_hessian = likelihood.with_hessian(theta)
-            grad = _gradient(rows, blocks, standard, k0)
-            value, grad = -value, -grad
-        else:
-            value, grad = objective(u)
-            if not math.isfinite(value):
-                return value, grad, np.eye(len(u))
-            row_hessian = _differences(likelihood, theta_at(u))
+            value, rows, matrix = likelihood.with_hessian(theta, coordinates)
+            return -value, -_gradient(rows, blocks, standard, k0), -matrix
+        value, grad = objective(u)
+        if not math.isfinite(value):
+            return value, grad, np.eye(len(u))
+        row_hessian = _differences(likelihood, theta_at(u))
         return value, grad, -_contract(row_hessian, coordinates)
 
     return hessian_at
@@ -546,28 +583,19 @@ def _gradient(
     return np.asarray(grad, dtype=np.float64)
 
 
-def _contract(
-    row_hessian: RowHessian, coordinates: list[tuple[int, FloatArray | None]]
-) -> FloatArray:
-    """``sum_i J_i' H_i J_i``: ``J_i`` maps ``(u, c)`` to customer ``i``'s log-parameters."""
-    k = len(coordinates)
-    out = np.zeros((k, k))
-    for p in range(k):
-        tp, mp = coordinates[p]
-        for q in range(p, k):
-            tq, mq = coordinates[q]
-            entry = row_hessian[min(tp, tq)][max(tp, tq)]
-            if entry is None:
-                continue
-            multipliers = [m for m in (mp, mq) if m is not None]
-            if not multipliers:
-                total = float(np.einsum("i->", entry))
-            elif len(multipliers) == 1:
-                total = float(np.einsum("i,i->", entry, multipliers[0]))
-            else:
-                total = float(np.einsum("i,i->", entry * multipliers[0], multipliers[1]))
-            out[p, q] = out[q, p] = total
-    return out
+def _contract(row_hessian: RowHessian, coordinates: Coordinates) -> FloatArray:
+    """``sum_i J_i' H_i J_i`` from full per-row Hessian entries (:func:`contract_rows`)."""
+    entries = {
+        (j, k): values
+        for j, row in enumerate(row_hessian)
+        for k, values in enumerate(row)
+        if values is not None
+    }
+    n = len(next(iter(entries.values()))) if entries else 0
+    out = np.zeros((len(coordinates), len(coordinates)))
+    contract_rows(entries, coordinates, slice(0, n), out)
+    symmetric: FloatArray = np.triu(out) + np.triu(out, 1).T
+    return symmetric
 
 
 def _newton(
