@@ -93,21 +93,23 @@ def fit(
     scipy_minimize = starting.minimize
 
     def timed_minimize(*args: object, **kwargs: object) -> object:
-        begin = time.perf_counter()
+        begin, begin_cpu = time.perf_counter(), time.process_time()
         result = scipy_minimize(*args, **kwargs)
         optimiser["seconds"] = time.perf_counter() - begin
+        optimiser["cpu_seconds"] = time.process_time() - begin_cpu
         optimiser["evaluations"] = int(result.nfev)
         optimiser["iterations"] = int(result.nit)
         return result
 
     starting.minimize = timed_minimize
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     options = {"maxeval": 100_000, "options": {"maxiter": 50_000, "ftol": 1e-15, "gtol": 1e-10}}
     try:
         model.fit(method="map", progressbar=False, **(options if tight else {}))
     finally:
         starting.minimize = scipy_minimize
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - start_cpu
     post = model.idata.posterior
     values = {name: np.asarray(post[name]).reshape(-1) for name in post.data_vars}
     observed = np.column_stack([frame["recency"], frame["frequency"]])
@@ -115,7 +117,9 @@ def fit(
     out: dict[str, object] = {
         "model": model_name,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "optimiser_seconds": optimiser.get("seconds"),
+        "optimiser_cpu_seconds": optimiser.get("cpu_seconds"),
         "compile_and_setup_seconds": seconds - optimiser["seconds"] if optimiser else None,
         "evaluations": optimiser.get("evaluations"),
         "iterations": optimiser.get("iterations"),
