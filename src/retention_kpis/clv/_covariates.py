@@ -202,6 +202,33 @@ def _outer_product(
     return matrix
 
 
+_LOG_MAX = math.log(np.finfo(np.float64).max)
+
+
+def row_parameters(
+    u: FloatArray, blocks: Sequence[Block], standard: list[list[FloatArray]], k0: int
+) -> list[FloatArray] | None:
+    """Return each customer's base parameters at ``u`` (length 1 without covariates).
+
+    ``None`` where one would overflow or is nan (the objective is then infinite).
+    """
+    with np.errstate(over="ignore"):
+        theta: list[FloatArray] = [np.exp(np.full(1, u[j])) for j in range(k0)]
+    start = k0
+    for b, block in enumerate(blocks):
+        predictor = standard[b][0] * (block.sign * u[start])
+        for j in range(1, len(block.columns)):
+            predictor += block.sign * u[start + j] * standard[b][j]
+        predictor += u[block.target]
+        start += len(block.columns)
+        if not float(np.max(predictor)) < _LOG_MAX:  # nan is refused too
+            return None
+        theta[block.target] = np.exp(predictor, out=predictor)
+    if not all(math.isfinite(float(values[0])) for values in theta[:k0] if len(values) == 1):
+        return None
+    return theta
+
+
 def _objective(
     likelihood: RowLikelihood,
     blocks: Sequence[Block],
@@ -220,15 +247,8 @@ def _objective(
     offsets = np.cumsum([k0, *sizes])
 
     def objective(u: FloatArray) -> tuple[float, FloatArray]:
-        log_theta: list[FloatArray] = [np.full(1, u[j]) for j in range(k0)]
-        for b, block in enumerate(blocks):
-            predictor = u[block.target] + block.sign * u[offsets[b]] * standard[b][0]
-            for j in range(1, sizes[b]):
-                predictor += block.sign * u[offsets[b] + j] * standard[b][j]
-            log_theta[block.target] = predictor
-        with np.errstate(over="ignore"):
-            theta = [np.exp(values) for values in log_theta]
-        if not all(np.isfinite(np.einsum("i->", values)) for values in theta):  # inf or nan
+        theta = row_parameters(u, blocks, standard, k0)
+        if theta is None:
             return math.inf, np.zeros_like(u)
         value, rows = likelihood(theta)
         grad = np.empty_like(u)
@@ -522,34 +542,23 @@ def _hessian_function(
     differences of the analytic per-row gradients, one pair of evaluations per base
     parameter (each customer's gradient depends only on that customer's parameters).
     """
-    sizes = [len(block.columns) for block in blocks]
-    offsets = np.cumsum([k0, *sizes])
     coordinates: Coordinates = [(j, None) for j in range(k0)]
     for b, block in enumerate(blocks):
         coordinates.extend((block.target, block.sign * column) for column in standard[b])
     objective = _objective(likelihood, blocks, standard, k0)
 
-    def theta_at(u: FloatArray) -> list[FloatArray]:
-        log_theta: list[FloatArray] = [np.full(1, u[j]) for j in range(k0)]
-        for b, block in enumerate(blocks):
-            predictor = u[block.target] + block.sign * u[offsets[b]] * standard[b][0]
-            for j in range(1, sizes[b]):
-                predictor += block.sign * u[offsets[b] + j] * standard[b][j]
-            log_theta[block.target] = predictor
-        with np.errstate(over="ignore"):
-            return [np.exp(values) for values in log_theta]
-
     def hessian_at(u: FloatArray) -> tuple[float, FloatArray, FloatArray]:
         if isinstance(likelihood, HessianLikelihood):
-            theta = theta_at(u)
-            if not all(np.isfinite(np.einsum("i->", values)) for values in theta):
+            theta = row_parameters(u, blocks, standard, k0)
+            if theta is None:
                 return math.inf, np.zeros_like(u), np.eye(len(u))
             value, rows, matrix = likelihood.with_hessian(theta, coordinates)
             return -value, -_gradient(rows, blocks, standard, k0), -matrix
         value, grad = objective(u)
-        if not math.isfinite(value):
+        theta = row_parameters(u, blocks, standard, k0)
+        if not math.isfinite(value) or theta is None:
             return value, grad, np.eye(len(u))
-        row_hessian = _differences(likelihood, theta_at(u))
+        row_hessian = _differences(likelihood, theta)
         return value, grad, -_contract(row_hessian, coordinates)
 
     return hessian_at
