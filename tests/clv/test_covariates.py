@@ -29,7 +29,7 @@ from retention_kpis.clv import (
 )
 from retention_kpis.clv._base import collapse_rows, row_hash
 from retention_kpis.clv._bgnbd_covariates import BetaGeoRows
-from retention_kpis.clv._covariates import dense_codes, row_groups
+from retention_kpis.clv._covariates import dense_codes, few_duplicates, row_groups
 from retention_kpis.clv._gamma_gamma_covariates import GammaGammaRows
 from retention_kpis.clv._pareto_covariates import ParetoRows
 from retention_kpis.datasets import load_cdnow_summary
@@ -481,3 +481,59 @@ def test_backends_give_the_same_fit(cdnow_first_spend, in_process_constructor):
         cdnow_first_spend, purchase_covariates=["first_spend"]
     )
     assert model.coefficients == pytest.approx(reference.coefficients, rel=1e-12)
+
+
+# --- the speed paths give the same fit ---------------------------------------------------------
+
+
+def _many_customers(model_type, n, seed, weekly=False):
+    """Simulated customers (continuous spend and 0/1 channel, or whole weeks and 0/1 only)."""
+    rng = np.random.default_rng(seed)
+    channel = rng.integers(0, 2, n).astype(float)
+    spend = rng.integers(0, 2, n).astype(float) if weekly else rng.normal(0.0, 1.0, n)
+    alpha = 5.0 * np.exp(-0.4 * spend)
+    if model_type is BetaGeoCovariateModel:
+        data = _simulate_bgnbd(
+            rng, 0.4, alpha, 0.8 * np.exp(0.5 * channel), 2.5 * np.exp(-0.3 * channel), 52.0
+        )
+    else:
+        data = _simulate_pareto(rng, 0.5, alpha, 0.6, 11.0 * np.exp(-0.5 * channel), 52.0)
+    if weekly:
+        data["recency"] = np.floor(data["recency"])
+    data["spend"], data["channel"] = spend, channel
+    return data
+
+
+@pytest.mark.parametrize(
+    ("model_type", "n"), [(BetaGeoCovariateModel, 250_000), (ParetoNBDCovariateModel, 45_000)]
+)
+def test_sample_start_and_skipped_merge_give_the_fit_from_the_plain_start(
+    model_type, n, monkeypatch
+):
+    """Above 4x the sample size, with rows that hardly repeat, the fit starts from the fit on
+    a sample (both cases) and does not merge rows (BG/NBD's 250,000; below 80,000 rows the
+    merge is always tried); the reference merges the rows and starts from the model without
+    covariates (other code paths, the same maximum)."""
+    data = _many_customers(model_type, n, seed=30)
+    covariates = {"purchase_covariates": ["spend"], "dropout_covariates": ["channel"]}
+    fast = model_type().fit(data, **covariates)
+    import retention_kpis.clv.covariates as module  # noqa: PLC0415
+
+    monkeypatch.setattr(module, "few_duplicates", lambda _rows: False)
+    monkeypatch.setattr(model_type, "_sample_rows", 10 * n)
+    reference = model_type().fit(data, **covariates)
+    assert fast.log_likelihood == pytest.approx(reference.log_likelihood, rel=1e-13)
+    for name, value in reference.coefficients.items():
+        assert fast.coefficients[name] == pytest.approx(value, rel=1e-6, abs=1e-8), name
+        assert fast.standard_errors[name] == pytest.approx(
+            reference.standard_errors[name], rel=1e-4
+        )
+
+
+def test_few_duplicates_tells_continuous_rows_from_weekly_rows():
+    continuous = _many_customers(BetaGeoCovariateModel, 100_000, seed=31)
+    weekly = _many_customers(BetaGeoCovariateModel, 100_000, seed=31, weekly=True)
+    columns = ["frequency", "recency", "T", "spend", "channel"]
+    assert few_duplicates([continuous[c].to_numpy() for c in columns])
+    assert not few_duplicates([weekly[c].to_numpy() for c in columns])
+    assert not few_duplicates([continuous[c].to_numpy()[:50_000] for c in columns])  # small
