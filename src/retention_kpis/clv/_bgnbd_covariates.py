@@ -57,7 +57,9 @@ class BetaGeoRows:
         group: npt.NDArray[np.intp],
     ) -> None:
         self.x, self.t_x, self.T, self.w = x, t_x, T, weights
-        x_first, x_index = dense_codes(x.astype(np.int64))  # whole numbers, checked
+        # whole numbers (checked); beyond int64 (absurd counts) numpy's unique labels them
+        small = len(x) == 0 or float(x.max()) < 2.0**62
+        x_first, x_index = dense_codes(x.astype(np.int64)) if small else _unique(x)
         self.x_unique = x[x_first]
         code = x_index.astype(np.int64) * (int(group.max(initial=0)) + 1) + group
         first, pair = dense_codes(code)
@@ -224,6 +226,12 @@ class BetaGeoRows:
             out[2, 3] = w * h_ab - vb
             out[3, 3] = w * (db + h_bb - w_drop * b_over * (1.0 - b_over)) + vb * b_over
         return out
+
+
+def _unique(values: FloatArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """``(first, inverse)`` of float values, as :func:`numpy.unique` gives them."""
+    _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    return first.astype(np.intp), inverse.ravel().astype(np.intp)
 
 
 def probability_alive(

@@ -663,7 +663,7 @@ def dense_codes(code: npt.NDArray[np.int64]) -> tuple[IndexArray, IndexArray]:
     when the codes are below ``4 n``, :func:`numpy.unique` otherwise.
     """
     n = len(code)
-    if n and int(code.max()) < 4 * n + 64:
+    if n and int(code.min()) >= 0 and int(code.max()) < 4 * n + 64:
         present = np.bincount(code) > 0
         label = np.cumsum(present) - 1
         inverse = label[code]
