@@ -32,6 +32,7 @@ from retention_kpis.clv._bgnbd_covariates import BetaGeoRows
 from retention_kpis.clv._covariates import dense_codes, few_duplicates, row_groups
 from retention_kpis.clv._gamma_gamma_covariates import GammaGammaRows
 from retention_kpis.clv._pareto_covariates import ParetoRows
+from retention_kpis.clv._special import trigamma
 from retention_kpis.datasets import load_cdnow_summary
 from retention_kpis.exceptions import ColumnNotFoundError, InvalidInputError
 
@@ -161,6 +162,15 @@ def test_bgnbd_rows_hessian_matches_finite_differences_of_the_gradient(buyers_la
             assert matrix[p, q] == pytest.approx(expected, rel=1e-7, abs=1e-6)
 
 
+def test_trigamma_matches_scipy_polygamma():
+    """The BG/NBD Hessian's trigamma against scipy's ``polygamma(1, x)`` (Hurwitz zeta, other
+    code), below, across and far above the shift at 10."""
+    from scipy.special import polygamma  # noqa: PLC0415
+
+    x = np.concatenate([np.geomspace(1e-4, 1e7, 5000), np.arange(1.0, 40.0), [9.999, 10.0]])
+    np.testing.assert_allclose(trigamma(x), polygamma(1, x), rtol=4e-15, atol=0)
+
+
 def test_collapse_rows_hash_keeps_small_whole_numbers_apart():
     """Weekly summaries (whole numbers) and 0/1 covariates: every distinct row keeps its
     own hash (a multiply-and-xor hash merged 25 % of these rows, sending every such fit
@@ -189,9 +199,15 @@ def test_dense_codes_and_row_groups_label_like_numpy_unique():
     big = codes * 10**9  # above 4 n: numpy's own path
     np.testing.assert_array_equal(dense_codes(big)[1], expected_inverse)
     matrix = np.column_stack([rng.integers(0, 3, 1000), rng.normal(size=1000).round(1)])
+    matrix[:5] = [[0.0, -0.0]] * 5  # -0.0 and 0.0 are one value
+    matrix[5:10] = [[0.0, 0.0]] * 5
     groups = row_groups(matrix)
-    _, expected = np.unique(matrix, axis=0, return_inverse=True)
-    np.testing.assert_array_equal(groups, expected.ravel())
+    _, expected = np.unique(matrix + 0.0, axis=0, return_inverse=True)
+    # the same partition of the rows (labels in another order)
+    pairs = np.unique(np.column_stack([groups, expected.ravel()]), axis=0)
+    assert len(pairs) == len(np.unique(groups)) == len(np.unique(expected))
+    assert groups.min() == 0
+    assert groups.max() == len(np.unique(groups)) - 1
 
 
 def test_pareto_rows_gradient_matches_finite_differences():

@@ -34,6 +34,7 @@ import numpy.typing as npt
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._beta_geo_math import expected_count
 from retention_kpis.clv._covariates import Coordinates, contract_rows, dense_codes
+from retention_kpis.clv._special import trigamma
 
 _CHUNK = 1 << 15
 """Rows per chunk: the per-row temporaries stay in cache."""
@@ -95,7 +96,7 @@ class BetaGeoRows:
         self, theta: list[FloatArray], coordinates: Coordinates | None = None
     ) -> tuple[float, list[FloatArray], FloatArray | None]:
         """Log-likelihood, per-row gradients and, with ``coordinates``, the Hessian there."""
-        from scipy.special import betaln, digamma, gammaln, polygamma  # noqa: PLC0415 - lazy
+        from scipy.special import betaln, digamma, gammaln  # noqa: PLC0415 - lazy scipy
 
         r = float(theta[0][0])
         alpha, a_rows, b_rows = theta[1], theta[2], theta[3]
@@ -104,8 +105,8 @@ class BetaGeoRows:
         per_x_terms = [gammaln(r + xu) - gammaln(r), digamma(r + xu) - digamma(r)]
         hessian = coordinates is not None
         if hessian:
-            per_x_terms.append(r * r * (polygamma(1, r + xu) - polygamma(1, r)))
-        per_x = np.stack(per_x_terms)
+            per_x_terms.append(r * r * (trigamma(r + xu) - trigamma(np.full(1, r))))
+        per_x = per_x_terms
         px = self.pair_x
         a = a_rows[self.pair_row] if len(a_rows) > 1 else np.full(len(px), a_rows[0])
         b = b_rows[self.pair_row] if len(b_rows) > 1 else np.full(len(px), b_rows[0])
@@ -114,18 +115,18 @@ class BetaGeoRows:
         alive_p = betaln(a, b + px)
         psi_ab = digamma(a + b)
         psi_abx = digamma(a + b + px)
-        pair_terms = [
+        pair_terms: list[FloatArray] = [
             alive_p - betaln(a, b),
-            np.where(drop_ok, betaln(a + 1.0, b_drop) - alive_p, 0.0),
+            np.where(drop_ok, np.log(a) - np.log(b_drop), 0.0),  # B(a+1,b+x-1)/B(a,b+x)
             a * (psi_ab - psi_abx),
             b * (psi_ab - digamma(b) + digamma(b + px) - psi_abx),
             np.where(drop_ok, b / b_drop, 0.0),
         ]
         if hessian:
-            tri_ab = polygamma(1, a + b) - polygamma(1, a + b + px)
-            tri_b = polygamma(1, b + px) - polygamma(1, b) + tri_ab
+            tri_ab = trigamma(a + b) - trigamma(a + b + px)
+            tri_b = trigamma(b + px) - trigamma(b) + tri_ab
             pair_terms += [a * a * tri_ab, a * b * tri_ab, b * b * tri_b]
-        per_pair = np.stack(pair_terms)
+        per_pair = pair_terms  # a list: stacking would copy every term
         n, n0 = len(self.x), self.n_stay
         grads = [np.empty(n) for _ in range(4)]
         matrix = None if coordinates is None else np.zeros((len(coordinates), len(coordinates)))
@@ -175,8 +176,8 @@ class BetaGeoRows:
         part: slice,
         r: float,
         alpha: FloatArray,
-        per_x: FloatArray,
-        per_pair: FloatArray,
+        per_x: list[FloatArray],
+        per_pair: list[FloatArray],
         grads: list[FloatArray],
         hessian: bool,
     ) -> dict[tuple[int, int], Any]:
