@@ -25,6 +25,9 @@ Data (``simulate``), CDNOW-like base parameters, two shapes:
 * ``continuous`` (the default): 52 weeks of continuous time, one continuous purchase
   covariate (``p_spend`` ~ N(0, 1), think standardised first-order value) and one binary
   dropout covariate (``d_channel``). No two customers share a row: the worst case for us.
+* ``continuous_dropout``: as ``continuous`` with a continuous dropout covariate
+  (``d_age`` ~ N(0, 1)) instead of the binary one: BG/NBD's beta and digamma terms, shared
+  per dropout-covariate value otherwise, are computed for every customer.
 * ``weekly``: what ``rfm_summary(..., freq="W")`` gives: recency and T in whole weeks,
   customers acquired over the first 12 weeks (T from 40 to 52), and categorical covariates
   only (``p_referred``, ``d_newsletter``, both 0/1; acquisition channel, opt-ins). Many
@@ -60,6 +63,7 @@ PYMC_PYTHON = os.environ.get("PYMC_PYTHON", "/work/venvs/pymc/bin/python")
 COVARIATES = {
     "continuous": (["p_spend"], ["d_channel"]),
     "weekly": (["p_referred"], ["d_newsletter"]),
+    "continuous_dropout": (["p_spend"], ["d_age"]),
 }
 BGNBD = {"r": 0.25, "alpha": 4.5, "a": 0.8, "b": 2.5, "p": 0.4, "da": 0.5, "db": -0.3}
 PARETO = {"r": 0.55, "alpha": 10.6, "s": 0.6, "beta": 11.7, "p": 0.4, "d": 0.5}
@@ -71,6 +75,8 @@ def simulate(model: str, n: int, seed: int = 0, shape: str = "continuous") -> pd
     weekly = shape == "weekly"
     purchase = rng.integers(0, 2, n).astype(float) if weekly else rng.normal(0.0, 1.0, n)
     dropout = rng.integers(0, 2, n).astype(float)
+    if shape == "continuous_dropout":
+        dropout = rng.normal(0.0, 1.0, n)  # a standardised age, say
     T = 52.0 - rng.integers(0, 13, n) if weekly else np.full(n, 52.0)
     if model == "bgnbd":
         c = BGNBD
