@@ -96,7 +96,7 @@ class BetaGeoRows:
         self, theta: list[FloatArray], coordinates: Coordinates | None = None
     ) -> tuple[float, list[FloatArray], FloatArray | None]:
         """Log-likelihood, per-row gradients and, with ``coordinates``, the Hessian there."""
-        from scipy.special import betaln, digamma, gammaln  # noqa: PLC0415 - lazy scipy
+        from scipy.special import digamma, gammaln  # noqa: PLC0415 - lazy scipy
 
         r = float(theta[0][0])
         alpha, a_rows, b_rows = theta[1], theta[2], theta[3]
@@ -110,22 +110,17 @@ class BetaGeoRows:
         px = self.pair_x
         a = a_rows[self.pair_row] if len(a_rows) > 1 else np.full(len(px), a_rows[0])
         b = b_rows[self.pair_row] if len(b_rows) > 1 else np.full(len(px), b_rows[0])
-        drop_ok = px > 0
-        b_drop = np.where(drop_ok, b + px - 1.0, 1.0)
-        alive_p = betaln(a, b + px)
-        psi_ab = digamma(a + b)
-        psi_abx = digamma(a + b + px)
-        pair_terms: list[FloatArray] = [
-            alive_p - betaln(a, b),
-            np.where(drop_ok, np.log(a) - np.log(b_drop), 0.0),  # B(a+1,b+x-1)/B(a,b+x)
-            a * (psi_ab - psi_abx),
-            b * (psi_ab - digamma(b) + digamma(b + px) - psi_abx),
-            np.where(drop_ok, b / b_drop, 0.0),
-        ]
-        if hessian:
-            tri_ab = trigamma(a + b) - trigamma(a + b + px)
-            tri_b = trigamma(b + px) - trigamma(b) + tri_ab
-            pair_terms += [a * a * tri_ab, a * b * tri_ab, b * b * tri_b]
+        # customers without repeat purchases contribute nothing here (their terms are 0):
+        # the special functions are evaluated for the pairs with x > 0 only
+        buying = np.flatnonzero(px > 0)
+        if len(buying) == len(px):
+            pair_terms = _pair_terms(a, b, px, hessian=hessian)
+        else:
+            pair_terms = []
+            for values in _pair_terms(a[buying], b[buying], px[buying], hessian=hessian):
+                full = np.zeros(len(px))
+                full[buying] = values
+                pair_terms.append(full)
         per_pair = pair_terms  # a list: stacking would copy every term
         n, n0 = len(self.x), self.n_stay
         grads = [np.empty(n) for _ in range(4)]
@@ -227,6 +222,33 @@ class BetaGeoRows:
             out[2, 3] = w * h_ab - vb
             out[3, 3] = w * (db + h_bb - w_drop * b_over * (1.0 - b_over)) + vb * b_over
         return out
+
+
+def _pair_terms(a: FloatArray, b: FloatArray, px: FloatArray, *, hessian: bool) -> list[FloatArray]:
+    """Return the beta-function terms of each (x, dropout group) pair and their derivatives.
+
+    Log-space gradients in ``a`` and ``b``, ``b / (b + x - 1)`` and, with ``hessian``,
+    the second derivatives.
+    """
+    from scipy.special import betaln, digamma  # noqa: PLC0415 - lazy scipy
+
+    drop_ok = px > 0
+    b_drop = np.where(drop_ok, b + px - 1.0, 1.0)
+    alive_p = betaln(a, b + px)
+    psi_ab = digamma(a + b)
+    psi_abx = digamma(a + b + px)
+    terms: list[FloatArray] = [
+        alive_p - betaln(a, b),
+        np.where(drop_ok, np.log(a) - np.log(b_drop), 0.0),  # log B(a+1,b+x-1)/B(a,b+x)
+        a * (psi_ab - psi_abx),
+        b * (psi_ab - digamma(b) + digamma(b + px) - psi_abx),
+        np.where(drop_ok, b / b_drop, 0.0),
+    ]
+    if hessian:
+        tri_ab = trigamma(a + b) - trigamma(a + b + px)
+        tri_b = trigamma(b + px) - trigamma(b) + tri_ab
+        terms += [a * a * tri_ab, a * b * tri_ab, b * b * tri_b]
+    return terms
 
 
 def _unique(values: FloatArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
