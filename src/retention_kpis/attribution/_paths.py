@@ -40,6 +40,7 @@ from retention_kpis._core.calendar import Period, microseconds_expr, period_inde
 from retention_kpis._core.columns import CHANNEL, CUSTOMER, PERIOD, REVENUE, TIMESTAMP
 from retention_kpis._core.columns import EVENT as _EVENT
 from retention_kpis._core.frames import Key, collect, flag, grouped, plain
+from retention_kpis.attribution._polars_paths import last_in_path, path_sum, sorted_rows
 
 __all__ = [
     "CONVERSION",
@@ -83,6 +84,7 @@ _PREV = "__rk_previous"
 _A = "__rk_a"
 _B = "__rk_b"
 _N = "__rk_n"
+_PATH = "__rk_path"
 _ORDER_OF = {_CONV: "__rk_order_0", _US: "__rk_order_1", _CH: "__rk_order_2"}
 _ORDER = list(_ORDER_OF.values())
 """A path's order: touches by time then channel name, its conversions last."""
@@ -92,6 +94,19 @@ _LIMBS = 4
 fractions (78 bits below the point, finer bits dropped), summed as integers in the
 engine and put together with ``math.fsum``: the same result on every backend and in
 every row order, unlike a float sum in the engine's own order."""
+_NAMES = {
+    "us": _US,
+    "conversion": _CONV,
+    "channel": _CH,
+    "inside": _INSIDE,
+    "position": _POS,
+    "length": _LEN,
+    "n": _N,
+    "part": _PART,
+    "reference": _REF,
+    "path": _PATH,
+}
+_KINDS = {"CONVERSION": CONVERSION, "TOUCH": TOUCH, "JOURNEY": JOURNEY, "OUTSIDE": OUTSIDE}
 _EXP_DEGREE = 18
 _NO_CONVERSION = 2**62  # larger than every microsecond timestamp (year 146,000)
 
@@ -346,6 +361,74 @@ def _model_keys(
     return rows, a, b, previous, weight
 
 
+def _polars_model_keys(
+    rows: nw.LazyFrame[Any],
+    *,
+    groups: Sequence[str],
+    model: str,
+    options: dict[str, Any],
+) -> tuple[nw.LazyFrame[Any], nw.Expr, nw.Expr, nw.Expr, nw.Expr]:
+    """:func:`_model_keys` on rows sorted by :func:`._polars_paths.sorted_rows` (scans, no windows).
+
+    The keys and weights are the same values: the window aggregates over a path become
+    running sums and fills along the sorted rows.
+    """
+    import polars as pl  # noqa: PLC0415 - optional backend
+
+    if model not in {"last_non_direct", "time_decay", "markov", "shapley"}:
+        return _model_keys(rows, path=[_PATH], groups=groups, model=model, options=options)
+    col = pl.col
+    is_touch = col(_PART) == TOUCH
+    native = rows.to_native()
+    zero = nw.lit(0, nw.Int64())
+    a: nw.Expr = zero
+    b: nw.Expr = zero
+    previous: nw.Expr = nw.lit(None, nw.String())
+    weight: nw.Expr = nw.lit(1.0)
+    if model == "last_non_direct":
+        non_direct = is_touch & (col(_CH) != options["direct_channel"])
+        chosen = last_in_path(pl.when(non_direct).then(col(_POS)))  # positions grow: the max
+        native = native.with_columns(chosen.alias(_A))
+        picked = nw.when(nw.col(_A) > 0).then(nw.col(_A)).otherwise(nw.col(_LEN))
+        a = flag(nw.col(_POS) == picked)
+    elif model == "time_decay":
+        native = native.with_columns(
+            last_in_path(pl.when(is_touch).then(col(_US))).alias(_A)  # the newest touch
+        )
+        frame = nw.from_native(native)
+        age = (nw.col(_A) - nw.col(_US)).cast(nw.Float64)
+        frame = frame.with_columns((age * (1.0 / options["half_life_us"])).alias(_B))
+        frame = frame.with_columns(_exp2_negative(nw.col(_B)).alias(_B))
+        frame = frame.with_columns(
+            nw.when(nw.col(_PART) == TOUCH).then(nw.col(_B)).otherwise(0.0).alias(_A)
+        )
+        frame = frame.with_columns(*_limbs(_A))
+        parts = [f"{_A}_{index}" for index in range(_LIMBS)]
+        native = frame.to_native().with_columns(
+            *[path_sum(col(name)).alias(name) for name in parts]
+        )
+        frame = nw.from_native(native)
+        total = nw.lit(0.0)
+        for index, name in enumerate(parts):
+            total = total + nw.col(name).cast(nw.Float64) * 2.0 ** (-_LIMB_BITS * index)
+        frame = frame.with_columns((nw.col(_B) / total).alias(_B))
+        return frame, a, b, previous, nw.col(_B)
+    elif model == "markov":
+        b = flag(nw.col(_POS) == nw.col(_LEN))
+        native = native.with_columns(col(_CH).shift(1).alias(_PREV))
+        previous = nw.when(nw.col(_POS) != 1).then(nw.col(_PREV))
+    else:  # shapley, as in _model_keys: bits of the group's channel ranks, once per channel
+        native = native.with_columns(col(_CH).rank("dense").over(*groups, _PART).alias(_B))
+        first_seen = pl.struct(_PATH, _PART, _CH).is_first_distinct()
+        bit = pl.when(is_touch & first_seen).then(pl.lit(2, pl.Int64).pow(col(_B) - 1))
+        native = native.with_columns(path_sum(bit.fill_null(0)).cast(pl.Float64).alias(_A))
+        first = nw.col(_POS) == 1
+        a = nw.when(first).then(nw.col(_A)).otherwise(nw.lit(0.0))
+        b = nw.col(_B)
+        weight = nw.when(first).then(nw.lit(1.0)).otherwise(nw.lit(0.0))
+    return nw.from_native(native), a, b, previous, weight
+
+
 def path_table(
     lf: nw.LazyFrame[Any],
     *,
@@ -384,13 +467,27 @@ def path_table(
         has_revenue=has_revenue,
         new_customers=new_customers,
     )
-    rows, path = _cut(
-        rows, owner=[*by, CUSTOMER], lookback_us=lookback_us, period=period, values=values
-    )
     groups = [*by] if period is None else [PERIOD, *by]
-    rows, a, b, previous, weight = _model_keys(
-        rows, path=path, groups=groups, model=model, options=options
-    )
+    if lf.implementation.is_polars():
+        rows = sorted_rows(
+            rows,
+            names=_NAMES,
+            owner=[*by, CUSTOMER],
+            lookback_us=lookback_us,
+            period=period is not None,
+            values=values,
+            kinds=_KINDS,
+        )
+        rows, a, b, previous, weight = _polars_model_keys(
+            rows, groups=groups, model=model, options=options
+        )
+    else:
+        rows, path = _cut(
+            rows, owner=[*by, CUSTOMER], lookback_us=lookback_us, period=period, values=values
+        )
+        rows, a, b, previous, weight = _model_keys(
+            rows, path=path, groups=groups, model=model, options=options
+        )
     kind = nw.col(_PART)
     is_touch, is_conversion = kind == TOUCH, kind == CONVERSION
     if model == "shapley":
