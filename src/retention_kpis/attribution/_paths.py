@@ -40,6 +40,7 @@ from retention_kpis._core.calendar import Period, microseconds_expr, period_inde
 from retention_kpis._core.columns import CHANNEL, CUSTOMER, PERIOD, REVENUE, TIMESTAMP
 from retention_kpis._core.columns import EVENT as _EVENT
 from retention_kpis._core.frames import Key, collect, flag, grouped, plain
+from retention_kpis.attribution._duckdb_paths import duckdb_rows
 from retention_kpis.attribution._polars_paths import last_in_path, path_sum, sorted_rows
 
 __all__ = [
@@ -85,6 +86,7 @@ _A = "__rk_a"
 _B = "__rk_b"
 _N = "__rk_n"
 _PATH = "__rk_path"
+_COUNT = "__rk_count"
 _ORDER_OF = {_CONV: "__rk_order_0", _US: "__rk_order_1", _CH: "__rk_order_2"}
 _ORDER = list(_ORDER_OF.values())
 """A path's order: touches by time then channel name, its conversions last."""
@@ -429,6 +431,25 @@ def _polars_model_keys(
     return nw.from_native(native), a, b, previous, weight
 
 
+def _duckdb_model_keys(
+    rows: nw.LazyFrame[Any],
+    *,
+    path: Sequence[str],
+    groups: Sequence[str],
+    model: str,
+    options: dict[str, Any],
+) -> tuple[nw.LazyFrame[Any], nw.Expr, nw.Expr, nw.Expr, nw.Expr]:
+    """:func:`_model_keys` on :func:`._duckdb_paths.duckdb_rows` (previous channel, last non-direct given)."""
+    zero = nw.lit(0, nw.Int64())
+    if model == "markov":
+        previous = nw.when(nw.col(_POS) != 1).then(nw.col(_PREV))
+        return rows, zero, flag(nw.col(_POS) == nw.col(_LEN)), previous, nw.lit(1.0)
+    if model == "last_non_direct":
+        picked = nw.when(nw.col(_A) > 0).then(nw.col(_A)).otherwise(nw.col(_LEN))
+        return rows, flag(nw.col(_POS) == picked), zero, nw.lit(None, nw.String()), nw.lit(1.0)
+    return _model_keys(rows, path=path, groups=groups, model=model, options=options)
+
+
 def path_table(
     lf: nw.LazyFrame[Any],
     *,
@@ -481,6 +502,21 @@ def path_table(
         rows, a, b, previous, weight = _polars_model_keys(
             rows, groups=groups, model=model, options=options
         )
+    elif lf.implementation.is_duckdb():
+        rows = duckdb_rows(
+            rows,
+            names={**_NAMES, "end": _END, "previous": _PREV, "a": _A},
+            owner=[*by, CUSTOMER],
+            lookback_us=lookback_us,
+            period=period is not None,
+            values=values,
+            kinds=_KINDS,
+            no_conversion=_NO_CONVERSION,
+            direct_channel=options["direct_channel"] if model == "last_non_direct" else None,
+        )
+        rows, a, b, previous, weight = _duckdb_model_keys(
+            rows, path=[*by, CUSTOMER, _END], groups=groups, model=model, options=options
+        )
     else:
         rows, path = _cut(
             rows, owner=[*by, CUSTOMER], lookback_us=lookback_us, period=period, values=values
@@ -526,10 +562,18 @@ def path_table(
         ],
     )
     keys = [_PART, *groups, _CH, _PREV, _A, _B]
+    # Rows with the same keys and the same weighted numbers first (most touches repeat
+    # their path's numbers), then the exact limbs of each distinct number times its count.
+    counted = keyed.group_by(*keys, _N, *values).agg(nw.len().alias(_COUNT))
     limbs = [limb for name in [_N, *values] for limb in _limbs(name)]
-    keyed = keyed.select(*keys, *limbs)
-    sums = [nw.col(name).sum() for name in keyed.collect_schema().names() if name not in keys]
-    table = collect(grouped(keyed, keys, *sums))
+    counted = counted.select(*keys, nw.col(_COUNT).cast(nw.Int64), *limbs)
+    parts = [name for name in counted.collect_schema().names() if name not in {*keys, _COUNT}]
+    counted = counted.select(*keys, *[nw.col(name) * nw.col(_COUNT) for name in parts])
+    reduced = grouped(counted, keys, *[nw.col(name).sum() for name in parts])
+    # polars' streaming engine (the default from polars 2) runs the sort and the scans
+    # 2-3x slower than the in-memory engine here.
+    in_memory = {"engine": "in-memory"} if reduced.implementation.is_polars() else {}
+    table = reduced.collect(**in_memory) if in_memory else collect(reduced)
     return _arrays(table, groups=groups, by=by, values=values)
 
 
