@@ -3,10 +3,10 @@
 The generic path (:func:`._paths.path_table`) runs up to seven window operations on
 DuckDB (two or three of them ordered). Here one SQL query sorts each owner's rows once
 by (time, kind, channel) -- every window function shares that one ``WINDOW`` -- and
-reads from it, per row: the running count of touches, the next conversion instant (the
-path's end), the owner's last time (a journey's reference) and the previous row's
-channel (Markov). One group-by per path then gives what the generic path computes
-with partition windows (touches before the path, outside the lookback and inside it,
+reads from it, per row: the row number, the next conversion instant (the path's end)
+and the previous row's channel (Markov); the owner's last time (a journey's
+reference) is an unordered window. One group-by per path then gives what the generic path computes
+with partition windows (the path's first row, touches outside the lookback and inside it,
 conversions, revenue, period, the last non-direct touch), joined back by path. The
 columns and their values are those of the generic path, bit for bit (the one float
 sum, a path's revenue over its conversions, is the same ``sum`` aggregate).
@@ -53,14 +53,13 @@ def duckdb_rows(  # noqa: PLR0913 - the roles of the generic path's columns
     owners = [_quote(name) for name in owner]
     partition = ", ".join(owners)
     window = f"PARTITION BY {partition} ORDER BY {us}, {conv}, {channel}"
-    touch = f"CAST({conv} = 0 AS BIGINT)"
     inside = "TRUE" if lookback_us is None else f"({conv} = 1 OR rk_ref - {us} <= {lookback_us})"
     direct = ""
     if direct_channel is not None:
         literal = "'" + direct_channel.replace("'", "''") + "'"
         direct = (
             f", max(CASE WHEN {conv} = 0 AND rk_inside AND rk_end <> {no_conversion} "
-            f"AND {channel} <> {literal} THEN rk_touches END) AS rk_direct"
+            f"AND {channel} <> {literal} THEN rk_row END) AS rk_direct"
         )
     period_max = f", max({_quote(PERIOD)}) AS rk_period" if period else ""
     sums = "".join(f", sum({_quote(name)}) AS {_quote(name + '_path')}" for name in values)
@@ -69,12 +68,12 @@ def duckdb_rows(  # noqa: PLR0913 - the roles of the generic path's columns
     sql = f"""
 WITH ordered AS (
     SELECT *,
-        sum({touch}) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS rk_touches,
+        row_number() OVER w AS rk_row,
         coalesce(
-            min(CASE WHEN {conv} = 1 THEN {us} END)
+            first_value(CASE WHEN {conv} = 1 THEN {us} END IGNORE NULLS)
                 OVER (w ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING),
             {no_conversion}) AS rk_end,
-        max({us}) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS rk_last,
+        max({us}) OVER (PARTITION BY {partition}) AS rk_last,
         lag({channel}) OVER w AS rk_previous
     FROM rk_rows
     WINDOW w AS ({window})
@@ -85,18 +84,18 @@ WITH ordered AS (
     )
 ), paths AS (
     SELECT {partition}, rk_end,
-        min(rk_touches - {touch}) AS rk_before,
+        min(rk_row) - 1 AS rk_before,
         count(*) FILTER (WHERE {conv} = 0 AND NOT rk_inside) AS rk_outside,
         count(*) FILTER (WHERE {conv} = 0 AND rk_inside) AS rk_length,
         CAST(sum({conv}) AS DOUBLE) AS rk_n{sums}{period_max}{direct}
     FROM flagged
     GROUP BY {partition}, rk_end
 )
-SELECT r.* EXCLUDE (rk_touches, rk_last, rk_ref, rk_inside, rk_end, rk_previous{
+SELECT r.* EXCLUDE (rk_row, rk_last, rk_ref, rk_inside, rk_end, rk_previous{
         ", " + _quote(PERIOD) if period else ""}),
     r.rk_end AS {q["end"]},
     CAST(r.rk_inside AS BIGINT) AS {q["inside"]},
-    CAST(r.rk_touches - p.rk_before - p.rk_outside AS BIGINT) AS {q["position"]},
+    CAST(r.rk_row - p.rk_before - p.rk_outside AS BIGINT) AS {q["position"]},
     CAST(p.rk_length AS BIGINT) AS {q["length"]},
     p.rk_n AS {q["n"]},
     {", ".join(f"p.{_quote(name + '_path')}" for name in values)},
