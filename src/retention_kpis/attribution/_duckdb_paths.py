@@ -28,7 +28,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def duckdb_rows(  # noqa: PLR0913 - the roles of the generic path's columns
+def duckdb_rows(
     rows: nw.LazyFrame[Any],
     *,
     names: dict[str, str],
@@ -65,6 +65,7 @@ def duckdb_rows(  # noqa: PLR0913 - the roles of the generic path's columns
     sums = "".join(f", sum({_quote(name)}) AS {_quote(name + '_path')}" for name in values)
     join = " AND ".join(f"r.{name} IS NOT DISTINCT FROM p.{name}" for name in owners)
     # Touches at a conversion's instant sort before it (kind 0 < 1) and belong to it.
+    # Names are quoted identifiers and the only text literal is escaped: no injection.
     sql = f"""
 WITH ordered AS (
     SELECT *,
@@ -92,7 +93,8 @@ WITH ordered AS (
     GROUP BY {partition}, rk_end
 )
 SELECT r.* EXCLUDE (rk_row, rk_last, rk_ref, rk_inside, rk_end, rk_previous{
-        ", " + _quote(PERIOD) if period else ""}),
+        ", " + _quote(PERIOD) if period else ""
+    }),
     r.rk_end AS {q["end"]},
     CAST(r.rk_inside AS BIGINT) AS {q["inside"]},
     CAST(r.rk_row - p.rk_before - p.rk_outside AS BIGINT) AS {q["position"]},
@@ -101,13 +103,14 @@ SELECT r.* EXCLUDE (rk_row, rk_last, rk_ref, rk_inside, rk_end, rk_previous{
     {", ".join(f"p.{_quote(name + '_path')}" for name in values)},
     {f"p.rk_period AS {_quote(PERIOD)}," if period else ""}
     r.rk_previous AS {q["previous"]},
-    {f"coalesce(p.rk_direct - p.rk_before - p.rk_outside, 0)" if direct else "0"}
+    {"coalesce(p.rk_direct - p.rk_before - p.rk_outside, 0)" if direct else "0"}
         AS {q["a"]},
     CAST(CASE WHEN r.{conv} = 1 THEN {kinds["CONVERSION"]}
         WHEN NOT r.rk_inside THEN {kinds["OUTSIDE"]}
         WHEN r.rk_end = {no_conversion} THEN {kinds["JOURNEY"]}
         ELSE {kinds["TOUCH"]} END AS BIGINT) AS {q["part"]}
 FROM flagged AS r JOIN paths AS p ON {join} AND r.rk_end = p.rk_end
-"""
+"""  # noqa: S608
     native = rows.to_native()
-    return nw.from_native(native.query("rk_rows", sql))
+    frame: nw.LazyFrame[Any] = nw.from_native(native.query("rk_rows", sql))
+    return frame

@@ -439,7 +439,7 @@ def _duckdb_model_keys(
     model: str,
     options: dict[str, Any],
 ) -> tuple[nw.LazyFrame[Any], nw.Expr, nw.Expr, nw.Expr, nw.Expr]:
-    """:func:`_model_keys` on :func:`._duckdb_paths.duckdb_rows` (previous channel, last non-direct given)."""
+    """:func:`_model_keys` on :func:`._duckdb_paths.duckdb_rows` (its previous channel, ``a``)."""
     zero = nw.lit(0, nw.Int64())
     if model == "markov":
         previous = nw.when(nw.col(_POS) != 1).then(nw.col(_PREV))
@@ -572,8 +572,10 @@ def path_table(
     reduced = grouped(counted, keys, *[nw.col(name).sum() for name in parts])
     # polars' streaming engine (the default from polars 2) runs the sort and the scans
     # 2-3x slower than the in-memory engine here.
-    in_memory = {"engine": "in-memory"} if reduced.implementation.is_polars() else {}
-    table = reduced.collect(**in_memory) if in_memory else collect(reduced)
+    if reduced.implementation.is_polars():
+        table = reduced.collect(engine="in-memory")
+    else:
+        table = collect(reduced)
     return _arrays(table, groups=groups, by=by, values=values)
 
 

@@ -35,14 +35,14 @@ _SEEN = "__rk_seen"
 
 
 def _from_last(expr: Any) -> Any:  # noqa: ANN401 - polars expressions
-    """The value of ``expr`` on the path's last row, on every row of the path (never null)."""
+    """Give every row of a path the value of ``expr`` on the path's last row (never null)."""
     import polars as pl  # noqa: PLC0415 - optional backend
 
     return pl.when(pl.col(_LAST)).then(expr).backward_fill()
 
 
 def _before_start(running: Any, step: Any) -> Any:  # noqa: ANN401 - polars expressions
-    """A running sum's value just before the path's first row, on every row of the path."""
+    """Give every row of a path the running sum's value just before the path's first row."""
     import polars as pl  # noqa: PLC0415 - optional backend
 
     return pl.when(pl.col(_START)).then(running - step).forward_fill()
@@ -57,7 +57,7 @@ def _path_sum(step: Any) -> Any:  # noqa: ANN401 - polars expressions
 
 
 def _running_in_path(step: Any) -> Any:  # noqa: ANN401 - polars expressions
-    """Running sum of an integer ``step`` from the path's first row (inclusive)."""
+    """Sum an integer ``step`` from the path's first row to this row (inclusive)."""
     running = step.cum_sum()
     return running - _before_start(running, step)
 
@@ -129,11 +129,12 @@ def sorted_rows(
         part.cast(pl.Int64).alias(names["part"]),
         col(names["inside"]).cast(pl.Int64),
     )
-    return nw.from_native(native)
+    frame: nw.LazyFrame[Any] = nw.from_native(native)
+    return frame
 
 
 def last_in_path(value: Any) -> Any:  # noqa: ANN401 - polars expressions
-    """The last non-null ``value`` of the path up to its last row, on every row (0: none)."""
+    """Give every row of a path the path's last non-null ``value`` (0: none)."""
     import polars as pl  # noqa: PLC0415 - optional backend
 
     reset = pl.when(pl.col(_START) & value.is_null()).then(pl.lit(0)).otherwise(value)
