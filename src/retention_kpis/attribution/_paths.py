@@ -1,9 +1,11 @@
 """Build conversion paths in the events' own engine and reduce them to a small table.
 
-Paths are cut with window functions in the backend (polars, DuckDB, PySpark,
-SQLFrame, pandas; pyarrow through pandas) and reduced there to one row per
-``(kind, group, channel, ...)`` that the chosen model needs: only that table is
-collected, never the touch rows. Definitions (see ``docs/attribution.md``):
+Paths are cut in the backend and reduced there to one row per ``(kind, group,
+channel, ...)`` that the chosen model needs: only that table is collected, never
+the touch rows. polars sorts once and scans (:mod:`._polars_paths`), DuckDB runs
+one shared window sort, a group-by and a join (:mod:`._duckdb_paths`), the others
+(PySpark, SQLFrame, pandas; pyarrow through pandas) window functions (below); all
+give the same table, bit for bit. Definitions (see ``docs/attribution.md``):
 
 * the *owner* of a row is its customer within its ``by`` segment (rows are split
   by their own ``by`` values first; a null is a value);

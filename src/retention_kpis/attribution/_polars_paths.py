@@ -26,7 +26,7 @@ import narwhals.stable.v2 as nw
 
 from retention_kpis._core.columns import PERIOD
 
-__all__ = ["sorted_rows"]
+__all__ = ["last_in_path", "path_sum", "sorted_rows"]
 
 _START = "__rk_path_start"
 _LAST = "__rk_path_last"
@@ -48,7 +48,7 @@ def _before_start(running: Any, step: Any) -> Any:  # noqa: ANN401 - polars expr
     return pl.when(pl.col(_START)).then(running - step).forward_fill()
 
 
-def _path_sum(step: Any) -> Any:  # noqa: ANN401 - polars expressions
+def path_sum(step: Any) -> Any:  # noqa: ANN401 - polars expressions
     """Exact sum of an integer ``step`` over the path (difference of running sums)."""
     import polars as pl  # noqa: PLC0415 - optional backend
 
@@ -109,8 +109,8 @@ def sorted_rows(
     touch = (col(names["inside"]) & ~is_conversion).cast(pl.Int64)
     columns = [
         _running_in_path(touch).alias(names["position"]),
-        _path_sum(touch).alias(names["length"]),
-        _path_sum(col(conv).cast(pl.Int64)).cast(pl.Float64).alias(names["n"]),
+        path_sum(touch).alias(names["length"]),
+        path_sum(col(conv).cast(pl.Int64)).cast(pl.Float64).alias(names["n"]),
         *[col(name).sum().over(names["path"]).alias(f"{name}_path") for name in values],
     ]
     if period:
@@ -139,8 +139,3 @@ def last_in_path(value: Any) -> Any:  # noqa: ANN401 - polars expressions
 
     reset = pl.when(pl.col(_START) & value.is_null()).then(pl.lit(0)).otherwise(value)
     return _from_last(reset.forward_fill())
-
-
-def path_sum(step: Any) -> Any:  # noqa: ANN401 - polars expressions
-    """Exact sum of an integer column over the path (public name for the model keys)."""
-    return _path_sum(step)
