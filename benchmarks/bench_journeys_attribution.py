@@ -6,6 +6,8 @@ For ``make_events`` data at about 100k, 1M and 10M events (855, 8,550 and 85,500
 * ``attribute(events, model=m)`` for every model of ``MODELS`` (lookback 30 days), timed from
   the raw events (validation included); 10M events run once per model and backend, smaller
   sizes best of 2;
+* the process CPU time per call (``cpu_s_per_call``, every thread of the engine; less
+  sensitive to other processes than the wall time) and the load average beside each row;
 * the peak resident memory one Markov call adds (``peak_rss_increase_mb``: the process's
   high-water mark, native buffers of polars and DuckDB included), beside the input's size
   (``DataFrame.memory_usage(deep=True)``);
@@ -213,6 +215,7 @@ def run(
             )
             for model in models or MODELS:
                 result = attribute(native, model=model, unknown_events="ignore")
+                cpu = time.process_time()
                 seconds = (
                     best_time(
                         lambda n=native, m=model: attribute(n, model=m, unknown_events="ignore"),
@@ -223,7 +226,10 @@ def run(
                         lambda n=native, m=model: attribute(n, model=m, unknown_events="ignore")
                     )
                 )
+                cpu = (time.process_time() - cpu) / repeat
                 extra: dict[str, Any] = {
+                    "cpu_s_per_call": round(cpu, 2),
+                    "load": round(os.getloadavg()[0], 1),
                     "events": len(events),
                     "input_mib": round(input_mib, 1),
                     "distinct_paths": paths.height,

@@ -9,6 +9,7 @@ credits themselves are checked against hand calculations in the other tests of t
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from retention_kpis import compute_kpis
@@ -54,3 +55,75 @@ def test_attributed_report_builds_the_paths_once(constructor, events, spy_collec
     assert len(tables) == 1
     assert tables[0][0] < touches / 10
     assert not set(tables[0][1]) & PRIVATE_ROW_COLUMNS
+
+
+def hostile_events():
+    """Ties, one instant with two conversions, a touch at a conversion's instant, duplicates.
+
+    Customer 1: visits "a" and "b" at 10:00 (a tie: ordered by name, "a" first; the rows are
+    reversed below, so "b" comes first in the input), "c" at 11:00
+    and two purchases at 11:00 (10 and 5: one path), a purchase at 12:00 with no touch, then
+    two identical "a" visits and a "direct" one (a non-converting journey). Customer 2 (segment
+    null): "direct" then a purchase of 3. Customer 3: "a" 40 days before its purchase of 20
+    (outside the 30-day lookback), "b" one day before.
+    """
+    rows = [
+        (1, "2024-03-01 10:00", "visit", "a", None, "x"),
+        (1, "2024-03-01 10:00", "visit", "b", None, "x"),
+        (1, "2024-03-01 11:00", "visit", "c", None, "x"),
+        (1, "2024-03-01 11:00", "purchase", None, 10.0, "x"),
+        (1, "2024-03-01 11:00", "purchase", None, 5.0, "x"),
+        (1, "2024-03-01 12:00", "purchase", None, 7.0, "x"),
+        (1, "2024-03-01 13:00", "visit", "a", None, "x"),
+        (1, "2024-03-01 13:00", "visit", "a", None, "x"),
+        (1, "2024-03-01 14:00", "visit", "direct", None, "x"),
+        (2, "2024-03-02 09:00", "visit", "direct", None, None),
+        (2, "2024-03-02 09:30", "purchase", None, 3.0, None),
+        (3, "2024-01-20 08:00", "visit", "a", None, "y"),
+        (3, "2024-02-28 08:00", "visit", "b", None, "y"),
+        (3, "2024-02-29 08:00", "purchase", None, 20.0, "y"),
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["customer_id", "timestamp", "event_type", "channel", "revenue", "segment"]
+    )
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    return frame.iloc[::-1].reset_index(drop=True)  # the engines must not rely on row order
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        # By hand from hostile_events' docstring: channel -> (conversions, revenue); a channel
+        # touched in a converting path but never credited is listed with 0.
+        (
+            "first_touch",
+            {"a": (2.0, 15.0), "b": (1.0, 20.0), "c": (0.0, 0.0), "direct": (1.0, 3.0)},
+        ),
+        ("last_touch", {"a": (0.0, 0.0), "b": (1.0, 20.0), "c": (2.0, 15.0), "direct": (1.0, 3.0)}),
+    ],
+)
+@pytest.mark.parametrize("constructor", ["polars_lazy", "duckdb"], indirect=True)
+def test_sorted_engine_paths_order_ties_by_channel_and_share_an_instant(
+    constructor, model, expected
+):
+    result = attribute(constructor(hostile_events()), model=model)
+    credit = {c.channel: (c.conversions, c.revenue) for c in result.credits}
+    assert credit == {**expected, "(none)": (1.0, 7.0)}
+    assert result.non_converting_journeys == 1
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"by": "segment", "period": "D"}, {"lookback": None, "period": "W"}],
+    ids=["plain", "by-period", "no-lookback"],
+)
+@pytest.mark.parametrize("constructor", ["polars_lazy", "duckdb"], indirect=True)
+def test_sorted_engine_paths_equal_the_window_paths_to_the_last_bit(constructor, model, options):
+    # polars (one sort and scans) and DuckDB (one shared WINDOW, a group-by and a join) against
+    # the window-function paths that pandas runs: an independent implementation of the rules.
+    events = hostile_events()
+    reference = attribute(events, model=model, **options)
+    result = attribute(constructor(events), model=model, **options)
+    same_kind = result.model_copy(update={"backend": "pandas", "lazy": False})
+    assert same_kind.model_dump_json() == reference.model_dump_json()  # nan equals nan in JSON

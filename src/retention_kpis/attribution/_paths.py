@@ -1,9 +1,11 @@
 """Build conversion paths in the events' own engine and reduce them to a small table.
 
-Paths are cut with window functions in the backend (polars, DuckDB, PySpark,
-SQLFrame, pandas; pyarrow through pandas) and reduced there to one row per
-``(kind, group, channel, ...)`` that the chosen model needs: only that table is
-collected, never the touch rows. Definitions (see ``docs/attribution.md``):
+Paths are cut in the backend and reduced there to one row per ``(kind, group,
+channel, ...)`` that the chosen model needs: only that table is collected, never
+the touch rows. polars sorts once and scans (:mod:`._polars_paths`), DuckDB runs
+one shared window sort, a group-by and a join (:mod:`._duckdb_paths`), the others
+(PySpark, SQLFrame, pandas; pyarrow through pandas) window functions (below); all
+give the same table, bit for bit. Definitions (see ``docs/attribution.md``):
 
 * the *owner* of a row is its customer within its ``by`` segment (rows are split
   by their own ``by`` values first; a null is a value);
@@ -40,6 +42,8 @@ from retention_kpis._core.calendar import Period, microseconds_expr, period_inde
 from retention_kpis._core.columns import CHANNEL, CUSTOMER, PERIOD, REVENUE, TIMESTAMP
 from retention_kpis._core.columns import EVENT as _EVENT
 from retention_kpis._core.frames import Key, collect, flag, grouped, plain
+from retention_kpis.attribution._duckdb_paths import duckdb_rows
+from retention_kpis.attribution._polars_paths import last_in_path, path_sum, sorted_rows
 
 __all__ = [
     "CONVERSION",
@@ -83,6 +87,8 @@ _PREV = "__rk_previous"
 _A = "__rk_a"
 _B = "__rk_b"
 _N = "__rk_n"
+_PATH = "__rk_path"
+_COUNT = "__rk_count"
 _ORDER_OF = {_CONV: "__rk_order_0", _US: "__rk_order_1", _CH: "__rk_order_2"}
 _ORDER = list(_ORDER_OF.values())
 """A path's order: touches by time then channel name, its conversions last."""
@@ -92,6 +98,19 @@ _LIMBS = 4
 fractions (78 bits below the point, finer bits dropped), summed as integers in the
 engine and put together with ``math.fsum``: the same result on every backend and in
 every row order, unlike a float sum in the engine's own order."""
+_NAMES = {
+    "us": _US,
+    "conversion": _CONV,
+    "channel": _CH,
+    "inside": _INSIDE,
+    "position": _POS,
+    "length": _LEN,
+    "n": _N,
+    "part": _PART,
+    "reference": _REF,
+    "path": _PATH,
+}
+_KINDS = {"CONVERSION": CONVERSION, "TOUCH": TOUCH, "JOURNEY": JOURNEY, "OUTSIDE": OUTSIDE}
 _EXP_DEGREE = 18
 _NO_CONVERSION = 2**62  # larger than every microsecond timestamp (year 146,000)
 
@@ -346,6 +365,93 @@ def _model_keys(
     return rows, a, b, previous, weight
 
 
+def _polars_model_keys(
+    rows: nw.LazyFrame[Any],
+    *,
+    groups: Sequence[str],
+    model: str,
+    options: dict[str, Any],
+) -> tuple[nw.LazyFrame[Any], nw.Expr, nw.Expr, nw.Expr, nw.Expr]:
+    """:func:`_model_keys` on rows sorted by :func:`._polars_paths.sorted_rows` (scans, no windows).
+
+    The keys and weights are the same values: the window aggregates over a path become
+    running sums and fills along the sorted rows.
+    """
+    import polars as pl  # noqa: PLC0415 - optional backend
+
+    if model not in {"last_non_direct", "time_decay", "markov", "shapley"}:
+        return _model_keys(rows, path=[_PATH], groups=groups, model=model, options=options)
+    col = pl.col
+    is_touch = col(_PART) == TOUCH
+    native = rows.to_native()
+    zero = nw.lit(0, nw.Int64())
+    a: nw.Expr = zero
+    b: nw.Expr = zero
+    previous: nw.Expr = nw.lit(None, nw.String())
+    weight: nw.Expr = nw.lit(1.0)
+    if model == "last_non_direct":
+        non_direct = is_touch & (col(_CH) != options["direct_channel"])
+        chosen = last_in_path(pl.when(non_direct).then(col(_POS)))  # positions grow: the max
+        native = native.with_columns(chosen.alias(_A))
+        picked = nw.when(nw.col(_A) > 0).then(nw.col(_A)).otherwise(nw.col(_LEN))
+        a = flag(nw.col(_POS) == picked)
+    elif model == "time_decay":
+        native = native.with_columns(
+            last_in_path(pl.when(is_touch).then(col(_US))).alias(_A)  # the newest touch
+        )
+        frame = nw.from_native(native)
+        age = (nw.col(_A) - nw.col(_US)).cast(nw.Float64)
+        frame = frame.with_columns((age * (1.0 / options["half_life_us"])).alias(_B))
+        frame = frame.with_columns(_exp2_negative(nw.col(_B)).alias(_B))
+        frame = frame.with_columns(
+            nw.when(nw.col(_PART) == TOUCH).then(nw.col(_B)).otherwise(0.0).alias(_A)
+        )
+        frame = frame.with_columns(*_limbs(_A))
+        parts = [f"{_A}_{index}" for index in range(_LIMBS)]
+        native = frame.to_native().with_columns(
+            *[path_sum(col(name)).alias(name) for name in parts]
+        )
+        frame = nw.from_native(native)
+        total = nw.lit(0.0)
+        for index, name in enumerate(parts):
+            total = total + nw.col(name).cast(nw.Float64) * 2.0 ** (-_LIMB_BITS * index)
+        frame = frame.with_columns((nw.col(_B) / total).alias(_B))
+        return frame, a, b, previous, nw.col(_B)
+    elif model == "markov":
+        b = flag(nw.col(_POS) == nw.col(_LEN))
+        native = native.with_columns(col(_CH).shift(1).alias(_PREV))
+        previous = nw.when(nw.col(_POS) != 1).then(nw.col(_PREV))
+    else:  # shapley, as in _model_keys: bits of the group's channel ranks, once per channel
+        native = native.with_columns(col(_CH).rank("dense").over(*groups, _PART).alias(_B))
+        first_seen = pl.struct(_PATH, _PART, _CH).is_first_distinct()
+        bit = pl.when(is_touch & first_seen).then(pl.lit(2, pl.Int64).pow(col(_B) - 1))
+        native = native.with_columns(path_sum(bit.fill_null(0)).cast(pl.Float64).alias(_A))
+        first = nw.col(_POS) == 1
+        a = nw.when(first).then(nw.col(_A)).otherwise(nw.lit(0.0))
+        b = nw.col(_B)
+        weight = nw.when(first).then(nw.lit(1.0)).otherwise(nw.lit(0.0))
+    return nw.from_native(native), a, b, previous, weight
+
+
+def _duckdb_model_keys(
+    rows: nw.LazyFrame[Any],
+    *,
+    path: Sequence[str],
+    groups: Sequence[str],
+    model: str,
+    options: dict[str, Any],
+) -> tuple[nw.LazyFrame[Any], nw.Expr, nw.Expr, nw.Expr, nw.Expr]:
+    """:func:`_model_keys` on :func:`._duckdb_paths.duckdb_rows` (its previous channel, ``a``)."""
+    zero = nw.lit(0, nw.Int64())
+    if model == "markov":
+        previous = nw.when(nw.col(_POS) != 1).then(nw.col(_PREV))
+        return rows, zero, flag(nw.col(_POS) == nw.col(_LEN)), previous, nw.lit(1.0)
+    if model == "last_non_direct":
+        picked = nw.when(nw.col(_A) > 0).then(nw.col(_A)).otherwise(nw.col(_LEN))
+        return rows, flag(nw.col(_POS) == picked), zero, nw.lit(None, nw.String()), nw.lit(1.0)
+    return _model_keys(rows, path=path, groups=groups, model=model, options=options)
+
+
 def path_table(
     lf: nw.LazyFrame[Any],
     *,
@@ -384,13 +490,42 @@ def path_table(
         has_revenue=has_revenue,
         new_customers=new_customers,
     )
-    rows, path = _cut(
-        rows, owner=[*by, CUSTOMER], lookback_us=lookback_us, period=period, values=values
-    )
     groups = [*by] if period is None else [PERIOD, *by]
-    rows, a, b, previous, weight = _model_keys(
-        rows, path=path, groups=groups, model=model, options=options
-    )
+    if lf.implementation.is_polars():
+        rows = sorted_rows(
+            rows,
+            names=_NAMES,
+            owner=[*by, CUSTOMER],
+            lookback_us=lookback_us,
+            period=period is not None,
+            values=values,
+            kinds=_KINDS,
+        )
+        rows, a, b, previous, weight = _polars_model_keys(
+            rows, groups=groups, model=model, options=options
+        )
+    elif lf.implementation.is_duckdb():
+        rows = duckdb_rows(
+            rows,
+            names={**_NAMES, "end": _END, "previous": _PREV, "a": _A},
+            owner=[*by, CUSTOMER],
+            lookback_us=lookback_us,
+            period=period is not None,
+            values=values,
+            kinds=_KINDS,
+            no_conversion=_NO_CONVERSION,
+            direct_channel=options["direct_channel"] if model == "last_non_direct" else None,
+        )
+        rows, a, b, previous, weight = _duckdb_model_keys(
+            rows, path=[*by, CUSTOMER, _END], groups=groups, model=model, options=options
+        )
+    else:
+        rows, path = _cut(
+            rows, owner=[*by, CUSTOMER], lookback_us=lookback_us, period=period, values=values
+        )
+        rows, a, b, previous, weight = _model_keys(
+            rows, path=path, groups=groups, model=model, options=options
+        )
     kind = nw.col(_PART)
     is_touch, is_conversion = kind == TOUCH, kind == CONVERSION
     if model == "shapley":
@@ -429,10 +564,20 @@ def path_table(
         ],
     )
     keys = [_PART, *groups, _CH, _PREV, _A, _B]
+    # Rows with the same keys and the same weighted numbers first (most touches repeat
+    # their path's numbers), then the exact limbs of each distinct number times its count.
+    counted = keyed.group_by(*keys, _N, *values).agg(nw.len().alias(_COUNT))
     limbs = [limb for name in [_N, *values] for limb in _limbs(name)]
-    keyed = keyed.select(*keys, *limbs)
-    sums = [nw.col(name).sum() for name in keyed.collect_schema().names() if name not in keys]
-    table = collect(grouped(keyed, keys, *sums))
+    counted = counted.select(*keys, nw.col(_COUNT).cast(nw.Int64), *limbs)
+    parts = [name for name in counted.collect_schema().names() if name not in {*keys, _COUNT}]
+    counted = counted.select(*keys, *[nw.col(name) * nw.col(_COUNT) for name in parts])
+    reduced = grouped(counted, keys, *[nw.col(name).sum() for name in parts])
+    # polars' streaming engine (the default from polars 2) runs the sort and the scans
+    # 2-3x slower than the in-memory engine here.
+    if reduced.implementation.is_polars():
+        table = reduced.collect(engine="in-memory")
+    else:
+        table = collect(reduced)
     return _arrays(table, groups=groups, by=by, values=values)
 
 
