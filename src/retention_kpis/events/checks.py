@@ -119,7 +119,7 @@ def with_screen_columns(canonical: nw.LazyFrame[Any], present: frozenset[str]) -
 
 
 def screen_by_type(canonical: nw.LazyFrame[Any], present: frozenset[str]) -> list[dict[str, Any]]:
-    """The rows of :func:`screen_aggs` grouped by ``event_type``, from cheaper queries.
+    """Return the rows of :func:`screen_aggs` grouped by ``event_type``, from cheaper queries.
 
     The null counts of the customer and timestamp columns come first (polars keeps them
     with its in-memory columns); the group-by over every row then counts rows per event
