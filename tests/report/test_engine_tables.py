@@ -98,8 +98,9 @@ def test_new_customers_count_a_tied_first_purchase_in_each_segment(constructor):
 )
 def test_engines_run_four_queries(constructor, request, monkeypatch):
     # Validation (1) + customer counts, purchasers, money and surveys (3) for the KPIs;
-    # the engagement KPIs' own queries are switched off. polars runs one more: the first
-    # and last timestamps, for its table of period indexes per day.
+    # the engagement KPIs' own queries are switched off. polars runs three more: the first
+    # and last timestamps, for its table of period indexes per day, and two small queries
+    # of its screen (null counts, then the rows holding revenue, cost or a score).
     events = frame(
         [
             ("a", D(2024, 1, 3), "purchase", "web", 1.0),
@@ -118,7 +119,7 @@ def test_engines_run_four_queries(constructor, request, monkeypatch):
     monkeypatch.setattr(nw.LazyFrame, "collect", spy)
     compute_kpis(native, by="channel", engagement=False)
     polars = request.node.callspec.params["constructor"].startswith("polars")
-    assert len(collected) == (5 if polars else 4)
+    assert len(collected) == (7 if polars else 4)
 
 
 @pytest.mark.parametrize("customers", [[7, 7, 9], ["b", "b", "a"], [7.0, 7.0, 9.0]])

@@ -39,6 +39,7 @@ __all__ = [
     "raise_on_problems",
     "row_flags",
     "screen_aggs",
+    "screen_by_type",
     "screened_totals",
     "with_screen_columns",
 ]
@@ -115,6 +116,65 @@ def with_screen_columns(canonical: nw.LazyFrame[Any], present: frozenset[str]) -
     # nan and infinities make the distance nan, which is not 0: the exact check then runs.
     distance = (nw.col(SCORE) - nw.col(SCORE).round(0)).abs()
     return canonical.with_columns(distance.alias(FRACTION))
+
+
+def screen_by_type(canonical: nw.LazyFrame[Any], present: frozenset[str]) -> list[dict[str, Any]]:
+    """Return the rows of :func:`screen_aggs` grouped by ``event_type``, from cheaper queries.
+
+    The null counts of the customer and timestamp columns come first (polars keeps them
+    with its in-memory columns); the group-by over every row then counts rows per event
+    type, and non-null values only of a column that has nulls. Counts and bounds of
+    revenue, cost and scores come from a second group-by over the rows that hold one of
+    them (few rows: purchases, spend rows, survey responses): a type without such a row
+    has none of those values. Used on polars, whose grouped counts and bounds over every
+    row cost more than those small queries (10M events in memory, medians of 9 alternated
+    calls: 0.30 -> 0.17 s; on DuckDB the extra scans made it slower, 0.68 -> 0.91 s).
+    """
+    columns = {CUSTOMER: "_customers", TIMESTAMP: "_timestamps"}
+    nulls = collect(
+        canonical.select(*[nw.col(column).null_count().alias(column) for column in columns])
+    ).rows(named=True)[0]
+    counted = {column: name for column, name in columns.items() if nulls[column]}
+    rows = collect(
+        canonical.group_by(EVENT).agg(
+            nw.len().alias("rows"),
+            *[nw.col(column).count().alias(name) for column, name in counted.items()],
+        )
+    ).rows(named=True)
+    valued = {OPTIONAL[role]: role for role in ("revenue", "cost", "score") if role in present}
+    aggs: list[nw.Expr] = []
+    for column, role in valued.items():
+        value = nw.col(column)
+        aggs += [
+            value.count().alias(f"_{role}s"),
+            value.min().alias(f"_{role}_min"),
+            value.max().alias(f"_{role}_max"),
+        ]
+    if "score" in present:
+        aggs.append(nw.col(FRACTION).sum().alias("_score_fraction"))
+    found: dict[object, dict[str, Any]] = {}
+    if valued:
+        held = [~nw.col(column).is_null() for column in valued]
+        any_value = held[0]
+        for more in held[1:]:
+            any_value = any_value | more
+        holders = with_screen_columns(canonical.filter(any_value), present)
+        found = {
+            row.pop(EVENT): row
+            for row in collect(holders.group_by(EVENT).agg(*aggs)).rows(named=True)
+        }
+    none: dict[str, Any] = {
+        **{f"_{role}s": 0 for role in valued.values()},
+        **{f"_{role}_{end}": None for role in valued.values() for end in ("min", "max")},
+        **({"_score_fraction": 0.0} if "score" in present else {}),
+    }
+    screened = []
+    for row in rows:
+        for column, name in columns.items():
+            if column not in counted:  # no null in the column
+                row[name] = row["rows"]
+        screened.append({**row, **found.get(row[EVENT], none)})
+    return screened
 
 
 def _combined(values: list[Any], pick: Any) -> Any:  # noqa: ANN401 - backend scalars

@@ -26,6 +26,7 @@ from retention_kpis.events.checks import (
     exact_totals,
     raise_on_problems,
     screen_aggs,
+    screen_by_type,
     screened_totals,
     with_screen_columns,
 )
@@ -369,7 +370,12 @@ def prepare_events(
 
 
 def screen_rows(pending: PendingEvents) -> list[dict[str, Any]]:
-    """Run the screening aggregation alone: one query, one row per event type."""
+    """Run the screening aggregation alone: one row per event type.
+
+    One query on most backends; on polars three smaller ones (:func:`screen_by_type`).
+    """
+    if pending.frame.implementation.is_polars():
+        return screen_by_type(pending.frame, pending.columns)
     screened = with_screen_columns(pending.frame, pending.columns)
     return collect(screened.group_by(EVENT).agg(*screen_aggs(pending.columns))).rows(named=True)
 
