@@ -33,6 +33,7 @@ __all__ = [
     "period_adder",
     "period_index",
     "period_start",
+    "postgres_period_sql",
     "seconds_expr",
 ]
 
@@ -195,17 +196,73 @@ def _polars_periods(lf: nw.LazyFrame[Any], period: Period) -> WithPeriod:
     return by_lookup
 
 
+def postgres_period_sql(period: Period, column: str = TIMESTAMP) -> str:
+    """PostgreSQL SQL of :func:`period_index` from day counts and ``DATE_TRUNC`` (integers).
+
+    SQLFrame writes ``dt.year()`` as ``EXTRACT(year FROM CAST(ts AS DATE))``, which
+    PostgreSQL computes in ``numeric``: the month index of 1.17M events took 0.29 s of
+    CPU beyond reading the timestamps, this 0.09 s. Days since 1970 are a date
+    difference; a week, month, quarter or year is counted from the day ``D`` it starts
+    on (``DATE_TRUNC``, weeks from Monday): weeks exactly (``D`` is a multiple of 7 from
+    Monday 1969-12-29), the others as ``round(D * n / 146097)``, ``n`` periods falling in
+    the 146,097 days of 400 Gregorian years. A period's start day strays at most a few
+    days from that average spacing, far from the half-period margin of the rounding
+    (checked on every day of the years 1 to 9999 in tests/sql). The 730,485 days (2000
+    years) added before dividing keep days back to the year 1 positive, as PostgreSQL's
+    integer division truncates toward zero.
+    """
+    ts = f'"{column}"'
+    if period == "D":
+        return f"CAST(CAST({ts} AS DATE) - DATE '1970-01-01' AS BIGINT)"
+    if period == "W":
+        return f"CAST((CAST(DATE_TRUNC('week', {ts}) AS DATE) - DATE '1969-12-29') / 7 AS BIGINT)"
+    unit, per_400_years, first = {
+        "M": ("month", 4800, 1970 * 12),
+        "Q": ("quarter", 1600, 1970 * 4),
+        "Y": ("year", 400, 1970),
+    }[period]
+    start = f"CAST(CAST(DATE_TRUNC('{unit}', {ts}) AS DATE) - DATE '1970-01-01' AS BIGINT)"
+    since_1970 = f"(({start} + 730485) * {per_400_years} + 73048) / 146097 - {5 * per_400_years}"
+    return f"{since_1970} + {first}"
+
+
+def _is_postgres(lf: nw.LazyFrame[Any]) -> bool:
+    """Whether ``lf`` is a SQLFrame frame of a PostgreSQL session."""
+    if not lf.implementation.is_sqlframe():
+        return False
+    session = getattr(lf.to_native(), "session", None)
+    return getattr(session, "execution_dialect_name", None) == "postgres"
+
+
+def _postgres_periods(period: Period) -> WithPeriod:
+    """Add the period index on SQLFrame PostgreSQL with :func:`postgres_period_sql`."""
+    import sqlglot  # noqa: PLC0415 - installed with SQLFrame
+    from sqlframe.base.column import Column  # noqa: PLC0415 - only reached with SQLFrame
+
+    expression = sqlglot.parse_one(postgres_period_sql(period), read="postgres")
+
+    def with_period(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+        native = frame.to_native().withColumn(PERIOD, Column(expression))
+        result: nw.LazyFrame[Any] = nw.from_native(native)
+        return result
+
+    return with_period
+
+
 def period_adder(lf: nw.LazyFrame[Any], period: Period | None) -> WithPeriod:
     """Return a function adding the ``PERIOD`` column to frames of ``lf``'s events.
 
     Apply it after filtering: on polars it gathers from a per-day table
-    (:func:`_polars_periods`), which polars does not push filters below; elsewhere it
-    adds :func:`period_index`. With no period, frames are returned unchanged.
+    (:func:`_polars_periods`), which polars does not push filters below; on SQLFrame
+    PostgreSQL it adds :func:`postgres_period_sql`; elsewhere it adds
+    :func:`period_index`. With no period, frames are returned unchanged.
     """
     if period is None:
         return _unchanged
     if lf.implementation.is_polars():
         return _polars_periods(lf, period)
+    if _is_postgres(lf):
+        return _postgres_periods(period)
     expression = period_index(period).alias(PERIOD)
 
     def with_period(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
