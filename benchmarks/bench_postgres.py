@@ -39,9 +39,11 @@ import multiprocessing
 import os
 import resource
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -193,7 +195,7 @@ def throwaway_server() -> Iterator[str]:
 
     def run(*args):
         command = [*prefix, str(bin_dir / args[0]), *args[1:]]
-        subprocess.run(command, check=True, capture_output=True, cwd=folder)  # noqa: S603
+        subprocess.run(command, check=True, capture_output=True, cwd=folder)
 
     data = folder / "data"
     run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
@@ -204,6 +206,10 @@ def throwaway_server() -> Iterator[str]:
     run("pg_ctl", "-D", str(data), "-l", str(folder / "server.log"), "-w", "-o", options, "start")
     url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     try:
+        conn = psycopg2.connect(url)
+        with conn, conn.cursor() as cur:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        conn.close()
         yield url
     finally:
         run("pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
@@ -382,6 +388,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-load", action="store_true", help="reuse the table events")
     args = parser.parse_args()
+    # Stopped by a signal, still stop the server this script started (its `finally`).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"load average at the start: {load_average()}")
     with contextlib.ExitStack() as stack:
         url = args.url or stack.enter_context(throwaway_server())
