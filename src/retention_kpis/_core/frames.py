@@ -29,6 +29,7 @@ __all__ = [
     "grouped",
     "key_order",
     "max_timestamp",
+    "one_of",
     "plain",
     "private_segments",
     "sorted_keys",
@@ -187,6 +188,30 @@ def flag(condition: nw.Expr) -> nw.Expr:
     """Return a 0/1 integer column of a condition, null counting as 0 (sums on every backend)."""
     # when/then rather than a cast: PostgreSQL casts a boolean to integer, not to bigint.
     return nw.when(condition).then(nw.lit(1, nw.Int64())).otherwise(nw.lit(0, nw.Int64()))
+
+
+def one_of(column: str, values: Sequence[object]) -> nw.Expr:
+    """``column`` equals one of ``values``: equalities joined by OR (for a never-null column).
+
+    It equals ``is_in`` where ``column`` is never null (validated event types), and costs
+    less: on SQLFrame, ``is_in`` becomes ``CASE WHEN x IS NULL THEN NULL ELSE x IN (...)
+    END``, whose selectivity PostgreSQL cannot estimate (it planned 5.1M of 10.2M events
+    for 0.3M), and the inflated cost switched on JIT inlining and optimisation: 1.2 s of
+    CPU for a 1.6 s query. polars filters 10M strings faster with the equalities too.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> lf = nw.from_native(pl.LazyFrame({"e": ["a", "b", "c"]}))
+    >>> lf.filter(one_of("e", ["a", "c"])).collect()["e"].to_list()
+    ['a', 'c']
+    """
+    if not values:
+        return nw.lit(value=False)
+    condition = nw.col(column) == values[0]
+    for value in values[1:]:
+        condition = condition | (nw.col(column) == value)
+    return condition
 
 
 def grouped(lf: nw.LazyFrame[Any], keys: Sequence[str], *aggs: nw.Expr) -> nw.LazyFrame[Any]:

@@ -31,7 +31,7 @@ from retention_kpis._core.columns import (
     SECONDS,
     TIMESTAMP,
 )
-from retention_kpis._core.frames import Key, collect_table, flag, grouped
+from retention_kpis._core.frames import Key, collect_table, flag, grouped, one_of
 from retention_kpis.events import EventTypes
 from retention_kpis.metrics.pareto import top_customer_count
 
@@ -117,7 +117,7 @@ def _email_table(
 ) -> nw.LazyFrame[Any]:
     """Delivered emails and how many were opened, clicked and followed by an unsubscribe."""
     kinds = [types.email_sent, types.email_open, types.email_click, types.unsubscribe]
-    email = lf.filter(nw.col(EVENT).is_in(kinds))
+    email = lf.filter(one_of(EVENT, kinds))
     is_sent = nw.col(EVENT) == types.email_sent
     linked = _latest_before(email, is_sent, nw.col(SECONDS), [CUSTOMER, *by], "_send")
     # An email's period is its send row's: every email's group below holds that row.
@@ -154,7 +154,7 @@ def _email_purchases(
 ) -> nw.LazyFrame[Any]:
     """Repeat purchases at most ``window`` seconds after the customer's latest email click."""
     is_purchase = nw.col(EVENT) == types.purchase
-    rows = lf.filter(nw.col(EVENT).is_in([types.purchase, types.email_click]))
+    rows = lf.filter(one_of(EVENT, [types.purchase, types.email_click]))
     rows = _latest_before(
         rows, nw.col(EVENT) == types.email_click, nw.col(SECONDS), [CUSTOMER], "_click"
     )
@@ -266,7 +266,7 @@ def _referrer_sums(
     """
     is_referral = nw.col(EVENT) == types.referral
     per_customer = (
-        with_period(lf.filter(nw.col(EVENT).is_in([types.referral, types.purchase])))
+        with_period(lf.filter(one_of(EVENT, [types.referral, types.purchase])))
         .select(*keys, CUSTOMER, flag(is_referral).alias("_r"), flag(~is_referral).alias("_c"))
         .group_by(*keys, CUSTOMER)
         .agg(nw.col("_r").sum(), nw.col("_c").max())
@@ -316,7 +316,7 @@ def engagement_tables(
     keys = [PERIOD, *by] if period is not None else list(by)
     with_period = period_adder(lf, period)  # applied after each query's filter
     kinds = [types.email_sent, types.email_open, types.email_click, types.unsubscribe]
-    timed = with_period(lf.filter(nw.col(EVENT).is_in([*kinds, types.purchase]))).select(
+    timed = with_period(lf.filter(one_of(EVENT, [*kinds, types.purchase]))).select(
         *keys, CUSTOMER, EVENT, seconds_expr().alias(SECONDS)
     )
     if timed.implementation.is_pyarrow():

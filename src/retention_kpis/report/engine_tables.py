@@ -45,7 +45,7 @@ from retention_kpis._core.columns import (
     SCORE,
     TIMESTAMP,
 )
-from retention_kpis._core.frames import Key, collect_table, flag, grouped
+from retention_kpis._core.frames import Key, collect_table, flag, grouped, one_of
 from retention_kpis.events import EventTypes
 from retention_kpis.report.plan import (
     churned_plan,
@@ -164,13 +164,13 @@ def _money_and_surveys(
     if "cost" in columns:
         kinds.append(types.spend)
     surveys = [types.nps_response, types.csat_response] if "score" in columns else []
-    rows = with_period(lf.filter(nw.col(EVENT).is_in([*kinds, *surveys])))
+    rows = with_period(lf.filter(one_of(EVENT, [*kinds, *surveys])))
     group = [*keys, EVENT]
     derived: list[nw.Expr] = []
     aggs = [nw.len().alias("rows")]
     if surveys:
         # Scores split survey rows only: purchases and spend rows stay one group per key.
-        derived.append(nw.when(nw.col(EVENT).is_in(surveys)).then(nw.col(SCORE)).alias(SCORE))
+        derived.append(nw.when(one_of(EVENT, surveys)).then(nw.col(SCORE)).alias(SCORE))
         group.append(SCORE)
     if "revenue" in columns:
         aggs.append(nw.col(REVENUE).sum().alias("revenue"))
