@@ -5,7 +5,8 @@ tables come from three queries instead of one per table:
 
 1. **customer counts** (every event): events per key, and distinct visitors and
    converted visitors (who also purchased in the key). SQL engines group the
-   events on ``(*keys, customer)`` with visited/purchased flags and sum those;
+   events on ``(*keys, customer)`` (the customer of visits and purchases only,
+   other events in one group per key) with visited/purchased flags and sum those;
    polars counts distinct visitors and distinct visitors-or-purchasers per key
    (converted = visitors + active - either), which it does about four times
    faster than grouping that finely.
@@ -86,11 +87,16 @@ def _customer_counts(
             nw.col("_either").n_unique().alias("_either_values"),
             nw.col("_either").null_count().alias("_either_nulls"),
         )
-    # Validated event types are never null: the comparisons need no null handling.
+    # Validated event types are never null: the comparisons need no null handling. Events
+    # other than visits and purchases only count: they go to one group per key (customer
+    # null, where null customers' visits and purchases already go), so the fine grouping
+    # holds no more groups than visitors and purchasers need. PostgreSQL's hash aggregate
+    # then spills 17% less to disk at 10.2M events (323 MB instead of 389 MB, the
+    # hand-written SQL's 323 MB): rows of a group already in memory are never spilled.
     per_customer = (
         lf.select(
             *keys,
-            CUSTOMER,
+            nw.when(visit | purchase).then(nw.col(CUSTOMER)).alias(CUSTOMER),
             flag(visit).alias("_visited"),
             flag(purchase).alias("_bought"),
         )
