@@ -242,7 +242,8 @@ def _postgres_periods(period: Period) -> WithPeriod:
     expression = sqlglot.parse_one(postgres_period_sql(period), read="postgres")
 
     def with_period(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-        native = frame.to_native().withColumn(PERIOD, Column(expression))
+        # A copy per frame: no plan shares (or may alter) another plan's expression tree.
+        native = frame.to_native().withColumn(PERIOD, Column(expression.copy()))
         result: nw.LazyFrame[Any] = nw.from_native(native)
         return result
 
