@@ -32,6 +32,8 @@ _START = "__rk_path_start"
 _LAST = "__rk_path_last"
 _RUN = "__rk_run"
 _SEEN = "__rk_seen"
+_UNITS = (1_000_000, 1_000, 1)  # time units tried for the packed key (us per unit)
+_KEY_BITS = 63  # the packed key is a non-negative Int64
 
 
 def _from_last(expr: Any) -> Any:  # noqa: ANN401 - polars expressions
@@ -62,6 +64,68 @@ def _running_in_path(step: Any) -> Any:  # noqa: ANN401 - polars expressions
     return running - _before_start(running, step)
 
 
+def _packed_key(frame: Any, *, owner: str, us: str, conv: str, channel: str) -> Any:  # noqa: ANN401
+    """Return one Int64 expression sorting ``frame`` as (owner, us, conv, channel), or None.
+
+    The key packs, from the most significant bit: the owner's offset from its minimum
+    (0: null, first as in polars' sort), the time's offset from its minimum in units of the
+    largest of 1 s, 1 ms, 1 us dividing every offset, the is-conversion bit and the channel's
+    rank among the sorted distinct labels (0: null). None when a column's type or the
+    ranges do not allow it (more than 63 bits, a null time, a conversion flag not 0/1).
+    """
+    import polars as pl  # noqa: PLC0415 - optional backend
+
+    schema = frame.schema
+    if not schema[owner].is_integer() or schema[owner] == pl.UInt64 or schema[channel] != pl.String:
+        return None
+    col = pl.col
+    offset = col(us) - col(us).min()
+    stats = frame.select(
+        col(owner).cast(pl.Int64).min().alias("owner_min"),
+        col(owner).cast(pl.Int64).max().alias("owner_max"),
+        col(us).min().alias("us_min"),
+        col(us).max().alias("us_max"),
+        col(us).null_count().alias("us_nulls"),
+        ((col(conv) == 0) | (col(conv) == 1)).all().alias("conv_bit"),
+        *[(offset % unit == 0).all().alias(f"unit_{unit}") for unit in _UNITS],
+        col(channel).unique().implode().alias("channels"),
+    ).row(0, named=True)
+    if stats["us_nulls"] or not stats["conv_bit"] or stats["us_min"] is None:
+        return None
+    unit = next(unit for unit in _UNITS if stats[f"unit_{unit}"])
+    labels = sorted(label for label in stats["channels"] if label is not None)
+    owners = 0 if stats["owner_min"] is None else stats["owner_max"] - stats["owner_min"] + 1
+    channel_bits = len(labels).bit_length()
+    time_bits = ((stats["us_max"] - stats["us_min"]) // unit).bit_length()
+    if owners.bit_length() + time_bits + 1 + channel_bits > _KEY_BITS:
+        return None
+    # Below 2**62 once the bits fit: no Int64 overflow.
+    code = (col(owner).cast(pl.Int64) - stats["owner_min"] + 1).fill_null(0)
+    rank = col(channel).cast(pl.Enum(labels)).to_physical().cast(pl.Int64) + 1
+    return (
+        code * 2 ** (time_bits + 1 + channel_bits)
+        + ((col(us) - stats["us_min"]) // unit) * 2 ** (1 + channel_bits)
+        + col(conv).cast(pl.Int64) * 2**channel_bits
+        + rank.fill_null(0)
+    )
+
+
+def _sorted(native: Any, *, owner: Sequence[str], keys: list[str]) -> Any:  # noqa: ANN401
+    """Sort the rows by ``(*owner, *keys)``: on one packed integer key when it fits.
+
+    Polars sorts several key columns through a row encoding (about 4x the time of one
+    integer key at 10M rows); the packed key gives the same order (ties, rows equal on
+    every key column, keep their input order).
+    """
+    if len(owner) == 1:
+        frame = native.collect(engine="in-memory")
+        key = _packed_key(frame, owner=owner[0], us=keys[0], conv=keys[1], channel=keys[2])
+        if key is not None:
+            return frame.lazy().sort(key, maintain_order=True)
+        native = frame.lazy()
+    return native.sort([*owner, *keys])
+
+
 def sorted_rows(
     rows: nw.LazyFrame[Any],
     *,
@@ -83,7 +147,7 @@ def sorted_rows(
 
     us, conv, channel = names["us"], names["conversion"], names["channel"]
     col = pl.col
-    native = rows.to_native().sort([*owner, us, conv, channel])
+    native = _sorted(rows.to_native(), owner=owner, keys=[us, conv, channel])
     is_conversion = col(conv) == 1
     start = pl.int_range(pl.len()) == 0
     for name in owner:
