@@ -127,3 +127,96 @@ def test_sorted_engine_paths_equal_the_window_paths_to_the_last_bit(constructor,
     result = attribute(constructor(events), model=model, **options)
     same_kind = result.model_copy(update={"backend": "pandas", "lazy": False})
     assert same_kind.model_dump_json() == reference.model_dump_json()  # nan equals nan in JSON
+
+
+def _spy_packed_key(monkeypatch):
+    """Record whether polars sorted on the packed key (True) or fell back (False)."""
+    from retention_kpis.attribution import _polars_paths  # noqa: PLC0415 - the spied module
+
+    used = []
+    packed_key = _polars_paths._packed_key
+
+    def spy(*args, **kwargs):
+        key = packed_key(*args, **kwargs)
+        used.append(key is not None)
+        return key
+
+    monkeypatch.setattr(_polars_paths, "_packed_key", spy)
+    return used
+
+
+def _hostile_variant(case):
+    events = hostile_events()
+    if case == "microseconds":  # one instant 1 us later: the key counts microseconds
+        first = events.index[events["customer_id"] == 3][-1]
+        events.loc[first, "timestamp"] += pd.Timedelta(microseconds=1)
+    elif case == "wide":  # owners 2**40 apart and a century of time: more than 63 bits
+        events["customer_id"] = events["customer_id"] * 2**40
+        late = events["customer_id"] == 3 * 2**40
+        events.loc[late, "timestamp"] += pd.Timedelta(days=36_500)
+    elif case == "text":  # text customers: no integer owner offset
+        events["customer_id"] = "customer " + events["customer_id"].astype(str)
+    return events
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize(
+    ("case", "packed"),
+    [("seconds", True), ("microseconds", True), ("wide", False), ("text", False)],
+)
+@pytest.mark.parametrize("options", [{}, {"lookback": None, "period": "W"}], ids=["plain", "W"])
+def test_packed_sort_key_and_its_fallback_equal_the_window_paths(
+    monkeypatch, model, case, packed, options
+):
+    # The packed Int64 key (integer owner, time offset, kind bit, channel rank) where the
+    # ranges fit in 63 bits, the multi-column sort otherwise: both give the pandas result.
+    import polars as pl  # noqa: PLC0415 - optional backend
+
+    events = _hostile_variant(case)
+    reference = attribute(events, model=model, **options)
+    used = _spy_packed_key(monkeypatch)
+    result = attribute(pl.from_pandas(events).lazy(), model=model, **options)
+    assert used == [packed]
+    same_kind = result.model_copy(update={"backend": "pandas", "lazy": False})
+    assert same_kind.model_dump_json() == reference.model_dump_json()
+
+
+def test_packed_sort_key_orders_like_the_multi_column_sort(monkeypatch):
+    # Against polars' own multi-column sort (nulls first): null owners and channels, ties,
+    # millisecond times, labels whose order is by byte ("Z" < "a" < "é"), an empty label.
+    import numpy as np  # noqa: PLC0415
+    import polars as pl  # noqa: PLC0415 - optional backend
+
+    from retention_kpis.attribution._polars_paths import _sorted  # noqa: PLC0415
+
+    rng = np.random.default_rng(5)
+    size = 5_000
+    labels = ["a", "Z", "é", "", "b", None]
+    frame = pl.DataFrame(
+        {
+            "owner": pl.Series(rng.integers(-3, 40, size), dtype=pl.Int32),
+            "us": rng.integers(0, 50, size) * 1_000 + 1_700_000_000_000_000,
+            "conv": rng.integers(0, 2, size),
+            "channel": [labels[i] for i in rng.integers(0, len(labels), size)],
+            "row": np.arange(size),
+        }
+    ).with_columns(
+        pl.when(pl.col("owner") < 0).then(None).otherwise(pl.col("owner")).alias("owner")
+    )
+    keys = ["owner", "us", "conv", "channel"]
+    expected = frame.sort(keys).select(keys)
+    used = _spy_packed_key(monkeypatch)
+    result = _sorted(frame.lazy(), owner=["owner"], keys=keys[1:]).collect()
+    assert used == [True]
+    assert result.select(keys).equals(expected)
+    assert sorted(result["row"].to_list()) == list(range(size))
+    # Ties (rows equal on every key) keep their input order.
+    tie = pl.struct(keys).rank("dense")
+    assert (
+        result.with_columns(tie.alias("tie"))
+        .group_by("tie")
+        .agg(pl.col("row").diff().drop_nulls().min().alias("step"))
+        .filter(pl.col("step") <= 0)
+        .height
+        == 0
+    )
