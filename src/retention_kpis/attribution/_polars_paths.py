@@ -140,13 +140,12 @@ def _sorted(native: Any, *, owner: Sequence[str], keys: list[str]) -> Any:  # no
         packed = _packed_key(frame, owner=owner[0], us=keys[0], conv=keys[1], channel=keys[2])
         if packed is not None:
             key, decoded = packed
-            carried = [name for name in frame.columns if name not in {*owner, *keys}]
+            columns = frame.columns
+            carried = [name for name in columns if name not in {*owner, *keys}]
+            keyed = frame.select(key.alias(_KEY), *carried)
+            del frame  # eager steps, so that the unsorted rows are freed before the sort
             return (
-                frame.lazy()
-                .select(key.alias(_KEY), *carried)
-                .sort(_KEY, maintain_order=True)
-                .with_columns(decoded)
-                .select(frame.columns)
+                keyed.sort(_KEY, maintain_order=True).lazy().with_columns(decoded).select(columns)
             )
         native = frame.lazy()
     return native.sort([*owner, *keys])
