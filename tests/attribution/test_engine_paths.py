@@ -154,7 +154,7 @@ def _hostile_variant(case):
         events["customer_id"] = events["customer_id"] * 2**40
         late = events["customer_id"] == 3 * 2**40
         events.loc[late, "timestamp"] += pd.Timedelta(days=36_500)
-    elif case == "text":  # text customers: no integer owner offset
+    elif case == "text":  # text customers: their rank among the sorted names
         events["customer_id"] = "customer " + events["customer_id"].astype(str)
     return events
 
@@ -162,13 +162,13 @@ def _hostile_variant(case):
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize(
     ("case", "packed"),
-    [("seconds", True), ("microseconds", True), ("wide", False), ("text", False)],
+    [("seconds", True), ("microseconds", True), ("wide", False), ("text", True)],
 )
 @pytest.mark.parametrize("options", [{}, {"lookback": None, "period": "W"}], ids=["plain", "W"])
 def test_packed_sort_key_and_its_fallback_equal_the_window_paths(
     monkeypatch, model, case, packed, options
 ):
-    # The packed Int64 key (integer owner, time offset, kind bit, channel rank) where the
+    # The packed Int64 key (owner offset or rank, time offset, kind bit, channel rank) where the
     # ranges fit in 63 bits, the multi-column sort otherwise: both give the pandas result.
     import polars as pl  # noqa: PLC0415 - optional backend
 
@@ -181,7 +181,8 @@ def test_packed_sort_key_and_its_fallback_equal_the_window_paths(
     assert same_kind.model_dump_json() == reference.model_dump_json()
 
 
-def test_packed_sort_key_orders_like_the_multi_column_sort(monkeypatch):
+@pytest.mark.parametrize("text", [False, True], ids=["integer-owner", "text-owner"])
+def test_packed_sort_key_orders_like_the_multi_column_sort(monkeypatch, text):
     # Against polars' own multi-column sort (nulls first): null owners and channels, ties,
     # millisecond times, labels whose order is by byte ("Z" < "a" < "é"), an empty label.
     import numpy as np  # noqa: PLC0415
@@ -203,6 +204,9 @@ def test_packed_sort_key_orders_like_the_multi_column_sort(monkeypatch):
     ).with_columns(
         pl.when(pl.col("owner") < 0).then(None).otherwise(pl.col("owner")).alias("owner")
     )
+    if text:  # names whose order is by byte: "Z9" < "a10" < "a9" < "é1"
+        prefix = pl.Series(["a", "Z", "é"])[rng.integers(0, 3, size)]
+        frame = frame.with_columns((prefix + pl.col("owner").cast(pl.String)).alias("owner"))
     keys = ["owner", "us", "conv", "channel"]
     expected = frame.sort(keys).select(keys)
     used = _spy_packed_key(monkeypatch)

@@ -68,8 +68,9 @@ def _running_in_path(step: Any) -> Any:  # noqa: ANN401 - polars expressions
 def _packed_key(frame: Any, *, owner: str, us: str, conv: str, channel: str) -> Any:  # noqa: ANN401
     """Return ``(key, decoded)`` sorting ``frame`` as (owner, us, conv, channel), or None.
 
-    ``key`` is one Int64 expression packing, from the most significant bit: the owner's
-    offset from its minimum (0: null, first as in polars' sort), the time's offset from its
+    ``key`` is one Int64 expression packing, from the most significant bit: an integer
+    owner's offset from its minimum, or a text owner's rank among the sorted distinct names
+    (1 and up; 0: null, first as in polars' sort), the time's offset from its
     minimum in units of the largest of 1 s, 1 ms, 1 us dividing every offset, the
     is-conversion bit and the channel's rank among the sorted distinct labels (0: null;
     polars orders strings by their UTF-8 bytes, as Python's ``sorted`` orders code points).
@@ -80,13 +81,17 @@ def _packed_key(frame: Any, *, owner: str, us: str, conv: str, channel: str) -> 
     import polars as pl  # noqa: PLC0415 - optional backend
 
     schema = frame.schema
-    if not schema[owner].is_integer() or schema[owner] == pl.UInt64 or schema[channel] != pl.String:
+    text = schema[owner] == pl.String
+    integer = schema[owner].is_integer() and schema[owner] != pl.UInt64
+    if not (text or integer) or schema[channel] != pl.String:
         return None
     col = pl.col
     offset = col(us) - col(us).min()
+    # Text owners: their rank among the sorted distinct names (polars' own string order).
+    names = frame.get_column(owner).drop_nulls().unique().sort() if text else None
     stats = frame.select(
-        col(owner).cast(pl.Int64).min().alias("owner_min"),
-        col(owner).cast(pl.Int64).max().alias("owner_max"),
+        (col(owner).cast(pl.Int64).min() if integer else pl.lit(None)).alias("owner_min"),
+        (col(owner).cast(pl.Int64).max() if integer else pl.lit(None)).alias("owner_max"),
         col(us).min().alias("us_min"),
         col(us).max().alias("us_max"),
         col(us).null_count().alias("us_nulls"),
@@ -98,15 +103,21 @@ def _packed_key(frame: Any, *, owner: str, us: str, conv: str, channel: str) -> 
         return None
     unit = next(unit for unit in _UNITS if stats[f"unit_{unit}"])
     labels = sorted(label for label in stats["channels"] if label is not None)
-    low = 0 if stats["owner_min"] is None else stats["owner_min"]
-    owners = 0 if stats["owner_min"] is None else stats["owner_max"] - low + 1
+    if names is not None:
+        low, owners = 0, names.len()
+    else:
+        low = 0 if stats["owner_min"] is None else stats["owner_min"]
+        owners = 0 if stats["owner_min"] is None else stats["owner_max"] - low + 1
     channel_bits = len(labels).bit_length()
     time_bits = ((stats["us_max"] - stats["us_min"]) // unit).bit_length()
     if owners.bit_length() + time_bits + 1 + channel_bits > _KEY_BITS:
         return None
     owner_shift, time_shift = 2 ** (time_bits + 1 + channel_bits), 2 ** (1 + channel_bits)
     # Below 2**62 once the bits fit: no Int64 overflow.
-    code = (col(owner).cast(pl.Int64) - low + 1).fill_null(0)
+    if names is None:
+        code = (col(owner).cast(pl.Int64) - low + 1).fill_null(0)
+    else:
+        code = (col(owner).cast(pl.Enum(names)).to_physical().cast(pl.Int64) + 1).fill_null(0)
     rank = col(channel).cast(pl.Enum(labels)).to_physical().cast(pl.Int64) + 1
     key = (
         code * owner_shift
@@ -117,7 +128,11 @@ def _packed_key(frame: Any, *, owner: str, us: str, conv: str, channel: str) -> 
     packed = col(_KEY)
     code = packed // owner_shift
     decoded = [
-        pl.when(code > 0).then(code + (low - 1)).cast(schema[owner]).alias(owner),
+        pl.when(code > 0).then(code + (low - 1)).cast(schema[owner]).alias(owner)
+        if names is None
+        else pl.lit(pl.concat([pl.Series([None], dtype=pl.String), names]))
+        .gather(code)
+        .alias(owner),
         (packed // time_shift % 2**time_bits * unit + stats["us_min"]).cast(schema[us]).alias(us),
         (packed // 2**channel_bits % 2).cast(schema[conv]).alias(conv),
         pl.lit(pl.Series([None, *labels], dtype=pl.String))
