@@ -164,7 +164,11 @@ def _hostile_variant(case):
     ("case", "packed"),
     [("seconds", True), ("microseconds", True), ("wide", False), ("text", True)],
 )
-@pytest.mark.parametrize("options", [{}, {"lookback": None, "period": "W"}], ids=["plain", "W"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"lookback": None, "period": "W"}, {"by": "segment", "period": "D"}],
+    ids=["plain", "W", "by"],
+)
 def test_packed_sort_key_and_its_fallback_equal_the_window_paths(
     monkeypatch, model, case, packed, options
 ):
@@ -181,8 +185,9 @@ def test_packed_sort_key_and_its_fallback_equal_the_window_paths(
     assert same_kind.model_dump_json() == reference.model_dump_json()
 
 
+@pytest.mark.parametrize("by", [False, True], ids=["customer", "by-customer"])
 @pytest.mark.parametrize("text", [False, True], ids=["integer-owner", "text-owner"])
-def test_packed_sort_key_orders_like_the_multi_column_sort(monkeypatch, text):
+def test_packed_sort_key_orders_like_the_multi_column_sort(monkeypatch, text, by):
     # Against polars' own multi-column sort (nulls first): null owners and channels, ties,
     # millisecond times, labels whose order is by byte ("Z" < "a" < "é"), an empty label.
     import numpy as np  # noqa: PLC0415
@@ -207,10 +212,17 @@ def test_packed_sort_key_orders_like_the_multi_column_sort(monkeypatch, text):
     if text:  # names whose order is by byte: "Z9" < "a10" < "a9" < "é1"
         prefix = pl.Series(["a", "Z", "é"])[rng.integers(0, 3, size)]
         frame = frame.with_columns((prefix + pl.col("owner").cast(pl.String)).alias("owner"))
-    keys = ["owner", "us", "conv", "channel"]
+    owner = ["owner"]
+    if by:  # a segment column before the owner: text with nulls, or small integers
+        segment = pl.Series(["x", None, "y", "Y"])[rng.integers(0, 4, size)]
+        if not text:
+            segment = pl.Series(rng.integers(-2, 3, size), dtype=pl.Int16)
+        frame = frame.with_columns(segment.alias("segment"))
+        owner = ["segment", "owner"]
+    keys = [*owner, "us", "conv", "channel"]
     expected = frame.sort(keys).select(keys)
     used = _spy_packed_key(monkeypatch)
-    result = _sorted(frame.lazy(), owner=["owner"], keys=keys[1:]).collect()
+    result = _sorted(frame.lazy(), owner=owner, keys=keys[len(owner) :]).collect()
     assert used == [True]
     assert result.select(keys).equals(expected)
     assert sorted(result["row"].to_list()) == list(range(size))

@@ -65,33 +65,68 @@ def _running_in_path(step: Any) -> Any:  # noqa: ANN401 - polars expressions
     return running - _before_start(running, step)
 
 
-def _packed_key(frame: Any, *, owner: str, us: str, conv: str, channel: str) -> Any:  # noqa: ANN401
-    """Return ``(key, decoded)`` sorting ``frame`` as (owner, us, conv, channel), or None.
+def _owner_code(frame: Any, name: str) -> tuple[int, Any, Any] | None:  # noqa: ANN401
+    """Return ``(codes, code, decode)`` for one owner column of ``frame``, or None.
 
-    ``key`` is one Int64 expression packing, from the most significant bit: an integer
-    owner's offset from its minimum, or a text owner's rank among the sorted distinct names
-    (1 and up; 0: null, first as in polars' sort), the time's offset from its
-    minimum in units of the largest of 1 s, 1 ms, 1 us dividing every offset, the
-    is-conversion bit and the channel's rank among the sorted distinct labels (0: null;
-    polars orders strings by their UTF-8 bytes, as Python's ``sorted`` orders code points).
-    ``decoded`` gives the four columns back, same values and types, from the key column
-    :data:`_KEY`. None when a column's type or the ranges do not allow it (more than 63
-    bits, a null time, a conversion flag other than 0/1).
+    ``code`` (an expression, 0 for a null and 1 to ``codes - 1`` otherwise) orders as
+    polars' sort orders the column, nulls first: an integer's offset from the column's
+    minimum, or a text's rank among the sorted distinct values (polars' own string order);
+    ``decode(expression)`` gives the value back, same type. None for other types.
     """
     import polars as pl  # noqa: PLC0415 - optional backend
 
-    schema = frame.schema
-    text = schema[owner] == pl.String
-    integer = schema[owner].is_integer() and schema[owner] != pl.UInt64
-    if not (text or integer) or schema[channel] != pl.String:
+    dtype = frame.schema[name]
+    column = pl.col(name)
+    if dtype == pl.String:
+        names = frame.get_column(name).drop_nulls().unique().sort()
+        values = pl.concat([pl.Series([None], dtype=pl.String), names])
+        code = (column.cast(pl.Enum(names)).to_physical().cast(pl.Int64) + 1).fill_null(0)
+        return values.len(), code, lambda packed: pl.lit(values).gather(packed)
+    if not dtype.is_integer() or dtype == pl.UInt64:
+        return None
+    low, high = frame.select(
+        column.cast(pl.Int64).min(), column.cast(pl.Int64).max().alias("h")
+    ).row(0)
+    if low is None:  # every value null
+        low = high = 0
+    # Below 2**62 once the key's bits fit: no Int64 overflow.
+    code = (column.cast(pl.Int64) - (low - 1)).fill_null(0)
+    return (
+        high - low + 2,
+        code,
+        lambda packed: pl.when(packed > 0).then(packed + (low - 1)).cast(dtype),
+    )
+
+
+def _packed_key(
+    frame: Any,  # noqa: ANN401 - a polars DataFrame
+    *,
+    owner: Sequence[str],
+    us: str,
+    conv: str,
+    channel: str,
+) -> Any:  # noqa: ANN401 - polars expressions
+    """Return ``(key, decoded)`` sorting ``frame`` as (*owner, us, conv, channel), or None.
+
+    ``key`` is one Int64 expression packing, from the most significant bit: each owner
+    column's code (:func:`_owner_code`), the time's offset from its minimum in units of the
+    largest of 1 s, 1 ms, 1 us dividing every offset, the is-conversion bit and the
+    channel's rank among the sorted distinct labels (0: null; polars orders strings by
+    their UTF-8 bytes, as Python's ``sorted`` orders code points). ``decoded`` gives the
+    columns back, same values and types, from the key column :data:`_KEY`. None when a
+    column's type or the ranges do not allow it (more than 63 bits, a null time, a
+    conversion flag other than 0/1).
+    """
+    import polars as pl  # noqa: PLC0415 - optional backend
+
+    if frame.schema[channel] != pl.String:
+        return None
+    codes = [_owner_code(frame, name) for name in owner]
+    if any(code is None for code in codes):
         return None
     col = pl.col
     offset = col(us) - col(us).min()
-    # Text owners: their rank among the sorted distinct names (polars' own string order).
-    names = frame.get_column(owner).drop_nulls().unique().sort() if text else None
     stats = frame.select(
-        (col(owner).cast(pl.Int64).min() if integer else pl.lit(None)).alias("owner_min"),
-        (col(owner).cast(pl.Int64).max() if integer else pl.lit(None)).alias("owner_max"),
         col(us).min().alias("us_min"),
         col(us).max().alias("us_max"),
         col(us).null_count().alias("us_nulls"),
@@ -103,42 +138,35 @@ def _packed_key(frame: Any, *, owner: str, us: str, conv: str, channel: str) -> 
         return None
     unit = next(unit for unit in _UNITS if stats[f"unit_{unit}"])
     labels = sorted(label for label in stats["channels"] if label is not None)
-    if names is not None:
-        low, owners = 0, names.len()
-    else:
-        low = 0 if stats["owner_min"] is None else stats["owner_min"]
-        owners = 0 if stats["owner_min"] is None else stats["owner_max"] - low + 1
     channel_bits = len(labels).bit_length()
     time_bits = ((stats["us_max"] - stats["us_min"]) // unit).bit_length()
-    if owners.bit_length() + time_bits + 1 + channel_bits > _KEY_BITS:
+    owner_bits = [(count - 1).bit_length() for count, _, _ in codes]  # type: ignore[misc]
+    if sum(owner_bits) + time_bits + 1 + channel_bits > _KEY_BITS:
         return None
-    owner_shift, time_shift = 2 ** (time_bits + 1 + channel_bits), 2 ** (1 + channel_bits)
-    # Below 2**62 once the bits fit: no Int64 overflow.
-    if names is None:
-        code = (col(owner).cast(pl.Int64) - low + 1).fill_null(0)
-    else:
-        code = (col(owner).cast(pl.Enum(names)).to_physical().cast(pl.Int64) + 1).fill_null(0)
+    time_shift = 2 ** (1 + channel_bits)
     rank = col(channel).cast(pl.Enum(labels)).to_physical().cast(pl.Int64) + 1
     key = (
-        code * owner_shift
-        + ((col(us) - stats["us_min"]) // unit) * time_shift
+        ((col(us) - stats["us_min"]) // unit) * time_shift
         + col(conv).cast(pl.Int64) * 2**channel_bits
         + rank.fill_null(0)
     )
     packed = col(_KEY)
-    code = packed // owner_shift
     decoded = [
-        pl.when(code > 0).then(code + (low - 1)).cast(schema[owner]).alias(owner)
-        if names is None
-        else pl.lit(pl.concat([pl.Series([None], dtype=pl.String), names]))
-        .gather(code)
-        .alias(owner),
-        (packed // time_shift % 2**time_bits * unit + stats["us_min"]).cast(schema[us]).alias(us),
-        (packed // 2**channel_bits % 2).cast(schema[conv]).alias(conv),
+        (packed // time_shift % 2**time_bits * unit + stats["us_min"])
+        .cast(frame.schema[us])
+        .alias(us),
+        (packed // 2**channel_bits % 2).cast(frame.schema[conv]).alias(conv),
         pl.lit(pl.Series([None, *labels], dtype=pl.String))
         .gather(packed % 2**channel_bits)
         .alias(channel),
     ]
+    shift = 2 ** (time_bits + 1 + channel_bits)
+    for name, bits, (_, code, decode) in zip(
+        reversed(owner), reversed(owner_bits), reversed(codes), strict=True
+    ):  # the last owner column just above the time
+        key = key + code * shift
+        decoded.append(decode(packed // shift % 2**bits).alias(name))
+        shift *= 2**bits
     return key, decoded
 
 
@@ -148,22 +176,18 @@ def _sorted(native: Any, *, owner: Sequence[str], keys: list[str]) -> Any:  # no
     Polars sorts several key columns through a row encoding (about twice the time of one
     integer key carrying the same columns at 10M rows); the packed key gives the same
     order (ties, rows equal on every key column, keep their input order) and carries the
-    four key columns in its bits: they are decoded after the sort, not moved by it.
+    key columns in its bits: they are decoded after the sort, not moved by it.
     """
-    if len(owner) == 1:
-        frame = native.collect(engine="in-memory")
-        packed = _packed_key(frame, owner=owner[0], us=keys[0], conv=keys[1], channel=keys[2])
-        if packed is not None:
-            key, decoded = packed
-            columns = frame.columns
-            carried = [name for name in columns if name not in {*owner, *keys}]
-            keyed = frame.select(key.alias(_KEY), *carried)
-            del frame  # eager steps, so that the unsorted rows are freed before the sort
-            return (
-                keyed.sort(_KEY, maintain_order=True).lazy().with_columns(decoded).select(columns)
-            )
-        native = frame.lazy()
-    return native.sort([*owner, *keys])
+    frame = native.collect(engine="in-memory")
+    packed = _packed_key(frame, owner=owner, us=keys[0], conv=keys[1], channel=keys[2])
+    if packed is None:
+        return frame.lazy().sort([*owner, *keys])
+    key, decoded = packed
+    columns = frame.columns
+    carried = [name for name in columns if name not in {*owner, *keys}]
+    keyed = frame.select(key.alias(_KEY), *carried)
+    del frame  # eager steps, so that the unsorted rows are freed before the sort
+    return keyed.sort(_KEY, maintain_order=True).lazy().with_columns(decoded).select(columns)
 
 
 def sorted_rows(
