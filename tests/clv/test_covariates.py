@@ -485,6 +485,16 @@ def test_constant_and_unknown_covariates_are_refused(cdnow_first_spend):
     assert "one" in data.columns
 
 
+@pytest.mark.parametrize("model_type", [BetaGeoCovariateModel, ParetoNBDCovariateModel])
+@pytest.mark.parametrize("covariates", [["first_spend"], []])
+def test_an_unknown_engine_is_refused_before_any_work(cdnow_first_spend, model_type, covariates):
+    # also without covariates (the plain model's fit), so a typo never passes silently
+    with pytest.raises(
+        InvalidInputError, match=r"fit: 'engine' must be 'auto', 'numpy' or 'numba'"
+    ):
+        model_type().fit(cdnow_first_spend, purchase_covariates=covariates, engine="cuda")
+
+
 def test_unfitted_model_raises():
     with pytest.raises(NotFittedError):
         _ = BetaGeoCovariateModel().coefficients

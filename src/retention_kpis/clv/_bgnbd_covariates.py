@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from retention_kpis._core.jit import ResolvedEngine
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._beta_geo_math import expected_count
 from retention_kpis.clv._covariates import Coordinates, contract_rows, dense_codes
@@ -56,8 +57,11 @@ class BetaGeoRows:
         T: FloatArray,
         weights: FloatArray,
         group: npt.NDArray[np.intp],
+        *,
+        engine: ResolvedEngine = "numpy",
     ) -> None:
         self.x, self.t_x, self.T, self.w = x, t_x, T, weights
+        self.engine = engine  # no compiled kernel yet: numpy either way
         # whole numbers (checked); beyond int64 (absurd counts) numpy's unique labels them
         small = len(x) == 0 or float(x.max()) < 2.0**62
         x_first, x_index = dense_codes(x.astype(np.int64)) if small else _unique(x)

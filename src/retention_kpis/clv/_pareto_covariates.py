@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from retention_kpis._core.jit import ResolvedEngine
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._pareto_integral import log_integral, log_integral_value
 
@@ -28,8 +29,17 @@ __all__ = ["ParetoRows", "conditional_expected", "new_customer_expected", "proba
 class ParetoRows:
     """Weighted Pareto/NBD log-likelihood over rows with per-row ``alpha`` and ``beta``."""
 
-    def __init__(self, x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray) -> None:
+    def __init__(
+        self,
+        x: FloatArray,
+        t_x: FloatArray,
+        T: FloatArray,
+        weights: FloatArray,
+        *,
+        engine: ResolvedEngine = "numpy",
+    ) -> None:
         self.x, self.t_x, self.T, self.w = x, t_x, T, weights
+        self.engine = engine  # no compiled kernel yet: numpy either way
         self.x_unique, x_index = np.unique(x, return_inverse=True)
         self.x_index = x_index.ravel()
 

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from typing_extensions import Self
 
+from retention_kpis._core.jit import Engine, ResolvedEngine, resolve_engine
 from retention_kpis._core.text import count_rows
 from retention_kpis._version import __version__
 from retention_kpis.clv import _bgnbd_covariates as _bg
@@ -645,6 +646,7 @@ class _TransactionCovariateModel(_CovariateModel):
         *,
         purchase_covariates: Sequence[str] | None = None,
         dropout_covariates: Sequence[str] | None = None,
+        engine: Engine = "auto",
     ) -> Self:
         """Fit by maximum likelihood: base parameters and covariate coefficients.
 
@@ -659,6 +661,11 @@ class _TransactionCovariateModel(_CovariateModel):
             Columns that shift the purchase rate (``alpha_i``).
         dropout_covariates : sequence of str, optional
             Columns that shift the dropout process.
+        engine : {"auto", "numpy", "numba"}, default "auto"
+            What evaluates the likelihood: numba's compiled kernel when numba is
+            installed (``pip install 'retention-kpis[fast]'``), else numpy. Both give
+            the same estimates; only the time differs (see
+            :mod:`retention_kpis._core.jit`).
 
         Returns
         -------
@@ -680,6 +687,7 @@ class _TransactionCovariateModel(_CovariateModel):
             identified.
         """
         name = f"{type(self).__name__}.fit"
+        resolved = resolve_engine(engine, name)
         purchase = check_names(purchase_covariates, "purchase_covariates", name)
         dropout = check_names(dropout_covariates, "dropout_covariates", name)
         columns, n = read_summary(summary, [*_SUMMARY, *purchase, *dropout], name)
@@ -701,7 +709,11 @@ class _TransactionCovariateModel(_CovariateModel):
             merged, weights = collapse_rows(rows, None)
         # many distinct rows: start from the fit on a sample (a few full Newton steps
         # remain); otherwise from the fit without covariates
-        warm = self._sample_fit(columns, n, purchase, dropout) if len(weights) > n // 2 else None
+        warm = (
+            self._sample_fit(columns, n, purchase, dropout, resolved)
+            if len(weights) > n // 2
+            else None
+        )
         if warm is None:
             _start_fit(plain, x, t_x, age)
             start, start_coefficients = np.log(plain.params.as_array()), None
@@ -713,7 +725,7 @@ class _TransactionCovariateModel(_CovariateModel):
         x_, t_x_, age_ = merged[:3]
         by_name = dict(zip(covariate_names, merged[3:], strict=True))
         blocks = self._make_blocks(by_name, name)
-        likelihood = self._likelihood(x_, t_x_, age_, weights, blocks)
+        likelihood = self._likelihood(x_, t_x_, age_, weights, blocks, engine=resolved)
         self._fit = fit_blocks(
             type(self).__name__,
             self._base_names,
@@ -732,6 +744,7 @@ class _TransactionCovariateModel(_CovariateModel):
         n: int,
         purchase: tuple[str, ...],
         dropout: tuple[str, ...],
+        engine: ResolvedEngine,
     ) -> FloatArray | None:
         """Fit with covariates on every k-th customer (``_sample_rows`` of them).
 
@@ -746,7 +759,7 @@ class _TransactionCovariateModel(_CovariateModel):
         sample = {name: values[::step] for name, values in columns.items()}
         try:
             fitted = type(self)().fit(
-                sample, purchase_covariates=purchase, dropout_covariates=dropout
+                sample, purchase_covariates=purchase, dropout_covariates=dropout, engine=engine
             )
         except (ConvergenceError, InvalidInputError):
             return None
@@ -759,6 +772,8 @@ class _TransactionCovariateModel(_CovariateModel):
         T: FloatArray,
         weights: FloatArray,
         blocks: list[Block],
+        *,
+        engine: ResolvedEngine,
     ) -> RowLikelihood:
         raise NotImplementedError
 
@@ -882,10 +897,12 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
         T: FloatArray,
         weights: FloatArray,
         blocks: list[Block],
+        *,
+        engine: ResolvedEngine,
     ) -> RowLikelihood:
         dropout = [block.matrix for block in blocks if block.label == "dropout_a"]
         group = row_groups(dropout[0]) if dropout else np.zeros(len(x), dtype=np.intp)
-        return _bg.BetaGeoRows(x, t_x, T, weights, group)
+        return _bg.BetaGeoRows(x, t_x, T, weights, group, engine=engine)
 
     def _alive(
         self, x: FloatArray, t_x: FloatArray, T: FloatArray, theta: list[FloatArray]
@@ -948,9 +965,11 @@ class ParetoNBDCovariateModel(_TransactionCovariateModel):
         T: FloatArray,
         weights: FloatArray,
         blocks: list[Block],
+        *,
+        engine: ResolvedEngine,
     ) -> RowLikelihood:
         del blocks
-        return _pn.ParetoRows(x, t_x, T, weights)
+        return _pn.ParetoRows(x, t_x, T, weights, engine=engine)
 
     def _alive(
         self, x: FloatArray, t_x: FloatArray, T: FloatArray, theta: list[FloatArray]
