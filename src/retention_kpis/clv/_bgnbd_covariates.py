@@ -40,7 +40,16 @@ from retention_kpis.clv._special import trigamma
 _CHUNK = 1 << 15
 """Rows per chunk: the per-row temporaries stay in cache."""
 
-__all__ = ["BetaGeoRows", "conditional_expected", "new_customer_expected", "probability_alive"]
+_Contraction = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], FloatArray]
+"""Coordinates for the kernel: base parameter, multiplier row (-1: none), multipliers."""
+
+__all__ = [
+    "BetaGeoRows",
+    "conditional_expected",
+    "mostly_distinct",
+    "new_customer_expected",
+    "probability_alive",
+]
 
 
 class BetaGeoRows:
@@ -56,28 +65,38 @@ class BetaGeoRows:
         t_x: FloatArray,
         T: FloatArray,
         weights: FloatArray,
-        group: npt.NDArray[np.intp],
+        group: npt.NDArray[np.intp] | None,
         *,
         engine: ResolvedEngine = "numpy",
     ) -> None:
         self.x, self.t_x, self.T, self.w = x, t_x, T, weights
-        self.engine = engine  # no compiled kernel yet: numpy either way
+        self.engine = engine
+        # numba's kernel computes the beta terms of every row inline when the dropout
+        # covariates are continuous (group None); numpy's code takes each row as a group
+        self.inline = group is None and engine == "numba"
+        if group is None:
+            group = np.arange(len(x), dtype=np.intp)
         # whole numbers (checked); beyond int64 (absurd counts) numpy's unique labels them
         small = len(x) == 0 or float(x.max()) < 2.0**62
         x_first, x_index = dense_codes(x.astype(np.int64)) if small else _unique(x)
         self.x_unique = x[x_first]
-        code = x_index.astype(np.int64) * (int(group.max(initial=0)) + 1) + group
-        first, pair = dense_codes(code)
-        self.pair = pair
-        self.pair_row = first  # a row of each pair, to read its a, b
-        self.pair_x = x[first]
         self.x_index = x_index
+        if self.inline:
+            self.pair = self.pair_row = np.zeros(len(x), dtype=np.intp)
+            self.pair_x = np.zeros(0)
+        else:
+            code = x_index.astype(np.int64) * (int(group.max(initial=0)) + 1) + group
+            first, pair = dense_codes(code)
+            self.pair = pair
+            self.pair_row = first  # a row of each pair, to read its a, b
+            self.pair_x = x[first]
         self.can_drop = x > 0
         # Rows without repeat purchases first (the caller sorts them so) take a short path:
         # they contribute r log(alpha / (alpha + T)) and nothing to the a, b gradients.
         buyers = np.flatnonzero(self.can_drop)
         head = int(buyers[0]) if len(buyers) else len(x)
         self.n_stay = head if not self.can_drop[head:].size or self.can_drop[head:].all() else 0
+        self._contraction: tuple[Coordinates, _Contraction] | None = None
 
     def __call__(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]:
         """Return the weighted log-likelihood and the per-row log-space gradients."""
@@ -100,6 +119,8 @@ class BetaGeoRows:
         self, theta: list[FloatArray], coordinates: Coordinates | None = None
     ) -> tuple[float, list[FloatArray], FloatArray | None]:
         """Log-likelihood, per-row gradients and, with ``coordinates``, the Hessian there."""
+        if self.engine == "numba":
+            return self._evaluate_compiled(theta, coordinates)
         from scipy.special import digamma, gammaln  # noqa: PLC0415 - lazy scipy
 
         r = float(theta[0][0])
@@ -145,6 +166,76 @@ class BetaGeoRows:
         if matrix is not None:
             matrix = np.triu(matrix) + np.triu(matrix, 1).T
         return total, grads, matrix
+
+    def _per_x(self, r: float, *, hessian: bool) -> FloatArray:
+        """``(3, distinct x)``: the gamma, digamma and (with ``hessian``) trigamma terms in r."""
+        from scipy.special import digamma, gammaln  # noqa: PLC0415 - lazy scipy
+
+        xu = self.x_unique
+        out = np.zeros((3, len(xu)))
+        out[0] = gammaln(r + xu) - gammaln(r)
+        out[1] = digamma(r + xu) - digamma(r)
+        if hessian:
+            out[2] = r * r * (trigamma(r + xu) - trigamma(np.full(1, r)))
+        return out
+
+    def _evaluate_compiled(
+        self, theta: list[FloatArray], coordinates: Coordinates | None
+    ) -> tuple[float, list[FloatArray], FloatArray | None]:
+        """:meth:`evaluate` by numba's fused pass (:mod:`~retention_kpis.clv._bgnbd_kernel`)."""
+        from retention_kpis.clv import _bgnbd_kernel as kernel  # noqa: PLC0415 - numba
+
+        r = float(theta[0][0])
+        alpha, a_rows, b_rows = theta[1], theta[2], theta[3]
+        hessian = coordinates is not None
+        per_x = self._per_x(r, hessian=hessian)
+        dropout: tuple[FloatArray, FloatArray] | None = None
+        if self.inline:
+            per_pair = np.zeros((8, 1))
+            dropout = (a_rows, b_rows)
+        else:
+            single = len(a_rows) == 1
+            a = a_rows if single else a_rows[self.pair_row]
+            b = b_rows if single else b_rows[self.pair_row]
+            if single:
+                a, b = np.full(len(self.pair_x), a[0]), np.full(len(self.pair_x), b[0])
+            per_pair = kernel.pair_terms(a, b, self.pair_x, hessian=hessian)
+        contraction = None if coordinates is None else self._contract_with(coordinates)
+        k = 0 if coordinates is None else len(coordinates)
+        grads = np.empty((4, len(self.x)))
+        matrix = np.zeros((k, k))
+        total = kernel.row_pass(
+            r,
+            (self.x, self.t_x, self.T, self.w),
+            alpha,
+            self.x_index,
+            per_x,
+            self.pair,
+            per_pair,
+            dropout,
+            contraction,
+            grads,
+            matrix,
+        )
+        symmetric = None if coordinates is None else np.triu(matrix) + np.triu(matrix, 1).T
+        return total, list(grads), symmetric
+
+    def _contract_with(self, coordinates: Coordinates) -> _Contraction:
+        """Return the coordinates as the kernel takes them (stacked once, kept by identity)."""
+        if self._contraction is not None and self._contraction[0] is coordinates:
+            return self._contraction[1]
+        targets = np.array([target for target, _ in coordinates], dtype=np.intp)
+        present = [m for _, m in coordinates if m is not None]
+        columns = np.full(len(coordinates), -1, dtype=np.intp)
+        columns[[p for p, (_, m) in enumerate(coordinates) if m is not None]] = np.arange(
+            len(present)
+        )
+        multipliers = np.empty((len(present), len(self.x)))
+        for c, values in enumerate(present):
+            multipliers[c] = values
+        contraction = (targets, columns, multipliers)
+        self._contraction = (coordinates, contraction)
+        return contraction
 
     def _stay_chunk(
         self, part: slice, r: float, alpha: FloatArray, grads: list[FloatArray], hessian: bool
@@ -226,6 +317,17 @@ class BetaGeoRows:
             out[2, 3] = w * h_ab - vb
             out[3, 3] = w * (db + h_bb - w_drop * b_over * (1.0 - b_over)) + vb * b_over
         return out
+
+
+def mostly_distinct(matrix: FloatArray, sample: int = 4096) -> bool:
+    """Whether the rows of ``matrix`` hardly repeat (continuous covariates), from a sample.
+
+    Then grouping the rows by their values costs more than it saves: numba's kernel
+    computes the beta terms of every row instead. Either way the numbers are the same.
+    """
+    step = max(1, len(matrix) // sample)
+    rows = matrix[::step]
+    return len(rows) > 256 and len(np.unique(rows, axis=0)) > len(rows) // 2
 
 
 def _pair_terms(a: FloatArray, b: FloatArray, px: FloatArray, *, hessian: bool) -> list[FloatArray]:

@@ -901,8 +901,14 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
         engine: ResolvedEngine,
     ) -> RowLikelihood:
         dropout = [block.matrix for block in blocks if block.label == "dropout_a"]
-        group = row_groups(dropout[0]) if dropout else np.zeros(len(x), dtype=np.intp)
-        return _bg.BetaGeoRows(x, t_x, T, weights, group, engine=engine)
+        if not dropout:
+            return _bg.BetaGeoRows(
+                x, t_x, T, weights, np.zeros(len(x), dtype=np.intp), engine=engine
+            )
+        if engine == "numba" and _bg.mostly_distinct(dropout[0]):
+            # continuous dropout covariates: the kernel computes each row's beta terms
+            return _bg.BetaGeoRows(x, t_x, T, weights, None, engine=engine)
+        return _bg.BetaGeoRows(x, t_x, T, weights, row_groups(dropout[0]), engine=engine)
 
     def _alive(
         self, x: FloatArray, t_x: FloatArray, T: FloatArray, theta: list[FloatArray]
