@@ -202,7 +202,7 @@ class BetaGeoRows:
             per_pair = kernel.pair_terms(a, b, self.pair_x, hessian=hessian)
         contraction = None if coordinates is None else self._contract_with(coordinates)
         k = 0 if coordinates is None else len(coordinates)
-        grads = np.empty((4, len(self.x)))
+        grads = kernel.staggered(4, len(self.x))
         matrix = np.zeros((k, k))
         total = kernel.row_pass(
             r,
@@ -230,7 +230,7 @@ class BetaGeoRows:
         columns[[p for p, (_, m) in enumerate(coordinates) if m is not None]] = np.arange(
             len(present)
         )
-        multipliers = np.empty((len(present), len(self.x)))
+        multipliers = np.empty((len(present), len(self.x) + 72))[:, : len(self.x)]
         for c, values in enumerate(present):
             multipliers[c] = values
         contraction = (targets, columns, multipliers)

@@ -36,24 +36,26 @@ import numpy.typing as npt
 
 from retention_kpis.clv._base import FloatArray
 
-__all__ = ["pair_terms", "row_pass"]
+__all__ = ["pair_terms", "row_pass", "staggered"]
 
 _RECURRENCE = 64
 """Largest ``x`` whose beta-function terms are summed term by term."""
 
 _BLOCK = 4096
-"""Rows summed into a block total before it is added to the running total."""
+"""Rows per block: summed into a block total, their Hessian entries buffered (in cache)."""
+
+_STAGGER = 72
+"""Doubles added to each row of a 2-D work array (9 cache lines: rows fall in other sets)."""
 
 _TINY = 1e-280
-
-_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+"""Below this, a running product of ratios is moved into its logarithm."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _jit(func: _F) -> _F:
     """Compile ``func`` with numba: no Python objects, cached on disk, no fastmath."""
-    dispatcher: Any = numba.njit(cache=True)(func)
+    dispatcher: Any = numba.njit(cache=True, error_model="numpy")(func)
     return cast("_F", dispatcher)
 
 
@@ -163,133 +165,201 @@ def _pairs(  # pragma: no cover - compiled
             out[k, i] = values[k]
 
 
+_UPPER = ((0, 0), (0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (3, 3))
+"""The upper triangle of a row's 4 x 4 Hessian, in the order of the kernel's buffer."""
+
+
 @_jit
-def _rows(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one fused pass
+def _contract(  # pragma: no cover - compiled
+    buffer: FloatArray,
+    size: int,
+    offset: int,
+    plan: npt.NDArray[np.intp],
+    multipliers: FloatArray,
+    matrix: FloatArray,
+) -> None:
+    """Add the rows of ``buffer`` (Hessian entries) times their multipliers to ``matrix``.
+
+    ``plan`` holds, per entry ``(p, q)`` of the upper triangle: ``p``, ``q``, the buffer
+    row of ``H[tp, tq]`` and the multiplier rows of ``p`` and ``q`` (-1: 1). Four
+    partial sums per entry (independent additions, no reassociation by the compiler).
+    """
+    for e in range(plan.shape[0]):
+        p, q, entry, cp, cq = plan[e, 0], plan[e, 1], plan[e, 2], plan[e, 3], plan[e, 4]
+        h = buffer[entry]
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        top = size - size % 4
+        if cp < 0 and cq < 0:
+            for i in range(0, top, 4):
+                s0 += h[i]
+                s1 += h[i + 1]
+                s2 += h[i + 2]
+                s3 += h[i + 3]
+            for i in range(top, size):
+                s0 += h[i]
+        elif cp < 0 or cq < 0:
+            m = multipliers[max(cp, cq)]
+            for i in range(0, top, 4):
+                s0 += h[i] * m[offset + i]
+                s1 += h[i + 1] * m[offset + i + 1]
+                s2 += h[i + 2] * m[offset + i + 2]
+                s3 += h[i + 3] * m[offset + i + 3]
+            for i in range(top, size):
+                s0 += h[i] * m[offset + i]
+        else:
+            m = multipliers[cp]
+            n = multipliers[cq]
+            for i in range(0, top, 4):
+                s0 += h[i] * m[offset + i] * n[offset + i]
+                s1 += h[i + 1] * m[offset + i + 1] * n[offset + i + 1]
+                s2 += h[i + 2] * m[offset + i + 2] * n[offset + i + 2]
+                s3 += h[i + 3] * m[offset + i + 3] * n[offset + i + 3]
+            for i in range(top, size):
+                s0 += h[i] * m[offset + i] * n[offset + i]
+        matrix[p, q] += (s0 + s1) + (s2 + s3)
+
+
+@_jit
+def _prepare(  # noqa: PLR0917 - one block of rows and the shared terms
     r: float,
     x: FloatArray,
-    t_x: FloatArray,
-    T: FloatArray,
-    w: FloatArray,
+    start: int,
+    pair: npt.NDArray[np.intp],
+    per_pair: FloatArray,
+    dropout: FloatArray,
+    inline: bool,
+    hessian: bool,
+    logs: FloatArray,
+    terms: FloatArray,
+) -> None:  # pragma: no cover - compiled
+    """First pass over a block: each buyer's beta terms into ``terms``, ``d_i`` into ``logs[3]``.
+
+    ``logs`` holds ``log alpha_i``, ``log(alpha_i + T)``, ``log(alpha_i + t_x)`` (rows 0-2).
+    """
+    per_row_ab = dropout.shape[1] > 1
+    for j in range(logs.shape[1]):
+        i = start + j
+        xi = x[i]
+        if xi <= 0.0:
+            logs[3, j] = 0.0
+            continue
+        if inline:
+            k = i if per_row_ab else 0
+            values = _pair(dropout[0, k], dropout[1, k], xi, hessian)
+            for t in range(8):
+                terms[t, j] = values[t]
+        else:
+            pk = pair[i]
+            for t in range(8):
+                terms[t, j] = per_pair[t, pk]
+        logs[3, j] = terms[1, j] + (r + xi) * (logs[1, j] - logs[2, j])
+
+
+@_jit
+def _finish(  # noqa: PLR0915, PLR0917 - one block of rows, the shared terms, the outputs
+    r: float,
+    rows: FloatArray,
+    start: int,
     alpha: FloatArray,
     x_index: npt.NDArray[np.intp],
     per_x: FloatArray,
-    pair: npt.NDArray[np.intp],
-    per_pair: FloatArray,
-    a_rows: FloatArray,
-    b_rows: FloatArray,
-    inline: bool,
     hessian: bool,
-    targets: npt.NDArray[np.intp],
-    columns: npt.NDArray[np.intp],
-    multipliers: FloatArray,
+    logs: FloatArray,
+    terms: FloatArray,
     grads: FloatArray,
-    matrix: FloatArray,
+    buffer: FloatArray,
 ) -> float:  # pragma: no cover - compiled
-    n = len(x)
-    k = len(targets)
+    """Second pass: log-likelihood, gradients and Hessian entries, no special function.
+
+    ``rows`` holds ``x, t_x, T, w`` (rows 0-3); ``logs`` rows 4 and 5 hold
+    ``exp(-|d_i|)`` and ``log1p`` of it.
+    """
     per_row_alpha = len(alpha) > 1
-    per_row_ab = len(a_rows) > 1
-    h = np.zeros((4, 4))
-    m = np.ones(k)
-    block = np.zeros((k, k))
-    total = 0.0
     block_total = 0.0
-    for i in range(n):
-        wi = w[i]
+    for j in range(logs.shape[1]):
+        i = start + j
+        wi = rows[3, i]
         al = alpha[i] if per_row_alpha else alpha[0]
-        xi = x[i]
-        log_alpha = math.log(al)
-        log_at = math.log(al + T[i])
+        xi = rows[0, i]
+        T = rows[2, i]
+        at = al + T
+        log_alpha = logs[0, j]
+        log_at = logs[1, j]
         if xi <= 0.0:  # no repeat purchase: r log(alpha / (alpha + T))
             log_ratio = log_alpha - log_at
             block_total += wi * (r * log_ratio)
             g_r = wi * r * log_ratio
-            g_alpha = wi * (r * T[i] / (al + T[i]))
+            g_alpha = wi * (r * T / at)
             grads[0, i] = g_r
             grads[1, i] = g_alpha
             grads[2, i] = 0.0
             grads[3, i] = 0.0
             if hessian:
-                for j in range(4):
-                    for q in range(4):
-                        h[j, q] = 0.0
-                h[0, 0] = g_r
-                h[0, 1] = g_alpha
-                h[1, 1] = -g_alpha * al / (al + T[i])
-        else:
-            xk = x_index[i]
-            lg = per_x[0, xk]
-            dg = per_x[1, xk]
-            if inline:
-                ai = a_rows[i] if per_row_ab else a_rows[0]
-                bi = b_rows[i] if per_row_ab else b_rows[0]
-                base, shift, da, db, b_over, h_aa, h_ab, h_bb = _pair(ai, bi, xi, hessian)
-            else:
-                pk = pair[i]
-                base = per_pair[0, pk]
-                shift = per_pair[1, pk]
-                da = per_pair[2, pk]
-                db = per_pair[3, pk]
-                b_over = per_pair[4, pk]
-                h_aa = per_pair[5, pk]
-                h_ab = per_pair[6, pk]
-                h_bb = per_pair[7, pk]
-            at = al + T[i]
-            atx = al + t_x[i]
-            gap = log_at - math.log(atx)
-            rx = r + xi
-            d = shift + rx * gap
-            e = math.exp(-abs(d))
-            softplus = max(d, 0.0) + math.log1p(e)
-            w_drop = (1.0 if d > 0.0 else e) / (1.0 + e)
-            block_total += wi * (lg + r * log_alpha + base - rx * log_at + softplus)
-            g_r = r * (dg + log_alpha - log_at + w_drop * gap)
-            shrink = (1.0 - w_drop) / at + w_drop / atx
-            g_alpha = r - al * rx * shrink
-            grads[0, i] = wi * g_r
-            grads[1, i] = wi * g_alpha
-            grads[2, i] = wi * (da + w_drop)
-            grads[3, i] = wi * (db - w_drop * b_over)
-            if hessian:
-                v = wi * w_drop * (1.0 - w_drop)
-                inv_t = 1.0 / at
-                inv_tx = 1.0 / atx
-                d_r = r * gap
-                d_alpha = al * rx * (inv_t - inv_tx)
-                v_r = v * d_r
-                v_alpha = v * d_alpha
-                vb = v * b_over
-                h[0, 0] = wi * (g_r + per_x[2, xk]) + v_r * d_r
-                h[0, 1] = wi * r * (T[i] * inv_t + w_drop * d_alpha / rx) + v_r * d_alpha
-                h[0, 2] = v_r
-                h[0, 3] = -vb * d_r
-                curvature = (1.0 - w_drop) * inv_t * inv_t + w_drop * inv_tx * inv_tx
-                h[1, 1] = wi * (al * rx * (al * curvature - shrink)) + v_alpha * d_alpha
-                h[1, 2] = v_alpha
-                h[1, 3] = -vb * d_alpha
-                h[2, 2] = wi * (da + h_aa) + v
-                h[2, 3] = wi * h_ab - vb
-                h[3, 3] = wi * (db + h_bb - w_drop * b_over * (1.0 - b_over)) + vb * b_over
+                buffer[0, j] = g_r
+                buffer[1, j] = g_alpha
+                buffer[4, j] = -g_alpha * al / at
+                buffer[2, j] = 0.0
+                buffer[3, j] = 0.0
+                buffer[5, j] = 0.0
+                buffer[6, j] = 0.0
+                buffer[7, j] = 0.0
+                buffer[8, j] = 0.0
+                buffer[9, j] = 0.0
+            continue
+        xk = x_index[i]
+        atx = al + rows[1, i]
+        gap = log_at - logs[2, j]
+        rx = r + xi
+        d = logs[3, j]
+        e = logs[4, j]
+        softplus = max(d, 0.0) + logs[5, j]
+        w_drop = (1.0 if d > 0.0 else e) / (1.0 + e)
+        block_total += wi * (per_x[0, xk] + r * log_alpha + terms[0, j] - rx * log_at + softplus)
+        g_r = r * (per_x[1, xk] + log_alpha - log_at + w_drop * gap)
+        shrink = (1.0 - w_drop) / at + w_drop / atx
+        g_alpha = r - al * rx * shrink
+        da = terms[2, j]
+        db = terms[3, j]
+        b_over = terms[4, j]
+        grads[0, i] = wi * g_r
+        grads[1, i] = wi * g_alpha
+        grads[2, i] = wi * (da + w_drop)
+        grads[3, i] = wi * (db - w_drop * b_over)
         if hessian:
-            for p in range(k):
-                c = columns[p]
-                m[p] = 1.0 if c < 0 else multipliers[c, i]
-            for p in range(k):
-                tp = targets[p]
-                mp = m[p]
-                for q in range(p, k):
-                    tq = targets[q]
-                    entry = h[tp, tq] if tp <= tq else h[tq, tp]
-                    block[p, q] += entry * mp * m[q]
-        if (i + 1) % _BLOCK == 0 or i == n - 1:
-            total += block_total
-            block_total = 0.0
-            if hessian:
-                for p in range(k):
-                    for q in range(p, k):
-                        matrix[p, q] += block[p, q]
-                        block[p, q] = 0.0
-    return total
+            v = wi * w_drop * (1.0 - w_drop)
+            inv_t = 1.0 / at
+            inv_tx = 1.0 / atx
+            d_r = r * gap
+            d_alpha = al * rx * (inv_t - inv_tx)
+            v_r = v * d_r
+            v_alpha = v * d_alpha
+            vb = v * b_over
+            curvature = (1.0 - w_drop) * inv_t * inv_t + w_drop * inv_tx * inv_tx
+            buffer[0, j] = wi * (g_r + per_x[2, xk]) + v_r * d_r
+            buffer[1, j] = wi * r * (T * inv_t + w_drop * d_alpha / rx) + v_r * d_alpha
+            buffer[2, j] = v_r
+            buffer[3, j] = -vb * d_r
+            buffer[4, j] = wi * (al * rx * (al * curvature - shrink)) + v_alpha * d_alpha
+            buffer[5, j] = v_alpha
+            buffer[6, j] = -vb * d_alpha
+            buffer[7, j] = wi * (da + terms[5, j]) + v
+            buffer[8, j] = wi * terms[6, j] - vb
+            buffer[9, j] = wi * (db + terms[7, j] - w_drop * b_over * (1.0 - b_over)) + vb * b_over
+    return block_total
+
+
+def staggered(rows: int, n: int) -> FloatArray:
+    """An uninitialised ``(rows, n)`` array whose rows do not start ``2^k`` bytes apart.
+
+    A kernel reads or writes every row at the same column in one step; rows a multiple
+    of 4 KiB apart map to the same cache set and evict each other (4K aliasing), so
+    each row is offset by ``_STAGGER`` doubles more than its length.
+    """
+    out: FloatArray = np.zeros((rows, n + _STAGGER))[:, :n]
+    return out
 
 
 def pair_terms(a: FloatArray, b: FloatArray, x: FloatArray, *, hessian: bool) -> FloatArray:
@@ -334,32 +404,56 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
     ``columns[p] < 0``); ``None``: no Hessian. Returns the weighted log-likelihood.
     """
     x, t_x, T, w = rows
-    empty = np.zeros(1)
-    a_rows, b_rows = (empty, empty) if dropout is None else dropout
-    if contraction is None:
-        targets = columns = np.zeros(0, dtype=np.intp)
-        multipliers = np.zeros((0, 0))
-    else:
+    n = len(x)
+    stacked = staggered(4, n)
+    for c, values in enumerate(rows):
+        stacked[c] = values
+    ab = np.zeros((2, 1)) if dropout is None else np.vstack(dropout)
+    plan = np.zeros((0, 5), dtype=np.intp)
+    multipliers = np.zeros((0, 1))
+    hessian = contraction is not None
+    if contraction is not None:
         targets, columns, multipliers = contraction
-    total = _rows(
-        r,
-        x,
-        t_x,
-        T,
-        w,
-        alpha,
-        x_index,
-        per_x,
-        pair,
-        per_pair,
-        a_rows,
-        b_rows,
-        dropout is not None,
-        contraction is not None,
-        targets,
-        columns,
-        multipliers,
-        grads,
-        matrix,
-    )
-    return float(total)
+        entries = [(p, q) for p in range(len(targets)) for q in range(p, len(targets))]
+        plan = np.array(
+            [
+                (
+                    p,
+                    q,
+                    _UPPER.index((min(targets[p], targets[q]), max(targets[p], targets[q]))),
+                    columns[p],
+                    columns[q],
+                )
+                for p, q in entries
+            ],
+            dtype=np.intp,
+        ).reshape(-1, 5)
+    logs_all = staggered(6, _BLOCK)
+    terms_all = staggered(8, _BLOCK)
+    buffer_all = staggered(10, _BLOCK if hessian else 1)
+    single = len(alpha) == 1
+    total = 0.0
+    for start in range(0, n, _BLOCK):
+        stop = min(n, start + _BLOCK)
+        size = stop - start
+        logs, terms = logs_all[:, :size], terms_all[:, :size]
+        al = alpha if single else alpha[start:stop]
+        # the logarithms and exponentials by numpy's vectorised loops (several times
+        # faster than the scalar libm calls a compiled loop makes); the rest compiled
+        np.log(al, out=logs[0])
+        np.add(al, T[start:stop], out=logs[1])
+        np.log(logs[1], out=logs[1])
+        np.add(al, t_x[start:stop], out=logs[2])
+        np.log(logs[2], out=logs[2])
+        _prepare(r, x, start, pair, per_pair, ab, dropout is not None, hessian, logs, terms)
+        np.abs(logs[3], out=logs[4])
+        np.negative(logs[4], out=logs[4])
+        np.exp(logs[4], out=logs[4])
+        np.log1p(logs[4], out=logs[5])
+        buffer = buffer_all
+        total += _finish(
+            r, stacked, start, alpha, x_index, per_x, hessian, logs, terms, grads, buffer
+        )
+        if hessian:
+            _contract(buffer, size, start, plan, multipliers, matrix)
+    return total
