@@ -40,9 +40,6 @@ from retention_kpis.clv._special import trigamma
 _CHUNK = 1 << 15
 """Rows per chunk: the per-row temporaries stay in cache."""
 
-_Contraction = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], FloatArray]
-"""Coordinates for the kernel: base parameter, multiplier row (-1: none), multipliers."""
-
 __all__ = [
     "BetaGeoRows",
     "conditional_expected",
@@ -96,7 +93,6 @@ class BetaGeoRows:
         buyers = np.flatnonzero(self.can_drop)
         head = int(buyers[0]) if len(buyers) else len(x)
         self.n_stay = head if not self.can_drop[head:].size or self.can_drop[head:].all() else 0
-        self._contraction: tuple[Coordinates, _Contraction] | None = None
 
     def __call__(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]:
         """Return the weighted log-likelihood and the per-row log-space gradients."""
@@ -200,7 +196,6 @@ class BetaGeoRows:
             if single:
                 a, b = np.full(len(self.pair_x), a[0]), np.full(len(self.pair_x), b[0])
             per_pair = kernel.pair_terms(a, b, self.pair_x, hessian=hessian)
-        contraction = None if coordinates is None else self._contract_with(coordinates)
         k = 0 if coordinates is None else len(coordinates)
         grads = kernel.staggered(4, len(self.x))
         matrix = np.zeros((k, k))
@@ -213,29 +208,12 @@ class BetaGeoRows:
             self.pair,
             per_pair,
             dropout,
-            contraction,
+            coordinates,
             grads,
             matrix,
         )
         symmetric = None if coordinates is None else np.triu(matrix) + np.triu(matrix, 1).T
         return total, list(grads), symmetric
-
-    def _contract_with(self, coordinates: Coordinates) -> _Contraction:
-        """Return the coordinates as the kernel takes them (stacked once, kept by identity)."""
-        if self._contraction is not None and self._contraction[0] is coordinates:
-            return self._contraction[1]
-        targets = np.array([target for target, _ in coordinates], dtype=np.intp)
-        present = [m for _, m in coordinates if m is not None]
-        columns = np.full(len(coordinates), -1, dtype=np.intp)
-        columns[[p for p, (_, m) in enumerate(coordinates) if m is not None]] = np.arange(
-            len(present)
-        )
-        multipliers = np.empty((len(present), len(self.x) + 72))[:, : len(self.x)]
-        for c, values in enumerate(present):
-            multipliers[c] = values
-        contraction = (targets, columns, multipliers)
-        self._contraction = (coordinates, contraction)
-        return contraction
 
     def _stay_chunk(
         self, part: slice, r: float, alpha: FloatArray, grads: list[FloatArray], hessian: bool
