@@ -198,7 +198,7 @@ def _prepare(  # noqa: PLR0917 - one block of rows and the shared terms
     logs: FloatArray,
     terms: FloatArray,
 ) -> None:  # pragma: no cover - compiled
-    """First pass over a block: each buyer's beta terms into ``terms``, ``d_i`` into ``logs[3]``.
+    """First pass over a block: ``d_i`` into ``logs[3]``, inline beta terms into ``terms``.
 
     ``logs`` holds ``log alpha_i``, ``log(alpha_i + T)``, ``log(alpha_i + t_x)`` (rows 0-2).
     """
@@ -214,11 +214,10 @@ def _prepare(  # noqa: PLR0917 - one block of rows and the shared terms
             values = _pair(dropout[0, k], dropout[1, k], xi, hessian)
             for t in range(8):
                 terms[t, j] = values[t]
+            shift = values[1]
         else:
-            pk = pair[i]
-            for t in range(8):
-                terms[t, j] = per_pair[t, pk]
-        logs[3, j] = terms[1, j] + (r + xi) * (logs[1, j] - logs[2, j])
+            shift = per_pair[1, pair[i]]
+        logs[3, j] = shift + (r + xi) * (logs[1, j] - logs[2, j])
 
 
 @_jit
@@ -231,15 +230,17 @@ def _finish(  # noqa: PLR0915, PLR0917 - one block of rows, the shared terms, th
     per_x: FloatArray,
     hessian: bool,
     logs: FloatArray,
-    terms: FloatArray,
+    shared: tuple[npt.NDArray[np.intp], FloatArray, FloatArray, bool],
     grads: FloatArray,
     buffer: FloatArray,
 ) -> float:  # pragma: no cover - compiled
     """Second pass: log-likelihood, gradients and Hessian entries, no special function.
 
     ``rows`` holds ``x, t_x, T, w`` (rows 0-3); ``logs`` rows 4 and 5 hold
-    ``exp(-|d_i|)`` and ``log1p`` of it.
+    ``exp(-|d_i|)`` and ``log1p`` of it. ``shared`` is ``(pair, per_pair, terms, inline)``:
+    the beta terms are ``terms[:, j]`` (inline) or ``per_pair[:, pair[i]]``.
     """
+    pair, per_pair, terms, inline = shared
     per_row_alpha = len(alpha) > 1
     block_total = 0.0
     for j in range(logs.shape[1]):
@@ -273,6 +274,23 @@ def _finish(  # noqa: PLR0915, PLR0917 - one block of rows, the shared terms, th
                 buffer[9, j] = 0.0
             continue
         xk = x_index[i]
+        pk = pair[i]
+        if inline:
+            base = terms[0, j]
+            da = terms[2, j]
+            db = terms[3, j]
+            b_over = terms[4, j]
+            h_aa = terms[5, j]
+            h_ab = terms[6, j]
+            h_bb = terms[7, j]
+        else:
+            base = per_pair[0, pk]
+            da = per_pair[2, pk]
+            db = per_pair[3, pk]
+            b_over = per_pair[4, pk]
+            h_aa = per_pair[5, pk]
+            h_ab = per_pair[6, pk]
+            h_bb = per_pair[7, pk]
         atx = al + rows[1, i]
         gap = log_at - logs[2, j]
         rx = r + xi
@@ -280,13 +298,10 @@ def _finish(  # noqa: PLR0915, PLR0917 - one block of rows, the shared terms, th
         e = logs[4, j]
         softplus = max(d, 0.0) + logs[5, j]
         w_drop = (1.0 if d > 0.0 else e) / (1.0 + e)
-        block_total += wi * (per_x[0, xk] + r * log_alpha + terms[0, j] - rx * log_at + softplus)
+        block_total += wi * (per_x[0, xk] + r * log_alpha + base - rx * log_at + softplus)
         g_r = r * (per_x[1, xk] + log_alpha - log_at + w_drop * gap)
         shrink = (1.0 - w_drop) / at + w_drop / atx
         g_alpha = r - al * rx * shrink
-        da = terms[2, j]
-        db = terms[3, j]
-        b_over = terms[4, j]
         grads[0, i] = wi * g_r
         grads[1, i] = wi * g_alpha
         grads[2, i] = wi * (da + w_drop)
@@ -308,9 +323,9 @@ def _finish(  # noqa: PLR0915, PLR0917 - one block of rows, the shared terms, th
             buffer[4, j] = wi * (al * rx * (al * curvature - shrink)) + v_alpha * d_alpha
             buffer[5, j] = v_alpha
             buffer[6, j] = -vb * d_alpha
-            buffer[7, j] = wi * (da + terms[5, j]) + v
-            buffer[8, j] = wi * terms[6, j] - vb
-            buffer[9, j] = wi * (db + terms[7, j] - w_drop * b_over * (1.0 - b_over)) + vb * b_over
+            buffer[7, j] = wi * (da + h_aa) + v
+            buffer[8, j] = wi * h_ab - vb
+            buffer[9, j] = wi * (db + h_bb - w_drop * b_over * (1.0 - b_over)) + vb * b_over
     return block_total
 
 
@@ -398,7 +413,17 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
         offset = start % _CONTRACT
         buffer = buffer_all[:, offset : offset + size] if hessian else buffer_all
         total += _finish(
-            r, stacked, start, alpha, x_index, per_x, hessian, logs, terms, grads, buffer
+            r,
+            stacked,
+            start,
+            alpha,
+            x_index,
+            per_x,
+            hessian,
+            logs,
+            (pair, per_pair, terms, dropout is not None),
+            grads,
+            buffer,
         )
         if coordinates is not None and (stop % _CONTRACT == 0 or stop == n):
             # numpy's einsum contracts the buffered entries (SIMD sums, no reassociation)
