@@ -109,14 +109,19 @@ def _rows(seed=0, n=400):
     return rng, x, t_x, T, rng.uniform(0.5, 2.0, n)
 
 
+ENGINES = ["numpy", "numba"]
+"""Both engines of the covariate fits (numba is in the test extra: both always run)."""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("buyers_last", [False, True])
-def test_bgnbd_rows_gradient_matches_finite_differences(buyers_last):
+def test_bgnbd_rows_gradient_matches_finite_differences(buyers_last, engine):
     rng, x, t_x, T, w = _rows()
     group = rng.integers(0, 3, len(x))
     if buyers_last:  # the short path for the leading customers without repeat purchases
         order = np.argsort(x > 0, kind="stable")
         x, t_x, T, w, group = x[order], t_x[order], T[order], w[order], group[order]
-    likelihood = BetaGeoRows(x, t_x, T, w, group)
+    likelihood = BetaGeoRows(x, t_x, T, w, group, engine=engine)
     assert (likelihood.n_stay > 0) == buyers_last
     theta = [
         np.array([0.3]),
@@ -129,8 +134,9 @@ def test_bgnbd_rows_gradient_matches_finite_differences(buyers_last):
         assert grads[j].sum() == pytest.approx(_numeric_gradient(likelihood, theta, j), rel=1e-6)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("buyers_last", [False, True])
-def test_bgnbd_rows_hessian_matches_finite_differences_of_the_gradient(buyers_last):
+def test_bgnbd_rows_hessian_matches_finite_differences_of_the_gradient(buyers_last, engine):
     """The analytic Hessian, contracted with random per-row multipliers (so that an error
     in any customer's Hessian shows), against central differences of each customer's
     analytic gradient (checked above against the likelihood itself), contracted alike."""
@@ -139,7 +145,7 @@ def test_bgnbd_rows_hessian_matches_finite_differences_of_the_gradient(buyers_la
     if buyers_last:
         order = np.argsort(x > 0, kind="stable")
         x, t_x, T, w, group = x[order], t_x[order], T[order], w[order], group[order]
-    likelihood = BetaGeoRows(x, t_x, T, w, group)
+    likelihood = BetaGeoRows(x, t_x, T, w, group, engine=engine)
     theta = [
         np.array([0.6]),
         rng.uniform(3.0, 6.0, len(x)),
@@ -299,16 +305,20 @@ def test_gamma_gamma_without_covariates_is_the_plain_model():
 # --- CDNOW against pymc-marketing ---------------------------------------------------------------
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(
     ("model_type", "key"),
     [(BetaGeoCovariateModel, "bgnbd"), (ParetoNBDCovariateModel, "pareto_nbd")],
 )
 def test_cdnow_first_spend_agrees_with_pymc_marketing(
-    cdnow_first_spend, pymc_reference, model_type, key
+    cdnow_first_spend, pymc_reference, model_type, key, engine
 ):
     reference = pymc_reference[key]
     model = model_type().fit(
-        cdnow_first_spend, purchase_covariates=["first_spend"], dropout_covariates=["first_spend"]
+        cdnow_first_spend,
+        purchase_covariates=["first_spend"],
+        dropout_covariates=["first_spend"],
+        engine=engine,
     )
     assert model.log_likelihood == pytest.approx(reference["log_likelihood"], abs=1e-4)
     assert model.coefficients.keys() == reference["params"].keys()
