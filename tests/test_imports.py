@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-HEAVY = ("pandas", "scipy", "polars", "pyarrow", "duckdb", "pyspark", "matplotlib")
+HEAVY = ("pandas", "scipy", "polars", "pyarrow", "duckdb", "pyspark", "matplotlib", "numba")
 
 
 def _loaded_after(statement: str) -> list[str]:
