@@ -9,6 +9,12 @@ log-density and its gradient (as a user sees it), ``pymc_optimiser_seconds`` doe
 ``pymc_evaluations`` counts its log-density evaluations (each also evaluates the gradient,
 a second compiled function). Without that interpreter the pymc side is skipped.
 
+Each engine (``engine="numba"`` and ``engine="numpy"``, in that order; ``BENCH_ENGINES``
+chooses) is timed in the same run against the same pymc-marketing fit, with its ratios
+(``numba_ratio``, ``numpy_ratio``, CPU and without pymc's compilation likewise); numba's
+one-off compilation is measured apart, in fresh processes with an empty and with a filled
+kernel cache (``first_fit_*``), since the timed fits run after a warm-up.
+
 Our time is the median of three ``fit`` calls on the same frame (wall and CPU time; the
 machine is shared, so wall times of ours, a second or less, vary with the load more than
 pymc's), after an untimed fit of 2,000 customers (which imports scipy's modules; pymc's
@@ -108,8 +114,8 @@ def simulate(model: str, n: int, seed: int = 0, shape: str = "continuous") -> pd
     )
 
 
-def ours(model: str, frame: pd.DataFrame, shape: str) -> dict[str, Any]:
-    """Our fit: wall and CPU seconds (median of 3 fits), peak memory, model, evaluations.
+def ours(model: str, frame: pd.DataFrame, shape: str, engine: str = "auto") -> dict[str, Any]:
+    """Our fit on ``engine``: wall and CPU seconds (median of 3 fits), peak memory, evaluations.
 
     ``calls`` holds the rows each likelihood evaluation of the first timed fit covered
     (evaluations on the sample that gives the start have fewer rows than the data).
@@ -125,9 +131,13 @@ def ours(model: str, frame: pd.DataFrame, shape: str) -> dict[str, Any]:
     purchase, dropout = COVARIATES[shape]
 
     def fit() -> Any:
-        return model_type().fit(frame, purchase_covariates=purchase, dropout_covariates=dropout)
+        return model_type().fit(
+            frame, purchase_covariates=purchase, dropout_covariates=dropout, engine=engine
+        )
 
-    model_type().fit(frame.iloc[:2000], purchase_covariates=purchase, dropout_covariates=dropout)
+    model_type().fit(
+        frame.iloc[:2000], purchase_covariates=purchase, dropout_covariates=dropout, engine=engine
+    )
     rows_type, method = (BetaGeoRows, "evaluate") if model == "bgnbd" else (ParetoRows, "__call__")
     counted = getattr(rows_type, method)
     calls: list[int] = []
@@ -161,6 +171,51 @@ def ours(model: str, frame: pd.DataFrame, shape: str) -> dict[str, Any]:
     }
 
 
+COMPILE_SCRIPT = """
+import json, sys, time
+sys.path.insert(0, {here!r})
+from bench_covariates import COVARIATES, simulate
+frame = simulate({model!r}, 2000, shape={shape!r})
+purchase, dropout = COVARIATES[{shape!r}]
+start, start_cpu = time.perf_counter(), time.process_time()
+from retention_kpis.clv import BetaGeoCovariateModel, ParetoNBDCovariateModel
+model_type = BetaGeoCovariateModel if {model!r} == "bgnbd" else ParetoNBDCovariateModel
+model_type().fit(frame, purchase_covariates=purchase, dropout_covariates=dropout,
+                 engine={engine!r})
+first = (time.perf_counter() - start, time.process_time() - start_cpu)
+start, start_cpu = time.perf_counter(), time.process_time()
+model_type().fit(frame, purchase_covariates=purchase, dropout_covariates=dropout,
+                 engine={engine!r})
+again = (time.perf_counter() - start, time.process_time() - start_cpu)
+print(json.dumps({{"first": first, "again": again}}))
+"""
+
+
+def first_fit_seconds(model: str, shape: str) -> dict[str, float]:
+    """The first fit of 2,000 customers in a fresh process: compilation and imports.
+
+    numba compiles the kernel on its first call and stores it on disk (``cache=True``;
+    here in a fresh ``NUMBA_CACHE_DIR``), so a process that finds the cache loads it
+    instead. Measured: numba with an empty cache, numba with that cache filled, numpy;
+    the first fit's wall and CPU seconds minus those of a second fit in the same process.
+    """
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = [("numba_empty_cache", "numba"), ("numba_cached", "numba"), ("numpy", "numpy")]
+        for label, engine in runs:
+            script = COMPILE_SCRIPT.format(here=str(HERE), model=model, shape=shape, engine=engine)
+            done = subprocess.run(
+                [sys.executable, "-c", script], check=True, capture_output=True, text=True, env=env
+            )
+            timing = json.loads(done.stdout)
+            out[f"first_fit_{label}_seconds"] = round(timing["first"][0] - timing["again"][0], 3)
+            out[f"first_fit_{label}_cpu_seconds"] = round(
+                timing["first"][1] - timing["again"][1], 3
+            )
+    return out
+
+
 def pymc(model: str, frame: pd.DataFrame) -> dict | None:
     """pymc-marketing's MAP fit in its own interpreter; None when it is not installed."""
     if not Path(PYMC_PYTHON).exists():
@@ -192,21 +247,35 @@ minutes per fit on the shared 2-core machine."""
 QUICK = {"bgnbd": (100_000, 100_000), "pareto_nbd": (20_000, 20_000)}
 
 
-def run(quick: bool, sizes: dict[str, tuple[int, int]] | None = None) -> list[Result]:
-    """One result per model: our fit and pymc-marketing's on the same simulated customers.
+def engines() -> list[str]:
+    """The engines timed: ``BENCH_ENGINES`` (comma-separated), else numpy and numba."""
+    from retention_kpis._core.jit import numba_available  # noqa: PLC0415
 
-    Keys of ``sizes`` are ``model`` or ``shape:model`` (``weekly:bgnbd``).
+    chosen = os.environ.get("BENCH_ENGINES", "numba,numpy").split(",")
+    return [e for e in chosen if e == "numpy" or (e == "numba" and numba_available())]
+
+
+def run(quick: bool, sizes: dict[str, tuple[int, int]] | None = None) -> list[Result]:
+    """One result per model: our fit (each engine) and pymc-marketing's on the same customers.
+
+    Keys of ``sizes`` are ``model`` or ``shape:model`` (``weekly:bgnbd``). The result's
+    time is the first engine's (numba, the default ``engine="auto"`` when installed);
+    ``extra`` holds every engine's figures under its name (``numpy_seconds``,
+    ``numba_ratio``, ...), and numba's one-off compilation (:func:`first_fit_seconds`).
     """
     chosen = sizes or (QUICK if quick else SIZES)
     results: list[Result] = []
+    timed = engines()
     for key, (n, pymc_n) in chosen.items():
         shape, _, model = key.rpartition(":")
         shape = shape or "continuous"
         frame = simulate(model, n, shape=shape)
-        mine = ours(model, frame, shape)
+        runs = {engine: ours(model, frame, shape, engine) for engine in timed}
+        mine = runs[timed[0]]
         seconds, fitted, calls = mine["seconds"], mine["fitted"], mine["calls"]
         extra: dict[str, object] = {
             "data": shape,
+            "engine": timed[0],
             "threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
             "load_average": round(os.getloadavg()[0], 2),
             "ours_min_seconds": round(mine["min_seconds"], 3),
@@ -217,10 +286,30 @@ def run(quick: bool, sizes: dict[str, tuple[int, int]] | None = None) -> list[Re
             "full_data_evaluations": sum(rows == max(calls) for rows in calls),
             "rows_evaluated": max(calls),
         }
+        for engine, result in runs.items():
+            extra[f"{engine}_seconds"] = round(result["seconds"], 3)
+            extra[f"{engine}_cpu_seconds"] = round(result["cpu_seconds"], 3)
+            extra[f"{engine}_peak_memory_mib"] = round(result["memory"], 1)
+            extra[f"{engine}_log_likelihood"] = result["fitted"].log_likelihood
+        if "numba" in runs and "numpy" in runs:
+            a, b = runs["numpy"]["fitted"], runs["numba"]["fitted"]
+            extra["engines_log_likelihood_relative_difference"] = abs(
+                a.log_likelihood - b.log_likelihood
+            ) / abs(a.log_likelihood)
+            extra["engines_max_coefficient_difference_in_se"] = max(
+                abs(a.coefficients[k] - b.coefficients[k]) / a.standard_errors[k]
+                for k in a.coefficients
+            )
+            extra.update(first_fit_seconds(model, shape))
         reference_s = None
         if pymc_n:
             small = frame.iloc[:pymc_n]
-            small_run = ours(model, small, shape) if pymc_n != n else mine
+            small_runs = (
+                runs
+                if pymc_n == n
+                else {engine: ours(model, small, shape, engine) for engine in timed}
+            )
+            small_run = small_runs[timed[0]]
             small_s, small_fit = small_run["seconds"], small_run["fitted"]
             theirs = pymc(model, small)
             if theirs is not None:
@@ -247,6 +336,15 @@ def run(quick: bool, sizes: dict[str, tuple[int, int]] | None = None) -> list[Re
                         abs(params[k] - v) / max(abs(v), 1e-12) for k, v in theirs["params"].items()
                     ),
                 )
+                for engine, result in small_runs.items():
+                    extra[f"{engine}_ratio"] = round(theirs["seconds"] / result["seconds"], 1)
+                    extra[f"{engine}_cpu_ratio"] = round(
+                        theirs["cpu_seconds"] / result["cpu_seconds"], 1
+                    )
+                    extra[f"{engine}_ratio_without_pymc_compile"] = round(
+                        theirs["optimiser_seconds"] / result["seconds"], 1
+                    )
+                extra["load_average_after"] = round(os.getloadavg()[0], 2)
         label = f"{model} covariate fit, {n:,} customers, {shape} data"
         note = "" if reference_s is None or pymc_n == n else f" (pymc at {pymc_n:,}, scaled by n)"
         results.append(
