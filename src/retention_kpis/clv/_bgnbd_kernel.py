@@ -257,7 +257,7 @@ def _prepare(  # noqa: PLR0917 - one block of rows and the shared terms
     logs: FloatArray,
     terms: FloatArray,
 ) -> None:  # pragma: no cover - compiled
-    """First pass over a block: ``d_i`` into ``logs[3]``, inline beta terms into ``terms``.
+    """First pass over a block: ``d_i``, ``-|d_i|`` into ``logs[3:5]``, inline beta terms.
 
     ``logs`` holds ``log alpha_i``, ``log(alpha_i + T)``, ``log(alpha_i + t_x)`` (rows 0-2).
     """
@@ -267,6 +267,7 @@ def _prepare(  # noqa: PLR0917 - one block of rows and the shared terms
         xi = x[i]
         if xi <= 0.0:
             logs[3, j] = 0.0
+            logs[4, j] = 0.0
             continue
         if inline:
             k = i if per_row_ab else 0
@@ -276,7 +277,9 @@ def _prepare(  # noqa: PLR0917 - one block of rows and the shared terms
             shift = values[1]
         else:
             shift = per_pair[1, pair[i]]
-        logs[3, j] = shift + (r + xi) * (logs[1, j] - logs[2, j])
+        d = shift + (r + xi) * (logs[1, j] - logs[2, j])
+        logs[3, j] = d
+        logs[4, j] = -abs(d)
 
 
 @_jit
@@ -359,7 +362,9 @@ def _finish(  # noqa: PLR0915, PLR0917 - one block of rows, the shared terms, th
         w_drop = (1.0 if d > 0.0 else e) / (1.0 + e)
         block_total += wi * (per_x[0, xk] + r * log_alpha + base - rx * log_at + softplus)
         g_r = r * (per_x[1, xk] + log_alpha - log_at + w_drop * gap)
-        shrink = (1.0 - w_drop) / at + w_drop / atx
+        inv_t = 1.0 / at
+        inv_tx = 1.0 / atx
+        shrink = (1.0 - w_drop) * inv_t + w_drop * inv_tx
         g_alpha = r - al * rx * shrink
         grads[0, i] = wi * g_r
         grads[1, i] = wi * g_alpha
@@ -367,16 +372,15 @@ def _finish(  # noqa: PLR0915, PLR0917 - one block of rows, the shared terms, th
         grads[3, i] = wi * (db - w_drop * b_over)
         if hessian:
             v = wi * w_drop * (1.0 - w_drop)
-            inv_t = 1.0 / at
-            inv_tx = 1.0 / atx
             d_r = r * gap
-            d_alpha = al * rx * (inv_t - inv_tx)
+            spread = al * (inv_t - inv_tx)
+            d_alpha = rx * spread
             v_r = v * d_r
             v_alpha = v * d_alpha
             vb = v * b_over
             curvature = (1.0 - w_drop) * inv_t * inv_t + w_drop * inv_tx * inv_tx
             buffer[0, j] = wi * (g_r + per_x[2, xk]) + v_r * d_r
-            buffer[1, j] = wi * r * (T * inv_t + w_drop * d_alpha / rx) + v_r * d_alpha
+            buffer[1, j] = wi * r * (T * inv_t + w_drop * spread) + v_r * d_alpha
             buffer[2, j] = v_r
             buffer[3, j] = -vb * d_r
             buffer[4, j] = wi * (al * rx * (al * curvature - shrink)) + v_alpha * d_alpha
@@ -465,8 +469,6 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
         np.add(al, t_x[start:stop], out=logs[2])
         np.log(logs[2], out=logs[2])
         _prepare(r, x, start, pair, per_pair, ab, dropout is not None, hessian, logs, terms)
-        np.abs(logs[3], out=logs[4])
-        np.negative(logs[4], out=logs[4])
         np.exp(logs[4], out=logs[4])
         np.log1p(logs[4], out=logs[5])
         offset = start % _CONTRACT
