@@ -136,11 +136,12 @@ def _log_gamma_ratio(y: float, eps: float) -> float:  # pragma: no cover - compi
         z += 1.0
     step = math.log1p(eps / z)
     out += eps * math.log(z) + (z + eps - 0.5) * step - eps
-    out += (1.0 / 12.0) * z**-1.0 * math.expm1(-1.0 * step)
-    out += (-1.0 / 360.0) * z**-3.0 * math.expm1(-3.0 * step)
-    out += (1.0 / 1260.0) * z**-5.0 * math.expm1(-5.0 * step)
-    out += (-1.0 / 1680.0) * z**-7.0 * math.expm1(-7.0 * step)
-    out += (1.0 / 1188.0) * z**-9.0 * math.expm1(-9.0 * step)
+    power = 1.0 / z
+    square = power * power
+    coefficients = (1.0 / 12.0, -1.0 / 360.0, 1.0 / 1260.0, -1.0 / 1680.0, 1.0 / 1188.0)
+    for k in range(5):  # c_k z^(1-2k) ((1 + eps/z)^(1-2k) - 1)
+        out += coefficients[k] * power * math.expm1(-(2.0 * k + 1.0) * step)
+        power *= square
     return out
 
 
