@@ -26,6 +26,7 @@ that of ``d_i`` (nonzero only in ``log alpha`` and ``log b``), plus ``v_i d' d'^
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,7 @@ class BetaGeoRows:
         buyers = np.flatnonzero(self.can_drop)
         head = int(buyers[0]) if len(buyers) else len(x)
         self.n_stay = head if not self.can_drop[head:].size or self.can_drop[head:].all() else 0
+        self._rows: FloatArray | None = None
 
     def __call__(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]:
         """Return the weighted log-likelihood and the per-row log-space gradients."""
@@ -175,6 +177,12 @@ class BetaGeoRows:
             out[2] = r * r * (trigamma(r + xu) - trigamma(np.full(1, r)))
         return out
 
+    def _stacked(self, stack: Callable[[list[FloatArray]], FloatArray]) -> FloatArray:
+        """``x, t_x, T, w`` as the rows of one array, for the kernel (built on first use)."""
+        if self._rows is None:
+            self._rows = stack([self.x, self.t_x, self.T, self.w])
+        return self._rows
+
     def _evaluate_compiled(
         self, theta: list[FloatArray], coordinates: Coordinates | None
     ) -> tuple[float, list[FloatArray], FloatArray | None]:
@@ -201,7 +209,7 @@ class BetaGeoRows:
         matrix = np.zeros((k, k))
         total = kernel.row_pass(
             r,
-            (self.x, self.t_x, self.T, self.w),
+            self._stacked(kernel.stack_rows),
             alpha,
             self.x_index,
             per_x,

@@ -50,7 +50,7 @@ import numpy.typing as npt
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._covariates import Coordinates, contract_rows
 
-__all__ = ["pair_terms", "row_pass", "staggered"]
+__all__ = ["pair_terms", "row_pass", "stack_rows", "staggered"]
 
 _RECURRENCE = 64
 """Largest ``x`` whose beta-function terms are summed term by term."""
@@ -394,13 +394,21 @@ def _finish(  # noqa: PLR0915, PLR0917 - one block of rows, the shared terms, th
 
 
 def staggered(rows: int, n: int) -> FloatArray:
-    """Return a zeroed ``(rows, n)`` array whose rows do not start ``2^k`` bytes apart.
+    """Return an uninitialised ``(rows, n)`` array whose rows do not start ``2^k`` bytes apart.
 
     A kernel reads or writes every row at the same column in one step; rows a multiple
     of 4 KiB apart map to the same cache set and evict each other (4K aliasing), so
     each row is offset by ``_STAGGER`` doubles more than its length.
     """
-    out: FloatArray = np.zeros((rows, n + _STAGGER))[:, :n]
+    out: FloatArray = np.empty((rows, n + _STAGGER))[:, :n]
+    return out
+
+
+def stack_rows(columns: list[FloatArray]) -> FloatArray:
+    """Return the columns as the rows of one :func:`staggered` array (built once per fit)."""
+    out = staggered(len(columns), len(columns[0]))
+    for c, values in enumerate(columns):
+        out[c] = values
     return out
 
 
@@ -424,7 +432,7 @@ def pair_terms(a: FloatArray, b: FloatArray, x: FloatArray, *, hessian: bool) ->
 
 def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
     r: float,
-    rows: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    rows: FloatArray,
     alpha: FloatArray,
     x_index: npt.NDArray[np.intp],
     per_x: FloatArray,
@@ -437,7 +445,7 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
 ) -> float:
     """Run the fused pass; fill ``grads`` ``(4, n)`` and the upper triangle of ``matrix``.
 
-    ``rows`` are ``(x, t_x, T, weights)``; ``per_x`` ``(3, distinct x)`` holds
+    ``rows`` is :func:`stack_rows` of ``(x, t_x, T, weights)``; ``per_x`` ``(3, distinct x)`` holds
     ``log G(r+x) - log G(r)``, ``psi(r+x) - psi(r)`` and ``r^2 (psi'(r+x) - psi'(r))``;
     ``per_pair`` the :func:`pair_terms` of each row's ``pair``, unless ``dropout`` gives
     ``(a_i, b_i)`` per row (then they are computed inline). With ``coordinates``
@@ -445,11 +453,8 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
     ``sum_i J_i' H_i J_i`` is added to ``matrix``; ``None``: no Hessian. Returns the
     weighted log-likelihood.
     """
-    x, t_x, T, _ = rows
+    x, t_x, T = rows[0], rows[1], rows[2]
     n = len(x)
-    stacked = staggered(4, n)
-    for c, values in enumerate(rows):
-        stacked[c] = values
     ab = np.zeros((2, 1)) if dropout is None else np.vstack(dropout)
     hessian = coordinates is not None
     logs_all = staggered(6, _BLOCK)
@@ -476,7 +481,7 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
         buffer = buffer_all[:, offset : offset + size] if hessian else buffer_all
         total += _finish(
             r,
-            stacked,
+            rows,
             start,
             alpha,
             x_index,
