@@ -219,6 +219,7 @@ class BetaGeoRows:
             coordinates,
             grads,
             matrix,
+            self.n_stay,
         )
         symmetric = None if coordinates is None else np.triu(matrix) + np.triu(matrix, 1).T
         return total, list(grads), symmetric

@@ -442,6 +442,7 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
     coordinates: Coordinates | None,
     grads: FloatArray,
     matrix: FloatArray,
+    n_stay: int = 0,
 ) -> float:
     """Run the fused pass; fill ``grads`` ``(4, n)`` and the upper triangle of ``matrix``.
 
@@ -451,7 +452,7 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
     ``(a_i, b_i)`` per row (then they are computed inline). With ``coordinates``
     (see :func:`~retention_kpis.clv._covariates.contract_rows`), the upper triangle of
     ``sum_i J_i' H_i J_i`` is added to ``matrix``; ``None``: no Hessian. Returns the
-    weighted log-likelihood.
+    weighted log-likelihood. The first ``n_stay`` rows must have ``x = 0``.
     """
     x, t_x, T = rows[0], rows[1], rows[2]
     n = len(x)
@@ -462,39 +463,45 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
     buffer_all = staggered(10, _CONTRACT if hessian else 1)
     single = len(alpha) == 1
     total = 0.0
-    for start in range(0, n, _BLOCK):
-        stop = min(n, start + _BLOCK)
-        size = stop - start
-        logs, terms = logs_all[:, :size], terms_all[:, :size]
-        al = alpha if single else alpha[start:stop]
-        # the logarithms and exponentials by numpy's vectorised loops (several times
-        # faster than the scalar libm calls of a compiled loop); the rest compiled
-        np.log(al, out=logs[0])
-        np.add(al, T[start:stop], out=logs[1])
-        np.log(logs[1], out=logs[1])
-        np.add(al, t_x[start:stop], out=logs[2])
-        np.log(logs[2], out=logs[2])
-        _prepare(r, x, start, pair, per_pair, ab, dropout is not None, hessian, logs, terms)
-        np.exp(logs[4], out=logs[4])
-        np.log1p(logs[4], out=logs[5])
-        offset = start % _CONTRACT
-        buffer = buffer_all[:, offset : offset + size] if hessian else buffer_all
-        total += _finish(
-            r,
-            rows,
-            start,
-            alpha,
-            x_index,
-            per_x,
-            hessian,
-            logs,
-            (pair, per_pair, terms, dropout is not None),
-            grads,
-            buffer,
-        )
-        if coordinates is not None and (stop % _CONTRACT == 0 or stop == n):
-            # numpy's einsum contracts the buffered entries (SIMD sums, no reassociation)
-            first = start - offset
-            entries = {key: buffer_all[e, : stop - first] for e, key in enumerate(_UPPER)}
-            contract_rows(entries, coordinates, slice(first, stop), matrix)
+    # rows [0, n_stay) have no repeat purchase (the caller sorts them first): only
+    # r log(alpha / (alpha + T)), whose Hessian has three entries
+    for first, last, stay in ((0, n_stay, True), (n_stay, n, False)):
+        offset = 0
+        for start in range(first, last, _BLOCK):
+            stop = min(last, start + _BLOCK)
+            size = stop - start
+            logs, terms = logs_all[:, :size], terms_all[:, :size]
+            al = alpha if single else alpha[start:stop]
+            # the logarithms and exponentials by numpy's vectorised loops (several times
+            # faster than the scalar libm calls of a compiled loop); the rest compiled
+            np.log(al, out=logs[0])
+            np.add(al, T[start:stop], out=logs[1])
+            np.log(logs[1], out=logs[1])
+            if not stay:
+                np.add(al, t_x[start:stop], out=logs[2])
+                np.log(logs[2], out=logs[2])
+                _prepare(r, x, start, pair, per_pair, ab, dropout is not None, hessian, logs, terms)
+                np.exp(logs[4], out=logs[4])
+                np.log1p(logs[4], out=logs[5])
+            buffer = buffer_all[:, offset : offset + size] if hessian else buffer_all
+            total += _finish(
+                r,
+                rows,
+                start,
+                alpha,
+                x_index,
+                per_x,
+                hessian,
+                logs,
+                (pair, per_pair, terms, dropout is not None),
+                grads,
+                buffer,
+            )
+            offset += size
+            if coordinates is not None and (offset == _CONTRACT or stop == last):
+                # numpy's einsum contracts the buffered entries (SIMD sums, no reassociation)
+                keys = _UPPER[:2] + _UPPER[4:5] if stay else _UPPER
+                entries = {key: buffer_all[_UPPER.index(key), :offset] for key in keys}
+                contract_rows(entries, coordinates, slice(stop - offset, stop), matrix)
+                offset = 0
     return total

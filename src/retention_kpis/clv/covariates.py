@@ -721,9 +721,8 @@ class _TransactionCovariateModel(_CovariateModel):
         else:
             k0 = len(self._base_names)
             start, start_coefficients = np.log(warm[:k0]), warm[k0:]
-        if self._buyers_last(resolved):  # customers without repeats first
-            order = np.argsort(merged[0] > 0, kind="stable")
-            merged, weights = [column[order] for column in merged], weights[order]
+        order = np.argsort(merged[0] > 0, kind="stable")  # customers without repeats first
+        merged, weights = [column[order] for column in merged], weights[order]
         x_, t_x_, age_ = merged[:3]
         by_name = dict(zip(covariate_names, merged[3:], strict=True))
         blocks = self._make_blocks(by_name, name)
@@ -778,10 +777,6 @@ class _TransactionCovariateModel(_CovariateModel):
         engine: ResolvedEngine,
     ) -> RowLikelihood:
         raise NotImplementedError
-
-    def _buyers_last(self, engine: ResolvedEngine) -> bool:  # noqa: ARG002 - per model
-        """Whether the likelihood wants the customers without repeat purchases first."""
-        return True
 
     def probability_alive(self, summary: object) -> FloatArray:
         """Probability that each customer is alive at ``T``, at their own parameters.
@@ -895,9 +890,6 @@ class BetaGeoCovariateModel(_TransactionCovariateModel):
             (2, 1.0, "dropout_a", "dropout"),
             (3, 1.0, "dropout_b", "dropout"),
         ]
-
-    def _buyers_last(self, engine: ResolvedEngine) -> bool:
-        return engine == "numpy"  # numba's kernel branches per row: no order needed
 
     def _likelihood(
         self,
