@@ -133,18 +133,27 @@ def read_summary(
 
 
 def read_covariates(
-    columns: dict[str, FloatArray], names: Sequence[str], parameter: str, func: str
+    columns: dict[str, FloatArray],
+    names: Sequence[str],
+    parameter: str,
+    func: str,
+    *,
+    checked: bool = False,
 ) -> FloatArray:
     """Stack covariate columns into a matrix; refuse missing/non-finite and constant columns.
 
     Missing values (nan, None in a nullable column) and infinities are refused with the
     column and the number of rows: the likelihood has no value for such a customer, and
-    dropping or filling rows is the user's decision, not a silent one.
+    dropping or filling rows is the user's decision, not a silent one. ``checked``: the
+    caller checked these values already (the fit reads them again after reordering rows).
     """
     n = len(next(iter(columns.values()))) if columns else 0
     matrix = np.empty((n, len(names)))
     for j, name in enumerate(names):
         values = columns[name]
+        if checked:  # the same values, read and checked before (in another row order)
+            matrix[:, j] = values
+            continue
         bad = ~np.isfinite(values)
         if bad.any():
             msg = (

@@ -407,13 +407,24 @@ of distinct column names. Got None instead.
         """``(target, sign, label, role)`` of each block, given the roles used."""
         raise NotImplementedError
 
-    def _make_blocks(self, columns: dict[str, FloatArray], func: str) -> list[Block]:
+    def _make_blocks(
+        self, columns: dict[str, FloatArray], func: str, *, checked: bool = False
+    ) -> list[Block]:
+        """Return the blocks of the roles used, each role's matrix read once.
+
+        BG/NBD's dropout covariates scale ``a`` and ``b``: one matrix for both blocks.
+        ``checked``: the values were checked already.
+        """
         blocks = []
+        matrices: dict[str, FloatArray] = {}
         for target, sign, label, role in self._block_specs():
             names = self._columns.get(role, ())
             if names:
-                matrix = read_covariates(columns, names, f"{role}_covariates", func)
-                blocks.append(Block(target, sign, label, names, matrix))
+                if role not in matrices:
+                    matrices[role] = read_covariates(
+                        columns, names, f"{role}_covariates", func, checked=checked
+                    )
+                blocks.append(Block(target, sign, label, names, matrices[role]))
         return blocks
 
     def _theta(self, summary: object, func: str) -> tuple[dict[str, FloatArray], list[FloatArray]]:
@@ -725,7 +736,7 @@ class _TransactionCovariateModel(_CovariateModel):
         merged, weights = [column[order] for column in merged], weights[order]
         x_, t_x_, age_ = merged[:3]
         by_name = dict(zip(covariate_names, merged[3:], strict=True))
-        blocks = self._make_blocks(by_name, name)
+        blocks = self._make_blocks(by_name, name, checked=True)
         likelihood = self._likelihood(x_, t_x_, age_, weights, blocks, engine=resolved)
         self._fit = fit_blocks(
             type(self).__name__,
