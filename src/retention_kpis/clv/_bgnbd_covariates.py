@@ -76,8 +76,15 @@ class BetaGeoRows:
             group = np.arange(len(x), dtype=np.intp)
         # whole numbers (checked); beyond int64 (absurd counts) numpy's unique labels them
         small = len(x) == 0 or float(x.max()) < 2.0**62
-        x_first, x_index = dense_codes(x.astype(np.int64)) if small else _unique(x)
-        self.x_unique = x[x_first]
+        whole = x.astype(np.int64) if small else np.zeros(0, dtype=np.int64)
+        if small and len(x) and int(whole.max()) < 4 * len(x) + 64:
+            # a counting pass: the distinct counts are the nonzero bins, the labels their ranks
+            present = np.bincount(whole) > 0
+            x_index = (np.cumsum(present) - 1)[whole].astype(np.intp)
+            self.x_unique = np.flatnonzero(present).astype(np.float64)
+        else:
+            x_first, x_index = dense_codes(whole) if small else _unique(x)
+            self.x_unique = x[x_first]
         self.x_index = x_index
         if self.inline:
             self.pair = self.pair_row = np.zeros(len(x), dtype=np.intp)

@@ -665,17 +665,22 @@ def _newton(
     return u, value, grad, hessian, float(np.max(np.abs(grad))) < 1e-8 * total_weight
 
 
-def dense_codes(code: npt.NDArray[np.int64]) -> tuple[IndexArray, IndexArray]:
+def dense_codes(
+    code: npt.NDArray[np.int64], *, first_rows: bool = True
+) -> tuple[IndexArray, IndexArray]:
     """``(first, inverse)`` of non-negative integer codes: a row of each value, and labels.
 
     Labels follow the order of the values (as :func:`numpy.unique`); a counting pass
-    when the codes are below ``4 n``, :func:`numpy.unique` otherwise.
+    when the codes are below ``4 n``, :func:`numpy.unique` otherwise. Without
+    ``first_rows``, ``first`` is left empty on the counting pass (it costs a scatter).
     """
     n = len(code)
     if n and int(code.min()) >= 0 and int(code.max()) < 4 * n + 64:
         present = np.bincount(code) > 0
         label = np.cumsum(present) - 1
         inverse = label[code]
+        if not first_rows:
+            return np.zeros(0, dtype=np.intp), inverse.astype(np.intp)
         first = np.empty(int(present.sum()), dtype=np.intp)
         first[inverse[::-1]] = np.arange(n - 1, -1, -1)
         return first, inverse.astype(np.intp)
@@ -698,7 +703,7 @@ def row_groups(matrix: FloatArray) -> IndexArray:
             _, inverse = np.unique(matrix, axis=0, return_inverse=True)
             return inverse.ravel().astype(np.intp)
         code = code * len(values) + labels
-    return dense_codes(code)[1]
+    return dense_codes(code, first_rows=False)[1]
 
 
 def few_duplicates(columns: Sequence[FloatArray], sample: int = 20_000) -> bool:
