@@ -696,6 +696,9 @@ def row_groups(matrix: FloatArray) -> IndexArray:
     """
     import pandas as pd  # noqa: PLC0415 - pandas is imported lazily
 
+    if matrix.shape[1] == 1:  # factorize's labels are dense already
+        labels, _ = pd.factorize(matrix[:, 0] + 0.0)  # -0.0 -> 0.0
+        return np.asarray(labels, dtype=np.intp)
     code = np.zeros(len(matrix), dtype=np.int64)
     for j in range(matrix.shape[1]):
         labels, values = pd.factorize(matrix[:, j] + 0.0)  # -0.0 -> 0.0
