@@ -649,6 +649,8 @@ class _TransactionCovariateModel(_CovariateModel):
     _roles = ("purchase", "dropout")
     _quantities = ("probability_alive", "expected_purchases", "expected_purchases_new_customer")
     _plain_type: ClassVar[type[BetaGeoModel | ParetoNBDModel]]
+    _distinct_rows = False
+    """Set on the model fitted to a sample of data whose rows hardly repeat."""
     _sample_rows: ClassVar[int] = 50_000
     """Customers of the sample whose fit is the starting point (from 4 times as many)."""
 
@@ -715,14 +717,15 @@ class _TransactionCovariateModel(_CovariateModel):
         self._make_blocks(columns, name)  # checks the covariates of every customer
         covariate_names = [*dict.fromkeys([*purchase, *dropout])]
         rows = [x, t_x, age, *(columns[c] for c in covariate_names)]
-        if few_duplicates(rows):  # continuous covariates and times: nothing to merge
+        distinct = self._distinct_rows or few_duplicates(rows)
+        if distinct:  # continuous covariates and times: nothing to merge
             merged, weights = rows, np.ones(n)
         else:
             merged, weights = collapse_rows(rows, None)
         # many distinct rows: start from the fit on a sample (a few full Newton steps
         # remain); otherwise from the fit without covariates
         warm = (
-            self._sample_fit(columns, n, purchase, dropout, resolved)
+            self._sample_fit(columns, n, (purchase, dropout), resolved, distinct=distinct)
             if len(weights) > n // 2
             else None
         )
@@ -732,7 +735,9 @@ class _TransactionCovariateModel(_CovariateModel):
         else:
             k0 = len(self._base_names)
             start, start_coefficients = np.log(warm[:k0]), warm[k0:]
-        order = np.argsort(merged[0] > 0, kind="stable")  # customers without repeats first
+        # customers without repeats first, each part in its order (a stable argsort)
+        buys = merged[0] > 0
+        order = np.concatenate([np.flatnonzero(~buys), np.flatnonzero(buys)])
         merged, weights = [column[order] for column in merged], weights[order]
         x_, t_x_, age_ = merged[:3]
         by_name = dict(zip(covariate_names, merged[3:], strict=True))
@@ -754,9 +759,10 @@ class _TransactionCovariateModel(_CovariateModel):
         self,
         columns: dict[str, FloatArray],
         n: int,
-        purchase: tuple[str, ...],
-        dropout: tuple[str, ...],
+        roles: tuple[tuple[str, ...], tuple[str, ...]],
         engine: ResolvedEngine,
+        *,
+        distinct: bool,
     ) -> FloatArray | None:
         """Fit with covariates on every k-th customer (``_sample_rows`` of them).
 
@@ -769,8 +775,12 @@ class _TransactionCovariateModel(_CovariateModel):
         if step < 4:  # a sample of half the data costs about what it saves
             return None
         sample = {name: values[::step] for name, values in columns.items()}
+        purchase, dropout = roles
         try:
-            fitted = type(self)().fit(
+            model = type(self)()
+            # a sample of rows that hardly repeat hardly repeats: no merge attempted there
+            model._distinct_rows = distinct  # noqa: SLF001 - the same class
+            fitted = model.fit(
                 sample, purchase_covariates=purchase, dropout_covariates=dropout, engine=engine
             )
         except (ConvergenceError, InvalidInputError):
