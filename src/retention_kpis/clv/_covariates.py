@@ -335,7 +335,7 @@ def fit_blocks(
     hessian: FloatArray | None = None
     newton: tuple[FloatArray, float, FloatArray, FloatArray | None, bool] | None = None
     if isinstance(likelihood, HessianLikelihood):
-        newton = _newton(hessian_at, u0, total_weight)
+        newton = _newton(hessian_at, u0, total_weight, objective)
         u0, converged, result = newton[0], newton[4], "Newton steps"
     if newton is not None and converged and np.all(np.abs(u0[:k0]) < 30.0):
         u, value, gradient, hessian = newton[0], newton[1], newton[2], newton[3]
@@ -616,12 +616,41 @@ def _contract(row_hessian: RowHessian, coordinates: Coordinates) -> FloatArray:
     return symmetric
 
 
+_QUADRATIC = 1e-6
+"""Gradient per customer below which Newton's last step needs no new Hessian."""
+
+
+def _trial_function(
+    hessian_at: Callable[[FloatArray], tuple[float, FloatArray, FloatArray]],
+    objective: Callable[[FloatArray], tuple[float, FloatArray]] | None,
+    hessian: FloatArray,
+) -> Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]:
+    """``hessian_at``, or ``objective`` with ``hessian`` kept (see :func:`_newton`)."""
+    if objective is None:
+        return hessian_at
+    value_and_gradient = objective
+
+    def kept(u: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        value, grad = value_and_gradient(u)
+        return value, grad, hessian
+
+    return kept
+
+
 def _newton(
     hessian_at: Callable[[FloatArray], tuple[float, FloatArray, FloatArray]],
     u: FloatArray,
     total_weight: float,
+    objective: Callable[[FloatArray], tuple[float, FloatArray]] | None = None,
 ) -> tuple[FloatArray, float, FloatArray, FloatArray | None, bool]:
     """Newton steps with step halving from ``u``, the Hessian evaluated at every point.
+
+    With ``objective`` (value and gradient alone), a trial point is evaluated without
+    the Hessian once the gradient per customer is below ``_QUADRATIC`` (1e-6): Newton's
+    quadratic convergence then takes the gradient below 1e-10 in one step (measured:
+    3e-3, 3e-5, 3e-8, 1e-13 per customer from the sample's start), the step uses the
+    Hessian of the point before, and that Hessian (at a point within about 1e-8 of the
+    optimum in every coordinate) is returned for the covariance.
 
     Returns the last point, the value, gradient and Hessian there and whether the
     gradient per customer reached 1e-10 (or stopped changing below 1e-8). Where the
@@ -651,9 +680,11 @@ def _newton(
             return u, value, grad, None, False
         if longest > 2.0:
             step = step * (2.0 / longest)
+        cheap = float(np.max(np.abs(grad))) < _QUADRATIC * total_weight
+        evaluate = _trial_function(hessian_at, objective if cheap else None, hessian)
         for _half in range(30):
             trial = u - step
-            trial_value, trial_grad, trial_hessian = hessian_at(trial)
+            trial_value, trial_grad, trial_hessian = evaluate(trial)
             if math.isfinite(trial_value) and trial_value <= value + 1e-15 * abs(value):
                 break
             step = step / 2.0
