@@ -39,7 +39,11 @@ class ParetoRows:
         engine: ResolvedEngine = "numpy",
     ) -> None:
         self.x, self.t_x, self.T, self.w = x, t_x, T, weights
-        self.engine = engine  # no compiled kernel yet: numpy either way
+        self.engine = engine
+        if engine == "numba":  # the kernel takes contiguous float64 arrays
+            self.x, self.t_x, self.T, self.w = (
+                np.ascontiguousarray(v, dtype=np.float64) for v in (x, t_x, T, weights)
+            )
         self.x_unique, x_index = np.unique(x, return_inverse=True)
         self.x_index = x_index.ravel()
 
@@ -51,8 +55,12 @@ class ParetoRows:
         alpha, beta = theta[1], theta[3]
         x, T, w = self.x, self.T, self.w
         xu = self.x_unique
-        lg = (gammaln(r + xu) - gammaln(r))[self.x_index]
-        dg = (digamma(r + xu) - digamma(r))[self.x_index]
+        lg_u, dg_u = gammaln(r + xu) - gammaln(r), digamma(r + xu) - digamma(r)
+        if self.engine == "numba":
+            from retention_kpis.clv._pareto_kernel import pareto_rows  # noqa: PLC0415 - numba
+
+            return pareto_rows(r, s, x, self.t_x, T, alpha, beta, w, lg_u, dg_u, self.x_index)
+        lg, dg = lg_u[self.x_index], dg_u[self.x_index]
         log_at, log_bt = np.log(alpha + T), np.log(beta + T)
         alive = -(r + x) * log_at - s * log_bt
         log_i, grad_i = log_integral(r + x, np.full(1, s + 1.0), alpha, beta, self.t_x, T)

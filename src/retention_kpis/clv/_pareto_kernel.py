@@ -1,0 +1,408 @@
+"""Compiled per-row Pareto/NBD likelihood with per-customer ``alpha_i`` and ``beta_i`` (numba).
+
+Imported only when a fit runs on the numba engine (:mod:`retention_kpis._core.jit`):
+``import retention_kpis`` and the numpy engine never import numba.
+
+:func:`pareto_rows` is :class:`~retention_kpis.clv._pareto_covariates.ParetoRows`'s
+likelihood in one pass over the customers: for each row, ``log I`` and its gradient
+from the positive-term series of :mod:`retention_kpis.clv._pareto_integral` (the
+same per-row setup, form choice and term count, summed term by term in a loop
+instead of ``terms x rows`` arrays), then the row's log-likelihood and its
+log-space gradients, accumulated into the total and four gradient arrays without
+per-row temporaries. Two things differ in how the sums are formed, not in what is
+summed:
+
+* ``1 - R_k = 1 - exp(-slope - k lam_b)`` comes from the recursion
+  ``1 - R_k = (1 - R_(k-1)) + R_(k-1) (1 - q)``, ``R_k = R_(k-1) q``, ``q = e^-lam_b``
+  (sums of positive numbers, no cancellation) instead of one ``expm1`` per term;
+* the sums over the tail ``sum_k tail_k a_k`` (``tail_k = sum_(j>k) t_j``) are
+  formed forwards as ``sum_j t_j sum_(k<j) a_k``.
+
+Rows whose series would need more than ``_MAX_TERMS`` terms are marked, and the
+wrapper takes them through the numpy quadrature path, exactly as the numpy engine
+does. numba's functions are untyped: the typed wrapper below is the only entry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TypeVar, cast
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from retention_kpis.clv._base import FloatArray
+from retention_kpis.clv._pareto_integral import log_integral
+
+__all__ = ["log_integral_rows", "pareto_rows"]
+
+IndexArray = npt.NDArray[np.intp]
+_F = TypeVar("_F", bound=Callable[..., object])
+
+
+def _njit(func: _F) -> _F:
+    """Compile ``func`` with numba (disk cache, serial, no fastmath), keeping its signature."""
+    return cast("_F", numba.njit(cache=True, nogil=True)(func))
+
+
+_LOG_TOL = math.log(1e-17)
+_TINY = 1e-300
+_MIN_TERMS = 8
+_MAX_TERMS = 1024
+
+
+@_njit
+def _log_integral_row(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one row's series
+    ea: float, eb_: float, a: float, b: float, tx: float, big_t: float, grad: FloatArray
+) -> tuple[float, bool]:
+    """``log I`` of one row (``t_x < T``) and its gradient in ``(e_alpha, e_beta, alpha, beta)``.
+
+    Writes the gradient into ``grad`` (length 4); returns ``(log I, True)``, or
+    ``(nan, False)`` when the series needs more than ``_MAX_TERMS`` terms.
+    """
+    swap = a > b
+    if swap:
+        m, big_m, em, e_big = b, a, eb_, ea
+    else:
+        m, big_m, em, e_big = a, b, ea, eb_
+    gap = big_t - tx
+    mx = m + tx
+    bx = big_m + tx
+    c = em + e_big - 1.0
+    d = big_m - m
+    log_mx = math.log(mx)
+    log_bx = math.log(bx)
+    lam_m = math.log1p(gap / mx)
+    lam_b = math.log1p(gap / bx)
+    dlam_m = -gap / ((m + big_t) * mx)
+    dlam_b = -gap / ((big_m + big_t) * bx)
+    z = d / bx
+    base = e_big * lam_b
+    slope = base + (em - 1.0) * lam_m
+    euler = em >= 1.0 or slope > 0.5 * base
+    if euler:
+        log_p0 = -math.log(c) - e_big * log_bx + (1.0 - em) * log_mx
+    else:
+        slope = c * lam_b
+        log_p0 = -c * log_bx
+    # term count (as _pareto_integral._term_counts)
+    log_z = math.log(max(z, _TINY))
+    one_less0 = -math.expm1(-slope)
+    if slope <= 0.0 or one_less0 <= 0.0 or z >= 1.0:
+        return math.nan, False
+    bound = math.log(min(1.0, slope)) - math.log(one_less0)
+    needed = (_LOG_TOL + math.log1p(-z) - bound) / log_z
+    needed += math.log1p(max(needed, 0.0) * lam_b / slope) / -log_z
+    if not math.isfinite(needed):
+        return math.nan, False
+    count = max(float(math.ceil(needed)), 0.0) + 3.0
+    if count > _MAX_TERMS:
+        return math.nan, False
+    width = max(int(count), _MIN_TERMS)
+    q = math.exp(-lam_b)
+    one_q = -math.expm1(-lam_b)
+    big_r = math.exp(-slope)  # R_k
+    one_r = one_less0  # 1 - R_k
+    lead = 1.0
+    total = 0.0
+    sum_h = 0.0
+    sum_hk = 0.0
+    sum_k = 0.0
+    sum_a = 0.0  # Euler: sum_j t_j sum_{k<j} 1/(c+1+k); power: sum_j t_j sum_{k<j} 1/(e_m+k)
+    sum_b = 0.0  # Euler: sum_j t_j sum_{k<j} 1/(e_M+k); power: sum_j t_j / n_j
+    pre_a = 0.0
+    pre_b = 0.0
+    first = 0.0
+    for k in range(width):
+        kf = float(k)
+        if k > 0:
+            if euler:
+                lead *= (e_big + kf - 1.0) / (c + kf) * z
+            else:
+                lead *= (em + kf - 1.0) / kf * z
+            one_r += big_r * one_q
+            big_r *= q
+        if euler:
+            term = lead * one_r
+            weighted_h = term - lead
+        else:
+            n = c + kf
+            term = lead * one_r / n
+            weighted_h = term - lead / n
+        if k == 1:
+            first = one_r
+        total += term
+        sum_h += weighted_h
+        sum_hk += weighted_h * kf
+        sum_k += term * kf
+        if euler:
+            sum_a += term * pre_a
+            sum_b += term * pre_b
+            pre_a += 1.0 / (c + 1.0 + kf)
+            pre_b += 1.0 / (e_big + kf)
+        else:
+            sum_a += term * pre_a
+            sum_b += term / n
+            pre_a += 1.0 / (em + kf)
+    log_i = log_p0 + math.log(total)
+    s_h = sum_h / total
+    s_hk = sum_hk / total
+    s_k = sum_k / total
+    if d <= 0.0:
+        lead1 = e_big / (c + 1.0) if euler else em / (c + 1.0)
+        d_part = lead1 * first / (total * bx)
+    else:
+        d_part = s_k / d
+    if euler:
+        s_a = sum_a / total
+        s_b = sum_b / total
+        inv_c = 1.0 / c
+        g0 = -inv_c - log_mx - s_a - lam_m * s_h
+        g1 = -inv_c - log_bx + s_b - s_a - lam_b * s_h
+        g2 = (1.0 - em) / mx - (em - 1.0) * dlam_m * s_h
+        g3 = -(e_big + s_k) / bx - dlam_b * (e_big * s_h + s_hk)
+    else:
+        s_c = sum_a / total
+        s_inv = sum_b / total
+        g0 = -log_bx + s_c - s_inv - lam_b * s_h
+        g1 = -log_bx - s_inv - lam_b * s_h
+        g2 = 0.0
+        g3 = -(c + s_k) / bx - dlam_b * (c * s_h + s_hk)
+    g2 -= d_part
+    g3 += d_part
+    if swap:
+        grad[0], grad[1], grad[2], grad[3] = g1, g0, g3, g2
+    else:
+        grad[0], grad[1], grad[2], grad[3] = g0, g1, g2, g3
+    return log_i, True
+
+
+@_njit
+def _row(  # noqa: PLR0917 - one customer's terms
+    r: float,
+    s: float,
+    x: float,
+    a: float,
+    b: float,
+    big_t: float,
+    weight: float,
+    lg: float,
+    dg: float,
+    log_i: float,
+    gi: FloatArray,
+    out: FloatArray,
+    i: int,
+) -> float:
+    """Write customer ``i``'s weighted log-space gradients into ``out``; return ``w l_i``.
+
+    ``log_i = -inf`` (``t_x == T``) gives the "alive" term alone, as ``np.logaddexp``.
+    """
+    log_at = math.log(a + big_t)
+    log_bt = math.log(b + big_t)
+    alive = -(r + x) * log_at - s * log_bt
+    died = math.log(s) + log_i
+    if died == -math.inf:
+        mix = alive
+    elif alive == died:
+        mix = alive + math.log(2.0)
+    elif alive > died:
+        mix = alive + math.log1p(math.exp(died - alive))
+    else:
+        mix = died + math.log1p(math.exp(alive - died))
+    log_alpha = math.log(a)
+    log_beta = math.log(b)
+    row = lg + r * log_alpha + s * log_beta + mix
+    w_alive = math.exp(alive - mix)
+    w_died = math.exp(died - mix)
+    out[0, i] = weight * r * (dg + log_alpha - w_alive * log_at + w_died * gi[0])
+    out[1, i] = weight * (r - a * (w_alive * (r + x) / (a + big_t) - w_died * gi[2]))
+    out[2, i] = weight * s * (log_beta - w_alive * log_bt + w_died * (1.0 / s + gi[1]))
+    out[3, i] = weight * (s - b * (w_alive * s / (b + big_t) - w_died * gi[3]))
+    return weight * row
+
+
+@_njit
+def _rows(  # noqa: PLR0917 - the likelihood's data and parameters
+    r: float,
+    s: float,
+    x: FloatArray,
+    t_x: FloatArray,
+    big_t: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    weights: FloatArray,
+    lg_u: FloatArray,
+    dg_u: FloatArray,
+    x_index: IndexArray,
+    out: FloatArray,
+    pending: IndexArray,
+) -> tuple[float, int]:
+    """Total of the rows the series takes; the others' indices go to ``pending``."""
+    n = len(x)
+    scalar_a = len(alpha) == 1
+    scalar_b = len(beta) == 1
+    gi = np.zeros(4)
+    total = 0.0
+    left = 0
+    for i in range(n):
+        a = alpha[0] if scalar_a else alpha[i]
+        b = beta[0] if scalar_b else beta[i]
+        xi = x[i]
+        if big_t[i] > t_x[i]:
+            log_i, ok = _log_integral_row(r + xi, s + 1.0, a, b, t_x[i], big_t[i], gi)
+            if not ok:
+                pending[left] = i
+                left += 1
+                continue
+        else:
+            log_i = -math.inf
+            gi[:] = 0.0
+        j = x_index[i]
+        total += _row(r, s, xi, a, b, big_t[i], weights[i], lg_u[j], dg_u[j], log_i, gi, out, i)
+    return total, left
+
+
+@_njit
+def _given(  # noqa: PLR0917 - the likelihood's data and parameters
+    r: float,
+    s: float,
+    rows: IndexArray,
+    x: FloatArray,
+    big_t: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    weights: FloatArray,
+    lg_u: FloatArray,
+    dg_u: FloatArray,
+    x_index: IndexArray,
+    log_i: FloatArray,
+    grad_i: FloatArray,
+    out: FloatArray,
+) -> float:
+    """:func:`_row` for ``rows`` with ``log I`` and its gradient computed elsewhere."""
+    scalar_a = len(alpha) == 1
+    scalar_b = len(beta) == 1
+    gi = np.zeros(4)
+    total = 0.0
+    for p in range(len(rows)):
+        i = rows[p]
+        for j in range(4):
+            gi[j] = grad_i[j, p]
+        a = alpha[0] if scalar_a else alpha[i]
+        b = beta[0] if scalar_b else beta[i]
+        u = x_index[i]
+        total += _row(
+            r, s, x[i], a, b, big_t[i], weights[i], lg_u[u], dg_u[u], log_i[p], gi, out, i
+        )
+    return total
+
+
+@_njit
+def _integral_rows(  # noqa: PLR0917 - the integral's six arguments and the outputs
+    ea: FloatArray,
+    eb: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    t_x: FloatArray,
+    big_t: FloatArray,
+    log_i: FloatArray,
+    grad: FloatArray,
+    pending: IndexArray,
+) -> int:
+    gi = np.zeros(4)
+    left = 0
+    for i in range(len(ea)):
+        if big_t[i] > t_x[i]:
+            value, ok = _log_integral_row(ea[i], eb[i], a[i], b[i], t_x[i], big_t[i], gi)
+            if not ok:
+                pending[left] = i
+                left += 1
+                continue
+            log_i[i] = value
+            grad[:, i] = gi
+        else:
+            log_i[i] = -math.inf
+            grad[:, i] = 0.0
+    return left
+
+
+def log_integral_rows(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
+    e_alpha: FloatArray,
+    e_beta: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`~retention_kpis.clv._pareto_integral.log_integral` by the kernel's per-row series.
+
+    Rows the series does not take go through the numpy function (quadrature).
+    """
+    args = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (e_alpha, e_beta, alpha, beta, t_x, T))
+    )
+    ea, eb, a, b, tx, big_t = (np.ascontiguousarray(v.ravel()) for v in args)
+    n = len(ea)
+    log_i, grad = np.empty(n), np.empty((4, n))
+    pending = np.empty(n, dtype=np.intp)
+    left = int(_integral_rows(ea, eb, a, b, tx, big_t, log_i, grad, pending))
+    if left:
+        rows = pending[:left]
+        log_i[rows], grad[:, rows] = log_integral(
+            ea[rows], eb[rows], a[rows], b[rows], tx[rows], big_t[rows]
+        )
+    return log_i, grad
+
+
+def pareto_rows(  # noqa: PLR0917 - the likelihood's data and parameters
+    r: float,
+    s: float,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    weights: FloatArray,
+    lg_u: FloatArray,
+    dg_u: FloatArray,
+    x_index: npt.NDArray[np.intp],
+) -> tuple[float, list[FloatArray]]:
+    """Return the weighted log-likelihood and per-row log-space gradients ``(r, alpha, s, beta)``.
+
+    ``lg_u``, ``dg_u``: ``log G(r + x) - log G(r)`` and ``psi(r + x) - psi(r)`` per
+    distinct ``x`` (``x_index`` maps rows to them). ``alpha`` and ``beta`` have one
+    value per row or one in all.
+    """
+    n = len(x)
+    out = np.empty((4, n))
+    pending = np.empty(n, dtype=np.intp)
+    alpha_c = np.ascontiguousarray(alpha, dtype=np.float64)
+    beta_c = np.ascontiguousarray(beta, dtype=np.float64)
+    total, left = _rows(
+        r, s, x, t_x, T, alpha_c, beta_c, weights, lg_u, dg_u, x_index, out, pending
+    )
+    if left:
+        rows = pending[:left]
+        a = alpha_c if len(alpha_c) == 1 else alpha_c[rows]
+        b = beta_c if len(beta_c) == 1 else beta_c[rows]
+        e_beta = np.full(1, s + 1.0)
+        log_i, grad_i = log_integral(r + x[rows], e_beta, a, b, t_x[rows], T[rows])
+        total += _given(
+            r,
+            s,
+            rows,
+            x,
+            T,
+            alpha_c,
+            beta_c,
+            weights,
+            lg_u,
+            dg_u,
+            x_index,
+            log_i,
+            np.ascontiguousarray(grad_i),
+            out,
+        )
+    return float(total), [out[0], out[1], out[2], out[3]]
