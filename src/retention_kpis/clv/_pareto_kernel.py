@@ -51,6 +51,9 @@ _LOG_TOL = math.log(1e-17)
 _TINY = 1e-300
 _MIN_TERMS = 8
 _MAX_TERMS = 1024
+_TOL = 1e-17
+_Z_COUNTED = 0.9
+"""Rows with ``z`` above this take the numpy engine's term count (at most about 700 terms below)."""
 
 
 @_njit
@@ -87,23 +90,34 @@ def _log_integral_row(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one row's seri
     else:
         slope = c * lam_b
         log_p0 = -c * log_bx
-    # term count (as _pareto_integral._term_counts)
-    log_z = math.log(max(z, _TINY))
     one_less0 = -math.expm1(-slope)
-    if slope <= 0.0 or one_less0 <= 0.0 or z >= 1.0:
+    if not (slope > 0.0 and one_less0 > 0.0 and z < 1.0):
         return math.nan, False
-    bound = math.log(min(1.0, slope)) - math.log(one_less0)
-    needed = (_LOG_TOL + math.log1p(-z) - bound) / log_z
-    needed += math.log1p(max(needed, 0.0) * lam_b / slope) / -log_z
-    if not math.isfinite(needed):
-        return math.nan, False
-    count = max(float(math.ceil(needed)), 0.0) + 3.0
-    if count > _MAX_TERMS:
-        return math.nan, False
-    width = max(int(count), _MIN_TERMS)
-    q = math.exp(-lam_b)
-    one_q = -math.expm1(-lam_b)
-    big_r = math.exp(-slope)  # R_k
+    width = _MAX_TERMS
+    if z > _Z_COUNTED:
+        # the term count of _pareto_integral._term_counts, so that the same rows go to quadrature
+        log_z = math.log(z)
+        bound = math.log(min(1.0, slope)) - math.log(one_less0)
+        needed = (_LOG_TOL + math.log1p(-z) - bound) / log_z
+        needed += math.log1p(max(needed, 0.0) * lam_b / slope) / -log_z
+        if not math.isfinite(needed):
+            return math.nan, False
+        count = max(float(math.ceil(needed)), 0.0) + 3.0
+        if count > _MAX_TERMS:
+            return math.nan, False
+        width = max(int(count), _MIN_TERMS)
+    # Below _Z_COUNTED the sums stop once what is left of them is below 1e-17 of them. The
+    # coefficient ratios are at most 1 (e_m < 1 in the power form), 1 - R_j <= 1 - R_k +
+    # (j - k)(1 - q) and R_j <= R_k, so the terms j > k sum to less than
+    # lead_k z/(1-z) min(1, 1 - R_k + (1-q)/(1-z)) (/ n_k), and weighted by j to less than
+    # that times (k + 1/(1-z)); the other gradient sums weigh term j by at most j times
+    # what they weigh the terms before it, so the j-weighted sums bound them.
+    z_rest = z / (1.0 - z)
+    inv_1mz = 1.0 / (1.0 - z)
+    q = bx / (big_m + big_t)  # e^-lam_b
+    one_q = gap / (big_m + big_t)  # 1 - e^-lam_b
+    q_rest = one_q / (1.0 - z)
+    big_r = 1.0 - one_less0  # R_k (an absolute error of 1e-16 is all it may have)
     one_r = one_less0  # 1 - R_k
     lead = 1.0
     total = 0.0
@@ -115,37 +129,60 @@ def _log_integral_row(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one row's seri
     pre_a = 0.0
     pre_b = 0.0
     first = 0.0
-    for k in range(width):
-        kf = float(k)
-        if k > 0:
-            if euler:
-                lead *= (e_big + kf - 1.0) / (c + kf) * z
-            else:
-                lead *= (em + kf - 1.0) / kf * z
-            one_r += big_r * one_q
-            big_r *= q
-        if euler:
+    if euler:
+        inv_ck = 1.0 / (c + 1.0)  # 1 / (c + 1 + k)
+        for k in range(width):
+            kf = float(k)
+            if k > 0:
+                lead *= (e_big + kf - 1.0) * inv_ck * z
+                one_r += big_r * one_q
+                big_r *= q
+                inv_ck = 1.0 / (c + 1.0 + kf)
             term = lead * one_r
             weighted_h = term - lead
-        else:
-            n = c + kf
-            term = lead * one_r / n
-            weighted_h = term - lead / n
-        if k == 1:
-            first = one_r
-        total += term
-        sum_h += weighted_h
-        sum_hk += weighted_h * kf
-        sum_k += term * kf
-        if euler:
+            if k == 1:
+                first = one_r
+            total += term
+            sum_h += weighted_h
+            sum_hk += weighted_h * kf
+            sum_k += term * kf
             sum_a += term * pre_a
             sum_b += term * pre_b
-            pre_a += 1.0 / (c + 1.0 + kf)
+            pre_a += inv_ck
             pre_b += 1.0 / (e_big + kf)
-        else:
+            rest = lead * z_rest * (kf + inv_1mz)
+            if (
+                k >= 1
+                and rest * min(1.0, one_r + q_rest) <= _TOL * sum_k
+                and rest * big_r <= -_TOL * sum_hk
+            ):
+                break
+    else:
+        for k in range(width):
+            kf = float(k)
+            if k > 0:
+                lead *= (em + kf - 1.0) / kf * z
+                one_r += big_r * one_q
+                big_r *= q
+            inv_n = 1.0 / (c + kf)
+            term = lead * one_r * inv_n
+            weighted_h = term - lead * inv_n
+            if k == 1:
+                first = one_r
+            total += term
+            sum_h += weighted_h
+            sum_hk += weighted_h * kf
+            sum_k += term * kf
             sum_a += term * pre_a
-            sum_b += term / n
+            sum_b += term * inv_n
             pre_a += 1.0 / (em + kf)
+            rest = lead * inv_n * z_rest * (kf + inv_1mz)
+            if (
+                k >= 1
+                and rest * min(1.0, one_r + q_rest) <= _TOL * sum_k
+                and rest * big_r <= -_TOL * sum_hk
+            ):
+                break
     log_i = log_p0 + math.log(total)
     s_h = sum_h / total
     s_hk = sum_hk / total
@@ -172,10 +209,14 @@ def _log_integral_row(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one row's seri
         g3 = -(c + s_k) / bx - dlam_b * (c * s_h + s_hk)
     g2 -= d_part
     g3 += d_part
+    log_mt = log_mx + lam_m  # log(m + T)
+    log_bt = log_bx + lam_b
     if swap:
         grad[0], grad[1], grad[2], grad[3] = g1, g0, g3, g2
+        grad[4], grad[5] = log_bt, log_mt
     else:
         grad[0], grad[1], grad[2], grad[3] = g0, g1, g2, g3
+        grad[4], grad[5] = log_mt, log_bt
     return log_i, True
 
 
@@ -183,6 +224,7 @@ def _log_integral_row(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one row's seri
 def _row(  # noqa: PLR0917 - one customer's terms
     r: float,
     s: float,
+    log_s: float,
     x: float,
     a: float,
     b: float,
@@ -199,23 +241,23 @@ def _row(  # noqa: PLR0917 - one customer's terms
 
     ``log_i = -inf`` (``t_x == T``) gives the "alive" term alone, as ``np.logaddexp``.
     """
-    log_at = math.log(a + big_t)
-    log_bt = math.log(b + big_t)
+    log_at, log_bt = float(gi[4]), float(gi[5])
     alive = -(r + x) * log_at - s * log_bt
-    died = math.log(s) + log_i
+    died = log_s + log_i
+    # mix = log(e^alive + e^died) and the two shares, from one exponential
     if died == -math.inf:
-        mix = alive
-    elif alive == died:
-        mix = alive + math.log(2.0)
-    elif alive > died:
-        mix = alive + math.log1p(math.exp(died - alive))
+        mix, w_alive, w_died = alive, 1.0, 0.0
+    elif alive >= died:
+        e = math.exp(died - alive)
+        mix, w_alive = alive + math.log1p(e), 1.0 / (1.0 + e)
+        w_died = e * w_alive
     else:
-        mix = died + math.log1p(math.exp(alive - died))
+        e = math.exp(alive - died)
+        mix, w_died = died + math.log1p(e), 1.0 / (1.0 + e)
+        w_alive = e * w_died
     log_alpha = math.log(a)
     log_beta = math.log(b)
     row = lg + r * log_alpha + s * log_beta + mix
-    w_alive = math.exp(alive - mix)
-    w_died = math.exp(died - mix)
     out[0, i] = weight * r * (dg + log_alpha - w_alive * log_at + w_died * gi[0])
     out[1, i] = weight * (r - a * (w_alive * (r + x) / (a + big_t) - w_died * gi[2]))
     out[2, i] = weight * s * (log_beta - w_alive * log_bt + w_died * (1.0 / s + gi[1]))
@@ -243,7 +285,8 @@ def _rows(  # noqa: PLR0917 - the likelihood's data and parameters
     n = len(x)
     scalar_a = len(alpha) == 1
     scalar_b = len(beta) == 1
-    gi = np.zeros(4)
+    gi = np.zeros(6)
+    log_s = math.log(s)
     total = 0.0
     left = 0
     for i in range(n):
@@ -258,9 +301,12 @@ def _rows(  # noqa: PLR0917 - the likelihood's data and parameters
                 continue
         else:
             log_i = -math.inf
-            gi[:] = 0.0
+            gi[:4] = 0.0
+            gi[4], gi[5] = math.log(a + big_t[i]), math.log(b + big_t[i])
         j = x_index[i]
-        total += _row(r, s, xi, a, b, big_t[i], weights[i], lg_u[j], dg_u[j], log_i, gi, out, i)
+        total += _row(
+            r, s, log_s, xi, a, b, big_t[i], weights[i], lg_u[j], dg_u[j], log_i, gi, out, i
+        )
     return total, left
 
 
@@ -284,7 +330,8 @@ def _given(  # noqa: PLR0917 - the likelihood's data and parameters
     """:func:`_row` for ``rows`` with ``log I`` and its gradient computed elsewhere."""
     scalar_a = len(alpha) == 1
     scalar_b = len(beta) == 1
-    gi = np.zeros(4)
+    gi = np.zeros(6)
+    log_s = math.log(s)
     total = 0.0
     for p in range(len(rows)):
         i = rows[p]
@@ -292,9 +339,10 @@ def _given(  # noqa: PLR0917 - the likelihood's data and parameters
             gi[j] = grad_i[j, p]
         a = alpha[0] if scalar_a else alpha[i]
         b = beta[0] if scalar_b else beta[i]
+        gi[4], gi[5] = math.log(a + big_t[i]), math.log(b + big_t[i])
         u = x_index[i]
         total += _row(
-            r, s, x[i], a, b, big_t[i], weights[i], lg_u[u], dg_u[u], log_i[p], gi, out, i
+            r, s, log_s, x[i], a, b, big_t[i], weights[i], lg_u[u], dg_u[u], log_i[p], gi, out, i
         )
     return total
 
@@ -311,7 +359,7 @@ def _integral_rows(  # noqa: PLR0917 - the integral's six arguments and the outp
     grad: FloatArray,
     pending: IndexArray,
 ) -> int:
-    gi = np.zeros(4)
+    gi = np.zeros(6)
     left = 0
     for i in range(len(ea)):
         if big_t[i] > t_x[i]:
@@ -321,7 +369,7 @@ def _integral_rows(  # noqa: PLR0917 - the integral's six arguments and the outp
                 left += 1
                 continue
             log_i[i] = value
-            grad[:, i] = gi
+            grad[:, i] = gi[:4]
         else:
             log_i[i] = -math.inf
             grad[:, i] = 0.0
