@@ -216,9 +216,10 @@ def test_dense_codes_and_row_groups_label_like_numpy_unique():
     assert groups.max() == len(np.unique(groups)) - 1
 
 
-def test_pareto_rows_gradient_matches_finite_differences():
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_pareto_rows_gradient_matches_finite_differences(engine):
     rng, x, t_x, T, w = _rows(1)
-    likelihood = ParetoRows(x, t_x, T, w)
+    likelihood = ParetoRows(x, t_x, T, w, engine=engine)
     theta = [
         np.array([0.5]),
         rng.uniform(2.0, 6.0, len(x)),

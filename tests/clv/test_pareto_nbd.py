@@ -239,7 +239,14 @@ MPMATH_SMALL_EXPONENT_ROWS = [
 ]
 
 
-@pytest.mark.parametrize("function", [log_integral, log_integral_value])
+def _kernel_log_integral(*args):
+    # the numba engine's per-row series (covariate fits); imported here, numba is optional
+    from retention_kpis.clv._pareto_kernel import log_integral_rows  # noqa: PLC0415
+
+    return log_integral_rows(*args)
+
+
+@pytest.mark.parametrize("function", [log_integral, log_integral_value, _kernel_log_integral])
 @pytest.mark.parametrize(
     ("row", "expected"),
     MPMATH_ROWS + [(row, value) for row, value, _ in MPMATH_SMALL_EXPONENT_ROWS],
@@ -250,9 +257,10 @@ def test_pareto_integral_matches_mpmath_closed_form(function, row, expected):
     assert log_i[0] == pytest.approx(expected, rel=1e-13)
 
 
+@pytest.mark.parametrize("function", [log_integral, _kernel_log_integral])
 @pytest.mark.parametrize(("row", "_value", "expected"), MPMATH_SMALL_EXPONENT_ROWS)
-def test_pareto_integral_gradient_matches_mpmath(row, _value, expected):
-    _, grad = log_integral(*(np.array([v]) for v in row))
+def test_pareto_integral_gradient_matches_mpmath(row, _value, expected, function):
+    _, grad = function(*(np.array([v]) for v in row))
     np.testing.assert_allclose(grad[:, 0], expected, rtol=1e-11)
 
 
@@ -291,7 +299,8 @@ def test_pareto_nbd_gradient_matches_central_differences(cdnow):
         np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-4)
 
 
-def test_pareto_integral_gradient_matches_central_differences():
+@pytest.mark.parametrize("function", [log_integral, _kernel_log_integral])
+def test_pareto_integral_gradient_matches_central_differences(function):
     rows = np.array(
         [
             [3.5, 1.6, 10.0, 11.0, 20.0, 39.0],  # alpha < beta, Euler form
@@ -300,13 +309,13 @@ def test_pareto_integral_gradient_matches_central_differences():
             [40.0, 2.5, 300.0, 0.01, 10.0, 39.0],  # z near 1, quadrature
         ]
     )
-    _, grad = log_integral(*rows.T)
+    _, grad = function(*rows.T)
     for j in range(4):
         step = 1e-6 * rows[:, j]
         up, down = rows.copy(), rows.copy()
         up[:, j] += step
         down[:, j] -= step
-        numeric = (log_integral(*up.T)[0] - log_integral(*down.T)[0]) / (2 * step)
+        numeric = (function(*up.T)[0] - function(*down.T)[0]) / (2 * step)
         np.testing.assert_allclose(grad[j], numeric, rtol=1e-6)
 
 
