@@ -138,7 +138,7 @@ def ours(model: str, frame: pd.DataFrame, shape: str, engine: str = "auto") -> d
     model_type().fit(
         frame.iloc[:2000], purchase_covariates=purchase, dropout_covariates=dropout, engine=engine
     )
-    rows_type, method = (BetaGeoRows, "evaluate") if model == "bgnbd" else (ParetoRows, "__call__")
+    rows_type, method = (BetaGeoRows, "evaluate") if model == "bgnbd" else (ParetoRows, "_evaluate")
     counted = getattr(rows_type, method)
     calls: list[int] = []
 

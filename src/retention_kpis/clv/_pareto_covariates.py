@@ -46,9 +46,26 @@ class ParetoRows:
             )
         self.x_unique, x_index = np.unique(x, return_inverse=True)
         self.x_index = x_index.ravel()
+        self._last: tuple[list[FloatArray], tuple[float, list[FloatArray]]] | None = None
 
     def __call__(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]:
-        """Return the weighted log-likelihood and the per-row log-space gradients."""
+        """Return the weighted log-likelihood and the per-row log-space gradients.
+
+        The fit asks again for the point it last evaluated (the Newton steps start where
+        the BHHH steps ended): that answer is kept and returned, not recomputed. Callers
+        do not modify the returned arrays.
+        """
+        last = self._last
+        if last is not None and all(
+            np.array_equal(new, old) for new, old in zip(theta, last[0], strict=True)
+        ):
+            return last[1][0], list(last[1][1])
+        result = self._evaluate(theta)
+        self._last = ([np.array(v, dtype=np.float64) for v in theta], result)
+        return result[0], list(result[1])
+
+    def _evaluate(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]:
+        """Compute the likelihood and gradients at ``theta`` (see :meth:`__call__`)."""
         from scipy.special import digamma, expit, gammaln  # noqa: PLC0415 - lazy scipy
 
         r, s = float(theta[0][0]), float(theta[2][0])
