@@ -52,8 +52,9 @@ class ParetoRows:
         """Return the weighted log-likelihood and the per-row log-space gradients.
 
         The fit asks again for the point it last evaluated (the Newton steps start where
-        the BHHH steps ended): that answer is kept and returned, not recomputed. Callers
-        do not modify the returned arrays.
+        the BHHH steps ended): that answer is kept and returned, not recomputed. The fit
+        builds new parameter arrays for every point and does not modify them or the
+        returned arrays afterwards, so references are kept, not copies.
         """
         last = self._last
         if last is not None and all(
@@ -61,7 +62,7 @@ class ParetoRows:
         ):
             return last[1][0], list(last[1][1])
         result = self._evaluate(theta)
-        self._last = ([np.array(v, dtype=np.float64) for v in theta], result)
+        self._last = (list(theta), result)  # the fit builds new arrays for every point
         return result[0], list(result[1])
 
     def _evaluate(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]:
