@@ -180,3 +180,37 @@ def test_numpy_engine_never_imports_numba():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_repeated_point_returns_the_same_answer_and_a_new_point_a_new_one(engine):
+    # ParetoRows keeps its last answer for a repeated point (the Newton steps start where the
+    # BHHH steps ended); expected values: a fresh ParetoRows at each point.
+    x, t_x, T, w, alpha, beta = _hostile_rows(7)
+    first = [np.array([0.55]), alpha, np.array([0.6]), beta]
+    second = [np.array([0.55]), alpha * 1.01, np.array([0.6]), beta]
+    rows = ParetoRows(x, t_x, T, w, engine=engine)
+    for theta in (first, second, [v.copy() for v in second], first):
+        value, grads = rows(theta)
+        expected, expected_grads = ParetoRows(x, t_x, T, w, engine=engine)(theta)
+        assert value == expected
+        for got, want in zip(grads, expected_grads, strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_the_fit_builds_new_parameter_arrays_for_every_point():
+    # ParetoRows keeps references to the last point's arrays, not copies: that is only right
+    # while row_parameters returns new arrays (never a buffer it reuses and overwrites)
+    from retention_kpis.clv._covariates import Block, row_parameters  # noqa: PLC0415
+
+    rng = np.random.default_rng(8)
+    column = rng.normal(size=50)
+    block = Block(label="purchase", columns=("z",), matrix=column[:, None], target=1, sign=-1.0)
+    standard = [[column]]
+    one = row_parameters(np.array([0.1, 2.0, -0.5, 2.4, 0.3]), [block], standard, 4)
+    two = row_parameters(np.array([0.2, 2.1, -0.4, 2.5, 0.4]), [block], standard, 4)
+    assert one is not None
+    assert two is not None
+    for a, b in zip(one, two, strict=True):
+        assert not np.shares_memory(a, b)
+    assert not any(np.shares_memory(v, column) for v in two)
