@@ -470,3 +470,264 @@ def pareto_rows(  # noqa: PLR0917 - the likelihood's data and parameters
             out,
         )
     return float(total), [out[0], out[1], out[2], out[3]]
+
+
+# -- second derivatives (the Newton steps and the standard errors) -------------------------
+
+
+@_njit
+def _log_integral_row_hessian(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one row's series
+    ea: float, eb_: float, a: float, b: float, tx: float, big_t: float, hess: FloatArray
+) -> bool:
+    """Hessian of ``log I`` in ``(e_alpha, e_beta, alpha, beta)`` for one row with ``t_x < T``.
+
+    ``log I = log P0 + log S``, ``S = sum_k t_k``, ``L_k = log t_k``: the Hessian of
+    ``log S`` is ``E_w[grad^2 L_k] + Cov_w[grad L_k]`` with weights ``t_k / S``. The
+    ``k log(M - m)`` part of ``L_k`` is kept apart (``t_k k / D`` and ``t_k k (k-1) / D^2``
+    stay finite as ``D = M - m`` goes to 0, and are 0 or the first terms' limit at
+    ``D = 0``). Writes ``hess`` (4 x 4); ``False`` where the series is not used
+    (quadrature rows).
+    """
+    swap = a > b
+    if swap:
+        m, big_m, em, e_big = b, a, eb_, ea
+    else:
+        m, big_m, em, e_big = a, b, ea, eb_
+    gap = big_t - tx
+    mx = m + tx
+    bx = big_m + tx
+    c = em + e_big - 1.0
+    d = big_m - m
+    lam_m = math.log1p(gap / mx)
+    lam_b = math.log1p(gap / bx)
+    dlam_m = -gap / ((m + big_t) * mx)
+    dlam_b = -gap / ((big_m + big_t) * bx)
+    d2lam_m = gap * (2.0 * m + big_t + tx) / ((m + big_t) ** 2 * mx * mx)
+    d2lam_b = gap * (2.0 * big_m + big_t + tx) / ((big_m + big_t) ** 2 * bx * bx)
+    z = d / bx
+    zp = 1.0 / bx
+    base = e_big * lam_b
+    slope = base + (em - 1.0) * lam_m
+    euler = em >= 1.0 or slope > 0.5 * base
+    if not euler:
+        slope = c * lam_b
+    one_less0 = -math.expm1(-slope)
+    if not (slope > 0.0 and one_less0 > 0.0 and z < 1.0):
+        return False
+    width = _MAX_TERMS
+    if z > _Z_COUNTED:
+        log_z = math.log(z)
+        bound = math.log(min(1.0, slope)) - math.log(one_less0)
+        needed = (_LOG_TOL + math.log1p(-z) - bound) / log_z
+        needed += math.log1p(max(needed, 0.0) * lam_b / slope) / -log_z
+        if not math.isfinite(needed):
+            return False
+        count = max(float(math.ceil(needed)), 0.0) + 3.0
+        if count > _MAX_TERMS:
+            return False
+        width = max(int(count), _MIN_TERMS)
+    z_rest = z / (1.0 - z)
+    inv_1mz = 1.0 / (1.0 - z)
+    q = bx / (big_m + big_t)
+    one_q = gap / (big_m + big_t)
+    big_r = 1.0 - one_less0
+    one_r = one_less0
+    g = np.zeros(4)  # grad L_k without the k log D part, order (e_m, e_M, m, M)
+    sg = np.zeros(4)  # sum t_k g_k
+    skg = np.zeros(4)  # sum (t_k k / D) g_k
+    shg = np.zeros((4, 4))  # sum t_k (H_k + g_k g_k')
+    total = 0.0
+    sum_kd = 0.0  # sum t_k k / D
+    sum_kkd = 0.0  # sum t_k k (k - 1) / D^2
+    sum_kk = 0.0  # sum t_k k^2 (the stopping rule)
+    pre_1 = 0.0  # Euler: sum_{j<k} 1/(c+1+j); power: sum_{j<k} 1/(e_m+j)
+    pre_2 = 0.0  # Euler: sum_{j<k} 1/(e_M+j); power: unused
+    pre_11 = 0.0  # squares of the same
+    pre_22 = 0.0
+    coef = 1.0  # the coefficient of z^k in the term
+    lead2 = 0.0
+    for k in range(width):
+        kf = float(k)
+        if k > 0:
+            if euler:
+                coef *= (e_big + kf - 1.0) / (c + kf)
+            else:
+                coef *= (em + kf - 1.0) / kf
+            one_r += big_r * one_q
+            big_r *= q
+        # t_k = coef z^k E_k (/ n_k); t_k / D and t_k / D^2 without dividing by D:
+        # lead2 = coef zp^k D^(k-2) from k = 2 on, by running products
+        if k == 0:
+            t0 = 1.0
+            t1 = 0.0
+            t2 = 0.0
+        elif k == 1:
+            t1 = coef * zp
+            t0 = t1 * d
+            t2 = 0.0
+        else:
+            if k == 2:
+                lead2 = coef * zp * zp
+            elif euler:
+                lead2 *= (e_big + kf - 1.0) / (c + kf) * z
+            else:
+                lead2 *= (em + kf - 1.0) / kf * z
+            t2 = lead2
+            t1 = t2 * d
+            t0 = t1 * d
+        lead = t0
+        e_k = one_r
+        if euler:
+            n_inv = 1.0
+            eta_em, eta_eb = lam_m, lam_b
+            eta_m, eta_bm = (em - 1.0) * dlam_m, (e_big + kf) * dlam_b
+        else:
+            n_inv = 1.0 / (c + kf)
+            eta_em, eta_eb = lam_b, lam_b
+            eta_m, eta_bm = 0.0, (c + kf) * dlam_b
+        scale = e_k * n_inv
+        t0 *= scale
+        t1 *= scale
+        t2 *= scale
+        rho = big_r / one_r  # R_k / (1 - R_k)
+        curv = rho * (1.0 + rho)
+        if euler:
+            g[0] = -pre_1 + rho * eta_em
+            g[1] = pre_2 - pre_1 + rho * eta_eb
+        else:
+            g[0] = pre_1 - n_inv + rho * eta_em
+            g[1] = -n_inv + rho * eta_eb
+        g[2] = rho * eta_m
+        g[3] = -kf * zp + rho * eta_bm
+        eta = (eta_em, eta_eb, eta_m, eta_bm)
+        # H_k without the k log D part: coefficients, -k log bx, log E_k
+        for i in range(4):
+            for j in range(i, 4):
+                shg[i, j] += t0 * (g[i] * g[j] - curv * eta[i] * eta[j])
+        if euler:
+            shg[0, 0] += t0 * pre_11
+            shg[0, 1] += t0 * pre_11
+            shg[1, 1] += t0 * (pre_11 - pre_22)
+            shg[0, 2] += t0 * rho * dlam_m
+            shg[1, 3] += t0 * rho * dlam_b
+            shg[2, 2] += t0 * rho * (em - 1.0) * d2lam_m
+            shg[3, 3] += t0 * rho * (e_big + kf) * d2lam_b
+        else:
+            nn = n_inv * n_inv
+            shg[0, 0] += t0 * (nn - pre_11)
+            shg[0, 1] += t0 * nn
+            shg[1, 1] += t0 * nn
+            shg[0, 3] += t0 * rho * dlam_b
+            shg[1, 3] += t0 * rho * dlam_b
+            shg[3, 3] += t0 * rho * (c + kf) * d2lam_b
+        shg[3, 3] += t0 * kf * zp * zp
+        for i in range(4):
+            sg[i] += t0 * g[i]
+            skg[i] += kf * t1 * g[i]
+        total += t0
+        sum_kd += kf * t1
+        sum_kkd += kf * (kf - 1.0) * t2
+        sum_kk += kf * kf * t0
+        if euler:
+            inv = 1.0 / (c + 1.0 + kf)
+            pre_1 += inv
+            pre_11 += inv * inv
+            inv2 = 1.0 / (e_big + kf)
+            pre_2 += inv2
+            pre_22 += inv2 * inv2
+        else:
+            inv = 1.0 / (em + kf)
+            pre_1 += inv
+            pre_11 += inv * inv
+        # what is left, weighted by up to k^2 (as in _log_integral_row, one power of k more)
+        rest = lead * n_inv * z_rest * (kf + inv_1mz) ** 2
+        if (
+            k >= 2
+            and rest <= _TOL * sum_kk
+            and rest <= _TOL * sum_kkd * d * d
+            and rest * min(1.0, one_r + one_q * inv_1mz) <= _TOL * total
+        ):
+            break
+    # log S: E[H + g g'] - mean mean', with the D parts (e_D = (0, 0, -1, 1))
+    mean = np.empty(4)
+    for i in range(4):
+        mean[i] = sg[i] / total
+    mean_d = sum_kd / total
+    mean[2] -= mean_d
+    mean[3] += mean_d
+    e_d = (0.0, 0.0, -1.0, 1.0)
+    for i in range(4):
+        for j in range(i, 4):
+            value = shg[i, j] / total
+            value += e_d[i] * e_d[j] * sum_kkd / total
+            value += (skg[i] * e_d[j] + e_d[i] * skg[j]) / total
+            value -= mean[i] * mean[j]
+            hess[i, j] = value
+    # log P0
+    if euler:
+        inv_c2 = 1.0 / (c * c)
+        hess[0, 0] += inv_c2
+        hess[0, 1] += inv_c2
+        hess[1, 1] += inv_c2
+        hess[0, 2] -= 1.0 / mx
+        hess[1, 3] -= 1.0 / bx
+        hess[2, 2] += (em - 1.0) / (mx * mx)
+        hess[3, 3] += e_big / (bx * bx)
+    else:
+        hess[0, 3] -= 1.0 / bx
+        hess[1, 3] -= 1.0 / bx
+        hess[3, 3] += c / (bx * bx)
+    for i in range(4):
+        for j in range(i):
+            hess[i, j] = hess[j, i]
+    if swap:  # (e_m, e_M, m, M) = (e_beta, e_alpha, beta, alpha)
+        perm = (1, 0, 3, 2)
+        out = np.empty((4, 4))
+        for i in range(4):
+            for j in range(4):
+                out[i, j] = hess[perm[i], perm[j]]
+        hess[:, :] = out
+    return True
+
+
+@_njit
+def _integral_hessians(  # noqa: PLR0917 - the integral's six arguments and the outputs
+    ea: FloatArray,
+    eb: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    t_x: FloatArray,
+    big_t: FloatArray,
+    hess: FloatArray,
+    done: FloatArray,
+) -> None:
+    h = np.zeros((4, 4))
+    for i in range(len(ea)):
+        done[i] = 0.0
+        hess[:, :, i] = 0.0
+        if big_t[i] > t_x[i] and _log_integral_row_hessian(
+            ea[i], eb[i], a[i], b[i], t_x[i], big_t[i], h
+        ):
+            hess[:, :, i] = h
+            done[i] = 1.0
+        elif big_t[i] <= t_x[i]:
+            done[i] = 1.0
+
+
+def log_integral_hessian_rows(  # noqa: PLR0917 - the integral's six arguments, in the paper's order
+    e_alpha: FloatArray,
+    e_beta: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Hessians (``4 x 4 x n``) of ``log I`` by the series, and where they were computed (1.0)."""
+    args = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (e_alpha, e_beta, alpha, beta, t_x, T))
+    )
+    ea, eb, a, b, tx, big_t = (np.ascontiguousarray(v.ravel()) for v in args)
+    n = len(ea)
+    hess, done = np.empty((4, 4, n)), np.empty(n)
+    _integral_hessians(ea, eb, a, b, tx, big_t, hess, done)
+    return hess, done
