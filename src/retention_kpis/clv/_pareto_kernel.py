@@ -731,3 +731,225 @@ def log_integral_hessian_rows(  # noqa: PLR0917 - the integral's six arguments, 
     hess, done = np.empty((4, 4, n)), np.empty(n)
     _integral_hessians(ea, eb, a, b, tx, big_t, hess, done)
     return hess, done
+
+
+_PAIRS = ((0, 0), (0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (3, 3))
+"""The per-row Hessian entries written, in log ``(r, alpha, s, beta)``."""
+
+
+@_njit
+def _row_hessian(  # noqa: PLR0917 - one customer's terms
+    r: float,
+    s: float,
+    x: float,
+    a: float,
+    b: float,
+    big_t: float,
+    weight: float,
+    dg: float,
+    tg: float,
+    log_i: float,
+    gi: FloatArray,
+    hi: FloatArray,
+    hout: FloatArray,
+    i: int,
+) -> None:
+    """Write customer ``i``'s weighted Hessian in log ``(r, alpha, s, beta)`` to ``hout``.
+
+    ``l = lgG(r+x) - lgG(r) + r log a + s log b + log(e^A + e^D)``; the mixture's Hessian is
+    ``w_A H_A + w_D H_D + w_A w_D (dA - dD)(dA - dD)'``.
+    """
+    log_at = math.log(a + big_t)
+    log_bt = math.log(b + big_t)
+    alive = -(r + x) * log_at - s * log_bt
+    died = math.log(s) + log_i
+    if died == -math.inf:
+        w_alive, w_died = 1.0, 0.0
+    elif alive >= died:
+        e = math.exp(died - alive)
+        w_alive = 1.0 / (1.0 + e)
+        w_died = e * w_alive
+    else:
+        e = math.exp(alive - died)
+        w_died = 1.0 / (1.0 + e)
+        w_alive = e * w_died
+    fa = a / (a + big_t)
+    fb = b / (b + big_t)
+    grad_a = (-r * log_at, -(r + x) * fa, -s * log_bt, -s * fb)
+    hess_a = np.zeros((4, 4))
+    hess_a[0, 0] = -r * log_at
+    hess_a[0, 1] = -r * fa
+    hess_a[1, 1] = -(r + x) * fa * (1.0 - fa)
+    hess_a[2, 2] = -s * log_bt
+    hess_a[2, 3] = -s * fb
+    hess_a[3, 3] = -s * fb * (1.0 - fb)
+    jac = (r, a, s, b)
+    slot = (0, 2, 1, 3)  # u_p moves e_alpha, alpha, e_beta, beta
+    grad_d = np.zeros(4)
+    if w_died > 0.0:
+        for p in range(4):
+            grad_d[p] = jac[p] * gi[slot[p]]
+        grad_d[2] += 1.0
+    for k in range(10):
+        p, q = _PAIRS[k]
+        value = w_alive * hess_a[p, q]
+        if w_died > 0.0:
+            h_d = jac[p] * jac[q] * hi[slot[p], slot[q]]
+            if p == q:
+                h_d += jac[p] * gi[slot[p]]
+            value += w_died * h_d
+            value += w_alive * w_died * (grad_a[p] - grad_d[p]) * (grad_a[q] - grad_d[q])
+        hout[k, i] = weight * value
+    hout[0, i] += weight * r * (dg + r * tg + math.log(a))
+    hout[1, i] += weight * r
+    hout[7, i] += weight * s * math.log(b)
+    hout[8, i] += weight * s
+
+
+@_njit
+def _rows_hessian(  # noqa: PLR0917 - the likelihood's data and parameters
+    r: float,
+    s: float,
+    x: FloatArray,
+    t_x: FloatArray,
+    big_t: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    weights: FloatArray,
+    dg_u: FloatArray,
+    tg_u: FloatArray,
+    x_index: IndexArray,
+    hout: FloatArray,
+    pending: IndexArray,
+) -> int:
+    """Row Hessians of the rows the series takes; the others' indices go to ``pending``."""
+    scalar_a = len(alpha) == 1
+    scalar_b = len(beta) == 1
+    gi = np.zeros(4)
+    hi = np.zeros((4, 4))
+    left = 0
+    for i in range(len(x)):
+        a = alpha[0] if scalar_a else alpha[i]
+        b = beta[0] if scalar_b else beta[i]
+        xi = x[i]
+        if big_t[i] > t_x[i]:
+            log_i, ok = _log_integral_row(r + xi, s + 1.0, a, b, t_x[i], big_t[i], gi)
+            if ok:
+                ok = _log_integral_row_hessian(r + xi, s + 1.0, a, b, t_x[i], big_t[i], hi)
+            if not ok:
+                pending[left] = i
+                left += 1
+                continue
+        else:
+            log_i = -math.inf
+            gi[:] = 0.0
+            hi[:, :] = 0.0
+        j = x_index[i]
+        _row_hessian(r, s, xi, a, b, big_t[i], weights[i], dg_u[j], tg_u[j], log_i, gi, hi, hout, i)
+    return left
+
+
+@_njit
+def _given_hessian(  # noqa: PLR0917 - the likelihood's data and parameters
+    r: float,
+    s: float,
+    rows: IndexArray,
+    x: FloatArray,
+    big_t: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    weights: FloatArray,
+    dg_u: FloatArray,
+    tg_u: FloatArray,
+    x_index: IndexArray,
+    log_i: FloatArray,
+    grad_i: FloatArray,
+    hess_i: FloatArray,
+    hout: FloatArray,
+) -> None:
+    """:func:`_row_hessian` for ``rows`` with ``log I`` and its derivatives computed elsewhere."""
+    scalar_a = len(alpha) == 1
+    scalar_b = len(beta) == 1
+    gi = np.zeros(4)
+    hi = np.zeros((4, 4))
+    for p in range(len(rows)):
+        i = rows[p]
+        gi[:] = grad_i[:, p]
+        hi[:, :] = hess_i[:, :, p]
+        a = alpha[0] if scalar_a else alpha[i]
+        b = beta[0] if scalar_b else beta[i]
+        u = x_index[i]
+        _row_hessian(
+            r, s, x[i], a, b, big_t[i], weights[i], dg_u[u], tg_u[u], log_i[p], gi, hi, hout, i
+        )
+
+
+def _difference_hessians(args: list[FloatArray], step: float = 1e-5) -> FloatArray:
+    """Hessians of ``log I`` (``4 x 4 x n``) by central differences of its analytic gradient.
+
+    For the few rows integrated numerically (``z`` near 1), relative steps, symmetrised.
+    """
+    out = np.empty((4, 4, len(args[0])))
+    for j in range(4):
+        up, down = list(args), list(args)
+        h = step * args[j]
+        up[j], down[j] = args[j] + h, args[j] - h
+        grad_up = log_integral(*up)[1]
+        grad_down = log_integral(*down)[1]
+        out[:, j, :] = (grad_up - grad_down) / (2.0 * h)
+    symmetric: FloatArray = (out + out.transpose(1, 0, 2)) / 2.0
+    return symmetric
+
+
+def pareto_row_hessians(  # noqa: PLR0917 - the likelihood's data and parameters
+    r: float,
+    s: float,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    weights: FloatArray,
+    dg_u: FloatArray,
+    tg_u: FloatArray,
+    x_index: IndexArray,
+) -> dict[tuple[int, int], FloatArray]:
+    """Weighted per-row Hessians in log ``(r, alpha, s, beta)``: ``{(j, k): rows}``, ``j <= k``.
+
+    ``tg_u``: ``psi'(r + x) - psi'(r)`` per distinct ``x``. Analytic (the series' second
+    derivatives) except rows integrated numerically, where ``log I``'s Hessian comes from
+    central differences of its analytic gradient.
+    """
+    n = len(x)
+    hout = np.empty((10, n))
+    pending = np.empty(n, dtype=np.intp)
+    alpha_c = np.ascontiguousarray(alpha, dtype=np.float64)
+    beta_c = np.ascontiguousarray(beta, dtype=np.float64)
+    left = int(
+        _rows_hessian(r, s, x, t_x, T, alpha_c, beta_c, weights, dg_u, tg_u, x_index, hout, pending)
+    )
+    if left:
+        rows = pending[:left]
+        a = np.broadcast_to(alpha_c, (n,))[rows]
+        b = np.broadcast_to(beta_c, (n,))[rows]
+        args = [r + x[rows], np.full(left, s + 1.0), a, b, t_x[rows], T[rows]]
+        log_i, grad_i = log_integral(*args)
+        hess_i = np.ascontiguousarray(_difference_hessians(args))
+        _given_hessian(
+            r,
+            s,
+            rows,
+            x,
+            T,
+            alpha_c,
+            beta_c,
+            weights,
+            dg_u,
+            tg_u,
+            x_index,
+            log_i,
+            np.ascontiguousarray(grad_i),
+            hess_i,
+            hout,
+        )
+    return {pair: hout[k] for k, pair in enumerate(_PAIRS)}
