@@ -334,7 +334,7 @@ def fit_blocks(
     converged = False
     hessian: FloatArray | None = None
     newton: tuple[FloatArray, float, FloatArray, FloatArray | None, bool] | None = None
-    if isinstance(likelihood, HessianLikelihood):
+    if isinstance(likelihood, HessianLikelihood) and getattr(likelihood, "newton_first", True):
         newton = _newton(hessian_at, u0, total_weight, objective)
         u0, converged, result = newton[0], newton[4], "Newton steps"
     if newton is not None and converged and np.all(np.abs(u0[:k0]) < 30.0):

@@ -477,16 +477,24 @@ def pareto_rows(  # noqa: PLR0917 - the likelihood's data and parameters
 
 @_njit
 def _log_integral_row_hessian(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one row's series
-    ea: float, eb_: float, a: float, b: float, tx: float, big_t: float, hess: FloatArray
-) -> bool:
+    ea: float,
+    eb_: float,
+    a: float,
+    b: float,
+    tx: float,
+    big_t: float,
+    grad: FloatArray,
+    hess: FloatArray,
+) -> tuple[float, bool]:
     """Hessian of ``log I`` in ``(e_alpha, e_beta, alpha, beta)`` for one row with ``t_x < T``.
 
     ``log I = log P0 + log S``, ``S = sum_k t_k``, ``L_k = log t_k``: the Hessian of
     ``log S`` is ``E_w[grad^2 L_k] + Cov_w[grad L_k]`` with weights ``t_k / S``. The
     ``k log(M - m)`` part of ``L_k`` is kept apart (``t_k k / D`` and ``t_k k (k-1) / D^2``
     stay finite as ``D = M - m`` goes to 0, and are 0 or the first terms' limit at
-    ``D = 0``). Writes ``hess`` (4 x 4); ``False`` where the series is not used
-    (quadrature rows).
+    ``D = 0``). Writes the gradient into ``grad`` and the Hessian into ``hess`` (4 x 4) and
+    returns ``(log I, True)``; ``(nan, False)`` where the series is not used (quadrature
+    rows).
     """
     swap = a > b
     if swap:
@@ -513,7 +521,7 @@ def _log_integral_row_hessian(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one ro
         slope = c * lam_b
     one_less0 = -math.expm1(-slope)
     if not (slope > 0.0 and one_less0 > 0.0 and z < 1.0):
-        return False
+        return math.nan, False
     width = _MAX_TERMS
     if z > _Z_COUNTED:
         log_z = math.log(z)
@@ -521,10 +529,10 @@ def _log_integral_row_hessian(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one ro
         needed = (_LOG_TOL + math.log1p(-z) - bound) / log_z
         needed += math.log1p(max(needed, 0.0) * lam_b / slope) / -log_z
         if not math.isfinite(needed):
-            return False
+            return math.nan, False
         count = max(float(math.ceil(needed)), 0.0) + 3.0
         if count > _MAX_TERMS:
-            return False
+            return math.nan, False
         width = max(int(count), _MIN_TERMS)
     z_rest = z / (1.0 - z)
     inv_1mz = 1.0 / (1.0 - z)
@@ -664,6 +672,20 @@ def _log_integral_row_hessian(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one ro
             value -= mean[i] * mean[j]
             hess[i, j] = value
     # log P0
+    log_mx = math.log(mx)
+    log_bx = math.log(bx)
+    if euler:
+        log_p0 = -math.log(c) - e_big * log_bx + (1.0 - em) * log_mx
+        grad[0] = mean[0] - 1.0 / c - log_mx
+        grad[1] = mean[1] - 1.0 / c - log_bx
+        grad[2] = mean[2] + (1.0 - em) / mx
+        grad[3] = mean[3] - e_big / bx
+    else:
+        log_p0 = -c * log_bx
+        grad[0] = mean[0] - log_bx
+        grad[1] = mean[1] - log_bx
+        grad[2] = mean[2]
+        grad[3] = mean[3] - c / bx
     if euler:
         inv_c2 = 1.0 / (c * c)
         hess[0, 0] += inv_c2
@@ -687,7 +709,9 @@ def _log_integral_row_hessian(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one ro
             for j in range(4):
                 out[i, j] = hess[perm[i], perm[j]]
         hess[:, :] = out
-    return True
+        g0, g1, g2, g3 = grad[0], grad[1], grad[2], grad[3]
+        grad[0], grad[1], grad[2], grad[3] = g1, g0, g3, g2
+    return log_p0 + math.log(total), True
 
 
 @_njit
@@ -702,11 +726,13 @@ def _integral_hessians(  # noqa: PLR0917 - the integral's six arguments and the 
     done: FloatArray,
 ) -> None:
     h = np.zeros((4, 4))
+    g = np.zeros(4)
     for i in range(len(ea)):
         done[i] = 0.0
         hess[:, :, i] = 0.0
-        if big_t[i] > t_x[i] and _log_integral_row_hessian(
-            ea[i], eb[i], a[i], b[i], t_x[i], big_t[i], h
+        if (
+            big_t[i] > t_x[i]
+            and _log_integral_row_hessian(ea[i], eb[i], a[i], b[i], t_x[i], big_t[i], g, h)[1]
         ):
             hess[:, :, i] = h
             done[i] = 1.0
@@ -833,9 +859,7 @@ def _rows_hessian(  # noqa: PLR0917 - the likelihood's data and parameters
         b = beta[0] if scalar_b else beta[i]
         xi = x[i]
         if big_t[i] > t_x[i]:
-            log_i, ok = _log_integral_row(r + xi, s + 1.0, a, b, t_x[i], big_t[i], gi)
-            if ok:
-                ok = _log_integral_row_hessian(r + xi, s + 1.0, a, b, t_x[i], big_t[i], hi)
+            log_i, ok = _log_integral_row_hessian(r + xi, s + 1.0, a, b, t_x[i], big_t[i], gi, hi)
             if not ok:
                 pending[left] = i
                 left += 1

@@ -997,7 +997,8 @@ class ParetoNBDCovariateModel(_TransactionCovariateModel):
         engine: ResolvedEngine,
     ) -> RowLikelihood:
         del blocks
-        return _pn.ParetoRows(x, t_x, T, weights, engine=engine)
+        rows_type = _pn.ParetoHessianRows if engine == "numba" else _pn.ParetoRows
+        return rows_type(x, t_x, T, weights, engine=engine)
 
     def _alive(
         self, x: FloatArray, t_x: FloatArray, T: FloatArray, theta: list[FloatArray]
