@@ -214,3 +214,65 @@ def test_the_fit_builds_new_parameter_arrays_for_every_point():
     for a, b in zip(one, two, strict=True):
         assert not np.shares_memory(a, b)
     assert not any(np.shares_memory(v, column) for v in two)
+
+
+# --- second derivatives (numba engine: the Newton steps and the standard errors) --------------
+
+
+def test_kernel_log_integral_hessian_matches_differences_of_the_numpy_gradient():
+    # Source of truth: central differences (relative step 1e-4: truncation ~1e-8, while
+    # smaller steps in an alpha of 3e-5 next to t_x = 28 move the gradient by little more
+    # than its rounding) of the numpy engine's analytic gradient of log I. Each entry must
+    # match one of its two estimates (d g_i / d theta_j or d g_j / d theta_i).
+    from retention_kpis.clv._pareto_kernel import log_integral_hessian_rows  # noqa: PLC0415
+
+    x, t_x, T, _, alpha, beta = _hostile_rows(5)
+    rows = np.stack([0.55 + x, np.full(len(x), 1.6), alpha, beta, t_x, T])
+    hess, done = log_integral_hessian_rows(*rows)
+    numeric = np.empty_like(hess)
+    for j in range(4):
+        step = 1e-4 * rows[j]
+        up, down = rows.copy(), rows.copy()
+        up[j] += step
+        down[j] -= step
+        numeric[:, j, :] = (log_integral(*up)[1] - log_integral(*down)[1]) / (2 * step)
+    live = (t_x < T) & (done == 1.0)
+    assert live.sum() > 2000  # the quadrature rows are not done here (they take differences)
+    scale = np.abs(numeric).max(axis=(0, 1)) + 1.0
+    error = np.minimum(np.abs(hess - numeric), np.abs(hess - numeric.transpose(1, 0, 2))).max(
+        axis=(0, 1)
+    )
+    assert np.max(error[live] / scale[live]) < 3e-8
+    np.testing.assert_array_equal(hess, hess.transpose(1, 0, 2))
+
+
+@pytest.mark.parametrize(("r", "s"), [(0.55, 0.6), (2.0, 0.1), (0.02, 0.03)], ids=str)
+def test_row_hessians_match_differences_of_the_numpy_row_gradients(r, s):
+    # Source of truth: central differences (step 1e-5 in log r, log alpha_i, log s, log beta_i)
+    # of the numpy engine's per-row gradients, symmetrised (as the numpy engine's fit does).
+    from scipy.special import digamma  # noqa: PLC0415
+
+    from retention_kpis.clv._pareto_kernel import _PAIRS, pareto_row_hessians  # noqa: PLC0415
+    from retention_kpis.clv._special import trigamma  # noqa: PLC0415
+
+    x, t_x, T, w, alpha, beta = _hostile_rows(6)
+    theta = [np.array([r]), alpha, np.array([s]), beta]
+    rows = ParetoRows(x, t_x, T, w, engine="numpy")
+    xu, index = np.unique(x, return_inverse=True)
+    entries = pareto_row_hessians(
+        r, s, x, t_x, T, alpha, beta, w,
+        digamma(r + xu) - digamma(r),
+        trigamma(r + xu) - trigamma(np.array([r]))[0],
+        index.ravel(),
+    )  # fmt: skip
+    h = 1e-5
+    columns = []
+    for j in range(4):
+        up, down = list(theta), list(theta)
+        up[j], down[j] = theta[j] * np.exp(h), theta[j] * np.exp(-h)
+        grad_up, grad_down = rows(up)[1], rows(down)[1]
+        columns.append([(grad_up[k] - grad_down[k]) / (2 * h) for k in range(4)])
+    scale = np.abs(np.stack([c for column in columns for c in column])).max(axis=0) + w
+    for j, k in _PAIRS:
+        numeric = (columns[j][k] + columns[k][j]) / 2.0
+        assert np.max(np.abs(entries[j, k] - numeric) / scale) < 2e-8, (j, k)
