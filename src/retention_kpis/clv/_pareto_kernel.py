@@ -540,10 +540,11 @@ def _log_integral_row_hessian(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one ro
     one_q = gap / (big_m + big_t)
     big_r = 1.0 - one_less0
     one_r = one_less0
-    g = np.zeros(4)  # grad L_k without the k log D part, order (e_m, e_M, m, M)
-    sg = np.zeros(4)  # sum t_k g_k
-    skg = np.zeros(4)  # sum (t_k k / D) g_k
-    shg = np.zeros((4, 4))  # sum t_k (H_k + g_k g_k')
+    # scalars in the loop (registers): g_k = grad L_k without the k log D part, order
+    # (e_m, e_M, m, M); sg = sum t_k g_k, skg = sum (t_k k / D) g_k, hIJ = sum t_k (H_k + g g')
+    sg0 = sg1 = sg2 = sg3 = 0.0
+    skg0 = skg1 = skg2 = skg3 = 0.0
+    h00 = h01 = h02 = h03 = h11 = h12 = h13 = h22 = h23 = h33 = 0.0
     total = 0.0
     sum_kd = 0.0  # sum t_k k / D
     sum_kkd = 0.0  # sum t_k k (k - 1) / D^2
@@ -600,38 +601,51 @@ def _log_integral_row_hessian(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one ro
         rho = big_r / one_r  # R_k / (1 - R_k)
         curv = rho * (1.0 + rho)
         if euler:
-            g[0] = -pre_1 + rho * eta_em
-            g[1] = pre_2 - pre_1 + rho * eta_eb
+            g0 = -pre_1 + rho * eta_em
+            g1 = pre_2 - pre_1 + rho * eta_eb
         else:
-            g[0] = pre_1 - n_inv + rho * eta_em
-            g[1] = -n_inv + rho * eta_eb
-        g[2] = rho * eta_m
-        g[3] = -kf * zp + rho * eta_bm
-        eta = (eta_em, eta_eb, eta_m, eta_bm)
+            g0 = pre_1 - n_inv + rho * eta_em
+            g1 = -n_inv + rho * eta_eb
+        g2 = rho * eta_m
+        g3 = -kf * zp + rho * eta_bm
         # H_k without the k log D part: coefficients, -k log bx, log E_k
-        for i in range(4):
-            for j in range(i, 4):
-                shg[i, j] += t0 * (g[i] * g[j] - curv * eta[i] * eta[j])
+        tc = t0 * curv
+        h00 += t0 * g0 * g0 - tc * eta_em * eta_em
+        h01 += t0 * g0 * g1 - tc * eta_em * eta_eb
+        h02 += t0 * g0 * g2 - tc * eta_em * eta_m
+        h03 += t0 * g0 * g3 - tc * eta_em * eta_bm
+        h11 += t0 * g1 * g1 - tc * eta_eb * eta_eb
+        h12 += t0 * g1 * g2 - tc * eta_eb * eta_m
+        h13 += t0 * g1 * g3 - tc * eta_eb * eta_bm
+        h22 += t0 * g2 * g2 - tc * eta_m * eta_m
+        h23 += t0 * g2 * g3 - tc * eta_m * eta_bm
+        h33 += t0 * g3 * g3 - tc * eta_bm * eta_bm
         if euler:
-            shg[0, 0] += t0 * pre_11
-            shg[0, 1] += t0 * pre_11
-            shg[1, 1] += t0 * (pre_11 - pre_22)
-            shg[0, 2] += t0 * rho * dlam_m
-            shg[1, 3] += t0 * rho * dlam_b
-            shg[2, 2] += t0 * rho * (em - 1.0) * d2lam_m
-            shg[3, 3] += t0 * rho * (e_big + kf) * d2lam_b
+            h00 += t0 * pre_11
+            h01 += t0 * pre_11
+            h11 += t0 * (pre_11 - pre_22)
+            h02 += t0 * rho * dlam_m
+            h13 += t0 * rho * dlam_b
+            h22 += t0 * rho * (em - 1.0) * d2lam_m
+            h33 += t0 * rho * (e_big + kf) * d2lam_b
         else:
             nn = n_inv * n_inv
-            shg[0, 0] += t0 * (nn - pre_11)
-            shg[0, 1] += t0 * nn
-            shg[1, 1] += t0 * nn
-            shg[0, 3] += t0 * rho * dlam_b
-            shg[1, 3] += t0 * rho * dlam_b
-            shg[3, 3] += t0 * rho * (c + kf) * d2lam_b
-        shg[3, 3] += t0 * kf * zp * zp
-        for i in range(4):
-            sg[i] += t0 * g[i]
-            skg[i] += kf * t1 * g[i]
+            h00 += t0 * (nn - pre_11)
+            h01 += t0 * nn
+            h11 += t0 * nn
+            h03 += t0 * rho * dlam_b
+            h13 += t0 * rho * dlam_b
+            h33 += t0 * rho * (c + kf) * d2lam_b
+        h33 += t0 * kf * zp * zp
+        tk1 = kf * t1
+        sg0 += t0 * g0
+        sg1 += t0 * g1
+        sg2 += t0 * g2
+        sg3 += t0 * g3
+        skg0 += tk1 * g0
+        skg1 += tk1 * g1
+        skg2 += tk1 * g2
+        skg3 += tk1 * g3
         total += t0
         sum_kd += kf * t1
         sum_kkd += kf * (kf - 1.0) * t2
@@ -656,61 +670,73 @@ def _log_integral_row_hessian(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one ro
             and rest * min(1.0, one_r + one_q * inv_1mz) <= _TOL * total
         ):
             break
-    # log S: E[H + g g'] - mean mean', with the D parts (e_D = (0, 0, -1, 1))
-    mean = np.empty(4)
-    for i in range(4):
-        mean[i] = sg[i] / total
-    mean_d = sum_kd / total
-    mean[2] -= mean_d
-    mean[3] += mean_d
-    e_d = (0.0, 0.0, -1.0, 1.0)
-    for i in range(4):
-        for j in range(i, 4):
-            value = shg[i, j] / total
-            value += e_d[i] * e_d[j] * sum_kkd / total
-            value += (skg[i] * e_d[j] + e_d[i] * skg[j]) / total
-            value -= mean[i] * mean[j]
-            hess[i, j] = value
+    # log S: E[H + g g'] - mean mean', with the D parts (e_D = (0, 0, -1, 1)); no arrays
+    # are allocated per row
+    inv_total = 1.0 / total
+    mean_d = sum_kd * inv_total
+    m0 = sg0 * inv_total
+    m1 = sg1 * inv_total
+    m2 = sg2 * inv_total - mean_d
+    m3 = sg3 * inv_total + mean_d
+    kkd = sum_kkd * inv_total
+    v00 = h00 * inv_total - m0 * m0
+    v01 = h01 * inv_total - m0 * m1
+    v02 = h02 * inv_total - skg0 * inv_total - m0 * m2
+    v03 = h03 * inv_total + skg0 * inv_total - m0 * m3
+    v11 = h11 * inv_total - m1 * m1
+    v12 = h12 * inv_total - skg1 * inv_total - m1 * m2
+    v13 = h13 * inv_total + skg1 * inv_total - m1 * m3
+    v22 = h22 * inv_total + kkd - skg2 * inv_total - skg2 * inv_total - m2 * m2
+    v23 = h23 * inv_total - kkd + skg2 * inv_total - skg3 * inv_total - m2 * m3
+    v33 = h33 * inv_total + kkd + skg3 * inv_total + skg3 * inv_total - m3 * m3
     # log P0
     log_mx = math.log(mx)
     log_bx = math.log(bx)
     if euler:
         log_p0 = -math.log(c) - e_big * log_bx + (1.0 - em) * log_mx
-        grad[0] = mean[0] - 1.0 / c - log_mx
-        grad[1] = mean[1] - 1.0 / c - log_bx
-        grad[2] = mean[2] + (1.0 - em) / mx
-        grad[3] = mean[3] - e_big / bx
+        g0 = m0 - 1.0 / c - log_mx
+        g1 = m1 - 1.0 / c - log_bx
+        g2 = m2 + (1.0 - em) / mx
+        g3 = m3 - e_big / bx
+        inv_c2 = 1.0 / (c * c)
+        v00 += inv_c2
+        v01 += inv_c2
+        v11 += inv_c2
+        v02 -= 1.0 / mx
+        v13 -= 1.0 / bx
+        v22 += (em - 1.0) / (mx * mx)
+        v33 += e_big / (bx * bx)
     else:
         log_p0 = -c * log_bx
-        grad[0] = mean[0] - log_bx
-        grad[1] = mean[1] - log_bx
-        grad[2] = mean[2]
-        grad[3] = mean[3] - c / bx
-    if euler:
-        inv_c2 = 1.0 / (c * c)
-        hess[0, 0] += inv_c2
-        hess[0, 1] += inv_c2
-        hess[1, 1] += inv_c2
-        hess[0, 2] -= 1.0 / mx
-        hess[1, 3] -= 1.0 / bx
-        hess[2, 2] += (em - 1.0) / (mx * mx)
-        hess[3, 3] += e_big / (bx * bx)
-    else:
-        hess[0, 3] -= 1.0 / bx
-        hess[1, 3] -= 1.0 / bx
-        hess[3, 3] += c / (bx * bx)
-    for i in range(4):
-        for j in range(i):
-            hess[i, j] = hess[j, i]
-    if swap:  # (e_m, e_M, m, M) = (e_beta, e_alpha, beta, alpha)
-        perm = (1, 0, 3, 2)
-        out = np.empty((4, 4))
-        for i in range(4):
-            for j in range(4):
-                out[i, j] = hess[perm[i], perm[j]]
-        hess[:, :] = out
-        g0, g1, g2, g3 = grad[0], grad[1], grad[2], grad[3]
-        grad[0], grad[1], grad[2], grad[3] = g1, g0, g3, g2
+        g0 = m0 - log_bx
+        g1 = m1 - log_bx
+        g2 = m2
+        g3 = m3 - c / bx
+        v03 -= 1.0 / bx
+        v13 -= 1.0 / bx
+        v33 += c / (bx * bx)
+    # (e_m, e_M, m, M) is (e_alpha, e_beta, alpha, beta), or (e_beta, e_alpha, beta, alpha)
+    p = (1, 0, 3, 2) if swap else (0, 1, 2, 3)
+    grad[p[0]] = g0
+    grad[p[1]] = g1
+    grad[p[2]] = g2
+    grad[p[3]] = g3
+    hess[p[0], p[0]] = v00
+    hess[p[0], p[1]] = v01
+    hess[p[1], p[0]] = v01
+    hess[p[0], p[2]] = v02
+    hess[p[2], p[0]] = v02
+    hess[p[0], p[3]] = v03
+    hess[p[3], p[0]] = v03
+    hess[p[1], p[1]] = v11
+    hess[p[1], p[2]] = v12
+    hess[p[2], p[1]] = v12
+    hess[p[1], p[3]] = v13
+    hess[p[3], p[1]] = v13
+    hess[p[2], p[2]] = v22
+    hess[p[2], p[3]] = v23
+    hess[p[3], p[2]] = v23
+    hess[p[3], p[3]] = v33
     return log_p0 + math.log(total), True
 
 
@@ -802,23 +828,28 @@ def _row_hessian(  # noqa: PLR0917 - one customer's terms
     fa = a / (a + big_t)
     fb = b / (b + big_t)
     grad_a = (-r * log_at, -(r + x) * fa, -s * log_bt, -s * fb)
-    hess_a = np.zeros((4, 4))
-    hess_a[0, 0] = -r * log_at
-    hess_a[0, 1] = -r * fa
-    hess_a[1, 1] = -(r + x) * fa * (1.0 - fa)
-    hess_a[2, 2] = -s * log_bt
-    hess_a[2, 3] = -s * fb
-    hess_a[3, 3] = -s * fb * (1.0 - fb)
+    # the "alive" term's Hessian: six entries, the others are 0 (no arrays per row)
+    hess_a = (
+        -r * log_at,
+        -r * fa,
+        0.0,
+        0.0,
+        -(r + x) * fa * (1.0 - fa),
+        0.0,
+        0.0,
+        -s * log_bt,
+        -s * fb,
+        -s * fb * (1.0 - fb),
+    )
     jac = (r, a, s, b)
     slot = (0, 2, 1, 3)  # u_p moves e_alpha, alpha, e_beta, beta
-    grad_d = np.zeros(4)
     if w_died > 0.0:
-        for p in range(4):
-            grad_d[p] = jac[p] * gi[slot[p]]
-        grad_d[2] += 1.0
+        grad_d = (jac[0] * gi[0], jac[1] * gi[2], jac[2] * gi[1] + 1.0, jac[3] * gi[3])
+    else:
+        grad_d = (0.0, 0.0, 0.0, 0.0)
     for k in range(10):
         p, q = _PAIRS[k]
-        value = w_alive * hess_a[p, q]
+        value = w_alive * hess_a[k]
         if w_died > 0.0:
             h_d = jac[p] * jac[q] * hi[slot[p], slot[q]]
             if p == q:
