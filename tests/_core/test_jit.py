@@ -48,3 +48,30 @@ def test_asking_for_numba_without_it_names_the_extra() -> None:
 def test_unknown_engine_is_refused(engine: object) -> None:
     with pytest.raises(InvalidInputError, match=r"'engine' must be 'auto', 'numpy' or 'numba'"):
         jit.resolve_engine(engine, "f")
+
+
+def _add_one(x: float) -> float:
+    return x + 1.0
+
+
+def test_kernels_are_cached_on_disk_where_a_directory_is_writable() -> None:
+    import numba.core.caching  # noqa: PLC0415 - numba is a test dependency
+
+    kernel = jit.compile_kernel(_add_one)
+    assert kernel(2.0) == 3.0
+    assert isinstance(kernel._cache, numba.core.caching.FunctionCache)
+
+
+def test_without_a_writable_cache_directory_kernels_compile_uncached(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a read-only install without a writable home: numba finds no cache locator
+    import numba  # noqa: PLC0415 - numba is a test dependency
+    import numba.core.caching  # noqa: PLC0415
+
+    monkeypatch.setattr(numba.core.caching.CacheImpl, "_locator_classes", [])
+    with pytest.raises(RuntimeError, match="no locator available"):
+        numba.njit(cache=True)(_add_one)  # what compile_kernel must not let through
+    kernel = jit.compile_kernel(_add_one, error_model="numpy")
+    assert kernel(2.0) == 3.0
+    assert isinstance(kernel._cache, numba.core.caching.NullCache)

@@ -13,18 +13,22 @@ takes ``engine=`` accepts:
 
 Both engines give the same numbers (tests compare them to ~1e-12 relative); only the
 time differs. Kernels are compiled on first use and cached on disk by numba
-(``cache=True``), so later processes load them instead of compiling again.
+(``cache=True``), so later processes load them instead of compiling again. Where no
+cache directory is writable (a read-only install without a writable home, say), numba
+refuses ``cache=True``; :func:`compile_kernel` then compiles without the disk cache
+(again in every process) instead of failing.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
-from typing import Literal, TypeAlias
+from collections.abc import Callable
+from typing import Any, Literal, TypeAlias, TypeVar, cast
 
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["Engine", "ResolvedEngine", "numba_available", "resolve_engine"]
+__all__ = ["Engine", "ResolvedEngine", "compile_kernel", "numba_available", "resolve_engine"]
 
 Engine: TypeAlias = Literal["auto", "numpy", "numba"]
 """What a caller may ask for."""
@@ -33,6 +37,8 @@ ResolvedEngine: TypeAlias = Literal["numpy", "numba"]
 """What runs."""
 
 INSTALL_HINT = "pip install 'retention-kpis[fast]'"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @functools.cache
@@ -66,3 +72,23 @@ def resolve_engine(engine: object, func: str) -> ResolvedEngine:
         msg = f"{func}: engine='numba' needs numba, which is not installed: {INSTALL_HINT}."
         raise InvalidInputError(msg)
     return "numpy"
+
+
+def compile_kernel(
+    func: _F, *, error_model: Literal["python", "numpy"] = "python", nogil: bool = False
+) -> _F:
+    """Return ``func`` compiled by numba in nopython mode, cached on disk where possible.
+
+    ``error_model`` and ``nogil`` go to ``numba.njit``; no ``fastmath``, so
+    the compiled arithmetic is the numpy engine's. Only modules imported on the numba
+    engine call this (it imports numba). Without a writable cache directory numba
+    raises ``RuntimeError`` at ``cache=True``; the kernel is then compiled without the
+    disk cache.
+    """
+    import numba  # noqa: PLC0415 - optional dependency, only on the numba engine
+
+    try:
+        dispatcher: Any = numba.njit(cache=True, error_model=error_model, nogil=nogil)(func)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        dispatcher = numba.njit(cache=False, error_model=error_model, nogil=nogil)(func)
+    return cast("_F", dispatcher)

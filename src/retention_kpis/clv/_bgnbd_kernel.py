@@ -41,12 +41,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
+from retention_kpis._core.jit import compile_kernel
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._covariates import Coordinates, contract_rows
 
@@ -73,8 +73,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 def _jit(func: _F) -> _F:
     """Compile ``func`` with numba: no Python objects, cached on disk, no fastmath."""
-    dispatcher: Any = numba.njit(cache=True, error_model="numpy")(func)
-    return cast("_F", dispatcher)
+    return compile_kernel(func, error_model="numpy")
 
 
 @_jit

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import TypeVar
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
+from retention_kpis._core.jit import compile_kernel
 from retention_kpis.clv._base import FloatArray
 from retention_kpis.clv._pareto_integral import log_integral
 
@@ -44,7 +44,7 @@ _F = TypeVar("_F", bound=Callable[..., object])
 
 def _njit(func: _F) -> _F:
     """Compile ``func`` with numba (disk cache, serial, no fastmath), keeping its signature."""
-    return cast("_F", numba.njit(cache=True, nogil=True)(func))
+    return compile_kernel(func, nogil=True)
 
 
 _LOG_TOL = math.log(1e-17)
