@@ -75,20 +75,29 @@ def resolve_engine(engine: object, func: str) -> ResolvedEngine:
 
 
 def compile_kernel(
-    func: _F, *, error_model: Literal["python", "numpy"] = "python", nogil: bool = False
+    func: _F,
+    *,
+    error_model: Literal["python", "numpy"] = "python",
+    nogil: bool = False,
+    reassociate: bool = False,
 ) -> _F:
     """Return ``func`` compiled by numba in nopython mode, cached on disk where possible.
 
     ``error_model`` and ``nogil`` go to ``numba.njit``; no ``fastmath``, so
-    the compiled arithmetic is the numpy engine's. Only modules imported on the numba
+    the compiled arithmetic is the numpy engine's, except with ``reassociate``:
+    ``fastmath={"reassoc"}`` alone, which lets LLVM reorder (vectorise) sums, as
+    numpy's own reductions do; no other fastmath flag. Only modules imported on the numba
     engine call this (it imports numba). Without a writable cache directory numba
     raises ``RuntimeError`` at ``cache=True``; the kernel is then compiled without the
     disk cache.
     """
     import numba  # noqa: PLC0415 - optional dependency, only on the numba engine
 
+    options: dict[str, Any] = {"error_model": error_model, "nogil": nogil}
+    if reassociate:
+        options["fastmath"] = {"reassoc"}
     try:
-        dispatcher: Any = numba.njit(cache=True, error_model=error_model, nogil=nogil)(func)
+        dispatcher: Any = numba.njit(cache=True, **options)(func)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        dispatcher = numba.njit(cache=False, error_model=error_model, nogil=nogil)(func)
+        dispatcher = numba.njit(cache=False, **options)(func)
     return cast("_F", dispatcher)

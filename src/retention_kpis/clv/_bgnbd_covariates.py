@@ -102,6 +102,8 @@ class BetaGeoRows:
         head = int(buyers[0]) if len(buyers) else len(x)
         self.n_stay = head if not self.can_drop[head:].size or self.can_drop[head:].all() else 0
         self._rows: FloatArray | None = None
+        # the fit's coordinates and their stacked multipliers (the same list every call)
+        self._multipliers: tuple[Coordinates, FloatArray] | None = None
 
     def __call__(self, theta: list[FloatArray]) -> tuple[float, list[FloatArray]]:
         """Return the weighted log-likelihood and the per-row log-space gradients."""
@@ -212,6 +214,11 @@ class BetaGeoRows:
                 a, b = np.full(len(self.pair_x), a[0]), np.full(len(self.pair_x), b[0])
             per_pair = kernel.pair_terms(a, b, self.pair_x, hessian=hessian)
         k = 0 if coordinates is None else len(coordinates)
+        contraction = None
+        if coordinates is not None:
+            if self._multipliers is None or self._multipliers[0] is not coordinates:
+                self._multipliers = coordinates, kernel.stack_multipliers(coordinates)
+            contraction = self._multipliers
         grads = kernel.staggered(4, len(self.x))
         matrix = np.zeros((k, k))
         total = kernel.row_pass(
@@ -223,7 +230,7 @@ class BetaGeoRows:
             self.pair,
             per_pair,
             dropout,
-            coordinates,
+            contraction,
             grads,
             matrix,
             self.n_stay,

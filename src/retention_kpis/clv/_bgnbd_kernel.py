@@ -48,19 +48,22 @@ import numpy.typing as npt
 
 from retention_kpis._core.jit import compile_kernel
 from retention_kpis.clv._base import FloatArray
-from retention_kpis.clv._covariates import Coordinates, contract_rows
+from retention_kpis.clv._covariates import Coordinates
 
-__all__ = ["pair_terms", "row_pass", "stack_rows", "staggered"]
+__all__ = [
+    "contraction_terms",
+    "pair_terms",
+    "row_pass",
+    "stack_multipliers",
+    "stack_rows",
+    "staggered",
+]
 
 _RECURRENCE = 64
 """Largest ``x`` whose beta-function terms are summed term by term."""
 
 _BLOCK = 4096
 """Rows per block: summed into a block total, their Hessian entries buffered (in cache)."""
-
-_CONTRACT = 1 << 15
-"""Rows whose Hessian entries are buffered before numpy contracts them (a multiple of
-``_BLOCK``)."""
 
 _STAGGER = 72
 """Doubles added to each row of a 2-D work array (9 cache lines: rows fall in other sets)."""
@@ -282,6 +285,48 @@ def _prepare(  # noqa: PLR0917 - one block of rows and the shared terms
         logs[4, j] = -abs(d)
 
 
+def _contract(  # noqa: PLR0917 - one block's entries, the multipliers and the sums
+    buffer: FloatArray,
+    size: int,
+    multipliers: FloatArray,
+    start: int,
+    terms: npt.NDArray[np.intp],
+    sums: FloatArray,
+) -> None:  # pragma: no cover - compiled
+    """Add one block's ``sum_j buffer[e, j] m1[j] m2[j]`` to ``sums[t]`` for each term ``t``.
+
+    ``terms[t]`` is ``(e, c1, c2)``: the buffer row (an entry of :data:`_UPPER`) and the
+    rows of ``multipliers`` (columns ``start ..``) that multiply it, ``-1`` for 1. Both
+    arrays must be C-contiguous (their rows then are contiguous slices): compiled with
+    reassociation (:data:`_contract_sums`), these sums are SIMD loops.
+    """
+    for t in range(terms.shape[0]):
+        e, c1, c2 = terms[t, 0], terms[t, 1], terms[t, 2]
+        row = buffer[e]
+        total = 0.0
+        if c1 < 0:
+            for j in range(size):
+                total += row[j]
+        elif c2 < 0:
+            m1 = multipliers[c1, start : start + size]
+            for j in range(size):
+                total += row[j] * m1[j]
+        else:
+            m1 = multipliers[c1, start : start + size]
+            m2 = multipliers[c2, start : start + size]
+            for j in range(size):
+                total += row[j] * m1[j] * m2[j]
+        sums[t] += total
+
+
+_contract_sums = compile_kernel(_contract, error_model="numpy", reassociate=True)
+""":func:`_contract` compiled with reassociation of its sums only (``fastmath={"reassoc"}``):
+the order of a sum's additions is left to LLVM, which vectorises it, as numpy's einsum
+orders its own (half the time of four explicit running sums, a fifth of one running sum;
+the Hessian only steers Newton steps and gives the standard errors). No other fastmath
+flag: infinities, nans and signed zeros keep IEEE semantics."""
+
+
 @_jit
 def _finish(  # noqa: PLR0915, PLR0917 - one block of rows, the shared terms, the outputs
     r: float,
@@ -429,6 +474,44 @@ def pair_terms(a: FloatArray, b: FloatArray, x: FloatArray, *, hessian: bool) ->
     return out
 
 
+def contraction_terms(
+    coordinates: Coordinates, *, stay: bool
+) -> tuple[npt.NDArray[np.intp], list[tuple[int, int]]]:
+    """Return the :func:`_contract` terms of ``sum_i J_i' H_i J_i`` and their matrix cells.
+
+    Coordinate ``p`` moves base parameter ``coordinates[p][0]``; the ``c``-th coordinate
+    with a multiplier reads row ``c`` of the stacked multipliers. ``stay``: rows without
+    repeat purchases, whose Hessian has the entries ``(0, 0), (0, 1), (1, 1)`` only.
+    """
+    columns: list[int] = []
+    for _, multiplier in coordinates:
+        columns.append(-1 if multiplier is None else sum(c >= 0 for c in columns))
+    present = _UPPER[:2] + _UPPER[4:5] if stay else _UPPER
+    terms: list[tuple[int, int, int]] = []
+    cells: list[tuple[int, int]] = []
+    for p, (tp, _) in enumerate(coordinates):
+        for q in range(p, len(coordinates)):
+            key = (min(tp, coordinates[q][0]), max(tp, coordinates[q][0]))
+            if key not in present:
+                continue
+            c1, c2 = sorted((columns[p], columns[q]), reverse=True)
+            terms.append((_UPPER.index(key), c1, c2))
+            cells.append((p, q))
+    return np.array(terms, dtype=np.intp).reshape(-1, 3), cells
+
+
+def stack_multipliers(coordinates: Coordinates) -> FloatArray:
+    """Return the per-row multipliers of ``coordinates`` as the rows of one C-contiguous array.
+
+    Each row is ``_STAGGER`` doubles longer than the data (see :func:`staggered`).
+    """
+    columns = [m for _, m in coordinates if m is not None] or [np.zeros(1)]
+    out = np.zeros((len(columns), len(columns[0]) + _STAGGER))
+    for c, values in enumerate(columns):
+        out[c, : len(values)] = values
+    return out
+
+
 def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
     r: float,
     rows: FloatArray,
@@ -438,7 +521,7 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
     pair: npt.NDArray[np.intp],
     per_pair: FloatArray,
     dropout: tuple[FloatArray, FloatArray] | None,
-    coordinates: Coordinates | None,
+    coordinates: tuple[Coordinates, FloatArray] | None,
     grads: FloatArray,
     matrix: FloatArray,
     n_stay: int = 0,
@@ -449,9 +532,10 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
     ``log G(r+x) - log G(r)``, ``psi(r+x) - psi(r)`` and ``r^2 (psi'(r+x) - psi'(r))``;
     ``per_pair`` the :func:`pair_terms` of each row's ``pair``, unless ``dropout`` gives
     ``(a_i, b_i)`` per row (then they are computed inline). With ``coordinates``
-    (see :func:`~retention_kpis.clv._covariates.contract_rows`), the upper triangle of
-    ``sum_i J_i' H_i J_i`` is added to ``matrix``; ``None``: no Hessian. Returns the
-    weighted log-likelihood. The first ``n_stay`` rows must have ``x = 0``.
+    (the fit's coordinates, see :func:`~retention_kpis.clv._covariates.contract_rows`,
+    and their :func:`stack_multipliers`), the upper triangle of ``sum_i J_i' H_i J_i``
+    is added to ``matrix``; ``None``: no Hessian. Returns the weighted log-likelihood.
+    The first ``n_stay`` rows must have ``x = 0``.
     """
     x, t_x, T = rows[0], rows[1], rows[2]
     n = len(x)
@@ -459,13 +543,20 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
     hessian = coordinates is not None
     logs_all = staggered(6, _BLOCK)
     terms_all = staggered(8, _BLOCK)
-    buffer_all = staggered(10, _CONTRACT if hessian else 1)
+    # C-contiguous, rows _STAGGER doubles longer than used (see staggered)
+    buffer_all = np.empty((10, _BLOCK + _STAGGER if hessian else 1))
+    multipliers = np.zeros((1, 1)) if coordinates is None else coordinates[1]
     single = len(alpha) == 1
     total = 0.0
     # rows [0, n_stay) have no repeat purchase (the caller sorts them first): only
     # r log(alpha / (alpha + T)), whose Hessian has three entries
     for first, last, stay in ((0, n_stay, True), (n_stay, n, False)):
-        offset = 0
+        plan, cells = (
+            contraction_terms(coordinates[0], stay=stay)
+            if coordinates is not None
+            else (np.zeros((0, 3), dtype=np.intp), [])
+        )
+        sums = np.zeros(len(cells))
         for start in range(first, last, _BLOCK):
             stop = min(last, start + _BLOCK)
             size = stop - start
@@ -482,7 +573,6 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
                 _prepare(r, x, start, pair, per_pair, ab, dropout is not None, hessian, logs, terms)
                 np.exp(logs[4], out=logs[4])
                 np.log1p(logs[4], out=logs[5])
-            buffer = buffer_all[:, offset : offset + size] if hessian else buffer_all
             total += _finish(
                 r,
                 rows,
@@ -494,13 +584,10 @@ def row_pass(  # noqa: PLR0917 - the rows, the shared terms and the outputs
                 logs,
                 (pair, per_pair, terms, dropout is not None),
                 grads,
-                buffer,
+                buffer_all,
             )
-            offset += size
-            if coordinates is not None and (offset == _CONTRACT or stop == last):
-                # numpy's einsum contracts the buffered entries (SIMD sums, no reassociation)
-                keys = _UPPER[:2] + _UPPER[4:5] if stay else _UPPER
-                entries = {key: buffer_all[_UPPER.index(key), :offset] for key in keys}
-                contract_rows(entries, coordinates, slice(stop - offset, stop), matrix)
-                offset = 0
+            if hessian:  # contracted while the block's entries are in cache
+                _contract_sums(buffer_all, size, multipliers, start, plan, sums)
+        for (p, q), value in zip(cells, sums, strict=True):
+            matrix[p, q] += value
     return total
