@@ -216,6 +216,25 @@ def test_dense_codes_and_row_groups_label_like_numpy_unique():
     assert groups.max() == len(np.unique(groups)) - 1
 
 
+@pytest.mark.parametrize(
+    "column",
+    [
+        np.array([1.0, 0.0, -0.0, 1.0, -3.0, 0.0, -3.0]),  # whole numbers: counting pass
+        np.array([2.0**53, 0.0, 2.0**53, 1.0]),  # beyond 2^52: pandas' hash table
+        np.array([0.5, 0.0, 0.5, 1.0]),  # fractions: pandas' hash table
+        np.array([7.0, 7.0]),  # one value
+    ],
+)
+def test_row_groups_of_one_column_partition_like_numpy_unique(column):
+    groups = row_groups(column[:, None])
+    # numpy's unique gives the partition independently (-0.0 and 0.0 are one value)
+    expected = np.unique(column + 0.0, return_inverse=True)[1].ravel()
+    pairs = np.unique(np.column_stack([groups, expected]), axis=0)
+    assert len(pairs) == len(np.unique(groups)) == len(np.unique(expected))
+    assert groups.min() == 0
+    assert groups.max() == len(np.unique(groups)) - 1
+
+
 @pytest.mark.parametrize("engine", ["numpy", "numba"])
 def test_pareto_rows_gradient_matches_finite_differences(engine):
     rng, x, t_x, T, w = _rows(1)

@@ -719,24 +719,44 @@ def dense_codes(
     return first.astype(np.intp), inverse.ravel().astype(np.intp)
 
 
-def row_groups(matrix: FloatArray) -> IndexArray:
-    """Label each row of ``matrix`` by its distinct values (equal rows, equal labels).
+def _column_codes(values: FloatArray) -> tuple[IndexArray, int]:
+    """Dense labels of one column's values (equal values, equal labels) and their count.
 
-    Column by column (pandas' hash table, no sort), codes combined in mixed radix: far
-    cheaper than ``np.unique(axis=0)`` on many rows. Labels are dense, in no set order.
+    Whole numbers in a short range (0/1 flags, category codes) by a counting pass, about
+    twice as fast as pandas' hash table, which labels the others.
     """
     import pandas as pd  # noqa: PLC0415 - pandas is imported lazily
 
-    if matrix.shape[1] == 1:  # factorize's labels are dense already
-        labels, _ = pd.factorize(matrix[:, 0] + 0.0)  # -0.0 -> 0.0
-        return np.asarray(labels, dtype=np.intp)
+    n = len(values)
+    if n:
+        low, high = float(values.min()), float(values.max())
+        # |v| < 2^52: v - low is exact; the range bounds the counting array
+        if low > -(2.0**52) and high < 2.0**52 and high - low < 4 * n + 64:
+            shifted = values - low
+            if np.array_equal(np.floor(shifted), shifted):
+                present = np.bincount(shifted.astype(np.int64)) > 0
+                label = np.cumsum(present) - 1
+                return label[shifted.astype(np.int64)].astype(np.intp), int(label[-1]) + 1
+    labels, distinct = pd.factorize(values + 0.0)  # -0.0 -> 0.0
+    return np.asarray(labels, dtype=np.intp), len(distinct)
+
+
+def row_groups(matrix: FloatArray) -> IndexArray:
+    """Label each row of ``matrix`` by its distinct values (equal rows, equal labels).
+
+    Column by column (:func:`_column_codes`: a counting pass or pandas' hash table, no
+    sort), codes combined in mixed radix: far cheaper than ``np.unique(axis=0)`` on many
+    rows. Labels are dense, in no set order.
+    """
+    if matrix.shape[1] == 1:  # the column's labels are dense already
+        return _column_codes(matrix[:, 0])[0]
     code = np.zeros(len(matrix), dtype=np.int64)
     for j in range(matrix.shape[1]):
-        labels, values = pd.factorize(matrix[:, j] + 0.0)  # -0.0 -> 0.0
-        if (int(code.max(initial=0)) + 1) * len(values) >= 2**62:  # pragma: no cover - huge
+        labels, count = _column_codes(matrix[:, j])
+        if (int(code.max(initial=0)) + 1) * count >= 2**62:  # pragma: no cover - huge
             _, inverse = np.unique(matrix, axis=0, return_inverse=True)
             return inverse.ravel().astype(np.intp)
-        code = code * len(values) + labels
+        code = code * count + labels
     return dense_codes(code, first_rows=False)[1]
 
 
