@@ -11,9 +11,11 @@ numpy reference, whose docstring gives the formulas. Per block of ``_BLOCK`` row
 3. numpy's ``exp(-|d|)`` and ``log1p`` of it;
 4. a compiled pass: log-likelihood, the weighted log-space gradients in
    ``(r, alpha_i, a_i, b_i)`` and, when asked, the ten entries of each row's weighted
-   Hessian into a buffer that numpy's einsum contracts into the fit's coordinates
-   (``sum_i J_i' H_i J_i``, :func:`~retention_kpis.clv._covariates.contract_rows`)
-   every ``_CONTRACT`` rows. No per-row temporary spans the data.
+   Hessian into a block buffer;
+5. (with the Hessian) a compiled contraction of that buffer into the fit's coordinates
+   (``sum_i J_i' H_i J_i``, as :func:`~retention_kpis.clv._covariates.contract_rows`),
+   while it is in cache: one sum per matrix cell, the only loop compiled with
+   reassociation (:data:`_contract_sums`). No per-row temporary spans the data.
 
 The beta-function terms of ``(x, a_i, b_i)`` are computed here too (numba has no
 ``scipy.special``). ``x`` is a whole number, so for ``x <= _RECURRENCE`` they are finite
@@ -31,10 +33,10 @@ asymptotic series of ``psi`` and ``psi'``.
 They are evaluated per (x, dropout row) pair, or inline per row when the dropout
 covariates are continuous (every row its own pair: gathering would cost more).
 
-Plain IEEE arithmetic (no ``fastmath``; numpy's error model: a division by zero gives
-inf, as numpy), serial, compiled once and cached on disk. The work arrays are
-:func:`staggered`: rows 4 KiB apart evicted each other from the cache (three times
-slower).
+Plain IEEE arithmetic (no ``fastmath`` but the reassociated sums of step 5; numpy's
+error model: a division by zero gives inf, as numpy), serial, compiled once and cached
+on disk. The work arrays are :func:`staggered`: rows 4 KiB apart evicted each other
+from the cache (three times slower).
 """
 
 from __future__ import annotations
