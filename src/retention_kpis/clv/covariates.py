@@ -738,7 +738,8 @@ class _TransactionCovariateModel(_CovariateModel):
         # customers without repeats first, each part in its order (a stable argsort)
         buys = merged[0] > 0
         order = np.concatenate([np.flatnonzero(~buys), np.flatnonzero(buys)])
-        merged, weights = [column[order] for column in merged], weights[order]
+        merged = [column[order] for column in merged]
+        weights = weights if distinct else weights[order]  # all 1 when distinct
         x_, t_x_, age_ = merged[:3]
         by_name = dict(zip(covariate_names, merged[3:], strict=True))
         blocks = self._make_blocks(by_name, name, checked=True)
