@@ -65,12 +65,12 @@ def _term_scale(x, T, w, alpha, beta, r, s):  # noqa: PLR0917 - the rows and par
 
 
 @pytest.mark.parametrize(("r", "s"), [(0.55, 0.6), (2.0, 0.1), (0.02, 0.03), (0.3, 3.0)], ids=str)
-@pytest.mark.parametrize("shared", ["none", "alpha", "beta"])
-def test_kernel_likelihood_equals_numpy_on_hostile_rows(r, s, shared):
+@pytest.mark.parametrize("common", ["none", "alpha", "beta"])
+def test_kernel_likelihood_equals_numpy_on_hostile_rows(r, s, common):
     x, t_x, T, w, alpha, beta = _hostile_rows()
-    if shared == "alpha":  # no purchase covariate: one alpha for all rows
+    if common == "alpha":  # no purchase covariate: one alpha for all rows
         alpha = np.array([4.0])
-    elif shared == "beta":
+    elif common == "beta":
         beta = np.array([9.0])
     theta = [np.array([r]), alpha, np.array([s]), beta]
     expected, expected_grads = ParetoRows(x, t_x, T, w, engine="numpy")(theta)
