@@ -57,6 +57,28 @@ _Z_COUNTED = 0.9
 
 
 @_njit
+def _term_width(z: float, slope: float, one_less0: float, lam_b: float) -> int:
+    """Return the most terms a row's sums may take (``-1``: the row goes to quadrature).
+
+    ``_MAX_TERMS`` for ``z <= _Z_COUNTED`` (the sums stop on their own bound); above it the
+    term count of ``_pareto_integral._term_counts``, so that the same rows as on the numpy
+    engine go to quadrature (those needing more than ``_MAX_TERMS`` terms).
+    """
+    if z <= _Z_COUNTED:
+        return _MAX_TERMS
+    log_z = math.log(z)
+    bound = math.log(min(1.0, slope)) - math.log(one_less0)
+    needed = (_LOG_TOL + math.log1p(-z) - bound) / log_z
+    needed += math.log1p(max(needed, 0.0) * lam_b / slope) / -log_z
+    if not math.isfinite(needed):
+        return -1
+    count = max(float(math.ceil(needed)), 0.0) + 3.0
+    if count > _MAX_TERMS:
+        return -1
+    return max(int(count), _MIN_TERMS)
+
+
+@_njit
 def _log_integral_row(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one row's series
     ea: float, eb_: float, a: float, b: float, tx: float, big_t: float, grad: FloatArray
 ) -> tuple[float, bool]:
@@ -93,19 +115,9 @@ def _log_integral_row(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one row's seri
     one_less0 = -math.expm1(-slope)
     if not (slope > 0.0 and one_less0 > 0.0 and z < 1.0):
         return math.nan, False
-    width = _MAX_TERMS
-    if z > _Z_COUNTED:
-        # the term count of _pareto_integral._term_counts, so that the same rows go to quadrature
-        log_z = math.log(z)
-        bound = math.log(min(1.0, slope)) - math.log(one_less0)
-        needed = (_LOG_TOL + math.log1p(-z) - bound) / log_z
-        needed += math.log1p(max(needed, 0.0) * lam_b / slope) / -log_z
-        if not math.isfinite(needed):
-            return math.nan, False
-        count = max(float(math.ceil(needed)), 0.0) + 3.0
-        if count > _MAX_TERMS:
-            return math.nan, False
-        width = max(int(count), _MIN_TERMS)
+    width = _term_width(z, slope, one_less0, lam_b)
+    if width < 0:
+        return math.nan, False
     # Below _Z_COUNTED the sums stop once what is left of them is below 1e-17 of them. The
     # coefficient ratios are at most 1 (e_m < 1 in the power form), 1 - R_j <= 1 - R_k +
     # (j - k)(1 - q) and R_j <= R_k, so the terms j > k sum to less than
@@ -522,18 +534,9 @@ def _log_integral_row_hessian(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one ro
     one_less0 = -math.expm1(-slope)
     if not (slope > 0.0 and one_less0 > 0.0 and z < 1.0):
         return math.nan, False
-    width = _MAX_TERMS
-    if z > _Z_COUNTED:
-        log_z = math.log(z)
-        bound = math.log(min(1.0, slope)) - math.log(one_less0)
-        needed = (_LOG_TOL + math.log1p(-z) - bound) / log_z
-        needed += math.log1p(max(needed, 0.0) * lam_b / slope) / -log_z
-        if not math.isfinite(needed):
-            return math.nan, False
-        count = max(float(math.ceil(needed)), 0.0) + 3.0
-        if count > _MAX_TERMS:
-            return math.nan, False
-        width = max(int(count), _MIN_TERMS)
+    width = _term_width(z, slope, one_less0, lam_b)
+    if width < 0:
+        return math.nan, False
     z_rest = z / (1.0 - z)
     inv_1mz = 1.0 / (1.0 - z)
     q = bx / (big_m + big_t)
