@@ -5,6 +5,7 @@ Source of truth: the module's documented rules ("auto" = numba when importable).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -16,9 +17,19 @@ from retention_kpis.exceptions import InvalidInputError
 @pytest.fixture
 def without_numba(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(jit.importlib.util, "find_spec", lambda _name: None)
-    jit.numba_available.cache_clear()
+    jit.numba_problem.cache_clear()
     yield
-    jit.numba_available.cache_clear()
+    jit.numba_problem.cache_clear()
+
+
+@pytest.fixture
+def broken_numba(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # installed but failing to import, as numba does with a numpy newer than it supports
+    monkeypatch.setattr(jit.importlib.util, "find_spec", lambda _name: object())
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
+    jit.numba_problem.cache_clear()
+    yield
+    jit.numba_problem.cache_clear()
 
 
 def test_numba_is_installed_for_the_tests() -> None:
@@ -44,10 +55,20 @@ def test_asking_for_numba_without_it_names_the_extra() -> None:
         jit.resolve_engine("numba", "Model.fit")
 
 
+@pytest.mark.usefixtures("broken_numba")
+def test_auto_falls_back_to_numpy_when_numba_cannot_be_imported() -> None:
+    assert not jit.numba_available()
+    assert jit.resolve_engine("auto", "f") == "numpy"
+    with pytest.raises(InvalidInputError, match=r"f: engine='numba' needs numba: numba cannot be"):
+        jit.resolve_engine("numba", "f")
+
+
 @pytest.mark.parametrize("engine", ["cython", "NUMBA", None, 1])
 def test_unknown_engine_is_refused(engine: object) -> None:
     with pytest.raises(InvalidInputError, match=r"'engine' must be 'auto', 'numpy' or 'numba'"):
         jit.resolve_engine(engine, "f")
+    with pytest.raises(InvalidInputError, match=r"'engine' must be 'auto', 'numpy' or 'numba'"):
+        jit.check_engine(engine, "f")
 
 
 def _add_one(x: float) -> float:

@@ -28,7 +28,15 @@ from typing import Any, Literal, TypeAlias, TypeVar, cast
 
 from retention_kpis.exceptions import InvalidInputError
 
-__all__ = ["Engine", "ResolvedEngine", "compile_kernel", "numba_available", "resolve_engine"]
+__all__ = [
+    "Engine",
+    "ResolvedEngine",
+    "check_engine",
+    "compile_kernel",
+    "numba_available",
+    "numba_problem",
+    "resolve_engine",
+]
 
 Engine: TypeAlias = Literal["auto", "numpy", "numba"]
 """What a caller may ask for."""
@@ -42,34 +50,64 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @functools.cache
+def numba_problem() -> str | None:
+    """Return why numba cannot be used, or ``None`` when it can (checked once per process).
+
+    numba is imported here (about 0.3 s), so an install that cannot load it (a numpy
+    newer than the installed numba supports, say: numba raises ``ImportError``) falls
+    back to numpy under ``"auto"`` instead of failing in the middle of a fit.
+    """
+    try:
+        if importlib.util.find_spec("numba") is None:
+            return "numba is not installed"
+        import numba  # noqa: F401, PLC0415 - optional dependency, checked on first use
+    except (ImportError, ValueError) as exc:  # ValueError: a module without a spec
+        return f"numba cannot be imported ({type(exc).__name__}: {exc})"
+    return None
+
+
 def numba_available() -> bool:
-    """Return whether numba can be imported (looked up once per process)."""
-    return importlib.util.find_spec("numba") is not None
+    """Return whether numba can be imported (see :func:`numba_problem`)."""
+    return numba_problem() is None
+
+
+def check_engine(engine: object, func: str) -> Engine:
+    """Return ``engine`` if it is ``"auto"``, ``"numpy"`` or ``"numba"`` (nothing imported).
+
+    Raises
+    ------
+    InvalidInputError
+        Otherwise, naming the three choices.
+    """
+    if engine == "auto" or engine == "numpy" or engine == "numba":  # noqa: PLR1714 - narrows
+        return engine
+    msg = f"{func}: 'engine' must be 'auto', 'numpy' or 'numba'. Got {engine!r}."
+    raise InvalidInputError(msg)
 
 
 def resolve_engine(engine: object, func: str) -> ResolvedEngine:
     """Return the engine that runs for ``engine=`` (see the module docstring).
 
+    ``"auto"`` and ``"numba"`` import numba (once per process) to check it loads.
+
     Raises
     ------
     InvalidInputError
         If ``engine`` is not one of ``"auto"``, ``"numpy"``, ``"numba"``, or is
-        ``"numba"`` while numba is not installed.
+        ``"numba"`` while numba is not installed or cannot be imported.
 
     Examples
     --------
     >>> resolve_engine("numpy", "fit")
     'numpy'
     """
-    if engine not in ("auto", "numpy", "numba"):
-        msg = f"{func}: 'engine' must be 'auto', 'numpy' or 'numba'. Got {engine!r}."
-        raise InvalidInputError(msg)
-    if engine == "numpy":
+    if check_engine(engine, func) == "numpy":
         return "numpy"
-    if numba_available():
+    problem = numba_problem()
+    if problem is None:
         return "numba"
     if engine == "numba":
-        msg = f"{func}: engine='numba' needs numba, which is not installed: {INSTALL_HINT}."
+        msg = f"{func}: engine='numba' needs numba: {problem}. Install it: {INSTALL_HINT}."
         raise InvalidInputError(msg)
     return "numpy"
 

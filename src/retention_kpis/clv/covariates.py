@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from typing_extensions import Self
 
-from retention_kpis._core.jit import Engine, ResolvedEngine, resolve_engine
+from retention_kpis._core.jit import Engine, ResolvedEngine, check_engine, resolve_engine
 from retention_kpis._core.text import count_rows
 from retention_kpis._version import __version__
 from retention_kpis.clv import _bgnbd_covariates as _bg
@@ -701,7 +701,7 @@ class _TransactionCovariateModel(_CovariateModel):
             identified.
         """
         name = f"{type(self).__name__}.fit"
-        resolved = resolve_engine(engine, name)
+        check_engine(engine, name)  # refused before any work, with or without covariates
         purchase = check_names(purchase_covariates, "purchase_covariates", name)
         dropout = check_names(dropout_covariates, "dropout_covariates", name)
         columns, n = read_summary(summary, [*_SUMMARY, *purchase, *dropout], name)
@@ -715,6 +715,7 @@ class _TransactionCovariateModel(_CovariateModel):
             self._store_plain(plain.fit(x, t_x, age))
             return self
         self._make_blocks(columns, name)  # checks the covariates of every customer
+        resolved = resolve_engine(engine, name)  # imports numba for "auto" / "numba"
         covariate_names = [*dict.fromkeys([*purchase, *dropout])]
         rows = [x, t_x, age, *(columns[c] for c in covariate_names)]
         distinct = self._distinct_rows or few_duplicates(rows)
