@@ -677,9 +677,10 @@ class _TransactionCovariateModel(_CovariateModel):
             Columns that shift the dropout process.
         engine : {"auto", "numpy", "numba"}, default "auto"
             What evaluates the likelihood: numba's compiled kernel when numba is
-            installed (``pip install 'retention-kpis[fast]'``), else numpy. Both give
-            the same estimates; only the time differs (see
-            :mod:`retention_kpis._core.jit`).
+            installed and can be imported (``pip install 'retention-kpis[fast]'``),
+            else numpy; ``"numba"`` raises when it cannot be used. Both give the same
+            estimates; only the time differs (docs/clv/covariates.md, "Engines").
+            Without covariates (the plain model) numba is never imported.
 
         Returns
         -------
