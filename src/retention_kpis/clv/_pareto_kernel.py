@@ -79,6 +79,28 @@ def _term_width(z: float, slope: float, one_less0: float, lam_b: float) -> int:
 
 
 @_njit
+def _series_form(  # noqa: PLR0917 - the row's exponents, rates and z
+    em: float, e_big: float, c: float, lam_m: float, lam_b: float, z: float
+) -> tuple[bool, float, int]:
+    """Return ``(euler, 1 - R_0, width)``: one row's series, as the numpy code picks it.
+
+    The Euler form where ``e_m >= 1`` or its slope is clearly positive, else the power
+    form; ``width`` from :func:`_term_width`, ``-1`` where the row goes to quadrature (or
+    the series cannot be used). The value and the Hessian kernels both call this, so
+    they always sum the same series.
+    """
+    base = e_big * lam_b
+    slope = base + (em - 1.0) * lam_m
+    euler = em >= 1.0 or slope > 0.5 * base
+    if not euler:
+        slope = c * lam_b
+    one_less0 = -math.expm1(-slope)
+    if not (slope > 0.0 and one_less0 > 0.0 and z < 1.0):
+        return euler, one_less0, -1
+    return euler, one_less0, _term_width(z, slope, one_less0, lam_b)
+
+
+@_njit
 def _log_integral_row(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one row's series
     ea: float, eb_: float, a: float, b: float, tx: float, big_t: float, grad: FloatArray
 ) -> tuple[float, bool]:
@@ -104,20 +126,10 @@ def _log_integral_row(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one row's seri
     dlam_m = -gap / ((m + big_t) * mx)
     dlam_b = -gap / ((big_m + big_t) * bx)
     z = d / bx
-    base = e_big * lam_b
-    slope = base + (em - 1.0) * lam_m
-    euler = em >= 1.0 or slope > 0.5 * base
-    if euler:
-        log_p0 = -math.log(c) - e_big * log_bx + (1.0 - em) * log_mx
-    else:
-        slope = c * lam_b
-        log_p0 = -c * log_bx
-    one_less0 = -math.expm1(-slope)
-    if not (slope > 0.0 and one_less0 > 0.0 and z < 1.0):
-        return math.nan, False
-    width = _term_width(z, slope, one_less0, lam_b)
+    euler, one_less0, width = _series_form(em, e_big, c, lam_m, lam_b, z)
     if width < 0:
         return math.nan, False
+    log_p0 = -math.log(c) - e_big * log_bx + (1.0 - em) * log_mx if euler else -c * log_bx
     # Below _Z_COUNTED the sums stop once what is left of them is below 1e-17 of them. The
     # coefficient ratios are at most 1 (e_m < 1 in the power form), 1 - R_j <= 1 - R_k +
     # (j - k)(1 - q) and R_j <= R_k, so the terms j > k sum to less than
@@ -526,15 +538,7 @@ def _log_integral_row_hessian(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one ro
     d2lam_b = gap * (2.0 * big_m + big_t + tx) / ((big_m + big_t) ** 2 * bx * bx)
     z = d / bx
     zp = 1.0 / bx
-    base = e_big * lam_b
-    slope = base + (em - 1.0) * lam_m
-    euler = em >= 1.0 or slope > 0.5 * base
-    if not euler:
-        slope = c * lam_b
-    one_less0 = -math.expm1(-slope)
-    if not (slope > 0.0 and one_less0 > 0.0 and z < 1.0):
-        return math.nan, False
-    width = _term_width(z, slope, one_less0, lam_b)
+    euler, one_less0, width = _series_form(em, e_big, c, lam_m, lam_b, z)
     if width < 0:
         return math.nan, False
     z_rest = z / (1.0 - z)
